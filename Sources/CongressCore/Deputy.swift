@@ -1,0 +1,82 @@
+/// One mandate (代表资格): a person holding mandates at three levels has three deputy records.
+public struct Deputy: RecordBody {
+    public static let kind = RecordKind.deputy
+
+    public enum Gender: String, Codable, Sendable, CaseIterable { case male, female }
+
+    public enum Status: String, Codable, Sendable, CaseIterable {
+        case inOffice = "in_office"
+        case resigned, recalled, terminated, suspended
+    }
+
+    public var name: String
+    public var gender: Gender
+    public var ethnicity: String?
+    public var birthMonth: YearMonth?
+    public var party: String?
+    public var occupation: String?
+    public var level: Level
+    /// The region of the congress the mandate belongs to; its width matches `level`.
+    public var congressCode: RegionCode
+    /// 届次.
+    public var term: Int
+    public var constituency: String?
+    public var delegation: String?
+    public var status: Status
+    /// Stored and returned masked (`138****5678`).
+    public var phone: String?
+    /// HMAC of the ID number under the province key; nil when entered without one (a person of its own).
+    public var personKey: String?
+
+    public init(
+        name: String, gender: Gender, ethnicity: String? = nil, birthMonth: YearMonth? = nil, party: String? = nil,
+        occupation: String? = nil, level: Level, congressCode: RegionCode, term: Int, constituency: String? = nil,
+        delegation: String? = nil, status: Status = .inOffice, phone: String? = nil, personKey: String? = nil
+    ) {
+        self.name = name
+        self.gender = gender
+        self.ethnicity = ethnicity
+        self.birthMonth = birthMonth
+        self.party = party
+        self.occupation = occupation
+        self.level = level
+        self.congressCode = congressCode
+        self.term = term
+        self.constituency = constituency
+        self.delegation = delegation
+        self.status = status
+        self.phone = phone
+        self.personKey = personKey
+    }
+
+    public mutating func validate(regionCode given: RegionCode?, node: RegionCode) throws(InputError) -> RegionCode? {
+        let regionCode = try Check.required(given, field: "regionCode")
+        try Check.inScope(regionCode, node: node, field: "regionCode")
+        name = try Check.text(name, field: "name", maxLength: 50)
+        ethnicity = try Check.optionalText(ethnicity, field: "ethnicity", maxLength: 20)
+        party = try Check.optionalText(party, field: "party", maxLength: 50)
+        occupation = try Check.optionalText(occupation, field: "occupation", maxLength: 50)
+        constituency = try Check.optionalText(constituency, field: "constituency")
+        delegation = try Check.optionalText(delegation, field: "delegation")
+        guard congressCode.level == level else {
+            let width = level.codeWidth.map { "\($0) digits" } ?? "CN"
+            throw InputError(field: "congressCode", message: "a \(level.rawValue) congress is written as \(width), not \(congressCode)")
+        }
+        try Check.inScope(congressCode, node: node, field: "congressCode")
+        guard (1...99).contains(term) else { throw InputError(field: "term", message: "must be between 1 and 99") }
+        if let phone { self.phone = try Self.maskedPhone(phone) }
+        return regionCode
+    }
+
+    /// Keeps the first three and last four digits: `13812345678` → `138****5678`.
+    /// An already masked number (as returned by GET) is accepted unchanged.
+    public static func maskedPhone(_ phone: String) throws(InputError) -> String {
+        let compact = phone.filter { $0 != " " && $0 != "-" }
+        let isMasked = compact.count >= 7 && compact.allSatisfy { $0.isASCII && ($0.isNumber || $0 == "*") }
+            && compact.prefix(3).allSatisfy(\.isNumber) && compact.suffix(4).allSatisfy(\.isNumber)
+        guard (7...15).contains(compact.count), isMasked else {
+            throw InputError(field: "phone", message: "must be 7 to 15 digits (spaces and dashes allowed)")
+        }
+        return compact.prefix(3) + String(repeating: "*", count: compact.count - 7) + compact.suffix(4)
+    }
+}

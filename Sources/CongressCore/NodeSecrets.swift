@@ -1,0 +1,134 @@
+import Crypto
+import Yams
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// A node's secrets file (SPEC §6): its tokens, its children's token hashes and the province key.
+public struct NodeSecrets: Sendable, Equatable {
+    public var node: RegionCode
+    /// Bearer token for writes to this node.
+    public var adminToken: String
+    /// Bearer token for dashboards and other readers.
+    public var readToken: String
+    /// What this node presents to its parent; nil at the root.
+    public var parentToken: String?
+    /// SHA-256 (hex) of each child's parent token: the node never keeps the tokens themselves.
+    public var childTokenHashes: [String: String]
+    /// HMAC key for `personKey`, shared by every node of the federation.
+    public var provinceKey: String
+
+    public init(node: RegionCode, adminToken: String, readToken: String, parentToken: String?, childTokenHashes: [String: String], provinceKey: String) {
+        self.node = node
+        self.adminToken = adminToken
+        self.readToken = readToken
+        self.parentToken = parentToken
+        self.childTokenHashes = childTokenHashes
+        self.provinceKey = provinceKey
+    }
+
+    private static let keys = ["node", "adminToken", "readToken", "parentToken", "childTokenHashes", "provinceKey"]
+
+    public static func load(contentsOf path: String) throws(ConfigFileError) -> NodeSecrets {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw ConfigFileError(file: path, message: "cannot read the secrets file; create it with 'congress secrets init'")
+        }
+        return try parse(text, file: path)
+    }
+
+    public static func parse(_ text: String, file: String) throws(ConfigFileError) -> NodeSecrets {
+        let reader = YAMLReader(file: file)
+        guard let root = reader.compose(text), let map = reader.mapping(root, what: "the secrets file", allowed: keys) else {
+            throw ConfigFileError(reader.diagnostics)
+        }
+        func token(_ key: String, required: Bool = true) -> String? {
+            guard let (text, mark) = map.string(key, required: required) else { return nil }
+            guard text.count >= 32 else {
+                reader.error("'\(key)' is too short to be a token (at least 32 characters)", at: mark)
+                return nil
+            }
+            return text
+        }
+        let node = map.string("node", required: true).flatMap { RegionCode($0.text) }
+        let admin = token("adminToken")
+        let read = token("readToken")
+        let parent = token("parentToken", required: false)
+        let provinceKey = token("provinceKey")
+        var hashes: [String: String] = [:]
+        if let hashesNode = map.value("childTokenHashes") {
+            if case .mapping(let mapping) = hashesNode {
+                for (key, value) in mapping {
+                    guard let code = key.scalar?.string, let hash = value.scalar?.string, hash.count == 64, hash.allSatisfy(\.isHexDigit) else {
+                        reader.error("childTokenHashes maps a node code to a SHA-256 hex digest", at: key.mark)
+                        continue
+                    }
+                    hashes[code] = hash.lowercased()
+                }
+            } else if hashesNode.scalar?.string.isEmpty == false {
+                reader.error("childTokenHashes must be a mapping", at: hashesNode.mark)
+            }
+        }
+        guard let node, let admin, let read, let provinceKey, !reader.hasErrors else { throw ConfigFileError(reader.diagnostics) }
+        return NodeSecrets(node: node, adminToken: admin, readToken: read, parentToken: parent, childTokenHashes: hashes, provinceKey: provinceKey)
+    }
+
+    /// The file's YAML text.
+    public var yaml: String {
+        var lines = [
+            "# Secrets of node \(node). Never commit this file.",
+            "node: \"\(node)\"",
+            "adminToken: \(adminToken)",
+            "readToken: \(readToken)",
+        ]
+        if let parentToken { lines.append("parentToken: \(parentToken)") }
+        if childTokenHashes.isEmpty {
+            lines.append("childTokenHashes: {}")
+        } else {
+            lines.append("childTokenHashes:")
+            for (code, hash) in childTokenHashes.sorted(by: { $0.key < $1.key }) { lines.append("  \"\(code)\": \(hash)") }
+        }
+        lines.append("provinceKey: \(provinceKey)")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// A fresh random token: 32 bytes from the system's secure generator, hex encoded.
+    public static func newToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+    }
+
+    public static func sha256Hex(_ text: String) -> String {
+        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Secrets for every running node of `topology`, keeping whatever `existing` already holds
+    /// so that re-running `secrets init` after adding a node does not cut the others off.
+    public static func generate(for topology: Topology, keeping existing: [RegionCode: NodeSecrets]) -> [NodeSecrets] {
+        let provinceKey = existing.values.first?.provinceKey ?? newToken()
+        var secrets: [RegionCode: NodeSecrets] = [:]
+        for node in topology.runningNodes {
+            let old = existing[node.code]
+            let hasParent = topology.upstream(of: node.code) != nil
+            secrets[node.code] = NodeSecrets(
+                node: node.code,
+                adminToken: old?.adminToken ?? newToken(),
+                readToken: old?.readToken ?? newToken(),
+                parentToken: hasParent ? (old?.parentToken ?? newToken()) : nil,
+                childTokenHashes: [:],
+                provinceKey: provinceKey
+            )
+        }
+        for node in topology.runningNodes {
+            let children = topology.downstream(of: node.code)
+            secrets[node.code]?.childTokenHashes = Dictionary(
+                uniqueKeysWithValues: children.compactMap { child in
+                    secrets[child.code]?.parentToken.map { (child.code.rawValue, sha256Hex($0)) }
+                }
+            )
+        }
+        return topology.runningNodes.compactMap { secrets[$0.code] }
+    }
+}

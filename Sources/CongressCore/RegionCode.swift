@@ -1,0 +1,78 @@
+/// A statistical division code (统计用区划代码) written by its significant prefix:
+/// province 2 digits, city 4, county 6, township 9, village/community unit 12; `CN` is the nation.
+public struct RegionCode: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public let rawValue: String
+
+    public static let nation = RegionCode(unchecked: "CN")
+    /// Width of a village/community unit code.
+    public static let unitWidth = 12
+    private static let widths: Set<Int> = [2, 4, 6, 9, 12]
+
+    /// Accepts `CN` or a code of a valid width whose last segment is not all zeros (`4200` is no city).
+    public init?(_ text: String) {
+        if text == "CN" {
+            self.rawValue = text
+            return
+        }
+        let bytes = Array(text.utf8)
+        guard Self.widths.contains(bytes.count), bytes.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+        let segmentStart = Self.parentWidth(of: bytes.count) ?? 0
+        guard bytes[segmentStart...].contains(where: { $0 != 0x30 }) else { return nil }
+        self.rawValue = text
+    }
+
+    private init(unchecked: String) { self.rawValue = unchecked }
+
+    public var description: String { rawValue }
+    public var isNation: Bool { rawValue == "CN" }
+    public var isUnit: Bool { rawValue.utf8.count == Self.unitWidth }
+
+    /// The congress level a code of this width belongs to; nil for a village/community unit.
+    public var level: Level? {
+        if isNation { return .national }
+        return Level.allCases.first { $0.codeWidth == rawValue.utf8.count }
+    }
+
+    /// Whether `other` lies in this code's subtree (itself included).
+    public func contains(_ other: RegionCode) -> Bool {
+        isNation || other.rawValue.hasPrefix(rawValue)
+    }
+
+    /// The enclosing code one width up (`420802001` → `420802`, `42` → `CN`).
+    public var parent: RegionCode? {
+        if isNation { return nil }
+        guard let width = Self.parentWidth(of: rawValue.utf8.count) else { return .nation }
+        return RegionCode(unchecked: String(rawValue.prefix(width)))
+    }
+
+    private static func parentWidth(of width: Int) -> Int? {
+        switch width {
+        case 4: 2
+        case 6: 4
+        case 9: 6
+        case 12: 9
+        default: nil
+        }
+    }
+
+    public static func < (lhs: RegionCode, rhs: RegionCode) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    /// What a valid code looks like, for error messages.
+    public static let formatHint = "a region code is CN or 2, 4, 6, 9 or 12 digits whose last part is not all zeros"
+}
+
+extension RegionCode: Codable {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        guard let code = RegionCode(text) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(text)' is not a region code: \(Self.formatHint)")
+        }
+        self = code
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+}

@@ -1,0 +1,91 @@
+import CongressCore
+import Logging
+import PostgresNIO
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Where a node's PostgreSQL is and how to log in.
+public struct DatabaseAddress: Sendable, Equatable {
+    public var host: String
+    public var port: Int
+    public var username: String
+    public var password: String?
+    public var database: String
+
+    public init(host: String, port: Int, username: String, password: String?, database: String) {
+        self.host = host
+        self.port = port
+        self.username = username
+        self.password = password
+        self.database = database
+    }
+
+    /// Parses `postgres://user[:password]@host[:port]/database`.
+    public init(url: String) throws(InputError) {
+        guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? ""),
+            let host = components.host, !host.isEmpty
+        else {
+            throw InputError(field: "database", message: "'\(url)' is not a PostgreSQL URL (postgres://user@host:port/db)")
+        }
+        let database = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
+        self.init(
+            host: host, port: components.port ?? 5432, username: components.user ?? "postgres",
+            password: components.password?.removingPercentEncoding, database: database.isEmpty ? "postgres" : database
+        )
+    }
+
+    /// The same server, another database.
+    public func with(database: String) -> DatabaseAddress {
+        var copy = self
+        copy.database = database
+        return copy
+    }
+
+    /// For logs: never shows the password.
+    public var redacted: String { "postgres://\(username)@\(host):\(port)/\(database)" }
+
+    public var clientConfiguration: PostgresClient.Configuration {
+        var configuration = PostgresClient.Configuration(
+            host: host, port: port, username: username, password: password, database: database, tls: .disable
+        )
+        configuration.options.minimumConnections = 0
+        configuration.options.maximumConnections = 10
+        return configuration
+    }
+}
+
+/// A failure the client can act on, raised by the store and rendered by the server.
+public struct StoreError: Error, Sendable, CustomStringConvertible {
+    public enum Reason: Sendable { case notFound, conflict, unprocessable }
+
+    public var reason: Reason
+    public var message: String
+    public var field: String?
+
+    public init(_ reason: Reason, _ message: String, field: String? = nil) {
+        self.reason = reason
+        self.message = message
+        self.field = field
+    }
+
+    public var description: String { message }
+}
+
+extension PostgresClient {
+    /// Runs `work` in one transaction and lets the closure's own error through unwrapped,
+    /// so a refused write reaches the client as what it is rather than as a transaction failure.
+    func transaction<Result: Sendable>(
+        logger: Logger, _ work: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        do {
+            return try await withTransaction(logger: logger) { connection in try await work(connection) }
+        } catch let error as PostgresTransactionError {
+            if let closureError = error.closureError { throw closureError }
+            throw error
+        }
+    }
+}

@@ -1,0 +1,131 @@
+import Logging
+import PostgresNIO
+
+/// The schema, as an ordered list of steps applied once each, at start, each in its own transaction.
+public enum Migrations {
+    struct Step: Sendable {
+        let version: Int
+        let name: String
+        let sql: [String]
+    }
+
+    /// A record table: the common fields as columns, the kind's fields as `body`, and the columns
+    /// that lists filter on generated from the body so that they can never disagree with it.
+    private static func recordTable(_ name: String, generated: [String] = []) -> String {
+        let extra = generated.map { ",\n    " + $0 }.joined()
+        return """
+            CREATE TABLE \(name) (
+                id uuid PRIMARY KEY,
+                origin text COLLATE "C" NOT NULL,
+                region_code text COLLATE "C" NOT NULL,
+                version bigint NOT NULL,
+                updated_at timestamptz NOT NULL,
+                deleted boolean NOT NULL DEFAULT false,
+                body jsonb NOT NULL\(extra)
+            )
+            """
+    }
+
+    static let steps: [Step] = [
+        Step(
+            version: 1, name: "records and change log",
+            sql: [
+                // One row: taking the next seq locks it until commit, so seqs are handed out in
+                // commit order and a reader after seq N never misses a later-committing N-1.
+                """
+                CREATE TABLE change_counter (
+                    singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+                    last_seq bigint NOT NULL
+                )
+                """,
+                "INSERT INTO change_counter (last_seq) VALUES (0)",
+                """
+                CREATE TABLE change_log (
+                    seq bigint PRIMARY KEY,
+                    kind text NOT NULL,
+                    record_id uuid NOT NULL,
+                    origin text COLLATE "C" NOT NULL,
+                    region_code text COLLATE "C" NOT NULL,
+                    version bigint NOT NULL,
+                    deleted boolean NOT NULL,
+                    logged_at timestamptz NOT NULL DEFAULT now()
+                )
+                """,
+                "CREATE INDEX change_log_record ON change_log (record_id)",
+                recordTable(
+                    "deputies",
+                    generated: [
+                        "level text GENERATED ALWAYS AS (body->>'level') STORED",
+                        "status text GENERATED ALWAYS AS (body->>'status') STORED",
+                        "congress_code text COLLATE \"C\" GENERATED ALWAYS AS (body->>'congressCode') STORED",
+                        "person_key text GENERATED ALWAYS AS (body->>'personKey') STORED",
+                    ]
+                ),
+                recordTable(
+                    "stations",
+                    generated: [
+                        "type text GENERATED ALWAYS AS (body->>'type') STORED",
+                        "status text GENERATED ALWAYS AS (body->>'status') STORED",
+                    ]
+                ),
+                recordTable(
+                    "assignments",
+                    generated: [
+                        "deputy_id uuid GENERATED ALWAYS AS ((body->>'deputyId')::uuid) STORED",
+                        "station_id uuid GENERATED ALWAYS AS ((body->>'stationId')::uuid) STORED",
+                    ]
+                ),
+                recordTable("units"),
+                recordTable("trainings"),
+                recordTable(
+                    "attendance",
+                    generated: [
+                        "training_id uuid GENERATED ALWAYS AS ((body->>'trainingId')::uuid) STORED",
+                        "venue_id uuid GENERATED ALWAYS AS ((body->>'venueId')::uuid) STORED",
+                        "deputy_id uuid GENERATED ALWAYS AS ((body->>'deputyId')::uuid) STORED",
+                    ]
+                ),
+                "CREATE INDEX deputies_region ON deputies (region_code, id)",
+                "CREATE INDEX deputies_person ON deputies (person_key)",
+                "CREATE INDEX stations_region ON stations (region_code, id)",
+                "CREATE INDEX assignments_region ON assignments (region_code, id)",
+                "CREATE INDEX assignments_deputy ON assignments (deputy_id)",
+                "CREATE INDEX assignments_station ON assignments (station_id)",
+                "CREATE INDEX units_region ON units (region_code, id)",
+                // A village is registered once; a tombstoned one may be registered again.
+                "CREATE UNIQUE INDEX units_code ON units (region_code) WHERE NOT deleted",
+                "CREATE INDEX trainings_region ON trainings (region_code, id)",
+                "CREATE INDEX attendance_region ON attendance (region_code, id)",
+                "CREATE UNIQUE INDEX attendance_once ON attendance (training_id, deputy_id) WHERE NOT deleted",
+            ]
+        )
+    ]
+
+    /// The schema version this build expects: nodes compare it before they sync.
+    public static var latestVersion: Int { steps.last?.version ?? 0 }
+
+    /// Applies the steps not yet applied. Safe to run concurrently: an advisory lock serialises nodes
+    /// sharing a database, and each step commits with its version or not at all.
+    public static func apply(on client: PostgresClient, logger: Logger) async throws {
+        try await client.query(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())",
+            logger: logger
+        )
+        for step in steps {
+            try await client.transaction(logger: logger) { connection in
+                try await connection.query("SELECT pg_advisory_xact_lock(4242001)", logger: logger)
+                let rows = try await connection.query("SELECT 1 FROM schema_migrations WHERE version = \(step.version)", logger: logger)
+                var applied = false
+                for try await _ in rows { applied = true }
+                guard !applied else { return }
+                for statement in step.sql {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                try await connection.query(
+                    "INSERT INTO schema_migrations (version, name) VALUES (\(step.version), \(step.name))", logger: logger
+                )
+                logger.info("applied migration", metadata: ["version": "\(step.version)", "name": "\(step.name)"])
+            }
+        }
+    }
+}

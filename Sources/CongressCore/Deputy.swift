@@ -68,6 +68,15 @@ public struct Deputy: RecordBody {
         return regionCode
     }
 
+    /// `personKey` comes from the ID number when one is sent, else stays as it was; the number itself is dropped here.
+    public mutating func derive(idNumber: String?, previous: Deputy?, personKeys: PersonKeyDeriver) throws(InputError) {
+        if let idNumber {
+            personKey = personKeys.personKey(forNormalizedID: try NationalID.normalized(idNumber))
+        } else {
+            personKey = previous?.personKey
+        }
+    }
+
     /// Keeps the first three and last four digits: `13812345678` → `138****5678`.
     /// An already masked number (as returned by GET) is accepted unchanged.
     public static func maskedPhone(_ phone: String) throws(InputError) -> String {

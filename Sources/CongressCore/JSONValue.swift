@@ -36,8 +36,7 @@ public enum JSONValue: Sendable, Equatable {
 
     private static func syntaxMessage(_ error: any Error) -> String {
         if case DecodingError.dataCorrupted(let context) = error {
-            let underlying = (context.underlyingError as? NSError)?.userInfo[NSDebugDescriptionErrorKey] as? String
-            return underlying ?? context.debugDescription
+            return context.underlyingError.map { "\($0)" } ?? context.debugDescription
         }
         return "unreadable input"
     }

@@ -121,12 +121,11 @@ public struct NodeSecrets: Sendable, Equatable {
                 provinceKey: provinceKey
             )
         }
+        let parentTokens = secrets.compactMapValues(\.parentToken)
         for node in topology.runningNodes {
             let children = topology.downstream(of: node.code)
             secrets[node.code]?.childTokenHashes = Dictionary(
-                uniqueKeysWithValues: children.compactMap { child in
-                    secrets[child.code]?.parentToken.map { (child.code.rawValue, sha256Hex($0)) }
-                }
+                uniqueKeysWithValues: children.compactMap { child in parentTokens[child.code].map { (child.code.rawValue, sha256Hex($0)) } }
             )
         }
         return topology.runningNodes.compactMap { secrets[$0.code] }

@@ -58,6 +58,14 @@ public protocol RecordBody: Codable, Sendable, Equatable {
     /// Returns the record's `regionCode` when the body determines it (`given` is what the client sent),
     /// or nil when it follows from another record (an assignment's station, an attendance's venue).
     mutating func validate(regionCode given: RegionCode?, node: RegionCode) throws(InputError) -> RegionCode?
+
+    /// Sets the fields the node derives rather than takes from the client (a deputy's `personKey`).
+    /// `previous` is the stored body on a replace.
+    mutating func derive(idNumber: String?, previous: Self?, personKeys: PersonKeyDeriver) throws(InputError)
+}
+
+extension RecordBody {
+    public mutating func derive(idNumber: String?, previous: Self?, personKeys: PersonKeyDeriver) throws(InputError) {}
 }
 
 /// A stored record: the common fields and the body, flattened into one JSON object on the wire.

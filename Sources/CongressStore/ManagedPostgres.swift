@@ -107,6 +107,7 @@ public struct ManagedPostgres: Sendable {
         }
         logger.info("creating managed PostgreSQL cluster", metadata: ["dataDir": "\(clusterDir)"])
         let staging = clusterDir + "/cluster"
+        try? FileManager.default.removeItem(atPath: staging)
         try run(
             binaries + "/initdb",
             ["-D", staging, "-U", Self.superuser, "--pwfile", initialPassword, "--auth", "scram-sha-256", "-E", "UTF8", "--locale", "C.UTF-8"],
@@ -114,7 +115,9 @@ public struct ManagedPostgres: Sendable {
         )
         // Move the cluster into place only when initdb has finished, so an interrupted first start
         // leaves no half-made cluster that later starts would mistake for a real one.
-        for item in try FileManager.default.contentsOfDirectory(atPath: staging) {
+        // PG_VERSION, which marks a finished cluster, moves last.
+        let items = try FileManager.default.contentsOfDirectory(atPath: staging).sorted { ($0 == "PG_VERSION" ? 1 : 0) < ($1 == "PG_VERSION" ? 1 : 0) }
+        for item in items {
             try FileManager.default.moveItem(atPath: staging + "/" + item, toPath: clusterDir + "/" + item)
         }
         try FileManager.default.removeItem(atPath: staging)

@@ -237,3 +237,32 @@ public struct RecordStore: Sendable {
         return records
     }
 }
+
+extension RecordStore {
+    /// Stored records (live or tombstoned) among `ids`.
+    public func existing<Body: RecordBody>(_ type: Body.Type, ids: [UUID]) async throws -> [UUID: Record<Body>] {
+        let rows = try await client.query(
+            "SELECT \(unescaped: Self.columns) FROM \(unescaped: Body.kind.collection) WHERE id = ANY(\(ids))", logger: logger
+        )
+        return Dictionary(uniqueKeysWithValues: try await Self.records(Body.self, from: rows).map { ($0.meta.id, $0) })
+    }
+}
+
+extension RecordStore {
+    /// Live records per kind, for metrics and tests.
+    public func liveCounts() async throws -> [(RecordKind, Int)] {
+        var counts: [(RecordKind, Int)] = []
+        for kind in RecordKind.allCases {
+            let rows = try await client.query("SELECT count(*) FROM \(unescaped: kind.collection) WHERE NOT deleted", logger: logger)
+            for try await count in rows.decode(Int.self) { counts.append((kind, count)) }
+        }
+        return counts
+    }
+
+    /// The last sequence number handed out by this node's change log.
+    public func lastSeq() async throws -> Int64 {
+        let rows = try await client.query("SELECT last_seq FROM change_counter", logger: logger)
+        for try await seq in rows.decode(Int64.self) { return seq }
+        return 0
+    }
+}

@@ -1,0 +1,142 @@
+import CongressCore
+import CongressStore
+import Hummingbird
+import Logging
+import PostgresNIO
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The one error type the API answers with: SPEC §10's `{"error": {"code", "message", "field"}}`.
+public struct APIError: HTTPResponseError, Sendable {
+    public var status: HTTPResponse.Status
+    public var code: String
+    public var message: String
+    public var field: String?
+
+    public init(_ status: HTTPResponse.Status, code: String, message: String, field: String? = nil) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.field = field
+    }
+
+    public static func unauthorized(_ message: String) -> APIError { APIError(.unauthorized, code: "unauthorized", message: message) }
+    public static func forbidden(_ message: String) -> APIError { APIError(.forbidden, code: "forbidden", message: message) }
+
+    private struct Envelope: Encodable {
+        struct Body: Encodable {
+            var code: String
+            var message: String
+            var field: String?
+        }
+
+        var error: Body
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var response = try JSONBody.response(status, Envelope(error: .init(code: code, message: message, field: field)))
+        if status == .unauthorized { response.headers[.wwwAuthenticate] = "Bearer" }
+        return response
+    }
+}
+
+extension APIError {
+    /// Translates what handlers and the store throw; nil for errors nobody anticipated (answered as 500).
+    init?(translating error: any Error) {
+        switch error {
+        case let error as APIError:
+            self = error
+        case let error as InputError:
+            let status: HTTPResponse.Status =
+                switch error.code {
+                case .badRequest: .badRequest
+                case .invalid: .unprocessableContent
+                case .outOfScope: .forbidden
+                }
+            self.init(status, code: error.code.rawValue, message: error.message, field: error.field)
+        case let error as StoreError:
+            switch error.reason {
+            case .notFound: self.init(.notFound, code: "not_found", message: error.message, field: error.field)
+            case .conflict: self.init(.conflict, code: "conflict", message: error.message, field: error.field)
+            case .unprocessable: self.init(.unprocessableContent, code: "invalid", message: error.message, field: error.field)
+            }
+        case let error as PSQLError:
+            switch error.serverInfo?[.sqlState] {
+            case "23505":
+                self.init(.conflict, code: "conflict", message: "a record with the same key exists: \(error.serverInfo?[.detail] ?? "duplicate")")
+            case "23503":
+                self.init(.unprocessableContent, code: "invalid", message: "a referenced record does not exist")
+            default:
+                return nil
+            }
+        case let error as HTTPError:
+            let code =
+                switch error.status {
+                case .notFound: "no_route"
+                case .contentTooLarge: "too_large"
+                case .methodNotAllowed: "method_not_allowed"
+                default: "http_\(error.status.code)"
+                }
+            let message =
+                switch error.status {
+                case .notFound: "no such endpoint; see /openapi.yaml"
+                case .contentTooLarge: "the request body is too large"
+                default: error.body ?? error.status.reasonPhrase
+                }
+            self.init(error.status, code: code, message: message)
+        default:
+            return nil
+        }
+    }
+}
+
+/// Renders every error as JSON and logs the unexpected ones at error level with their full detail
+/// (`PSQLError`'s description is redacted; `String(reflecting:)` is not). Never logs request bodies.
+struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch {
+            if let apiError = APIError(translating: error) {
+                return try apiError.response(from: request, context: context)
+            }
+            context.logger.error(
+                "request failed", metadata: ["method": "\(request.method)", "path": "\(request.uri.path)", "error": "\(String(reflecting: error))"]
+            )
+            return try APIError(.internalServerError, code: "internal", message: "internal error; the node's log has the details")
+                .response(from: request, context: context)
+        }
+    }
+}
+
+/// JSON in and out, one configuration for the whole API.
+enum JSONBody {
+    static func response(_ status: HTTPResponse.Status, _ value: some Encodable) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = try encoder.encode(value)
+        return Response(
+            status: status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: data))
+        )
+    }
+
+    /// The request's body, refused with 413 beyond `limit` bytes.
+    static func collect(_ request: Request, limit: Int) async throws -> Data {
+        do {
+            var buffer = try await request.body.collect(upTo: limit)
+            return buffer.readData(length: buffer.readableBytes) ?? Data()
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw APIError(.contentTooLarge, code: "too_large", message: "the request body is larger than \(limit / 1024) KiB")
+        }
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int) async throws -> T {
+        let data = try await collect(request, limit: limit)
+        guard !data.isEmpty else { throw InputError(.badRequest, message: "the request has no body; send a JSON object") }
+        return try StrictDecoder().decode(type, from: data)
+    }
+}

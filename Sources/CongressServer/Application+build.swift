@@ -1,0 +1,72 @@
+import CongressCore
+import CongressStore
+import Hummingbird
+import Logging
+import PostgresNIO
+import Prometheus
+
+public typealias AppRequestContext = BasicRequestContext
+
+/// Everything a node needs to serve; `congress serve` reads it from the node's files, tests build it in code.
+public struct AppConfiguration: Sendable {
+    public var node: RegionCode
+    public var topology: Topology
+    public var secrets: NodeSecrets
+    public var database: DatabaseAddress
+    public var listen: HostAndPort
+    public var registry: PrometheusCollectorRegistry
+    public var logger: Logger
+
+    public init(
+        node: RegionCode, topology: Topology, secrets: NodeSecrets, database: DatabaseAddress, listen: HostAndPort,
+        registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), logger: Logger
+    ) {
+        self.node = node
+        self.topology = topology
+        self.secrets = secrets
+        self.database = database
+        self.listen = listen
+        self.registry = registry
+        self.logger = logger
+    }
+}
+
+/// Assembles a node: its database pool as a service, migrations before the server starts, and the routes.
+public func buildApplication(_ configuration: AppConfiguration) throws -> Application<RouterResponder<AppRequestContext>> {
+    guard configuration.topology.node(configuration.node) != nil else {
+        throw InputError(field: "node", message: "node \(configuration.node) is not in the topology")
+    }
+    guard configuration.secrets.node == configuration.node else {
+        throw InputError(field: "secrets", message: "the secrets file is for node \(configuration.secrets.node), not \(configuration.node)")
+    }
+    let logger = configuration.logger
+    let client = PostgresClient(configuration: configuration.database.clientConfiguration, backgroundLogger: logger)
+    let store = RecordStore(client: client, node: configuration.node, logger: logger)
+    let routes = buildRoutes(configuration, store: store)
+    var app = Application(
+        router: routes.router,
+        configuration: .init(address: .hostname(configuration.listen.host, port: configuration.listen.port), serverName: "congress"),
+        services: [client],
+        logger: logger
+    )
+    app.beforeServerStarts {
+        try await Migrations.apply(on: client, logger: logger)
+        logger.info("node ready", metadata: ["node": "\(configuration.node)", "database": "\(configuration.database.redacted)"])
+    }
+    return app
+}
+
+func buildRoutes(_ configuration: AppConfiguration, store: RecordStore) -> APIRoutes {
+    let routes = APIRoutes(secrets: configuration.secrets)
+    let personKeys = PersonKeyDeriver(provinceKey: configuration.secrets.provinceKey)
+    SystemController(store: store, topology: configuration.topology, registry: configuration.registry).addRoutes(to: routes)
+    let deputies = RecordController<Deputy>(store: store, personKeys: personKeys)
+    let units = RecordController<Unit>(store: store, personKeys: personKeys)
+    ImportController(deputies: deputies, units: units).addRoutes(to: routes)
+    deputies.addRoutes(to: routes)
+    units.addRoutes(to: routes)
+    RecordController<Station>(store: store, personKeys: personKeys).addRoutes(to: routes)
+    RecordController<Assignment>(store: store, personKeys: personKeys).addRoutes(to: routes)
+    RecordController<Training>(store: store, personKeys: personKeys).addRoutes(to: routes)
+    return routes
+}

@@ -1,0 +1,88 @@
+import CongressCore
+import CongressStore
+import Hummingbird
+import Logging
+import Prometheus
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Health, metrics, the API document and the topology in force.
+struct SystemController: Sendable {
+    let store: RecordStore
+    let topology: Topology
+    let registry: PrometheusCollectorRegistry
+
+    func addRoutes(to api: APIRoutes) {
+        api.add(.get, "/health", use: health)
+        api.add(.get, "/metrics", use: metrics)
+        api.add(.get, "/openapi.yaml", use: openAPI)
+        api.add(.get, "/v1/topology", use: topologyInForce)
+    }
+
+    private struct Health: Encodable {
+        var status: String
+        var node: String
+        var database: String
+        var schemaVersion: Int
+    }
+
+    @Sendable func health(_ request: Request, context: some RequestContext) async throws -> Response {
+        do {
+            try await store.client.query("SELECT 1", logger: context.logger)
+            return try JSONBody.response(.ok, Health(status: "ok", node: store.node.rawValue, database: "ok", schemaVersion: Migrations.latestVersion))
+        } catch {
+            context.logger.warning("health check: database unreachable", metadata: ["error": "\(String(reflecting: error))"])
+            return try JSONBody.response(
+                .serviceUnavailable, Health(status: "degraded", node: store.node.rawValue, database: "unreachable", schemaVersion: Migrations.latestVersion)
+            )
+        }
+    }
+
+    /// Prometheus text: the registry's metrics, then the record gauges read now from the database.
+    @Sendable func metrics(_ request: Request, context: some RequestContext) async throws -> Response {
+        var bytes: [UInt8] = []
+        registry.emit(into: &bytes)
+        var text = String(decoding: bytes, as: UTF8.self)
+        text += "# HELP congress_records Live records held by this node, by kind.\n# TYPE congress_records gauge\n"
+        for (kind, count) in try await store.liveCounts() {
+            text += "congress_records{kind=\"\(kind.rawValue)\"} \(count)\n"
+        }
+        text += "# HELP congress_change_log_seq Last sequence number of this node's change log.\n# TYPE congress_change_log_seq gauge\n"
+        text += "congress_change_log_seq \(try await store.lastSeq())\n"
+        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    @Sendable func openAPI(_ request: Request, context: some RequestContext) async throws -> Response {
+        Response(status: .ok, headers: [.contentType: "application/yaml; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.text)))
+    }
+
+    private struct TopologyView: Encodable {
+        struct Node: Encodable {
+            var code: String
+            var name: String
+            var level: String
+            var url: String?
+            var direct: Bool
+            var schedule: String
+            var children: [Node]
+        }
+
+        var hash: String
+        var node: String
+        var root: Node
+    }
+
+    @Sendable func topologyInForce(_ request: Request, context: some RequestContext) async throws -> Response {
+        func view(_ node: TopologyNode) -> TopologyView.Node {
+            .init(
+                code: node.code.rawValue, name: node.name, level: node.level.rawValue, url: node.url, direct: node.direct,
+                schedule: node.sync.description, children: node.children.map(view)
+            )
+        }
+        return try JSONBody.response(.ok, TopologyView(hash: topology.hash, node: store.node.rawValue, root: view(topology.root)))
+    }
+}

@@ -1,0 +1,43 @@
+import ArgumentParser
+import CongressCore
+
+import Foundation
+
+@main
+struct CongressCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "congress",
+        abstract: "A federated registry of people's congresses: stations, deputies and trainings, replicated upward.",
+        subcommands: [Serve.self, SecretsCommand.self, UnitsCommand.self, TopologyCommand.self]
+    )
+}
+
+/// Prints a failure the way operators expect (`FILE:LINE:COL: error: …` for files) and exits non-zero.
+enum Report {
+    static func standardError(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+
+    static func failure(_ error: any Error) -> ExitCode {
+        switch error {
+        case let error as ConfigFileError:
+            standardError(error.description)
+        case let error as InputError:
+            standardError("error: \(error.description)")
+        default:
+            standardError("error: \(error)")
+        }
+        return ExitCode.failure
+    }
+
+    /// Runs `work`, turning any error into a printed report and exit code 1 (never a stack trace).
+    static func run(_ work: () async throws -> Void) async throws {
+        do {
+            try await work()
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            throw failure(error)
+        }
+    }
+}

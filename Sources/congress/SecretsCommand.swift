@@ -1,0 +1,43 @@
+import ArgumentParser
+import CongressCore
+import Foundation
+
+struct SecretsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "secrets", abstract: "Node tokens and keys.", subcommands: [Initialise.self])
+
+    struct Initialise: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "init",
+            abstract: "Write one secrets file per node of the topology, keeping tokens that already exist."
+        )
+
+        @Option(name: .long, help: "The topology file.")
+        var topology: String = "config/topology.yaml"
+
+        @Option(name: .long, help: "Folder for the secrets files (never commit it).")
+        var out: String = ".data/secrets"
+
+        func run() async throws {
+            try await Report.run {
+                let loaded = try TopologyLoader.load(contentsOf: topology)
+                try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                var existing: [RegionCode: NodeSecrets] = [:]
+                for node in loaded.topology.runningNodes {
+                    let path = "\(out)/\(node.code).yaml"
+                    if FileManager.default.fileExists(atPath: path) { existing[node.code] = try NodeSecrets.load(contentsOf: path) }
+                }
+                let all = NodeSecrets.generate(for: loaded.topology, keeping: existing)
+                for secrets in all {
+                    let path = "\(out)/\(secrets.node).yaml"
+                    let temporary = path + ".new"
+                    guard FileManager.default.createFile(atPath: temporary, contents: Data(secrets.yaml.utf8), attributes: [.posixPermissions: 0o600]) else {
+                        throw InputError(field: "out", message: "cannot write \(temporary)")
+                    }
+                    _ = try FileManager.default.replaceItemAt(URL(fileURLWithPath: path), withItemAt: URL(fileURLWithPath: temporary))
+                }
+                let created = all.count - existing.count
+                print("secrets for \(all.count) nodes in \(out) (\(created) new, \(existing.count) kept)")
+            }
+        }
+    }
+}

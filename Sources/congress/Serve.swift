@@ -1,0 +1,97 @@
+import ArgumentParser
+import CongressCore
+import CongressServer
+import CongressStore
+import Logging
+import Metrics
+import Prometheus
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run a node: its database, its API, until SIGTERM or SIGINT.")
+
+    @Option(name: .long, help: "The node's config file (nodes/CODE.yaml).")
+    var node: String
+
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error.")
+    var logLevel: Logger.Level = .info
+
+    func run() async throws {
+        try await Report.run {
+            let registry = PrometheusCollectorRegistry()
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = logLevel
+                return handler
+            }
+            MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+            let logger = Logger(label: "congress")
+            let setup = try NodeSetup.load(nodeFile: node, logger: logger)
+            let database = try await setup.startDatabase()
+            do {
+                guard LoopbackPort.isFree(setup.listen.port) || setup.listen.host != "127.0.0.1" else {
+                    throw InputError(field: "listen", message: "\(setup.listen) is already in use: is this node already running?")
+                }
+                let app = try buildApplication(
+                    AppConfiguration(
+                        node: setup.config.node, topology: setup.topology, secrets: setup.secrets, database: database.address,
+                        listen: setup.listen, registry: registry, logger: logger
+                    )
+                )
+                try await app.runService()
+            } catch {
+                try setup.stopDatabase(database)
+                throw error
+            }
+            try setup.stopDatabase(database)
+        }
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+/// A node's files read and checked: its config, the topology, its secrets.
+struct NodeSetup {
+    var config: NodeConfig
+    var topology: Topology
+    var secrets: NodeSecrets
+    var listen: HostAndPort
+    var logger: Logger
+
+    static func load(nodeFile: String, logger: Logger) throws -> NodeSetup {
+        let config = try NodeConfig.load(contentsOf: nodeFile)
+        let loaded = try TopologyLoader.load(contentsOf: config.topologyPath)
+        for warning in loaded.warnings { Report.standardError(warning.description) }
+        guard let entry = loaded.topology.node(config.node) else {
+            throw ConfigFileError(file: nodeFile, message: "node \(config.node) is not in \(config.topologyPath)")
+        }
+        guard let listen = config.listen.flatMap { HostAndPort($0) } ?? entry.url.flatMap({ HostAndPort(url: $0) }) else {
+            throw ConfigFileError(file: nodeFile, message: "node \(config.node) has no url in the topology and no 'listen' here")
+        }
+        let secrets = try NodeSecrets.load(contentsOf: config.secretsPath)
+        guard secrets.node == config.node else {
+            throw ConfigFileError(file: config.secretsPath, message: "these secrets are for node \(secrets.node), not \(config.node)")
+        }
+        return NodeSetup(config: config, topology: loaded.topology, secrets: secrets, listen: listen, logger: logger)
+    }
+
+    struct RunningDatabase {
+        var address: DatabaseAddress
+        var managed: ManagedPostgres?
+    }
+
+    func startDatabase() async throws -> RunningDatabase {
+        switch config.database {
+        case .url(let url):
+            return RunningDatabase(address: try DatabaseAddress(url: url), managed: nil)
+        case .managed:
+            let managed = ManagedPostgres(dataDir: config.dataDir, logger: logger)
+            let (address, startedHere) = try await managed.start()
+            return RunningDatabase(address: address, managed: startedHere ? managed : nil)
+        }
+    }
+
+    /// Stops the managed cluster if this process started it.
+    func stopDatabase(_ database: RunningDatabase) throws {
+        try database.managed?.stop()
+    }
+}

@@ -187,24 +187,27 @@ public struct ManagedPostgres: Sendable {
     }
 
     private func run(_ executable: String, _ arguments: [String], asService: Bool) throws {
-        let process = Process()
-        if asService && runsAsRoot {
-            process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-            process.arguments = ["-u", Self.serviceUser, "--", executable] + arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments
-        }
-        process.currentDirectoryURL = URL(fileURLWithPath: "/")
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            throw Failure(description: "\((executable as NSString).lastPathComponent) failed (exit \(process.terminationStatus)): \(text)")
+        let command = asService && runsAsRoot ? ["/usr/sbin/runuser", "-u", Self.serviceUser, "--", executable] + arguments : [executable] + arguments
+        // Output goes to a file, not a pipe: the server pg_ctl starts inherits the descriptors and would hold
+        // a pipe open for its whole life. Foundation's Process waits on such descriptors too, hence posix_spawn.
+        let outputPath = dataDir + "/command.out"
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        var cArguments = command.map { strdup($0) } + [nil]
+        defer { cArguments.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, command[0], &actions, nil, &cArguments, environ)
+        guard spawned == 0 else { throw Failure(description: "cannot run \(command[0]): \(String(cString: strerror(spawned)))") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let exitCode = (status >> 8) & 0xff
+        guard status & 0x7f == 0 && exitCode == 0 else {
+            let text = ((try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            throw Failure(description: "\((executable as NSString).lastPathComponent) failed (exit \(exitCode)): \(text)")
         }
     }
 

@@ -33,7 +33,8 @@ struct SecretsCommand: AsyncParsableCommand {
                     guard FileManager.default.createFile(atPath: temporary, contents: Data(secrets.yaml.utf8), attributes: [.posixPermissions: 0o600]) else {
                         throw InputError(field: "out", message: "cannot write \(temporary)")
                     }
-                    _ = try FileManager.default.replaceItemAt(URL(fileURLWithPath: path), withItemAt: URL(fileURLWithPath: temporary))
+                    // rename(2) replaces atomically: a node never reads half a secrets file.
+                    guard rename(temporary, path) == 0 else { throw InputError(field: "out", message: "cannot replace \(path)") }
                 }
                 let created = all.count - existing.count
                 print("secrets for \(all.count) nodes in \(out) (\(created) new, \(existing.count) kept)")

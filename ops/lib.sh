@@ -1,0 +1,31 @@
+# Shared by ops/ scripts: make sure the machine has what the project needs.
+# shellcheck shell=bash
+
+# PostgreSQL server programs (initdb, pg_ctl): Debian's postgresql package when missing.
+ensure_postgres() {
+    if ! postgres_bin >/dev/null 2>&1; then
+        echo "ops: installing PostgreSQL (apt-get install postgresql)" >&2
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq && apt-get install -y -qq postgresql >/dev/null
+    fi
+}
+
+# The folder holding initdb/pg_ctl/pg_dump: PATH first, else the newest /usr/lib/postgresql/N/bin.
+postgres_bin() {
+    if command -v initdb >/dev/null 2>&1; then
+        dirname "$(readlink -f "$(command -v initdb)")"
+        return 0
+    fi
+    local dir
+    dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+    [ -n "$dir" ] && [ -x "$dir/initdb" ] && echo "$dir"
+}
+
+ensure_swift() {
+    command -v swift >/dev/null 2>&1 || { echo "ops: swift is not on PATH (Swift 6.2 or newer is needed)" >&2; exit 1; }
+}
+
+# A port on 127.0.0.1 that nothing listens on now.
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}

@@ -1,0 +1,155 @@
+import Foundation
+import Testing
+
+@testable import CongressCore
+
+@Suite struct RegionCodeTests {
+    @Test(arguments: ["CN", "42", "4208", "420802", "420802001", "420802001001", "429004"])
+    func acceptsValidCodes(_ text: String) {
+        #expect(RegionCode(text)?.rawValue == text)
+    }
+
+    @Test(arguments: ["", "4", "420", "4208021", "42080200100", "4200", "00", "420800", "42a8", "cn", "420802000"])
+    func refusesInvalidCodes(_ text: String) {
+        #expect(RegionCode(text) == nil)
+    }
+
+    @Test func subtreeAndLevels() throws {
+        let county = try #require(RegionCode("420802"))
+        #expect(county.level == .county)
+        #expect(county.contains(RegionCode("420802001001")!))
+        #expect(!county.contains(RegionCode("420804001")!))
+        #expect(RegionCode.nation.contains(county))
+        #expect(county.parent == RegionCode("4208"))
+        #expect(RegionCode("42")?.parent == .nation)
+        #expect(RegionCode("420802001001")?.isUnit == true)
+    }
+}
+
+@Suite struct NationalIDTests {
+    @Test(arguments: ["11010519491231002X", "11010519491231002x", "440524188001010014"])
+    func acceptsValidNumbers(_ number: String) throws {
+        #expect(try NationalID.normalized(number) == number.uppercased())
+    }
+
+    @Test(arguments: ["110105194912310021", "11010519491231002", "1101051949123100XX", "110105194913310021", "11010519490230002X"])
+    func refusesInvalidNumbersWithoutRepeatingThem(_ number: String) {
+        #expect {
+            try NationalID.normalized(number)
+        } throws: { error in
+            guard let error = error as? InputError else { return false }
+            return error.field == "idNumber" && !error.message.contains(number) && !error.message.contains(String(number.prefix(10)))
+        }
+    }
+
+    @Test func personKeyIsStableAndKeyed() {
+        let a = PersonKeyDeriver(provinceKey: "key-a")
+        let b = PersonKeyDeriver(provinceKey: "key-b")
+        let id = "11010519491231002X"
+        #expect(a.personKey(forNormalizedID: id) == a.personKey(forNormalizedID: id))
+        #expect(a.personKey(forNormalizedID: id) != b.personKey(forNormalizedID: id))
+        #expect(a.personKey(forNormalizedID: id).count == 64)
+    }
+}
+
+@Suite struct StrictDecoderTests {
+    struct Sample: Decodable {
+        struct Inner: Decodable { var role: String }
+        var name: String
+        var count: Int
+        var inner: [Inner]
+        var note: String?
+    }
+
+    func decode(_ json: String) throws(InputError) -> Sample {
+        try StrictDecoder().decode(Sample.self, from: Data(json.utf8))
+    }
+
+    @Test func decodesKnownFields() throws {
+        let sample = try decode(#"{"name": "a", "count": 2, "inner": [{"role": "x"}], "note": null}"#)
+        #expect(sample.count == 2)
+        #expect(sample.inner.first?.role == "x")
+    }
+
+    @Test func refusesUnknownFieldsWithPathAndSuggestion() {
+        #expect(throws: InputError(.badRequest, field: "inner[0].rol", message: "unknown field 'rol' (did you mean 'role'?)")) {
+            try decode(#"{"name": "a", "count": 2, "inner": [{"role": "x", "rol": "y"}]}"#)
+        }
+        #expect(throws: InputError(.badRequest, field: "name", message: "missing required field 'name' (the body has 'nmae': a typo?)")) {
+            try decode(#"{"nmae": "a", "count": 2, "inner": []}"#)
+        }
+    }
+
+    @Test func reportsWrongTypesAndFractions() {
+        #expect(throws: InputError(.badRequest, field: "count", message: "expected an integer, found a string")) {
+            try decode(#"{"name": "a", "count": "2", "inner": []}"#)
+        }
+        #expect(throws: InputError.self) { try decode(#"{"name": "a", "count": 2.5, "inner": []}"#) }
+        #expect(throws: InputError.self) { try decode(#"{"name": "a", "count": 2, "inner": {}}"#) }
+        #expect(throws: InputError.self) { try decode("not json") }
+    }
+}
+
+@Suite struct UnitCSVTests {
+    @Test func readsRowsWithHeaderAndQuotes() throws {
+        let rows = try UnitCSV.parse("code,name,urbanRuralClass\n420802001001,龙泉社区,111\n420802001002,\"象山, 一村\",220\n", file: "u.csv")
+        #expect(rows.map(\.line) == [2, 3])
+        #expect(rows[1].input.body.name == "象山, 一村")
+    }
+
+    @Test func reportsEveryBadLineWithPosition() {
+        #expect {
+            try UnitCSV.parse("420802001001,龙泉社区\n4208020010,短码\n420802001003,村,999\n", file: "u.csv")
+        } throws: { error in
+            (error as? ConfigFileError)?.description
+                == "u.csv:2:1: error: '4208020010' is not a 12-digit village/community code\nu.csv:3:16: error: '999' is not an urban-rural class (111, 112, 121, 122, 123, 210, 220)"
+        }
+    }
+}
+
+@Suite struct ConfigFileTests {
+    static var root: URL { URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent() }
+
+    @Test func exampleTopologyAndNodesLoad() throws {
+        let loaded = try TopologyLoader.load(contentsOf: Self.root.appendingPathComponent("config/topology.yaml").path)
+        #expect(loaded.topology.root.code == RegionCode("42"))
+        #expect(loaded.topology.node(RegionCode("429004")!)?.direct == true)
+        let nodeFiles = try FileManager.default.contentsOfDirectory(atPath: Self.root.appendingPathComponent("nodes").path).filter { $0.hasSuffix(".yaml") }
+        #expect(Set(nodeFiles.map { String($0.dropLast(5)) }) == Set(loaded.topology.runningNodes.map(\.code.rawValue)))
+        for file in nodeFiles {
+            let config = try NodeConfig.load(contentsOf: Self.root.appendingPathComponent("nodes/\(file)").path)
+            #expect(loaded.topology.node(config.node)?.url != nil)
+        }
+    }
+
+    @Test func topologyProblemsPointAtTheirLine() {
+        let yaml = """
+            version: 1
+            root:
+              code: "42"
+              name: 湖北省
+              level: province
+              children:
+                - { code: "4308", name: 荆门市, level: city, children: [{ code: "430801", name: X, level: county }] }
+                - { code: "4209", name: 孝感市, levle: city }
+            """
+        #expect {
+            try TopologyLoader.parse(yaml, file: "t.yaml")
+        } throws: { error in
+            let text = (error as? ConfigFileError)?.description ?? ""
+            return text.contains("t.yaml:7:15: error: code 4308 does not start with its parent's code 42")
+                && text.contains("t.yaml:8:40: error: unknown key 'levle' in a node; did you mean 'level'?")
+        }
+    }
+
+    @Test func secretsRoundTripAndChildHashesMatchParentTokens() throws {
+        let topology = try TopologyLoader.load(contentsOf: Self.root.appendingPathComponent("config/topology.yaml").path).topology
+        let all = NodeSecrets.generate(for: topology, keeping: [:])
+        let county = try #require(all.first { $0.node.rawValue == "420802" })
+        let township = try #require(all.first { $0.node.rawValue == "420802001" })
+        #expect(county.childTokenHashes["420802001"] == NodeSecrets.sha256Hex(township.parentToken!))
+        #expect(try NodeSecrets.parse(county.yaml, file: "s.yaml") == county)
+        let again = NodeSecrets.generate(for: topology, keeping: [county.node: county])
+        #expect(again.first { $0.node == county.node }?.adminToken == county.adminToken)
+    }
+}

@@ -1,0 +1,73 @@
+import CongressCore
+import CongressStore
+import Foundation
+import Testing
+
+/// SPEC §4: the national ID number is never stored, logged, returned or replicated.
+@Suite struct PrivacyTests {
+    /// GB 11643's published example number (valid check digit), and a second valid one.
+    static let idNumber = "11010519491231002X"
+    static let secondIDNumber = "440524188001010014"
+
+    @Test func idNumberAppearsNowhere() async throws {
+        let node = try await TestNode.make()
+        var responses: [String] = []
+        let (replies, importKey): (String, String) = try await node.run { api in
+            var replies: [String] = []
+            let created = try await api.send(.post, "/v1/deputies", json: Fixture.deputy(extra: #", "idNumber": "\#(Self.idNumber)""#))
+            #expect(created.status == .created)
+            replies.append(created.body)
+            let id = try #require(created.json["id"] as? String)
+            let key = try #require(created.json["personKey"] as? String)
+            // Lower-case x is the same number: same person.
+            let again = try await api.send(.post, "/v1/deputies", json: Fixture.deputy(level: "township", congress: "420802001", extra: #", "idNumber": "\#(Self.idNumber.lowercased())""#))
+            replies.append(again.body)
+            #expect(again.json["personKey"] as? String == key)
+            var edited = created.json
+            edited["idNumber"] = Self.idNumber
+            edited["name"] = "张三丰"
+            let replaced = try await api.send(.put, "/v1/deputies/\(id)", json: String(decoding: try JSONSerialization.data(withJSONObject: edited), as: UTF8.self))
+            #expect(replaced.status == .ok)
+            replies.append(replaced.body)
+            let imported = try await api.send(.post, "/v1/deputies/import", json: "[\(Fixture.deputy(extra: #", "idNumber": "\#(Self.secondIDNumber)""#))]")
+            #expect(imported.status == .ok)
+            replies.append(imported.body)
+            let bad = try await api.send(.post, "/v1/deputies", json: Fixture.deputy(extra: #", "idNumber": "110105194912310021""#))
+            replies.append(bad.body)
+            for path in ["/v1/deputies", "/v1/deputies/\(id)", "/v1/deputies?includeDeleted=true", "/metrics"] {
+                replies.append(try await api.send(.get, path).body)
+            }
+            let list = try await api.send(.get, "/v1/deputies?limit=1000")
+            let keys = (list.json["items"] as? [[String: Any]])?.compactMap { $0["personKey"] as? String } ?? []
+            return (replies.joined(separator: "\n"), keys.first { $0 != key } ?? "")
+        }
+        responses.append(replies)
+        #expect(!importKey.isEmpty)
+
+        let forbidden = [Self.idNumber, Self.idNumber.lowercased(), Self.secondIDNumber, "110105194912310021", "19491231002"]
+        let dump = try pgDump(node.database)
+        #expect(dump.contains("张三丰"), "the dump should hold the data it is searched for")
+        let logs = node.logs.text
+        #expect(logs.contains("created record"), "the logs should hold the requests")
+        for needle in forbidden {
+            #expect(!dump.contains(needle), "the database holds an ID number")
+            #expect(!logs.contains(needle), "a log line holds an ID number")
+            #expect(!responses.joined().contains(needle), "a response holds an ID number")
+        }
+    }
+
+    /// The database as pg_dump writes it: every table, every column.
+    func pgDump(_ database: CongressStore.DatabaseAddress) throws -> String {
+        let folder = ProcessInfo.processInfo.environment["CONGRESS_PG_BIN"] ?? "/usr/bin"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: folder + "/pg_dump")
+        process.arguments = ["-h", database.host, "-p", "\(database.port)", "-U", database.username, "--no-owner", database.database]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        return String(decoding: data, as: UTF8.self)
+    }
+}

@@ -1,0 +1,237 @@
+import CongressCore
+import CongressStore
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import PostgresNIO
+import Testing
+
+@testable import CongressServer
+
+/// The throwaway PostgreSQL server `ops/test` starts; each test gets a database of its own on it.
+enum TestDatabase {
+    static var server: DatabaseAddress {
+        get throws {
+            guard let url = ProcessInfo.processInfo.environment["CONGRESS_TEST_DATABASE"] else {
+                throw TestSetupError("CONGRESS_TEST_DATABASE is not set: run the tests with ops/test, which starts PostgreSQL")
+            }
+            return try DatabaseAddress(url: url)
+        }
+    }
+
+    /// A new, empty database.
+    static func make(logger: Logger = Logger(label: "test")) async throws -> DatabaseAddress {
+        let server = try server
+        let name = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        try await ManagedPostgres.createDatabaseIfMissing(name, on: server, logger: logger)
+        return server.with(database: name)
+    }
+
+    /// Runs SQL on `database` and returns the first column of each row as text.
+    static func texts(_ sql: String, on database: DatabaseAddress) async throws -> [String] {
+        let client = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: Logger(label: "test"))
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            var values: [String] = []
+            for try await value in try await client.query(PostgresQuery(unsafeSQL: sql)).decode(String.self) { values.append(value) }
+            return values
+        }
+    }
+}
+
+struct TestSetupError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Every log line of a node, for tests that look for what must never be logged.
+final class LogCapture: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String] = []
+
+    func append(_ line: String) { lock.withLock { lines.append(line) } }
+    var text: String { lock.withLock { lines.joined(separator: "\n") } }
+
+    var logger: Logger {
+        var logger = Logger(label: "test-node") { _ in CapturingHandler(capture: self) }
+        logger.logLevel = .trace
+        return logger
+    }
+
+    private struct CapturingHandler: LogHandler {
+        let capture: LogCapture
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            let all = metadata.merging(event.metadata ?? [:]) { $1 }
+            capture.append("\(event.level) \(event.message) \(all) \(event.source)")
+        }
+    }
+}
+
+/// The example topology tests run against (a county with its townships).
+let testTopologyYAML = """
+    version: 1
+    root:
+      code: "42"
+      name: 湖北省
+      level: province
+      url: http://127.0.0.1:18400
+      children:
+        - code: "4208"
+          name: 荆门市
+          level: city
+          url: http://127.0.0.1:18410
+          children:
+            - code: "420802"
+              name: 东宝区
+              level: county
+              url: http://127.0.0.1:18411
+              children:
+                - { code: "420802001", name: 龙泉街道, level: township }
+                - { code: "420802002", name: 泉口街道, level: township }
+            - code: "420804"
+              name: 掇刀区
+              level: county
+              url: http://127.0.0.1:18412
+    """
+
+/// One node on its own fresh database, driven through its router.
+struct TestNode {
+    let node: RegionCode
+    let database: DatabaseAddress
+    let secrets: NodeSecrets
+    let logs = LogCapture()
+    let configuration: AppConfiguration
+
+    static func make(node: String = "420802") async throws -> TestNode {
+        let topology = try TopologyLoader.parse(testTopologyYAML, file: "test-topology.yaml").topology
+        let code = RegionCode(node)!
+        let secrets = NodeSecrets.generate(for: topology, keeping: [:]).first { $0.node == code }!
+        let database = try await TestDatabase.make()
+        return TestNode(node: code, database: database, secrets: secrets, topology: topology)
+    }
+
+    private init(node: RegionCode, database: DatabaseAddress, secrets: NodeSecrets, topology: Topology) {
+        self.node = node
+        self.database = database
+        self.secrets = secrets
+        self.configuration = AppConfiguration(
+            node: node, topology: topology, secrets: secrets, database: database, listen: HostAndPort(host: "127.0.0.1", port: 0),
+            logger: Logger(label: "unused")
+        )
+    }
+
+    /// Runs `body` against the node's router with its database pool and migrations running.
+    func run<Value: Sendable>(_ body: @Sendable (APIClient) async throws -> Value) async throws -> Value {
+        var configuration = configuration
+        configuration.logger = logs.logger
+        let app = try buildApplication(configuration)
+        let secrets = secrets
+        return try await app.test(.router) { client in try await body(APIClient(client: client, secrets: secrets)) }
+    }
+
+    /// Row counts of every record table and the change log, to prove a refused request changed nothing.
+    func snapshot() async throws -> [String] {
+        let tables = RecordKind.allCases.map(\.collection) + ["change_log"]
+        let sql = tables.map { "SELECT '\($0)=' || count(*) || '/' || coalesce(max(version), 0) FROM \($0)" }.joined(separator: " UNION ALL ")
+            .replacingOccurrences(of: "max(version), 0) FROM change_log", with: "max(seq), 0) FROM change_log")
+        return try await TestDatabase.texts(sql, on: database).sorted()
+    }
+}
+
+/// A test's view of the API: JSON in, status and JSON out.
+struct APIClient: Sendable {
+    let client: any TestClientProtocol
+    let secrets: NodeSecrets
+
+    enum Token {
+        case admin, read, none
+        case custom(String)
+    }
+
+    struct Reply: Sendable {
+        var status: HTTPResponse.Status
+        var body: String
+        var headers: HTTPFields
+
+        var json: [String: Any] {
+            (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:]
+        }
+
+        var error: (code: String, message: String, field: String?)? {
+            guard let error = json["error"] as? [String: Any], let code = error["code"] as? String, let message = error["message"] as? String else {
+                return nil
+            }
+            return (code, message, error["field"] as? String)
+        }
+
+        func decode<T: Decodable>(_ type: T.Type) throws -> T {
+            try JSONDecoder().decode(type, from: Data(body.utf8))
+        }
+    }
+
+    @discardableResult
+    func send(_ method: HTTPRequest.Method, _ uri: String, json: String? = nil, token: Token? = nil) async throws -> Reply {
+        var headers: HTTPFields = [:]
+        let chosen = token ?? (method == .get ? .read : .admin)
+        switch chosen {
+        case .admin: headers[.authorization] = "Bearer \(secrets.adminToken)"
+        case .read: headers[.authorization] = "Bearer \(secrets.readToken)"
+        case .custom(let value): headers[.authorization] = value
+        case .none: break
+        }
+        if json != nil { headers[.contentType] = "application/json" }
+        return try await client.execute(uri: uri, method: method, headers: headers, body: json.map { ByteBuffer(string: $0) }) { response in
+            Reply(status: response.status, body: String(buffer: response.body), headers: response.headers)
+        }
+    }
+
+    /// Creates a record and returns its id, failing the test with the server's answer otherwise.
+    func create(_ collection: String, _ json: String) async throws -> String {
+        let reply = try await send(.post, "/v1/\(collection)", json: json)
+        guard reply.status == .created, let id = reply.json["id"] as? String else {
+            throw TestSetupError("creating \(collection) answered \(reply.status): \(reply.body)")
+        }
+        return id
+    }
+}
+
+enum Fixture {
+    static func deputy(name: String = "张三", region: String = "420802001", level: String = "county", congress: String = "420802", extra: String = "") -> String {
+        """
+        {"name": "\(name)", "gender": "female", "ethnicity": "汉族", "birthMonth": "1975-06", "party": "中共党员", "occupation": "农民",
+         "level": "\(level)", "congressCode": "\(congress)", "term": 15, "status": "in_office", "regionCode": "\(region)"\(extra)}
+        """
+    }
+
+    static func station(name: String = "龙泉街道人大代表之家", region: String = "420802001", units: [String] = ["420802001001"]) -> String {
+        let covered = units.map { "\"\($0)\"" }.joined(separator: ", ")
+        return """
+            {"name": "\(name)", "type": "home", "regionCode": "\(region)", "address": "龙泉路1号", "coveredUnits": [\(covered)],
+             "staff": [{"role": "head", "name": "李四"}], "standards": {"site": true, "staff": true, "rules": true, "activities": false},
+             "status": "active", "openedOn": "2021-03-01"}
+            """
+    }
+
+    static func unit(code: String = "420802001001", name: String = "龙泉社区") -> String {
+        #"{"code": "\#(code)", "name": "\#(name)", "urbanRuralClass": "111"}"#
+    }
+
+    static func training(branchRegion: String = "420802001") -> String {
+        """
+        {"title": "代表履职培训", "startsOn": "2026-12-01", "endsOn": "2026-12-02", "mode": "hybrid",
+         "audience": {"levels": ["county", "township"], "regionPrefix": "420802"},
+         "venues": [{"kind": "main", "regionCode": "420802", "name": "区人大会议中心", "capacity": 300},
+                    {"kind": "branch", "regionCode": "\(branchRegion)", "name": "龙泉分会场", "capacity": 80}]}
+        """
+    }
+}

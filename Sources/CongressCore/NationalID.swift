@@ -31,7 +31,7 @@ public enum NationalID {
         let year = digits[6] * 1000 + digits[7] * 100 + digits[8] * 10 + digits[9]
         let month = digits[10] * 10 + digits[11]
         let day = digits[12] * 10 + digits[13]
-        guard (1900...2100).contains(year), (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day) else {
+        guard (1800...2100).contains(year), (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day) else {
             throw InputError(field: "idNumber", message: "the ID number's birth date (characters 7–14) is not a real date")
         }
         let sum = zip(digits, weights).reduce(0) { $0 + $1.0 * $1.1 }

@@ -26,6 +26,9 @@ public struct APIError: HTTPResponseError, Sendable {
 
     public static func unauthorized(_ message: String) -> APIError { APIError(.unauthorized, code: "unauthorized", message: message) }
     public static func forbidden(_ message: String) -> APIError { APIError(.forbidden, code: "forbidden", message: message) }
+    static func tooLarge(limit: Int) -> APIError {
+        APIError(.contentTooLarge, code: "too_large", message: "the request body is larger than \(limit / 1024) KiB")
+    }
 
     private struct Envelope: Encodable {
         struct Body: Encodable {
@@ -130,7 +133,9 @@ enum JSONBody {
             var buffer = try await request.body.collect(upTo: limit)
             return buffer.readData(length: buffer.readableBytes) ?? Data()
         } catch let error as HTTPError where error.status == .contentTooLarge {
-            throw APIError(.contentTooLarge, code: "too_large", message: "the request body is larger than \(limit / 1024) KiB")
+            throw APIError.tooLarge(limit: limit)
+        } catch is NIOTooManyBytesError {
+            throw APIError.tooLarge(limit: limit)
         }
     }
 

@@ -138,7 +138,7 @@ import Testing
         } throws: { error in
             let text = (error as? ConfigFileError)?.description ?? ""
             return text.contains("t.yaml:7:15: error: code 4308 does not start with its parent's code 42")
-                && text.contains("t.yaml:8:40: error: unknown key 'levle' in a node; did you mean 'level'?")
+                && text.contains("t.yaml:8:34: error: unknown key 'levle' in a node; did you mean 'level'?")
         }
     }
 

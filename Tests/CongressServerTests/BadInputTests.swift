@@ -26,8 +26,12 @@ import Testing
             status: .badRequest, code: "bad_request", field: "colour"),
         Case(
             name: "misspelt nested field", path: "/v1/stations",
+            body: Fixture.station().replacingOccurrences(of: #""role": "head""#, with: #""role": "head", "rank": 1"#),
+            status: .badRequest, code: "bad_request", field: "staff[0].rank"),
+        Case(
+            name: "misspelt required field", path: "/v1/stations",
             body: Fixture.station().replacingOccurrences(of: #""role": "head""#, with: #""rol": "head""#),
-            status: .badRequest, code: "bad_request", field: "staff[0].rol"),
+            status: .badRequest, code: "bad_request", field: "staff[0].role"),
         Case(
             name: "wrong type", path: "/v1/deputies", body: validDeputy.replacingOccurrences(of: #""term": 15"#, with: #""term": "15""#),
             status: .badRequest, code: "bad_request", field: "term"),
@@ -104,7 +108,7 @@ import Testing
             _ = try await api.create("units", Fixture.unit(code: "420802001099"))
             let before = try await node.snapshot()
             let reply = try await api.send(badCase.method, badCase.path, json: badCase.body, token: badCase.token)
-            #expect(reply.status == badCase.status, "\(reply.body)")
+            #expect(reply.status == badCase.status, "\(reply.body)\n\(reply.status == .internalServerError ? node.logs.text : "")")
             let error = try #require(reply.error, "not the JSON error shape: \(reply.body)")
             #expect(error.code == badCase.code)
             #expect(!error.message.isEmpty)

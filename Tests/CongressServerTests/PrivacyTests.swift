@@ -30,7 +30,7 @@ import Testing
             #expect(replaced.status == .ok)
             replies.append(replaced.body)
             let imported = try await api.send(.post, "/v1/deputies/import", json: "[\(Fixture.deputy(extra: #", "idNumber": "\#(Self.secondIDNumber)""#))]")
-            #expect(imported.status == .ok)
+            #expect(imported.status == .ok, "\(imported.body)")
             replies.append(imported.body)
             let bad = try await api.send(.post, "/v1/deputies", json: Fixture.deputy(extra: #", "idNumber": "110105194912310021""#))
             replies.append(bad.body)

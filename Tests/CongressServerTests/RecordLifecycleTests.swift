@@ -99,7 +99,7 @@ import Testing
                 }
                 try await group.waitForAll()
             }
-            let seqs = try await TestDatabase.texts("SELECT seq::text FROM change_log ORDER BY seq", on: node.database).compactMap { Int($0) }
+            let seqs = try await TestDatabase.texts("SELECT seq::text AS text FROM change_log ORDER BY change_log.seq", on: node.database).compactMap { Int($0) }
             #expect(seqs == Array(1...20))
             let mismatched = try await TestDatabase.texts(
                 "SELECT u.id::text FROM units u JOIN change_log c ON c.record_id = u.id AND c.version <> u.version", on: node.database

@@ -21,7 +21,14 @@ enum TestDatabase {
     }
 
     /// A new, empty database.
-    static func make(logger: Logger = Logger(label: "test")) async throws -> DatabaseAddress {
+    /// Quiet: the pool warns when a query is queued a moment before `run()` has started.
+    static var quietLogger: Logger {
+        var logger = Logger(label: "test")
+        logger.logLevel = .error
+        return logger
+    }
+
+    static func make(logger: Logger = quietLogger) async throws -> DatabaseAddress {
         let server = try server
         let name = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         try await ManagedPostgres.createDatabaseIfMissing(name, on: server, logger: logger)
@@ -30,7 +37,7 @@ enum TestDatabase {
 
     /// Runs SQL on `database` and returns the first column of each row as text.
     static func texts(_ sql: String, on database: DatabaseAddress) async throws -> [String] {
-        let client = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: Logger(label: "test"))
+        let client = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: quietLogger)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }

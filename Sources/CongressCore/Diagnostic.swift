@@ -1,3 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
 /// One problem found in a file, printed as `FILE:LINE:COL: error: MESSAGE`.
 public struct Diagnostic: Sendable, Equatable, Codable, CustomStringConvertible {
     public enum Severity: String, Sendable, Codable { case error, warning }
@@ -30,4 +36,14 @@ public struct ConfigFileError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { diagnostics.map(\.description).joined(separator: "\n") }
+}
+
+/// Reads an operator's file as UTF-8 text, or says why not in the file's own error format.
+enum ConfigFile {
+    static func text(atPath path: String, what: String, hint: String? = nil) throws(ConfigFileError) -> String {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw ConfigFileError(file: path, message: "cannot read \(what) (missing, unreadable or not UTF-8)" + (hint.map { "; \($0)" } ?? ""))
+        }
+        return text
+    }
 }

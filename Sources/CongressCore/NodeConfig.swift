@@ -35,10 +35,7 @@ public struct NodeConfig: Sendable {
     private static let keys = ["node", "topology", "listen", "database", "dataDir", "secrets"]
 
     public static func load(contentsOf path: String) throws(ConfigFileError) -> NodeConfig {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw ConfigFileError(file: path, message: "cannot read the node config (missing, unreadable or not UTF-8)")
-        }
-        return try parse(text, file: path)
+        try parse(ConfigFile.text(atPath: path, what: "the node config"), file: path)
     }
 
     public static func parse(_ text: String, file: String) throws(ConfigFileError) -> NodeConfig {

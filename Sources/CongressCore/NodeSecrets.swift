@@ -33,10 +33,7 @@ public struct NodeSecrets: Sendable, Equatable {
     private static let keys = ["node", "adminToken", "readToken", "parentToken", "childTokenHashes", "provinceKey"]
 
     public static func load(contentsOf path: String) throws(ConfigFileError) -> NodeSecrets {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw ConfigFileError(file: path, message: "cannot read the secrets file; create it with 'congress secrets init'")
-        }
-        return try parse(text, file: path)
+        try parse(ConfigFile.text(atPath: path, what: "the secrets file", hint: "create it with 'congress secrets init'"), file: path)
     }
 
     public static func parse(_ text: String, file: String) throws(ConfigFileError) -> NodeSecrets {

@@ -19,10 +19,7 @@ public enum TopologyLoader {
     private static let nodeKeys = ["code", "name", "level", "url", "direct", "sync", "children"]
 
     public static func load(contentsOf path: String) throws(ConfigFileError) -> Loaded {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw ConfigFileError(file: path, message: "cannot read the topology file (missing, unreadable or not UTF-8)")
-        }
-        return try parse(text, file: path)
+        try parse(ConfigFile.text(atPath: path, what: "the topology file"), file: path)
     }
 
     public static func parse(_ text: String, file: String) throws(ConfigFileError) -> Loaded {

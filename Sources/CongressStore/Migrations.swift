@@ -107,13 +107,17 @@ public enum Migrations {
     /// Applies the steps not yet applied. Safe to run concurrently: an advisory lock serialises nodes
     /// sharing a database, and each step commits with its version or not at all.
     public static func apply(on client: PostgresClient, logger: Logger) async throws {
-        try await client.query(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())",
-            logger: logger
-        )
         for step in steps {
             try await client.transaction(logger: logger) { connection in
                 try await connection.query("SELECT pg_advisory_xact_lock(4242001)", logger: logger)
+                try await connection.query(
+                    """
+                    CREATE TABLE IF NOT EXISTS schema_migrations (
+                        version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now()
+                    )
+                    """,
+                    logger: logger
+                )
                 let rows = try await connection.query("SELECT 1 FROM schema_migrations WHERE version = \(step.version)", logger: logger)
                 var applied = false
                 for try await _ in rows { applied = true }

@@ -31,7 +31,7 @@ public enum NationalID {
         let year = digits[6] * 1000 + digits[7] * 100 + digits[8] * 10 + digits[9]
         let month = digits[10] * 10 + digits[11]
         let day = digits[12] * 10 + digits[13]
-        guard (1800...2100).contains(year), (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day) else {
+        guard (1800...2100).contains(year), (1...12).contains(month), (1...CalendarDate.days(inMonth: month, year: year)).contains(day) else {
             throw InputError(field: "idNumber", message: "the ID number's birth date (characters 7–14) is not a real date")
         }
         let sum = zip(digits, weights).reduce(0) { $0 + $1.0 * $1.1 }
@@ -39,14 +39,6 @@ public enum NationalID {
             throw InputError(field: "idNumber", message: "the ID number's check digit is wrong (GB 11643): check for a typing error")
         }
         return upper
-    }
-
-    private static func daysIn(month: Int, year: Int) -> Int {
-        switch month {
-        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
-        case 4, 6, 9, 11: 30
-        default: 31
-        }
     }
 }
 
@@ -61,10 +53,21 @@ public struct PersonKeyDeriver: Sendable {
 
     /// HMAC-SHA256(province key, normalized ID number), hex encoded.
     public func personKey(forNormalizedID normalizedID: String) -> String {
-        let mac = HMAC<SHA256>.authenticationCode(for: Data(normalizedID.utf8), using: key)
-        return mac.map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
+        Hex.encode(HMAC<SHA256>.authenticationCode(for: Data(normalizedID.utf8), using: key))
     }
+}
+
+/// Lower-case hex, as tokens, digests and person keys are written.
+enum Hex {
+    static func encode(_ bytes: some Sequence<UInt8>) -> String {
+        let digits = Array("0123456789abcdef")
+        var text = ""
+        for byte in bytes {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0f)])
+        }
+        return text
+    }
+
+    static func sha256(_ text: String) -> String { encode(SHA256.hash(data: Data(text.utf8))) }
 }

@@ -94,11 +94,11 @@ public struct NodeSecrets: Sendable, Equatable {
     /// A fresh random token: 32 bytes from the system's secure generator, hex encoded.
     public static func newToken() -> String {
         var generator = SystemRandomNumberGenerator()
-        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        return Hex.encode((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
     }
 
     public static func sha256Hex(_ text: String) -> String {
-        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        Hex.sha256(text)
     }
 
     /// Secrets for every running node of `topology`, keeping whatever `existing` already holds

@@ -122,6 +122,6 @@ public struct Topology: Sendable {
     }
 
     static func hash(of text: String) -> String {
-        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        Hex.sha256(text)
     }
 }

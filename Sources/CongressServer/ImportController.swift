@@ -23,21 +23,19 @@ struct ImportController: Sendable {
 
     @Sendable func importDeputies(_ request: Request, context: some RequestContext) async throws -> Response {
         let inputs = try await Self.decodeItems(Deputy.self, from: request)
-        let prepared = try Self.prepareEach(inputs) { (input) throws(InputError) in try deputies.prepare(input, id: input.id ?? UUID(), previous: nil) }
-        // A deputy re-imported without an ID number keeps the personKey it has.
-        let stored = try await deputies.store.existing(Deputy.self, ids: prepared.map(\.id))
-        let merged = prepared.enumerated().map { index, record in
-            var record = record
-            if inputs[index].idNumber == nil { record.body.personKey = stored[record.id]?.body.personKey }
-            return record
+        let ids = inputs.map { $0.id ?? UUID() }
+        // The stored body lets a deputy re-imported without an ID number keep its personKey.
+        let stored = try await deputies.store.existing(Deputy.self, ids: ids)
+        let prepared = try Self.prepareEach(inputs) { (index, input) throws(InputError) in
+            try deputies.prepare(input, id: ids[index], previous: stored[ids[index]]?.body)
         }
-        return try await respond(deputies.store.importRecords(merged), kind: .deputy, context: context)
+        return try await respond(deputies.store.importRecords(prepared), kind: .deputy, context: context)
     }
 
     @Sendable func importUnits(_ request: Request, context: some RequestContext) async throws -> Response {
         let inputs = try await Self.decodeItems(Unit.self, from: request)
         let known = try await units.store.unitIDs(forCodes: inputs.map(\.body.code))
-        let prepared = try Self.prepareEach(inputs) { (input) throws(InputError) in
+        let prepared = try Self.prepareEach(inputs) { (_, input) throws(InputError) in
             try units.prepare(input, id: input.id ?? known[input.body.code] ?? UUID(), previous: nil)
         }
         return try await respond(units.store.importRecords(prepared), kind: .unit, context: context)
@@ -62,13 +60,13 @@ struct ImportController: Sendable {
 
     /// Prepares every item, naming the failing one by its index.
     private static func prepareEach<Body: RecordBody>(
-        _ inputs: [RecordInput<Body>], _ prepare: (RecordInput<Body>) throws(InputError) -> PreparedRecord<Body>
+        _ inputs: [RecordInput<Body>], _ prepare: (Int, RecordInput<Body>) throws(InputError) -> PreparedRecord<Body>
     ) throws(InputError) -> [PreparedRecord<Body>] {
         var prepared: [PreparedRecord<Body>] = []
         prepared.reserveCapacity(inputs.count)
         for (index, input) in inputs.enumerated() {
             do {
-                prepared.append(try prepare(input))
+                prepared.append(try prepare(index, input))
             } catch {
                 throw error.nested(under: "[\(index)]")
             }

@@ -22,7 +22,24 @@ public struct Diagnostic: Sendable, Equatable, Codable, CustomStringConvertible 
         self.message = message
     }
 
+    public init(file: String, at position: SourcePosition, severity: Severity, message: String) {
+        self.init(file: file, line: position.line, column: position.column, severity: severity, message: message)
+    }
+
     public var description: String { "\(file):\(line):\(column): \(severity.rawValue): \(message)" }
+}
+
+/// Where something was written in a file (1-based), kept for problems found after parsing.
+public struct SourcePosition: Sendable, Equatable {
+    public var line: Int
+    public var column: Int
+
+    public init(line: Int, column: Int) {
+        self.line = line
+        self.column = column
+    }
+
+    public static let start = SourcePosition(line: 1, column: 1)
 }
 
 /// A file that could not be accepted: every error found in it, warnings alongside.
@@ -39,8 +56,8 @@ public struct ConfigFileError: Error, Sendable, CustomStringConvertible {
 }
 
 /// Reads an operator's file as UTF-8 text, or says why not in the file's own error format.
-enum ConfigFile {
-    static func text(atPath path: String, what: String, hint: String? = nil) throws(ConfigFileError) -> String {
+public enum ConfigFile {
+    public static func text(atPath path: String, what: String, hint: String? = nil) throws(ConfigFileError) -> String {
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
             throw ConfigFileError(file: path, message: "cannot read \(what) (missing, unreadable or not UTF-8)" + (hint.map { "; \($0)" } ?? ""))
         }

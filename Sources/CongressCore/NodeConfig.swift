@@ -1,3 +1,5 @@
+import Yams
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -21,6 +23,9 @@ public struct NodeConfig: Sendable {
     public var database: Database
     public var dataDir: String
     public var secretsPath: String
+    /// Where `node` and `listen` are written, for problems only the topology reveals.
+    public var nodePosition: SourcePosition = .start
+    public var listenPosition: SourcePosition?
 
     public init(file: String, node: RegionCode, topologyPath: String, listen: String?, database: Database, dataDir: String, secretsPath: String) {
         self.file = file
@@ -49,12 +54,16 @@ public struct NodeConfig: Sendable {
             return folder.appendingPathComponent(text).standardizedFileURL.path
         }
         var node: RegionCode?
+        var nodeMark: Mark?
         if let (text, mark) = map.string("node", required: true) {
             node = RegionCode(text)
+            nodeMark = mark
             if node == nil { reader.error("'\(text)' is not a region code: \(RegionCode.formatHint)", at: mark) }
         }
         var listen: String?
+        var listenMark: Mark?
         if let (text, mark) = map.string("listen") {
+            listenMark = mark
             if HostAndPort(text) == nil { reader.error("listen '\(text)' must be HOST:PORT, e.g. 127.0.0.1:8411", at: mark) } else { listen = text }
         }
         var database = Database.managed
@@ -71,8 +80,39 @@ public struct NodeConfig: Sendable {
         let code = node?.rawValue ?? "node"
         let dataDir = path("dataDir", default: "../.data/\(code)")
         let secrets = path("secrets", default: "../.data/secrets/\(code).yaml")
-        guard let node, let topology, let dataDir, let secrets, !reader.hasErrors else { throw ConfigFileError(reader.diagnostics) }
-        return NodeConfig(file: file, node: node, topologyPath: topology, listen: listen, database: database, dataDir: dataDir, secretsPath: secrets)
+        guard let node, let topology, let dataDir, let secrets, !reader.hasErrors else { throw ConfigFileError(reader.sortedDiagnostics) }
+        var config = NodeConfig(file: file, node: node, topologyPath: topology, listen: listen, database: database, dataDir: dataDir, secretsPath: secrets)
+        config.nodePosition = YAMLReader.position(of: nodeMark)
+        config.listenPosition = listenMark.map(YAMLReader.position(of:))
+        return config
+    }
+
+    /// Problems between this file and the topology it names: the node must be in it and have an address.
+    public func diagnostics(against topology: Topology) -> [Diagnostic] {
+        guard let entry = topology.node(node) else {
+            var message = "node \(node) is not in the topology \(topologyPath)"
+            let codes = topology.allNodes.map(\.code.rawValue)
+            if let suggestion = Suggestion.closest(to: node.rawValue, in: codes) { message += "; did you mean '\(suggestion)'?" }
+            return [Diagnostic(file: file, at: nodePosition, severity: .error, message: message)]
+        }
+        guard let url = entry.url else {
+            guard listen != nil else {
+                let message = "node \(node) has no url in the topology and no 'listen' here: give it a url in the topology"
+                return [Diagnostic(file: file, at: nodePosition, severity: .error, message: message)]
+            }
+            let message = "node \(node) has no url in the topology: its parent and children will not find it"
+            return [Diagnostic(file: file, at: nodePosition, severity: .warning, message: message)]
+        }
+        if let listen, let written = HostAndPort(listen), let published = HostAndPort(url: url), written.port != published.port {
+            let message = "listen \(listen) is not the port of the node's url \(url) in the topology: its parent and children will call that"
+            return [Diagnostic(file: file, at: listenPosition ?? nodePosition, severity: .warning, message: message)]
+        }
+        return []
+    }
+
+    /// The address to listen on: `listen`, else the port of the node's url in the topology.
+    public func listenAddress(in topology: Topology) -> HostAndPort? {
+        listen.flatMap { HostAndPort($0) } ?? topology.node(node)?.url.flatMap { HostAndPort(url: $0) }
     }
 }
 

@@ -32,9 +32,32 @@ public struct SyncSchedule: Sendable, Hashable, CustomStringConvertible {
             return nil
         }
         guard fields.count == 5 else { return "cron line '\(expression)' must have 5 fields (minute hour day month weekday), has \(fields.count)" }
-        let allowed = Set("0123456789*/,-")
-        for field in fields where !field.allSatisfy(allowed.contains) {
-            return "cron field '\(field)' may only hold digits and * / , -"
+        for (field, (name, range)) in zip(fields, cronFields) {
+            if let problem = cronProblem(String(field), name: name, range: range) { return problem }
+        }
+        return nil
+    }
+
+    private static let cronFields: [(String, ClosedRange<Int>)] = [("minute", 0...59), ("hour", 0...23), ("day", 1...31), ("month", 1...12), ("weekday", 0...7)]
+
+    /// Checks one cron field: `*`, `N`, `A-B`, each optionally `/STEP`, joined by commas.
+    private static func cronProblem(_ field: String, name: String, range: ClosedRange<Int>) -> String? {
+        for part in field.split(separator: ",", omittingEmptySubsequences: false) {
+            let pieces = part.split(separator: "/", omittingEmptySubsequences: false)
+            guard (1...2).contains(pieces.count) else { return "cron \(name) '\(field)' is not a cron field" }
+            if pieces.count == 2 {
+                guard let step = Int(pieces[1]), step > 0 else { return "cron \(name) '\(field)': the step after '/' must be a positive number" }
+            }
+            if pieces[0] == "*" { continue }
+            let bounds = pieces[0].split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }
+            guard (1...2).contains(bounds.count), bounds.allSatisfy({ $0 != nil }) else {
+                return "cron \(name) '\(field)' may only hold numbers, *, ranges A-B, steps /N and commas"
+            }
+            let numbers = bounds.compactMap { $0 }
+            guard numbers.allSatisfy(range.contains) else {
+                return "cron \(name) '\(field)' is out of range \(range.lowerBound)-\(range.upperBound)"
+            }
+            if numbers.count == 2 && numbers[0] > numbers[1] { return "cron \(name) '\(field)': range \(numbers[0])-\(numbers[1]) runs backwards" }
         }
         return nil
     }
@@ -51,8 +74,13 @@ public struct TopologyNode: Sendable, Equatable {
     /// The schedule of the edge to this node's parent (own, or the topology's default).
     public var sync: SyncSchedule
     public var children: [TopologyNode]
+    /// Where the node is written in the topology file.
+    public var position: SourcePosition
 
-    public init(code: RegionCode, name: String, level: Level, url: String? = nil, direct: Bool = false, sync: SyncSchedule = .nightly, children: [TopologyNode] = []) {
+    public init(
+        code: RegionCode, name: String, level: Level, url: String? = nil, direct: Bool = false, sync: SyncSchedule = .nightly,
+        children: [TopologyNode] = [], position: SourcePosition = .start
+    ) {
         self.code = code
         self.name = name
         self.level = level
@@ -60,6 +88,7 @@ public struct TopologyNode: Sendable, Equatable {
         self.direct = direct
         self.sync = sync
         self.children = children
+        self.position = position
     }
 
     /// This node and every node below it, parents before children.
@@ -121,7 +150,8 @@ public struct Topology: Sendable {
         Level.allCases.map { level in (level, nodes.values.count { $0.level == level }) }.filter { $0.1 > 0 }
     }
 
-    static func hash(of text: String) -> String {
+    /// SHA-256 of a topology file's text, hex.
+    public static func hash(of text: String) -> String {
         Hex.sha256(text)
     }
 }

@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import PostgresNIO
 import Prometheus
+import ServiceLifecycle
 
 public typealias AppRequestContext = BasicRequestContext
 
@@ -11,6 +12,10 @@ public typealias AppRequestContext = BasicRequestContext
 public struct AppConfiguration: Sendable {
     public var node: RegionCode
     public var topology: Topology
+    /// The file `topology` was read from; when set, the node reloads it on SIGHUP and when it changes.
+    public var topologyFile: String?
+    public var topologyWarnings: [Diagnostic] = []
+    public var topologyPollInterval: Duration = .seconds(1)
     public var secrets: NodeSecrets
     public var database: DatabaseAddress
     public var listen: HostAndPort
@@ -18,11 +23,12 @@ public struct AppConfiguration: Sendable {
     public var logger: Logger
 
     public init(
-        node: RegionCode, topology: Topology, secrets: NodeSecrets, database: DatabaseAddress, listen: HostAndPort,
+        node: RegionCode, topology: Topology, topologyFile: String? = nil, secrets: NodeSecrets, database: DatabaseAddress, listen: HostAndPort,
         registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), logger: Logger
     ) {
         self.node = node
         self.topology = topology
+        self.topologyFile = topologyFile
         self.secrets = secrets
         self.database = database
         self.listen = listen
@@ -42,11 +48,18 @@ public func buildApplication(_ configuration: AppConfiguration) throws -> Applic
     let logger = configuration.logger
     let client = PostgresClient(configuration: configuration.database.clientConfiguration, backgroundLogger: logger)
     let store = RecordStore(client: client, node: configuration.node, logger: logger)
-    let routes = buildRoutes(configuration, store: store)
+    let topology = TopologyInForce(configuration.topology, file: configuration.topologyFile, warnings: configuration.topologyWarnings)
+    let routes = buildRoutes(configuration, store: store, topology: topology)
+    var services: [any Service] = [client]
+    if let file = configuration.topologyFile {
+        services.append(
+            TopologyReloader(inForce: topology, file: file, node: configuration.node, pollInterval: configuration.topologyPollInterval, logger: logger)
+        )
+    }
     var app = Application(
         router: routes.router,
         configuration: .init(address: .hostname(configuration.listen.host, port: configuration.listen.port), serverName: "congress"),
-        services: [client],
+        services: services,
         logger: logger
     )
     app.beforeServerStarts {
@@ -56,10 +69,10 @@ public func buildApplication(_ configuration: AppConfiguration) throws -> Applic
     return app
 }
 
-func buildRoutes(_ configuration: AppConfiguration, store: RecordStore) -> APIRoutes {
+func buildRoutes(_ configuration: AppConfiguration, store: RecordStore, topology: TopologyInForce) -> APIRoutes {
     let routes = APIRoutes(secrets: configuration.secrets)
     let personKeys = PersonKeyDeriver(provinceKey: configuration.secrets.provinceKey)
-    SystemController(store: store, topology: configuration.topology, registry: configuration.registry).addRoutes(to: routes)
+    SystemController(store: store, topology: topology, registry: configuration.registry).addRoutes(to: routes)
     let deputies = RecordController<Deputy>(store: store, personKeys: personKeys)
     let units = RecordController<Unit>(store: store, personKeys: personKeys)
     ImportController(deputies: deputies, units: units).addRoutes(to: routes)

@@ -49,6 +49,41 @@ components:
             code: {type: string}
             message: {type: string}
             field: {type: [string, "null"]}
+    Diagnostic:
+      type: object
+      properties:
+        file: {type: string}
+        line: {type: integer}
+        column: {type: integer}
+        severity: {enum: [error, warning]}
+        message: {type: string}
+    TopologyNode:
+      type: object
+      properties:
+        code: {type: string}
+        name: {type: string}
+        level: {enum: [national, province, city, county, township]}
+        url: {type: string}
+        direct: {type: boolean}
+        schedule: {type: string, description: "the sync schedule of the edge to the parent, e.g. 02:00 Asia/Shanghai"}
+        children: {type: array, items: {$ref: "#/components/schemas/TopologyNode"}}
+    TopologyInForce:
+      type: object
+      required: [node, hash, loadedAt, warnings, lastRejected, root]
+      properties:
+        node: {type: string}
+        hash: {type: string, description: SHA-256 of the file in force}
+        file: {type: [string, "null"], description: "the file reloaded on SIGHUP and on change"}
+        loadedAt: {type: string, format: date-time}
+        warnings: {type: array, items: {$ref: "#/components/schemas/Diagnostic"}}
+        lastRejected:
+          type: [object, "null"]
+          properties:
+            at: {type: string, format: date-time}
+            hash: {type: string}
+            trigger: {enum: [SIGHUP, file change]}
+            errors: {type: array, items: {$ref: "#/components/schemas/Diagnostic"}}
+        root: {$ref: "#/components/schemas/TopologyNode"}
     Meta:
       type: object
       properties:
@@ -216,9 +251,9 @@ paths:
         "200": {description: OpenAPI 3.1, content: {application/yaml: {}}}
   /v1/topology:
     get:
-      summary: The topology in force and its hash
+      summary: The topology in force, its hash, and the last reload that was refused
       responses:
-        "200": {description: the topology tree}
+        "200": {description: the topology tree, content: {application/json: {schema: {$ref: "#/components/schemas/TopologyInForce"}}}}
         "401": {$ref: "#/components/responses/Unauthorized"}
   /v1/deputies:
     get:

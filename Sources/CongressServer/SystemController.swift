@@ -13,7 +13,7 @@ import Foundation
 /// Health, metrics, the API document and the topology in force.
 struct SystemController: Sendable {
     let store: RecordStore
-    let topology: Topology
+    let topology: TopologyInForce
     let registry: PrometheusCollectorRegistry
 
     func addRoutes(to api: APIRoutes) {
@@ -71,9 +71,27 @@ struct SystemController: Sendable {
             var children: [Node]
         }
 
-        var hash: String
         var node: String
+        var hash: String
+        var file: String?
+        var loadedAt: Timestamp
+        var warnings: [Diagnostic]
+        var lastRejected: TopologyInForce.Rejection?
         var root: Node
+
+        enum CodingKeys: String, CodingKey { case node, hash, file, loadedAt, warnings, lastRejected, root }
+
+        /// `lastRejected` is written as null rather than left out, so dashboards can tell "none" from "unknown".
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(node, forKey: .node)
+            try container.encode(hash, forKey: .hash)
+            try container.encode(file, forKey: .file)
+            try container.encode(loadedAt, forKey: .loadedAt)
+            try container.encode(warnings, forKey: .warnings)
+            try container.encode(lastRejected, forKey: .lastRejected)
+            try container.encode(root, forKey: .root)
+        }
     }
 
     @Sendable func topologyInForce(_ request: Request, context: some RequestContext) async throws -> Response {
@@ -83,6 +101,11 @@ struct SystemController: Sendable {
                 schedule: node.sync.description, children: node.children.map(view)
             )
         }
-        return try JSONBody.response(.ok, TopologyView(hash: topology.hash, node: store.node.rawValue, root: view(topology.root)))
+        let state = topology.current
+        let body = TopologyView(
+            node: store.node.rawValue, hash: state.topology.hash, file: topology.file, loadedAt: state.loadedAt, warnings: state.warnings,
+            lastRejected: state.lastRejected, root: view(state.topology.root)
+        )
+        return try JSONBody.response(.ok, body)
     }
 }

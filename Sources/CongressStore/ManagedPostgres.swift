@@ -91,7 +91,7 @@ public struct ManagedPostgres: Sendable {
             return existing
         }
         let password = NodeSecrets.newToken()
-        FileManager.default.createFile(atPath: passwordFile, contents: Data((password + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        _ = FileManager.default.createFile(atPath: passwordFile, contents: Data((password + "\n").utf8), attributes: [.posixPermissions: 0o600])
         return password
     }
 
@@ -99,7 +99,7 @@ public struct ManagedPostgres: Sendable {
         try FileManager.default.createDirectory(atPath: clusterDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         // initdb reads the password from a file the service user can read; it is removed right after.
         let initialPassword = clusterDir + "/.initial-password"
-        FileManager.default.createFile(atPath: initialPassword, contents: Data(password.utf8), attributes: [.posixPermissions: 0o600])
+        _ = FileManager.default.createFile(atPath: initialPassword, contents: Data(password.utf8), attributes: [.posixPermissions: 0o600])
         defer { try? FileManager.default.removeItem(atPath: initialPassword) }
         if runsAsRoot {
             try checkTraversable()
@@ -157,7 +157,7 @@ public struct ManagedPostgres: Sendable {
 
     private func launch(binaries: String, port: Int) throws {
         if runsAsRoot {
-            FileManager.default.createFile(atPath: logFile, contents: nil)
+            _ = FileManager.default.createFile(atPath: logFile, contents: nil)
             try run("/bin/chown", [Self.serviceUser, logFile], asService: false)
         }
         let options = "-p \(port) -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=100"

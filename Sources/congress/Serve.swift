@@ -31,12 +31,12 @@ struct Serve: AsyncParsableCommand {
                 guard LoopbackPort.isFree(setup.listen.port) || setup.listen.host != "127.0.0.1" else {
                     throw InputError(field: "listen", message: "\(setup.listen) is already in use: is this node already running?")
                 }
-                let app = try buildApplication(
-                    AppConfiguration(
-                        node: setup.config.node, topology: setup.topology, secrets: setup.secrets, database: database.address,
-                        listen: setup.listen, registry: registry, logger: logger
-                    )
+                var configuration = AppConfiguration(
+                    node: setup.config.node, topology: setup.topology.topology, topologyFile: setup.config.topologyPath, secrets: setup.secrets,
+                    database: database.address, listen: setup.listen, registry: registry, logger: logger
                 )
+                configuration.topologyWarnings = setup.topology.warnings
+                let app = try buildApplication(configuration)
                 try await app.runService()
             } catch {
                 try setup.stopDatabase(database)
@@ -52,7 +52,7 @@ extension Logger.Level: @retroactive ExpressibleByArgument {}
 /// A node's files read and checked: its config, the topology, its secrets.
 struct NodeSetup {
     var config: NodeConfig
-    var topology: Topology
+    var topology: TopologyLoader.Loaded
     var secrets: NodeSecrets
     var listen: HostAndPort
     var logger: Logger
@@ -60,18 +60,17 @@ struct NodeSetup {
     static func load(nodeFile: String, logger: Logger) throws -> NodeSetup {
         let config = try NodeConfig.load(contentsOf: nodeFile)
         let loaded = try TopologyLoader.load(contentsOf: config.topologyPath)
-        for warning in loaded.warnings { Report.standardError(warning.description) }
-        guard let entry = loaded.topology.node(config.node) else {
-            throw ConfigFileError(file: nodeFile, message: "node \(config.node) is not in \(config.topologyPath)")
-        }
-        guard let listen = config.listen.flatMap { HostAndPort($0) } ?? entry.url.flatMap({ HostAndPort(url: $0) }) else {
-            throw ConfigFileError(file: nodeFile, message: "node \(config.node) has no url in the topology and no 'listen' here")
+        let problems = loaded.warnings + config.diagnostics(against: loaded.topology)
+        guard !problems.contains(where: { $0.severity == .error }) else { throw ConfigFileError(problems) }
+        for warning in problems { Report.standardError(warning.description) }
+        guard let listen = config.listenAddress(in: loaded.topology) else {
+            throw ConfigFileError(file: nodeFile, message: "node \(config.node) has no address to listen on")
         }
         let secrets = try NodeSecrets.load(contentsOf: config.secretsPath)
         guard secrets.node == config.node else {
             throw ConfigFileError(file: config.secretsPath, message: "these secrets are for node \(secrets.node), not \(config.node)")
         }
-        return NodeSetup(config: config, topology: loaded.topology, secrets: secrets, listen: listen, logger: logger)
+        return NodeSetup(config: config, topology: loaded, secrets: secrets, listen: listen, logger: logger)
     }
 
     struct RunningDatabase {

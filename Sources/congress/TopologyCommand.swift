@@ -1,22 +1,103 @@
 import ArgumentParser
 import CongressCore
 
+import Foundation
+
 struct TopologyCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "topology", abstract: "Check the federation's topology file.", subcommands: [Check.self])
+    static let configuration = CommandConfiguration(
+        commandName: "topology", abstract: "Check the federation's topology file, or compare two versions of it.", subcommands: [Check.self, Diff.self]
+    )
 
     struct Check: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Validate a topology file: every problem as FILE:LINE:COL, exit 0 when valid.")
+        static let configuration = CommandConfiguration(
+            abstract: "Validate a topology file (and the node configs beside it): every problem as FILE:LINE:COL, exit 0 when valid."
+        )
 
         @Argument(help: "The topology file.")
         var file: String = "config/topology.yaml"
 
+        @Option(name: .long, help: "A folder of node configs (nodes/CODE.yaml) to check against the topology: one per node with a url.")
+        var nodes: String?
+
         func run() async throws {
             try await Report.run {
                 let loaded = try TopologyLoader.load(contentsOf: file)
-                for warning in loaded.warnings { Report.standardError(warning.description) }
-                let counts = loaded.topology.countsByLevel.map { "\($0.1) \($0.0.rawValue)" }.joined(separator: ", ")
-                print("\(file): ok: \(counts); \(loaded.topology.runningNodes.count) running nodes; hash \(loaded.topology.hash.prefix(12))")
+                var problems = loaded.warnings
+                if let nodes { problems += try NodeConfigFolder.diagnostics(folder: nodes, topology: loaded.topology, topologyFile: file) }
+                for problem in problems { Report.standardError(problem.description) }
+                guard !problems.contains(where: { $0.severity == .error }) else { throw ExitCode.failure }
+                let topology = loaded.topology
+                let counts = topology.countsByLevel.map { "\($0.1) \($0.0.rawValue)" }.joined(separator: ", ")
+                print("\(file): ok: \(counts); \(topology.runningNodes.count) with a url; hash \(topology.hash.prefix(12))")
             }
         }
+    }
+
+    struct Diff: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List what changed between two topology files: nodes added, removed, moved, renamed, url or schedule changed."
+        )
+
+        @Argument(help: "The topology as it was.")
+        var old: String
+
+        @Argument(help: "The topology as it is now.")
+        var new: String
+
+        func run() async throws {
+            try await Report.run {
+                let (before, after) = try Self.loadBoth(old, new)
+                let changes = after.changes(since: before)
+                for change in changes { print(change.description) }
+                let counts = TopologyChange.Kind.allCases.compactMap { kind in
+                    let count = changes.count { $0.kind == kind }
+                    return count > 0 ? "\(count) \(kind.rawValue)" : nil
+                }
+                print(changes.isEmpty ? "no changes" : "\(changes.count) changes: \(counts.joined(separator: ", "))")
+            }
+        }
+
+        /// Both files, with the errors of both reported when either is broken.
+        private static func loadBoth(_ old: String, _ new: String) throws -> (Topology, Topology) {
+            var errors: [Diagnostic] = []
+            var topologies: [Topology] = []
+            for file in [old, new] {
+                do throws(ConfigFileError) {
+                    topologies.append(try TopologyLoader.load(contentsOf: file).topology)
+                } catch {
+                    errors += error.diagnostics
+                }
+            }
+            guard errors.isEmpty else { throw ConfigFileError(errors) }
+            return (topologies[0], topologies[1])
+        }
+    }
+}
+
+/// The node configs of a federation checked together against its topology.
+enum NodeConfigFolder {
+    static func diagnostics(folder: String, topology: Topology, topologyFile: String) throws -> [Diagnostic] {
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".yaml") }.sorted()
+        var problems: [Diagnostic] = []
+        var configured: Set<RegionCode> = []
+        for name in names {
+            let path = (folder as NSString).appendingPathComponent(name)
+            do throws(ConfigFileError) {
+                let config = try NodeConfig.load(contentsOf: path)
+                configured.insert(config.node)
+                problems += config.diagnostics(against: topology)
+                if name != "\(config.node).yaml" {
+                    problems.append(Diagnostic(file: path, at: config.nodePosition, severity: .warning, message: "the config of node \(config.node) is usually named \(config.node).yaml"))
+                }
+            } catch {
+                problems += error.diagnostics
+            }
+        }
+        for node in topology.runningNodes where !configured.contains(node.code) {
+            problems.append(
+                Diagnostic(file: topologyFile, at: node.position, severity: .warning, message: "node \(node.code) \(node.name) has a url but no config in \(folder)")
+            )
+        }
+        return problems
     }
 }

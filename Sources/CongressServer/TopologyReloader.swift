@@ -1,0 +1,156 @@
+import CongressCore
+import Logging
+import ServiceLifecycle
+import Synchronization
+import UnixSignals
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The topology a running node uses; a reload swaps it whole, so a request never sees half of two files.
+public final class TopologyInForce: Sendable {
+    /// A reload that was refused: the file's hash when read and every error found in it.
+    public struct Rejection: Sendable, Encodable {
+        public var at: Timestamp
+        public var hash: String
+        public var trigger: String
+        public var errors: [Diagnostic]
+    }
+
+    public struct State: Sendable {
+        public var topology: Topology
+        public var loadedAt: Timestamp
+        public var warnings: [Diagnostic]
+        public var lastRejected: Rejection?
+    }
+
+    /// The file reloads read; nil when the topology was given in code (tests), which disables reloading.
+    public let file: String?
+    private let state: Mutex<State>
+
+    public init(_ topology: Topology, file: String? = nil, warnings: [Diagnostic] = []) {
+        self.file = file
+        self.state = Mutex(State(topology: topology, loadedAt: .now, warnings: warnings, lastRejected: nil))
+    }
+
+    public var topology: Topology { state.withLock { $0.topology } }
+    public var current: State { state.withLock { $0 } }
+
+    func accept(_ loaded: TopologyLoader.Loaded) {
+        state.withLock { $0 = State(topology: loaded.topology, loadedAt: .now, warnings: loaded.warnings, lastRejected: $0.lastRejected) }
+    }
+
+    func reject(_ rejection: Rejection) {
+        state.withLock { $0.lastRejected = rejection }
+    }
+}
+
+/// Reloads the topology file on SIGHUP and when its contents change; a file with errors is refused and the
+/// topology in force stays, so an operator's typo never takes a node down.
+struct TopologyReloader: Service {
+    enum Trigger: String {
+        case signal = "SIGHUP"
+        case fileChange = "file change"
+    }
+
+    enum Outcome: Equatable {
+        case unchanged
+        case accepted(hash: String)
+        case rejected
+    }
+
+    let inForce: TopologyInForce
+    let file: String
+    let node: RegionCode
+    /// How often the file is read to notice edits; a change is taken once two reads agree (no half-written files).
+    let pollInterval: Duration
+    let logger: Logger
+
+    func run() async throws {
+        await withDiscardingTaskGroup { group in
+            group.addTask { await reloadOnSignal() }
+            group.addTask { await reloadOnChange() }
+        }
+    }
+
+    private func reloadOnSignal() async {
+        for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
+            reload(trigger: .signal)
+        }
+    }
+
+    private func reloadOnChange() async {
+        await cancelWhenGracefulShutdown { await pollFile() }
+    }
+
+    private func pollFile() async {
+        var inForceHash = inForce.topology.hash
+        var previousRead: String?
+        while !Task.isCancelled {
+            try? await Task.sleep(for: pollInterval)
+            guard let text = try? ConfigFile.text(atPath: file, what: "the topology file") else { continue }
+            let hash = Topology.hash(of: text)
+            defer { previousRead = hash }
+            // Another path (SIGHUP) may have swapped it meanwhile.
+            let current = inForce.current
+            if current.topology.hash != inForceHash { inForceHash = current.topology.hash }
+            guard hash != inForceHash, hash == previousRead, hash != current.lastRejected?.hash else { continue }
+            if case .accepted(let accepted) = reload(trigger: .fileChange, text: text) { inForceHash = accepted }
+        }
+    }
+
+    /// Reads the file and swaps it in if valid; otherwise records and logs why it was refused.
+    @discardableResult
+    func reload(trigger: Trigger) -> Outcome {
+        do throws(ConfigFileError) {
+            return reload(trigger: trigger, text: try ConfigFile.text(atPath: file, what: "the topology file"))
+        } catch {
+            return refuse(hash: "", diagnostics: error.diagnostics, trigger: trigger)
+        }
+    }
+
+    private func reload(trigger: Trigger, text: String) -> Outcome {
+        let previous = inForce.topology
+        let hash = Topology.hash(of: text)
+        guard hash != previous.hash else {
+            logger.info("topology unchanged", metadata: ["hash": "\(hash)", "trigger": "\(trigger.rawValue)"])
+            return .unchanged
+        }
+        let loaded: TopologyLoader.Loaded
+        do throws(ConfigFileError) {
+            loaded = try TopologyLoader.parse(text, file: file)
+        } catch {
+            return refuse(hash: hash, diagnostics: error.diagnostics, trigger: trigger)
+        }
+        guard let entry = loaded.topology.node(node) else {
+            let message = "node \(node) is not in this topology: a running node cannot be removed from under itself (stop it first)"
+            return refuse(hash: hash, diagnostics: [Diagnostic(file: file, at: .start, severity: .error, message: message)], trigger: trigger)
+        }
+        inForce.accept(loaded)
+        logger.notice(
+            "topology reloaded",
+            metadata: [
+                "hash": "\(hash)", "previous": "\(previous.hash)", "trigger": "\(trigger.rawValue)", "nodes": "\(loaded.topology.allNodes.count)",
+            ]
+        )
+        for warning in loaded.warnings { logger.warning("\(warning)") }
+        if entry.url != previous.node(node)?.url {
+            logger.warning("this node's url changed to \(entry.url ?? "none"); it keeps its listening address until restarted")
+        }
+        return .accepted(hash: hash)
+    }
+
+    private func refuse(hash: String, diagnostics: [Diagnostic], trigger: Trigger) -> Outcome {
+        let errors = diagnostics.filter { $0.severity == .error }
+        inForce.reject(TopologyInForce.Rejection(at: .now, hash: hash, trigger: trigger.rawValue, errors: errors))
+        logger.error(
+            "topology refused; the one in force stays",
+            metadata: ["hash": "\(hash)", "inForce": "\(inForce.topology.hash)", "trigger": "\(trigger.rawValue)", "errors": "\(errors.count)"]
+        )
+        for error in errors { logger.error("\(error)") }
+        return .rejected
+    }
+}

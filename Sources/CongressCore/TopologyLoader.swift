@@ -62,7 +62,7 @@ private final class TopologyParser {
         }
         guard let rootValue = top.require("root") else { return nil }
         let root = readNode(rootValue, parent: nil, defaultSync: defaultSync)
-        if let root, root.url == nil {
+        if let root, rootValue.mapping?["url"] == nil {
             reader.warning("the root \(root.code) \(root.name) has no url: nothing collects the federation's records", at: rootValue.mark)
         }
         return root.map { (1, defaultSync, $0) }
@@ -110,7 +110,7 @@ private final class TopologyParser {
                 reader.error("'children' must be a list of nodes", at: childrenNode.mark)
             }
         }
-        if level == .city, let code, map.value("children")?.sequence?.isEmpty ?? (map.value("children") == nil) {
+        if level == .city, let code, code.level == .city, map.value("children")?.sequence?.isEmpty ?? (map.value("children") == nil) {
             reader.warning("city \(code) has no children: no county below it is described", at: map.mark)
         }
         guard let code, let level, let name else { return nil }
@@ -149,6 +149,11 @@ private final class TopologyParser {
         guard code.level == level else {
             let width = level.codeWidth.map { "\($0) digits" } ?? "CN"
             reader.error("code \(code) does not fit level \(level.rawValue): a \(level.rawValue) code is \(width)", at: codeMark)
+            return
+        }
+        if let parentLevel = parent?.level, parentLevel.below == nil {
+            let message = "nothing sits below a \(parentLevel.rawValue), the lowest level of congress (villages are units, imported from CSV)"
+            reader.error(message, at: map.mark)
             return
         }
         if let parentCode = parent?.code, !parentCode.contains(code) {

@@ -77,7 +77,9 @@ struct TopologyReloader: Service {
     }
 
     private func reloadOnSignal() async {
-        for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
+        let signals = await UnixSignalsSequence(trapping: .sighup)
+        logger.debug("topology reloads on SIGHUP and when its file changes", metadata: ["file": "\(file)"])
+        for await _ in signals.cancelOnGracefulShutdown() {
             reload(trigger: .signal)
         }
     }

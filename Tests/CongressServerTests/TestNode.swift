@@ -137,13 +137,17 @@ struct TestNode {
         )
     }
 
-    /// Runs `body` against the node's router with its database pool and migrations running.
-    func run<Value: Sendable>(_ body: @Sendable (APIClient) async throws -> Value) async throws -> Value {
+    /// Runs `body` against the node (its router, or a real socket with `.live`) with its services and migrations running.
+    func run<Value: Sendable>(
+        _ setup: TestingSetup = .router, configure: (inout AppConfiguration) -> Void = { _ in },
+        _ body: @Sendable (APIClient) async throws -> Value
+    ) async throws -> Value {
         var configuration = configuration
         configuration.logger = logs.logger
+        configure(&configuration)
         let app = try buildApplication(configuration)
         let secrets = secrets
-        return try await app.test(.router) { client in try await body(APIClient(client: client, secrets: secrets)) }
+        return try await app.test(setup) { client in try await body(APIClient(client: client, secrets: secrets)) }
     }
 
     /// Row counts of every record table and the change log, to prove a refused request changed nothing.

@@ -20,6 +20,9 @@ struct SecretsCommand: AsyncParsableCommand {
         func run() async throws {
             try await Report.run {
                 let loaded = try TopologyLoader.load(contentsOf: topology)
+                // Only the secrets folder itself is private: a managed PostgreSQL (another user) must still pass through its parents.
+                let parent = URL(fileURLWithPath: out).deletingLastPathComponent().path
+                try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
                 try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
                 var existing: [RegionCode: NodeSecrets] = [:]
                 for node in loaded.topology.runningNodes {

@@ -636,3 +636,13 @@ let brokenTopologies: [BrokenFile] = [
         }
     }
 }
+
+@Suite struct SyntheticTopologyTests {
+    @Test func generatedProvinceIsValid() throws {
+        let shape = SyntheticTopology(cities: 3, countiesPerCity: 4, townshipsPerCounty: 5)
+        let loaded = try TopologyLoader.parse(shape.yaml, file: "generated.yaml")
+        #expect(loaded.warnings.isEmpty)
+        #expect(loaded.topology.countsByLevel.map { "\($0.1) \($0.0.rawValue)" } == ["1 province", "3 city", "12 county", "60 township"])
+        #expect(loaded.topology.runningNodes.count == 1 + 3 + 12 + 12 * 2)
+    }
+}

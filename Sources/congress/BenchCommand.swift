@@ -1,0 +1,64 @@
+import ArgumentParser
+import CongressCore
+import Yams
+
+/// `congress bench …`: performance figures as ratios against a baseline measured in the same run (SPEC §11).
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Measure performance; each run ends with machine-readable RESULT lines.", subcommands: [TopologyBench.self]
+    )
+}
+
+/// One measured figure, printed as SPEC §11's `RESULT` line.
+struct BenchResult {
+    var name: String
+    var value: Double
+    var unit: String
+    var baseline: Double?
+    /// The goal as written in the line, e.g. `<1` or `>=0.5`.
+    var goal: String
+    var met: Bool
+
+    var line: String {
+        let ratio = baseline.map { Self.format(value / $0) } ?? "-"
+        return "RESULT \(name) value=\(Self.format(value)) unit=\(unit) baseline=\(baseline.map(Self.format) ?? "-") ratio=\(ratio) goal=\(goal) met=\(met ? "yes" : "no")"
+    }
+
+    private static func format(_ number: Double) -> String {
+        let scale = number >= 100 ? 1.0 : 1000.0
+        return String(describing: (number * scale).rounded() / scale)
+    }
+
+    /// The median wall-clock seconds of `runs` runs of `work`, after one warm-up run.
+    static func medianSeconds(runs: Int, _ work: () throws -> Void) rethrows -> Double {
+        try work()
+        var samples: [Double] = []
+        for _ in 0..<runs {
+            let elapsed = try ContinuousClock().measure(work)
+            samples.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        }
+        return samples.sorted()[samples.count / 2]
+    }
+}
+
+struct TopologyBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "topology", abstract: "Check a generated province topology (1,300 townships); baseline: parsing the same YAML alone."
+    )
+
+    @Flag(help: "A tenth of the size, for a smoke run.")
+    var quick = false
+
+    func run() async throws {
+        try await Report.run {
+            let shape = quick ? SyntheticTopology(cities: 13, countiesPerCity: 10, townshipsPerCounty: 1) : .province
+            let text = shape.yaml
+            let parseOnly = try BenchResult.medianSeconds(runs: 5) { _ = try Yams.compose(yaml: text) }
+            var nodes = 0
+            let check = try BenchResult.medianSeconds(runs: 5) { nodes = try TopologyLoader.parse(text, file: "generated.yaml").topology.allNodes.count }
+            print("topology: \(shape.townships) townships, \(nodes) nodes, \(text.utf8.count) bytes")
+            let result = BenchResult(name: "topology_check_\(shape.townships)", value: check, unit: "s", baseline: parseOnly, goal: "<1", met: check < 1)
+            print(result.line)
+        }
+    }
+}

@@ -58,8 +58,8 @@ public struct PersonKeyDeriver: Sendable {
 }
 
 /// Lower-case hex, as tokens, digests and person keys are written.
-enum Hex {
-    static func encode(_ bytes: some Sequence<UInt8>) -> String {
+public enum Hex {
+    public static func encode(_ bytes: some Sequence<UInt8>) -> String {
         let digits = Array("0123456789abcdef")
         var text = ""
         for byte in bytes {
@@ -69,5 +69,5 @@ enum Hex {
         return text
     }
 
-    static func sha256(_ text: String) -> String { encode(SHA256.hash(data: Data(text.utf8))) }
+    public static func sha256(_ text: String) -> String { encode(SHA256.hash(data: Data(text.utf8))) }
 }

@@ -16,12 +16,15 @@ public struct APIError: HTTPResponseError, Sendable {
     public var code: String
     public var message: String
     public var field: String?
+    /// For a sync gap: the seq the parent expects next, beside the error so the child can rewind.
+    public var expected: Int64?
 
-    public init(_ status: HTTPResponse.Status, code: String, message: String, field: String? = nil) {
+    public init(_ status: HTTPResponse.Status, code: String, message: String, field: String? = nil, expected: Int64? = nil) {
         self.status = status
         self.code = code
         self.message = message
         self.field = field
+        self.expected = expected
     }
 
     public static func unauthorized(_ message: String) -> APIError { APIError(.unauthorized, code: "unauthorized", message: message) }
@@ -38,10 +41,11 @@ public struct APIError: HTTPResponseError, Sendable {
         }
 
         var error: Body
+        var expected: Int64?
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        var response = try JSONBody.response(status, Envelope(error: .init(code: code, message: message, field: field)))
+        var response = try JSONBody.response(status, Envelope(error: .init(code: code, message: message, field: field), expected: expected))
         if status == .unauthorized { response.headers[.wwwAuthenticate] = "Bearer" }
         return response
     }
@@ -66,6 +70,7 @@ extension APIError {
             case .notFound: self.init(.notFound, code: "not_found", message: error.message, field: error.field)
             case .conflict: self.init(.conflict, code: "conflict", message: error.message, field: error.field)
             case .unprocessable: self.init(.unprocessableContent, code: "invalid", message: error.message, field: error.field)
+            case .forbidden: self.init(.forbidden, code: "out_of_scope", message: error.message, field: error.field)
             }
         case let error as PSQLError:
             switch error.serverInfo?[.sqlState] {
@@ -73,6 +78,9 @@ extension APIError {
                 self.init(.conflict, code: "conflict", message: "a record with the same key exists: \(error.serverInfo?[.detail] ?? "duplicate")")
             case "23503":
                 self.init(.unprocessableContent, code: "invalid", message: "a referenced record does not exist")
+            case let state? where state.hasPrefix("22"):
+                // Data exceptions: a value PostgreSQL could not take (a malformed uuid or time in a pushed batch).
+                self.init(.unprocessableContent, code: "invalid", message: "a value was refused: \(error.serverInfo?[.message] ?? "malformed")")
             default:
                 return nil
             }

@@ -1,7 +1,6 @@
 import CongressCore
 import Logging
 import ServiceLifecycle
-import Synchronization
 import UnixSignals
 
 #if canImport(FoundationEssentials)
@@ -9,44 +8,6 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-
-/// The topology a running node uses; a reload swaps it whole, so a request never sees half of two files.
-public final class TopologyInForce: Sendable {
-    /// A reload that was refused: the file's hash when read and every error found in it.
-    public struct Rejection: Sendable, Encodable {
-        public var at: Timestamp
-        public var hash: String
-        public var trigger: String
-        public var errors: [Diagnostic]
-    }
-
-    public struct State: Sendable {
-        public var topology: Topology
-        public var loadedAt: Timestamp
-        public var warnings: [Diagnostic]
-        public var lastRejected: Rejection?
-    }
-
-    /// The file reloads read; nil when the topology was given in code (tests), which disables reloading.
-    public let file: String?
-    private let state: Mutex<State>
-
-    public init(_ topology: Topology, file: String? = nil, warnings: [Diagnostic] = []) {
-        self.file = file
-        self.state = Mutex(State(topology: topology, loadedAt: .now, warnings: warnings, lastRejected: nil))
-    }
-
-    public var topology: Topology { state.withLock { $0.topology } }
-    public var current: State { state.withLock { $0 } }
-
-    func accept(_ loaded: TopologyLoader.Loaded) {
-        state.withLock { $0 = State(topology: loaded.topology, loadedAt: .now, warnings: loaded.warnings, lastRejected: $0.lastRejected) }
-    }
-
-    func reject(_ rejection: Rejection) {
-        state.withLock { $0.lastRejected = rejection }
-    }
-}
 
 /// Reloads the topology file on SIGHUP and when its contents change; a file with errors is refused and the
 /// topology in force stays, so an operator's typo never takes a node down.

@@ -60,7 +60,7 @@ public struct DatabaseAddress: Sendable, Equatable {
 
 /// A failure the client can act on, raised by the store and rendered by the server.
 public struct StoreError: Error, Sendable, CustomStringConvertible {
-    public enum Reason: Sendable { case notFound, conflict, unprocessable }
+    public enum Reason: Sendable { case notFound, conflict, unprocessable, forbidden }
 
     public var reason: Reason
     public var message: String

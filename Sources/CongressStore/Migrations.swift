@@ -1,3 +1,4 @@
+import CongressCore
 import Logging
 import PostgresNIO
 
@@ -98,8 +99,39 @@ public enum Migrations {
                 "CREATE INDEX attendance_region ON attendance (region_code, id)",
                 "CREATE UNIQUE INDEX attendance_once ON attendance (training_id, deputy_id) WHERE NOT deleted",
             ]
-        )
+        ),
+        Step(
+            version: 2, name: "sync checkpoints",
+            sql: [
+                // At the parent: how far each child's change log has been applied here.
+                """
+                CREATE TABLE sync_checkpoints (
+                    sender text COLLATE "C" PRIMARY KEY,
+                    acked_seq bigint NOT NULL DEFAULT 0,
+                    last_batch_at timestamptz,
+                    batches bigint NOT NULL DEFAULT 0,
+                    changes bigint NOT NULL DEFAULT 0
+                )
+                """,
+                // At the child: what the parent acknowledged, kept across crashes, and how the last runs went.
+                """
+                CREATE TABLE sync_upstream (
+                    singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+                    parent text COLLATE "C" NOT NULL,
+                    acked_seq bigint NOT NULL DEFAULT 0,
+                    last_attempt_at timestamptz,
+                    last_success_at timestamptz,
+                    last_error text
+                )
+                """,
+            ]
+        ),
     ]
+
+    /// Names the schema this build writes: parent and child must agree before they exchange rows.
+    public static var schemaHash: String {
+        Hex.sha256(steps.map { "\($0.version):\($0.name):\($0.sql.joined(separator: ";"))" }.joined(separator: "\n"))
+    }
 
     /// The schema version this build expects: nodes compare it before they sync.
     public static var latestVersion: Int { steps.last?.version ?? 0 }

@@ -646,3 +646,31 @@ let brokenTopologies: [BrokenFile] = [
         #expect(loaded.topology.runningNodes.count == 1 + 3 + 12 + 12 * 2)
     }
 }
+
+@Suite struct SyncScheduleTests {
+    /// `2026-11-22 HH:MM` in Shanghai (UTC+8, no daylight saving).
+    static func shanghai(_ day: Int, _ hour: Int, _ minute: Int) -> Date {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "Asia/Shanghai")!
+        return calendar.date(from: DateComponents(year: 2026, month: 11, day: day, hour: hour, minute: minute))!
+    }
+
+    @Test func nextRunOfADailyTime() {
+        let nightly = SyncSchedule(expression: "02:00", timezone: "Asia/Shanghai")
+        #expect(nightly.nextRun(after: Self.shanghai(22, 1, 59)) == Self.shanghai(22, 2, 0))
+        #expect(nightly.nextRun(after: Self.shanghai(22, 2, 0)) == Self.shanghai(23, 2, 0))
+        #expect(nightly.period(around: Self.shanghai(22, 12, 0)) == 86_400)
+    }
+
+    @Test func nextRunOfCronLines() {
+        let everySixHours = SyncSchedule(expression: "0 */6 * * *", timezone: "Asia/Shanghai")
+        #expect(everySixHours.nextRun(after: Self.shanghai(22, 6, 30)) == Self.shanghai(22, 12, 0))
+        #expect(everySixHours.period(around: Self.shanghai(22, 6, 30)) == 6 * 3600)
+        // 2026-11-22 is a Sunday: weekdays only means Monday the 23rd.
+        let weekdays = SyncSchedule(expression: "30 1 * * 1-5", timezone: "Asia/Shanghai")
+        #expect(weekdays.nextRun(after: Self.shanghai(22, 0, 0)) == Self.shanghai(23, 1, 30))
+        let sunday = SyncSchedule(expression: "0 3 * * 7", timezone: "Asia/Shanghai")
+        #expect(sunday.nextRun(after: Self.shanghai(21, 12, 0)) == Self.shanghai(22, 3, 0))
+        #expect(SyncSchedule(expression: "0 0 31 2 *", timezone: "Asia/Shanghai").nextRun(after: Self.shanghai(22, 0, 0)) == nil)
+    }
+}

@@ -1,0 +1,40 @@
+/// The replication protocol's messages (SPEC §7); the changes themselves travel as JSON built and read by PostgreSQL.
+public enum SyncProtocol {
+    /// Bumped when a message changes shape; parent and child must agree.
+    public static let version = 1
+    /// How many changes a push sends at once: large enough that a round trip is small next to the apply, small
+    /// enough that a failed batch is cheap to resend and the apply transaction stays short.
+    public static let batchSize = 5_000
+}
+
+/// Everything of a pushed batch but its changes: who sends, which seqs, and the versions to agree on.
+public struct BatchHeader: Sendable, Codable, Equatable {
+    public var `protocol`: Int
+    public var schemaHash: String
+    public var topologyHash: String
+    public var sender: RegionCode
+    /// The batch holds the sender's change-log entries `fromSeq...toSeq` (entries for a record changed twice are sent once).
+    public var fromSeq: Int64
+    public var toSeq: Int64
+
+    public init(protocol: Int, schemaHash: String, topologyHash: String, sender: RegionCode, fromSeq: Int64, toSeq: Int64) {
+        self.protocol = `protocol`
+        self.schemaHash = schemaHash
+        self.topologyHash = topologyHash
+        self.sender = sender
+        self.fromSeq = fromSeq
+        self.toSeq = toSeq
+    }
+}
+
+/// The parent's answer to an applied (or replayed) batch.
+public struct BatchAck: Sendable, Codable, Equatable {
+    public var acked: Int64
+    /// Changes that altered something here (older versions and replays are no-ops).
+    public var applied: Int
+
+    public init(acked: Int64, applied: Int) {
+        self.acked = acked
+        self.applied = applied
+    }
+}

@@ -17,12 +17,6 @@ struct TopologyReloader: Service {
         case fileChange = "file change"
     }
 
-    enum Outcome: Equatable {
-        case unchanged
-        case accepted(hash: String)
-        case rejected
-    }
-
     let inForce: TopologyInForce
     let file: String
     let node: RegionCode
@@ -50,47 +44,46 @@ struct TopologyReloader: Service {
     }
 
     private func pollFile() async {
-        var inForceHash = inForce.topology.hash
         var previousRead: String?
         while !Task.isCancelled {
             try? await Task.sleep(for: pollInterval)
             guard let text = try? ConfigFile.text(atPath: file, what: "the topology file") else { continue }
             let hash = Topology.hash(of: text)
             defer { previousRead = hash }
-            // Another path (SIGHUP) may have swapped it meanwhile.
+            // Read the state in force each time: SIGHUP may have swapped or refused a file meanwhile.
             let current = inForce.current
-            if current.topology.hash != inForceHash { inForceHash = current.topology.hash }
-            guard hash != inForceHash, hash == previousRead, hash != current.lastRejected?.hash else { continue }
-            if case .accepted(let accepted) = reload(trigger: .fileChange, text: text) { inForceHash = accepted }
+            guard hash != current.topology.hash, hash == previousRead, hash != current.lastRejected?.hash else { continue }
+            reload(trigger: .fileChange, text: text)
         }
     }
 
     /// Reads the file and swaps it in if valid; otherwise records and logs why it was refused.
-    @discardableResult
-    func reload(trigger: Trigger) -> Outcome {
+    func reload(trigger: Trigger) {
         do throws(ConfigFileError) {
-            return reload(trigger: trigger, text: try ConfigFile.text(atPath: file, what: "the topology file"))
+            reload(trigger: trigger, text: try ConfigFile.text(atPath: file, what: "the topology file"))
         } catch {
-            return refuse(hash: "", diagnostics: error.diagnostics, trigger: trigger)
+            refuse(hash: "", diagnostics: error.diagnostics, trigger: trigger)
         }
     }
 
-    private func reload(trigger: Trigger, text: String) -> Outcome {
+    private func reload(trigger: Trigger, text: String) {
         let previous = inForce.topology
         let hash = Topology.hash(of: text)
         guard hash != previous.hash else {
             logger.info("topology unchanged", metadata: ["hash": "\(hash)", "trigger": "\(trigger.rawValue)"])
-            return .unchanged
+            return
         }
         let loaded: TopologyLoader.Loaded
         do throws(ConfigFileError) {
             loaded = try TopologyLoader.parse(text, file: file)
         } catch {
-            return refuse(hash: hash, diagnostics: error.diagnostics, trigger: trigger)
+            refuse(hash: hash, diagnostics: error.diagnostics, trigger: trigger)
+            return
         }
         guard let entry = loaded.topology.node(node) else {
             let message = "node \(node) is not in this topology: a running node cannot be removed from under itself (stop it first)"
-            return refuse(hash: hash, diagnostics: [Diagnostic(file: file, at: .start, severity: .error, message: message)], trigger: trigger)
+            refuse(hash: hash, diagnostics: [Diagnostic(file: file, at: .start, severity: .error, message: message)], trigger: trigger)
+            return
         }
         inForce.accept(loaded)
         logger.notice(
@@ -103,10 +96,9 @@ struct TopologyReloader: Service {
         if entry.url != previous.node(node)?.url {
             logger.warning("this node's url changed to \(entry.url ?? "none"); it keeps its listening address until restarted")
         }
-        return .accepted(hash: hash)
     }
 
-    private func refuse(hash: String, diagnostics: [Diagnostic], trigger: Trigger) -> Outcome {
+    private func refuse(hash: String, diagnostics: [Diagnostic], trigger: Trigger) {
         let errors = diagnostics.filter { $0.severity == .error }
         inForce.reject(TopologyInForce.Rejection(at: .now, hash: hash, trigger: trigger.rawValue, errors: errors))
         logger.error(
@@ -114,6 +106,5 @@ struct TopologyReloader: Service {
             metadata: ["hash": "\(hash)", "inForce": "\(inForce.topology.hash)", "trigger": "\(trigger.rawValue)", "errors": "\(errors.count)"]
         )
         for error in errors { logger.error("\(error)") }
-        return .rejected
     }
 }

@@ -129,9 +129,9 @@ public enum Migrations {
     ]
 
     /// Names the schema this build writes: parent and child must agree before they exchange rows.
-    public static var schemaHash: String {
-        Hex.sha256(steps.map { "\($0.version):\($0.name):\($0.sql.joined(separator: ";"))" }.joined(separator: "\n"))
-    }
+    public static let schemaHash = Hex.sha256(
+        steps.map { "\($0.version):\($0.name):\($0.sql.joined(separator: ";"))" }.joined(separator: "\n")
+    )
 
     /// The schema version this build expects: nodes compare it before they sync.
     public static var latestVersion: Int { steps.last?.version ?? 0 }

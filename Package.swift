@@ -36,10 +36,22 @@ let package = Package(
             ]
         ),
         .target(
+            name: "CongressSync",
+            dependencies: [
+                "CongressCore",
+                "CongressStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
             name: "CongressServer",
             dependencies: [
                 "CongressCore",
                 "CongressStore",
+                "CongressSync",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -53,6 +65,7 @@ let package = Package(
             dependencies: [
                 "CongressCore",
                 "CongressStore",
+                "CongressSync",
                 "CongressServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -73,6 +86,8 @@ let package = Package(
                 "CongressCore",
                 "CongressStore",
                 "CongressServer",
+                "CongressSync",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

@@ -18,9 +18,10 @@ final class APIRoutes: @unchecked Sendable {
     }
 
     /// Routes under `/v1` need a token; the others (health, metrics, the API document) are open.
-    func add(_ method: HTTPRequest.Method, _ path: String, use handler: @escaping Handler) {
+    /// `childToken` routes are for child nodes: their handler checks the child's token itself.
+    func add(_ method: HTTPRequest.Method, _ path: String, childToken: Bool = false, use handler: @escaping Handler) {
         served.append((method, path))
-        if path.hasPrefix("/v1/") {
+        if path.hasPrefix("/v1/") && !childToken {
             authenticated.on(RouterPath(String(path.dropFirst("/v1/".count))), method: method, use: handler)
         } else {
             router.on(RouterPath(path), method: method, use: handler)

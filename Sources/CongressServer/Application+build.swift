@@ -1,5 +1,6 @@
 import CongressCore
 import CongressStore
+import CongressSync
 import Hummingbird
 import Logging
 import PostgresNIO
@@ -16,6 +17,9 @@ public struct AppConfiguration: Sendable {
     public var topologyFile: String?
     public var topologyWarnings: [Diagnostic] = []
     public var topologyPollInterval: Duration = .seconds(1)
+    /// Push to the parent on the edge's schedule; tests push on demand instead.
+    public var schedulesPushes = true
+    public var pushRetry: RetryPolicy = .standard
     public var secrets: NodeSecrets
     public var database: DatabaseAddress
     public var listen: HostAndPort
@@ -49,8 +53,15 @@ public func buildApplication(_ configuration: AppConfiguration) throws -> Applic
     let client = PostgresClient(configuration: configuration.database.clientConfiguration, backgroundLogger: logger)
     let store = RecordStore(client: client, node: configuration.node, logger: logger)
     let topology = TopologyInForce(configuration.topology, file: configuration.topologyFile, warnings: configuration.topologyWarnings)
-    let routes = buildRoutes(configuration, store: store, topology: topology)
+    let push = PushClient(
+        store: SyncStore(client: client, node: configuration.node, logger: logger), topology: topology, token: configuration.secrets.parentToken,
+        http: .shared, retry: configuration.pushRetry, logger: logger
+    )
+    let routes = buildRoutes(configuration, store: store, topology: topology, push: push)
     var services: [any Service] = [client]
+    if configuration.schedulesPushes {
+        services.append(SyncScheduler(push: push, topology: topology, node: configuration.node, logger: logger))
+    }
     if let file = configuration.topologyFile {
         services.append(
             TopologyReloader(inForce: topology, file: file, node: configuration.node, pollInterval: configuration.topologyPollInterval, logger: logger)
@@ -69,10 +80,12 @@ public func buildApplication(_ configuration: AppConfiguration) throws -> Applic
     return app
 }
 
-func buildRoutes(_ configuration: AppConfiguration, store: RecordStore, topology: TopologyInForce) -> APIRoutes {
+func buildRoutes(_ configuration: AppConfiguration, store: RecordStore, topology: TopologyInForce, push: PushClient) -> APIRoutes {
     let routes = APIRoutes(secrets: configuration.secrets)
     let personKeys = PersonKeyDeriver(provinceKey: configuration.secrets.provinceKey)
     SystemController(store: store, topology: topology, registry: configuration.registry).addRoutes(to: routes)
+    let sync = SyncStore(client: store.client, node: configuration.node, logger: configuration.logger)
+    SyncController(store: sync, records: store, topology: topology, secrets: configuration.secrets, push: push).addRoutes(to: routes)
     let deputies = RecordController<Deputy>(store: store, personKeys: personKeys)
     let units = RecordController<Unit>(store: store, personKeys: personKeys)
     ImportController(deputies: deputies, units: units).addRoutes(to: routes)

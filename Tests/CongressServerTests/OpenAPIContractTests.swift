@@ -1,5 +1,6 @@
 import CongressCore
 import CongressStore
+import CongressSync
 import Foundation
 import Hummingbird
 import Logging
@@ -29,7 +30,13 @@ import Yams
         let node = try await TestNode.make()
         let client = PostgresClient(configuration: node.database.clientConfiguration, backgroundLogger: Logger(label: "test"))
         let store = RecordStore(client: client, node: node.node, logger: Logger(label: "test"))
-        let served = Set(buildRoutes(node.configuration, store: store, topology: TopologyInForce(node.configuration.topology)).served.map { "\($0.method.rawValue) \($0.path)" })
+        let topology = TopologyInForce(node.configuration.topology)
+        let push = PushClient(
+            store: SyncStore(client: client, node: node.node, logger: Logger(label: "test")), topology: topology, token: nil, http: .shared,
+            logger: Logger(label: "test")
+        )
+        let routes = buildRoutes(node.configuration, store: store, topology: topology, push: push)
+        let served = Set(routes.served.map { "\($0.method.rawValue) \($0.path)" })
         let documented = try Self.documentedRoutes()
         #expect(served.subtracting(documented).isEmpty, "served but not documented: \(served.subtracting(documented).sorted())")
         #expect(documented.subtracting(served).isEmpty, "documented but not served: \(documented.subtracting(served).sorted())")

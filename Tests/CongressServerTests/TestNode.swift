@@ -1,10 +1,13 @@
+import AsyncHTTPClient
 import CongressCore
 import CongressStore
 import Foundation
 import Hummingbird
+import HTTPTypes
 import HummingbirdTesting
 import Logging
 import PostgresNIO
+import ServiceLifecycle
 import Testing
 
 @testable import CongressServer
@@ -119,10 +122,11 @@ struct TestNode {
     let logs = LogCapture()
     let configuration: AppConfiguration
 
-    static func make(node: String = "420802") async throws -> TestNode {
-        let topology = try TopologyLoader.parse(testTopologyYAML, file: "test-topology.yaml").topology
+    /// `federationSecrets`: every node's secrets from one `generate`, so that parents know their children's tokens.
+    static func make(node: String = "420802", topologyYAML: String = testTopologyYAML, federationSecrets: [NodeSecrets]? = nil) async throws -> TestNode {
+        let topology = try TopologyLoader.parse(topologyYAML, file: "test-topology.yaml").topology
         let code = RegionCode(node)!
-        let secrets = NodeSecrets.generate(for: topology, keeping: [:]).first { $0.node == code }!
+        let secrets = (federationSecrets ?? NodeSecrets.generate(for: topology, keeping: [:])).first { $0.node == code }!
         let database = try await TestDatabase.make()
         return TestNode(node: code, database: database, secrets: secrets, topology: topology)
     }
@@ -150,6 +154,36 @@ struct TestNode {
         return try await app.test(setup) { client in try await body(APIClient(client: client, secrets: secrets)) }
     }
 
+    /// Runs the node as `congress serve` would, on the port its configuration names (HummingbirdTesting's `.live`
+    /// always binds port 0, and other nodes must find this one at its topology url), until `body` returns.
+    func serve<Value: Sendable>(
+        configure: (inout AppConfiguration) -> Void = { _ in }, _ body: @Sendable (APIClient) async throws -> Value
+    ) async throws -> Value {
+        var configuration = configuration
+        configuration.logger = logs.logger
+        configure(&configuration)
+        let app = try buildApplication(configuration)
+        let client = APIClient(baseURL: "http://\(configuration.listen.host):\(configuration.listen.port)", secrets: secrets)
+        let group = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: TestDatabase.quietLogger)
+        return try await withThrowingTaskGroup(of: Value?.self) { tasks in
+            tasks.addTask {
+                try await group.run()
+                return nil
+            }
+            do {
+                try await client.waitUntilHealthy()
+                let value = try await body(client)
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+                return value
+            } catch {
+                await group.triggerGracefulShutdown()
+                try? await tasks.waitForAll()
+                throw error
+            }
+        }
+    }
+
     /// Row counts of every record table and the change log, to prove a refused request changed nothing.
     func snapshot() async throws -> [String] {
         let tables = RecordKind.allCases.map(\.collection) + ["change_log"]
@@ -159,10 +193,36 @@ struct TestNode {
     }
 }
 
-/// A test's view of the API: JSON in, status and JSON out.
+/// A test's view of the API: JSON in, status and JSON out, through a router or over real HTTP.
 struct APIClient: Sendable {
-    let client: any TestClientProtocol
+    typealias Transport = @Sendable (_ uri: String, _ method: HTTPRequest.Method, _ headers: HTTPFields, _ body: ByteBuffer?) async throws -> Reply
+    let transport: Transport
     let secrets: NodeSecrets
+
+    init(client: any TestClientProtocol, secrets: NodeSecrets) {
+        self.secrets = secrets
+        transport = { uri, method, headers, body in
+            try await client.execute(uri: uri, method: method, headers: headers, body: body) { response in
+                Reply(status: response.status, body: String(buffer: response.body), headers: response.headers)
+            }
+        }
+    }
+
+    /// A node listening at `baseURL`, reached with AsyncHTTPClient.
+    init(baseURL: String, secrets: NodeSecrets) {
+        self.secrets = secrets
+        transport = { uri, method, headers, body in
+            var request = HTTPClientRequest(url: baseURL + uri)
+            request.method = .init(rawValue: method.rawValue)
+            for field in headers { request.headers.add(name: field.name.rawName, value: field.value) }
+            if let body { request.body = .bytes(body) }
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
+            let bytes = try await response.body.collect(upTo: 64 << 20)
+            var fields = HTTPFields()
+            for (name, value) in response.headers { if let name = HTTPField.Name(name) { fields.append(HTTPField(name: name, value: value)) } }
+            return Reply(status: .init(code: Int(response.status.code)), body: String(buffer: bytes), headers: fields)
+        }
+    }
 
     enum Token {
         case admin, read, none
@@ -201,8 +261,16 @@ struct APIClient: Sendable {
         case .none: break
         }
         if json != nil { headers[.contentType] = "application/json" }
-        return try await client.execute(uri: uri, method: method, headers: headers, body: json.map { ByteBuffer(string: $0) }) { response in
-            Reply(status: response.status, body: String(buffer: response.body), headers: response.headers)
+        return try await transport(uri, method, headers, json.map { ByteBuffer(string: $0) })
+    }
+
+    /// Polls `/health` until the node answers (a node starts its database and migrations first).
+    func waitUntilHealthy() async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while true {
+            if let reply = try? await send(.get, "/health", token: Token.none), reply.status == .ok { return }
+            guard ContinuousClock.now < deadline else { throw TestSetupError("the node did not become healthy within 30 s") }
+            try await Task.sleep(for: .milliseconds(50))
         }
     }
 

@@ -1,0 +1,157 @@
+import AsyncHTTPClient
+import CongressCore
+import CongressStore
+import CongressSync
+import Hummingbird
+import Logging
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Replication endpoints: children push batches here; operators read the status and start a run.
+struct SyncController: Sendable {
+    let store: SyncStore
+    let records: RecordStore
+    let topology: TopologyInForce
+    let secrets: NodeSecrets
+    let push: PushClient
+
+    /// A batch of 5,000 changes is a few MiB; a child with very large records still fits.
+    static let batchLimit = 256 << 20
+
+    func addRoutes(to api: APIRoutes) {
+        api.add(.post, "/v1/sync/batches", childToken: true, use: receive)
+        api.add(.get, "/v1/sync/status", use: status)
+        api.add(.post, "/v1/sync/run", use: run)
+    }
+
+    /// The child whose parent token this is, compared by hash in constant time.
+    private func authenticatedChild(_ request: Request) throws -> RegionCode {
+        guard let header = request.headers[.authorization] else {
+            throw APIError.unauthorized("missing bearer token (Authorization: Bearer TOKEN): present this node's child token")
+        }
+        guard header.hasPrefix("Bearer ") else { throw APIError.unauthorized("the Authorization header must be 'Bearer TOKEN'") }
+        let hash = NodeSecrets.sha256Hex(String(header.dropFirst("Bearer ".count)))
+        var match: RegionCode?
+        for (code, expected) in secrets.childTokenHashes where ConstantTime.equals(hash, expected) { match = RegionCode(code) }
+        guard let match else { throw APIError.unauthorized("invalid token: not the token of any child of node \(store.node)") }
+        return match
+    }
+
+    @Sendable func receive(_ request: Request, context: some RequestContext) async throws -> Response {
+        let child = try authenticatedChild(request)
+        let data = try await JSONBody.collect(request, limit: Self.batchLimit)
+        let header: BatchHeader
+        do {
+            header = try JSONDecoder().decode(BatchHeader.self, from: data)
+        } catch {
+            throw APIError(.badRequest, code: "bad_request", message: "not a sync batch: \(error)")
+        }
+        guard header.protocol == SyncProtocol.version else {
+            let newer = header.protocol > SyncProtocol.version ? "this node (\(store.node))" : "the sender (\(header.sender))"
+            throw APIError(
+                .upgradeRequired, code: "protocol_mismatch",
+                message: "sync protocol \(header.protocol) from \(header.sender), this node speaks \(SyncProtocol.version): upgrade congress on \(newer)"
+            )
+        }
+        guard header.schemaHash == Migrations.schemaHash else {
+            throw APIError(
+                .conflict, code: "schema_mismatch",
+                message: "the sender's database schema (\(header.schemaHash.prefix(12))) differs from this node's (\(Migrations.schemaHash.prefix(12))): run the same congress release on both nodes"
+            )
+        }
+        guard header.sender == child else {
+            throw APIError.forbidden("the token is child \(child)'s, but the batch says it comes from \(header.sender)")
+        }
+        let current = topology.topology
+        guard current.upstream(of: child)?.code == store.node else {
+            throw APIError.forbidden("node \(child) does not push to \(store.node) in the topology in force (hash \(current.hash.prefix(12)))")
+        }
+        guard header.topologyHash == current.hash else {
+            throw APIError(
+                .conflict, code: "topology_mismatch",
+                message: "the sender's topology (\(header.topologyHash.prefix(12))) differs from this node's (\(current.hash.prefix(12))): deploy the same config/topology.yaml to both"
+            )
+        }
+        switch try await store.apply(header, body: String(decoding: data, as: UTF8.self)) {
+        case .acked(let ack):
+            return try JSONBody.response(.ok, ack)
+        case .gap(let expected):
+            throw APIError(
+                .conflict, code: "gap", message: "batch starts at \(header.fromSeq) but \(expected) is expected next: resend from \(expected)",
+                field: "fromSeq", expected: expected
+            )
+        }
+    }
+
+    struct Status: Encodable {
+        struct Parent: Encodable {
+            var code: String
+            var url: String?
+            var schedule: String
+            var nextRunAt: Timestamp?
+            var ackedSeq: Int64
+            var pending: Int64
+            var lastAttemptAt: Timestamp?
+            var lastSuccessAt: Timestamp?
+            var lastError: String?
+        }
+
+        struct Child: Encodable {
+            var code: String
+            var name: String
+            var schedule: String
+            var checkpoint: Int64
+            var lastBatchAt: Timestamp?
+            var batches: Int64
+            var changes: Int64
+            var stale: Bool
+        }
+
+        var node: String
+        var lastSeq: Int64
+        var parent: Parent?
+        var children: [Child]
+    }
+
+    @Sendable func status(_ request: Request, context: some RequestContext) async throws -> Response {
+        let current = topology.topology
+        let now = Date()
+        var parent: Status.Parent?
+        if let upstream = current.upstream(of: store.node), let own = current.node(store.node) {
+            let state = try await store.upstreamState().flatMap { $0.parent == upstream.code ? $0 : nil }
+            let acked = state?.ackedSeq ?? 0
+            parent = Status.Parent(
+                code: upstream.code.rawValue, url: upstream.url, schedule: own.sync.description, nextRunAt: own.sync.nextRun(after: now).map(Timestamp.init),
+                ackedSeq: acked, pending: try await store.pendingCount(after: acked), lastAttemptAt: state?.lastAttemptAt,
+                lastSuccessAt: state?.lastSuccessAt, lastError: state?.lastError
+            )
+        }
+        let checkpoints = Dictionary(uniqueKeysWithValues: try await store.checkpoints().map { ($0.sender, $0) })
+        let children = current.downstream(of: store.node).map { child in
+            let checkpoint = checkpoints[child.code]
+            return Status.Child(
+                code: child.code.rawValue, name: child.name, schedule: child.sync.description, checkpoint: checkpoint?.ackedSeq ?? 0,
+                lastBatchAt: checkpoint?.lastBatchAt, batches: checkpoint?.batches ?? 0, changes: checkpoint?.changes ?? 0,
+                stale: Self.isStale(lastBatchAt: checkpoint?.lastBatchAt?.date, schedule: child.sync, now: now)
+            )
+        }
+        let lastSeq = try await records.lastSeq()
+        return try JSONBody.response(.ok, Status(node: store.node.rawValue, lastSeq: lastSeq, parent: parent, children: children))
+    }
+
+    /// Stale: no batch within the schedule's period plus slack (a quarter of the period, at least an hour).
+    static func isStale(lastBatchAt: Date?, schedule: SyncSchedule, now: Date) -> Bool {
+        guard let lastBatchAt else { return true }
+        let period = schedule.period(around: now)
+        return now.timeIntervalSince(lastBatchAt) > period + max(3600, period / 4)
+    }
+
+    @Sendable func run(_ request: Request, context: some RequestContext) async throws -> Response {
+        let report = await push.pushAll()
+        return try JSONBody.response(report.error == nil ? .ok : .badGateway, report)
+    }
+}

@@ -17,7 +17,7 @@ public struct AppConfiguration: Sendable {
     public var topologyFile: String?
     public var topologyWarnings: [Diagnostic] = []
     public var topologyPollInterval: Duration = .seconds(1)
-    /// Push to the parent on the edge's schedule; tests push on demand instead.
+    /// Sync with the parent on the edge's schedule; tests sync on demand instead.
     public var schedulesPushes = true
     public var pushRetry: RetryPolicy = .standard
     public var secrets: NodeSecrets
@@ -53,14 +53,14 @@ public func buildApplication(_ configuration: AppConfiguration) throws -> Applic
     let client = PostgresClient(configuration: configuration.database.clientConfiguration, backgroundLogger: logger)
     let store = RecordStore(client: client, node: configuration.node, logger: logger)
     let topology = TopologyInForce(configuration.topology, file: configuration.topologyFile, warnings: configuration.topologyWarnings)
-    let push = PushClient(
+    let sync = SyncClient(
         store: SyncStore(client: client, node: configuration.node, logger: logger), topology: topology, token: configuration.secrets.parentToken,
         http: .shared, retry: configuration.pushRetry, logger: logger
     )
-    let routes = buildRoutes(configuration, store: store, topology: topology, push: push)
+    let routes = buildRoutes(configuration, store: store, topology: topology, sync: sync)
     var services: [any Service] = [client]
     if configuration.schedulesPushes {
-        services.append(SyncScheduler(push: push, topology: topology, node: configuration.node, logger: logger))
+        services.append(SyncScheduler(sync: sync, topology: topology, node: configuration.node, logger: logger))
     }
     if let file = configuration.topologyFile {
         services.append(
@@ -80,12 +80,11 @@ public func buildApplication(_ configuration: AppConfiguration) throws -> Applic
     return app
 }
 
-func buildRoutes(_ configuration: AppConfiguration, store: RecordStore, topology: TopologyInForce, push: PushClient) -> APIRoutes {
+func buildRoutes(_ configuration: AppConfiguration, store: RecordStore, topology: TopologyInForce, sync: SyncClient) -> APIRoutes {
     let routes = APIRoutes(secrets: configuration.secrets)
     let personKeys = PersonKeyDeriver(provinceKey: configuration.secrets.provinceKey)
     SystemController(store: store, topology: topology, registry: configuration.registry).addRoutes(to: routes)
-    let sync = SyncStore(client: store.client, node: configuration.node, logger: configuration.logger)
-    SyncController(store: sync, records: store, topology: topology, secrets: configuration.secrets, push: push).addRoutes(to: routes)
+    SyncController(sync: sync, records: store, topology: topology, secrets: configuration.secrets).addRoutes(to: routes)
     let deputies = RecordController<Deputy>(store: store, personKeys: personKeys)
     let units = RecordController<Unit>(store: store, personKeys: personKeys)
     ImportController(deputies: deputies, units: units).addRoutes(to: routes)

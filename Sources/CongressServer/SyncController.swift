@@ -13,17 +13,19 @@ import Foundation
 
 /// Replication endpoints: children push batches here; operators read the status and start a run.
 struct SyncController: Sendable {
-    let store: SyncStore
+    let sync: SyncClient
     let records: RecordStore
     let topology: TopologyInForce
     let secrets: NodeSecrets
-    let push: PushClient
+
+    var store: SyncStore { sync.store }
 
     /// A batch of 5,000 changes is a few MiB; a child with very large records still fits.
     static let batchLimit = 256 << 20
 
     func addRoutes(to api: APIRoutes) {
         api.add(.post, "/v1/sync/batches", childToken: true, use: receive)
+        api.add(.get, "/v1/sync/directives", childToken: true, use: directives)
         api.add(.get, "/v1/sync/status", use: status)
         api.add(.post, "/v1/sync/run", use: run)
     }
@@ -150,8 +152,30 @@ struct SyncController: Sendable {
         return now.timeIntervalSince(lastBatchAt) > period + max(3600, period / 4)
     }
 
+    /// Trainings from here or above that concern the asking child's subtree, after `since` (this node's change-log seq).
+    @Sendable func directives(_ request: Request, context: some RequestContext) async throws -> Response {
+        let child = try authenticatedChild(request)
+        guard topology.topology.upstream(of: child)?.code == store.node else {
+            throw APIError.forbidden("node \(child) does not sync with \(store.node) in the topology in force")
+        }
+        let since: Int64
+        switch request.uri.queryParameters.get("since") {
+        case nil: since = 0
+        case let text?:
+            guard let value = Int64(text), value >= 0 else {
+                throw APIError(.badRequest, code: "bad_request", message: "since must be a change-log seq (a whole number ≥ 0), not '\(text)'", field: "since")
+            }
+            since = value
+        }
+        let page = try await store.directives(for: child, after: since, limit: Self.directivePageSize)
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: page)))
+    }
+
+    /// Trainings carry their venues: a page of 500 stays well under a few MiB.
+    static let directivePageSize = 500
+
     @Sendable func run(_ request: Request, context: some RequestContext) async throws -> Response {
-        let report = await push.pushAll()
+        let report = await sync.run()
         return try JSONBody.response(report.error == nil ? .ok : .badGateway, report)
     }
 }

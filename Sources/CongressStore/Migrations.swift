@@ -126,6 +126,15 @@ public enum Migrations {
                 """,
             ]
         ),
+        Step(
+            version: 3, name: "directives",
+            sql: [
+                // At the child: how far the parent's directives (trainings from above) have been received.
+                "ALTER TABLE sync_upstream ADD COLUMN directives_seq bigint NOT NULL DEFAULT 0",
+                // At the parent: its directive feed reads the change log's trainings by seq.
+                "CREATE INDEX change_log_trainings ON change_log (seq) WHERE kind = 'training'",
+            ]
+        ),
     ]
 
     /// Names the schema this build writes: parent and child must agree before they exchange rows.

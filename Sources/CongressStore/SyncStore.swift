@@ -30,6 +30,8 @@ public struct UpstreamState: Sendable, Equatable {
     public var lastAttemptAt: Timestamp?
     public var lastSuccessAt: Timestamp?
     public var lastError: String?
+    /// The parent's change-log seq up to which its directives have been received here.
+    public var directivesSeq: Int64 = 0
 }
 
 /// A child's progress as this node has recorded it.
@@ -56,35 +58,49 @@ public struct SyncStore: Sendable {
     // MARK: Child side
 
     /// The change-log entries after `seq` (at most `limit`), each record once in its current state, tombstones included.
+    /// Only records whose origin lies in this node's subtree go up: directives received from above stay here.
     public func nextBatch(after seq: Int64, limit: Int) async throws -> OutgoingBatch? {
-        let perKind = RecordKind.allCases.map { kind in
-            """
-            SELECT l.seq, json_build_object('kind', l.kind, 'id', r.id, 'origin', r.origin, 'regionCode', r.region_code,
-                'version', r.version, 'updatedAt', r.updated_at, 'deleted', r.deleted, 'body', r.body) AS change
-            FROM latest l JOIN \(kind.collection) r ON l.kind = '\(kind.rawValue)' AND r.id = l.record_id
-            """
-        }.joined(separator: "\nUNION ALL\n")
         let sql = """
-            WITH w AS (SELECT seq, kind, record_id FROM change_log WHERE seq > $1 ORDER BY seq LIMIT $2),
-            latest AS (SELECT DISTINCT ON (kind, record_id) seq, kind, record_id FROM w ORDER BY kind, record_id, seq DESC),
-            changes AS (\(perKind))
-            SELECT (SELECT min(seq) FROM w), (SELECT max(seq) FROM w), (SELECT count(*) FROM changes)::bigint,
+            WITH w AS (
+                SELECT seq, kind, record_id FROM change_log WHERE seq > $1 AND origin LIKE $3 || '%' ORDER BY seq LIMIT $2
+            ),
+            \(Self.currentStateSQL)
+            SELECT (SELECT max(seq) FROM w), (SELECT count(*) FROM changes)::bigint,
                 coalesce((SELECT json_agg(change ORDER BY seq) FROM changes)::text, '[]')
             """
         var bindings = PostgresBindings()
         bindings.append(seq)
         bindings.append(Int64(limit))
+        bindings.append(node.rawValue)
         let rows = try await client.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
-        for try await (from, to, count, json) in rows.decode((Int64?, Int64?, Int64, String).self) {
-            guard let from, let to else { return nil }
-            return OutgoingBatch(fromSeq: from, toSeq: to, count: Int(count), changesJSON: json)
+        for try await (to, count, json) in rows.decode((Int64?, Int64, String).self) {
+            guard let to else { return nil }
+            // The range starts right after the acknowledged seq, whatever entries it skipped, so the parent sees no gap.
+            return OutgoingBatch(fromSeq: seq + 1, toSeq: to, count: Int(count), changesJSON: json)
         }
         return nil
     }
 
+    /// Given `w` (change-log entries: seq, kind, record_id), `changes`: each record once, in its current state, as JSON.
+    private static let currentStateSQL: String = {
+        let perKind = RecordKind.allCases.map { kind in
+            """
+            SELECT l.seq, r.origin, json_build_object('kind', l.kind, 'id', r.id, 'origin', r.origin, 'regionCode', r.region_code,
+                'version', r.version, 'updatedAt', r.updated_at, 'deleted', r.deleted, 'body', r.body) AS change, r.body
+            FROM latest l JOIN \(kind.collection) r ON l.kind = '\(kind.rawValue)' AND r.id = l.record_id
+            """
+        }.joined(separator: "\nUNION ALL\n")
+        return """
+            latest AS (SELECT DISTINCT ON (kind, record_id) seq, kind, record_id FROM w ORDER BY kind, record_id, seq DESC),
+            changes AS (\(perKind))
+            """
+    }()
+
     /// Change-log entries not yet acknowledged by the parent.
     public func pendingCount(after seq: Int64) async throws -> Int64 {
-        let rows = try await client.query("SELECT count(*)::bigint FROM change_log WHERE seq > \(seq)", logger: logger)
+        let rows = try await client.query(
+            "SELECT count(*)::bigint FROM change_log WHERE seq > \(seq) AND origin LIKE \(node.rawValue) || '%'", logger: logger
+        )
         for try await count in rows.decode(Int64.self) { return count }
         return 0
     }
@@ -94,7 +110,7 @@ public struct SyncStore: Sendable {
         try await client.query(
             """
             INSERT INTO sync_upstream (parent) VALUES (\(parent.rawValue))
-            ON CONFLICT (singleton) DO UPDATE SET parent = excluded.parent, acked_seq = 0 WHERE sync_upstream.parent <> excluded.parent
+            ON CONFLICT (singleton) DO UPDATE SET parent = excluded.parent, acked_seq = 0, directives_seq = 0 WHERE sync_upstream.parent <> excluded.parent
             """,
             logger: logger
         )
@@ -103,11 +119,14 @@ public struct SyncStore: Sendable {
 
     public func upstreamState() async throws -> UpstreamState? {
         let rows = try await client.query(
-            "SELECT parent, acked_seq, last_attempt_at, last_success_at, last_error FROM sync_upstream", logger: logger
+            "SELECT parent, acked_seq, last_attempt_at, last_success_at, last_error, directives_seq FROM sync_upstream", logger: logger
         )
-        for try await (parent, acked, attempt, success, error) in rows.decode((String, Int64, Date?, Date?, String?).self) {
+        for try await (parent, acked, attempt, success, error, directives) in rows.decode((String, Int64, Date?, Date?, String?, Int64).self) {
             guard let parent = RegionCode(parent) else { return nil }
-            return UpstreamState(parent: parent, ackedSeq: acked, lastAttemptAt: attempt.map(Timestamp.init), lastSuccessAt: success.map(Timestamp.init), lastError: error)
+            return UpstreamState(
+                parent: parent, ackedSeq: acked, lastAttemptAt: attempt.map(Timestamp.init), lastSuccessAt: success.map(Timestamp.init),
+                lastError: error, directivesSeq: directives
+            )
         }
         return nil
     }
@@ -146,24 +165,13 @@ public struct SyncStore: Sendable {
             var checkpoint: Int64 = 0
             let locked = try await connection.query("SELECT acked_seq FROM sync_checkpoints WHERE sender = \(sender) FOR UPDATE", logger: logger)
             for try await seq in locked.decode(Int64.self) { checkpoint = seq }
-            if header.toSeq <= checkpoint { return .acked(BatchAck(acked: header.toSeq, applied: 0)) }
-            if header.fromSeq > checkpoint + 1 { return .gap(expected: checkpoint + 1) }
-
-            var bindings = PostgresBindings()
-            bindings.append(body)
-            bindings.append(sender)
-            let outside = try await connection.query(PostgresQuery(unsafeSQL: Self.outOfScopeSQL, binds: bindings), logger: logger)
-            for try await (kind, id, origin, region) in outside.decode((String?, String?, String?, String?).self) {
-                throw StoreError(
-                    .forbidden,
-                    "change \(kind ?? "?") \(id ?? "?") (origin \(origin ?? "?"), region \(region ?? "?")) lies outside sender \(sender)'s subtree; nothing was applied"
-                )
+            if header.toSeq <= checkpoint {
+                // A replay, or the empty batch a child sends when it has nothing new: it still shows the child is alive.
+                try await connection.query("UPDATE sync_checkpoints SET last_batch_at = now() WHERE sender = \(sender)", logger: logger)
+                return .acked(BatchAck(acked: header.toSeq, applied: 0))
             }
-            var applyBindings = PostgresBindings()
-            applyBindings.append(body)
-            let applied = try await connection.query(PostgresQuery(unsafeSQL: Self.applySQL, binds: applyBindings), logger: logger)
-            var count = 0
-            for try await value in applied.decode(Int64.self) { count = Int(value) }
+            if header.fromSeq > checkpoint + 1 { return .gap(expected: checkpoint + 1) }
+            let count = try await Self.applyChanges(body, scope: .subtree(of: header.sender), on: connection, logger: logger)
             try await connection.query(
                 """
                 UPDATE sync_checkpoints SET acked_seq = \(header.toSeq), last_batch_at = now(), batches = batches + 1, changes = changes + \(count)
@@ -173,6 +181,61 @@ public struct SyncStore: Sendable {
             )
             return .acked(BatchAck(acked: header.toSeq, applied: count))
         }
+    }
+
+    /// Which changes a node accepts from a peer.
+    enum Scope {
+        /// From a child: every change's origin and region inside the child's subtree.
+        case subtree(of: RegionCode)
+        /// From the parent: trainings organised by an ancestor of this node.
+        case directivesFor(RegionCode)
+
+        /// SQL true for a change `c` outside the scope; `$2` is the code bound by `bound`.
+        var outsideSQL: String {
+            switch self {
+            case .subtree:
+                return """
+                    NOT (c.origin LIKE $2 || '%' AND c.region_code LIKE $2 || '%')
+                        OR c.kind NOT IN (\(RecordKind.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")))
+                    """
+            case .directivesFor:
+                return "NOT (left($2, length(c.origin)) = c.origin AND c.origin <> $2) OR c.kind <> '\(RecordKind.training.rawValue)'"
+            }
+        }
+
+        var bound: String {
+            switch self {
+            case .subtree(let code), .directivesFor(let code): code.rawValue
+            }
+        }
+
+        var refusal: String {
+            switch self {
+            case .subtree(let code): "lies outside sender \(code)'s subtree"
+            case .directivesFor(let code): "is not a training organised above node \(code)"
+            }
+        }
+    }
+
+    /// Applies the `changes` of the JSON document `body` in one statement: refused whole (`.forbidden`) if any change is
+    /// out of scope or malformed; otherwise each record upserted where the incoming version is newer (same origin) and
+    /// what changed appended to this node's change log with origin and version kept. Returns how many changes applied.
+    static func applyChanges(_ body: String, scope: Scope, on connection: PostgresConnection, logger: Logger) async throws -> Int {
+        var bindings = PostgresBindings()
+        bindings.append(body)
+        bindings.append(scope.bound)
+        let rows = try await connection.query(PostgresQuery(unsafeSQL: applySQL(outside: scope.outsideSQL), binds: bindings), logger: logger)
+        var count = 0
+        for try await (applied, kind, id, origin, region) in rows.decode((Int64, String?, String?, String?, String?).self) {
+            if kind != nil || id != nil || origin != nil || region != nil {
+                throw StoreError(
+                    .forbidden,
+                    "change \(kind ?? "?") \(id ?? "?") (origin \(origin ?? "?"), region \(region ?? "?")) \(scope.refusal); nothing was applied"
+                )
+            }
+            count = Int(applied)
+        }
+        return count
     }
 
     public func checkpoints() async throws -> [ChildCheckpoint] {
@@ -187,31 +250,18 @@ public struct SyncStore: Sendable {
         return result
     }
 
-    /// The batch's changes as rows; unknown kinds and malformed fields fail the cast, and so the batch.
-    private static let incoming = """
-        SELECT c.kind, c.id, c.origin, c."regionCode" AS region_code, c.version, c."updatedAt" AS updated_at, c.deleted, c.body
-        FROM jsonb_to_recordset(($1::jsonb) -> 'changes')
-            AS c(kind text, id uuid, origin text, "regionCode" text, version bigint, "updatedAt" timestamptz, deleted boolean, body jsonb)
-        """
-
-    /// The first change whose origin or region is not in the sender's subtree, or whose kind is unknown.
-    private static let outOfScopeSQL = """
-        WITH c AS (\(incoming))
-        SELECT c.kind, c.id::text, c.origin, c.region_code FROM c
-        WHERE NOT (c.origin LIKE $2 || '%' AND c.region_code LIKE $2 || '%')
-            OR c.kind NOT IN (\(RecordKind.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")))
-            OR c.id IS NULL OR c.version IS NULL OR c.updated_at IS NULL OR c.deleted IS NULL OR c.body IS NULL
-        LIMIT 1
-        """
-
-    /// One statement: upsert each kind where the incoming version is newer (same origin), then log what changed.
-    private static let applySQL: String = {
+    /// One statement: find the first change out of scope (then write nothing), else upsert each kind where the incoming
+    /// version is newer (same origin) and log what changed. Tombstones go first, so a village deleted and registered
+    /// again in one batch does not trip the one-live-unit-per-code index.
+    private static func applySQL(outside: String) -> String {
         let upserts = RecordKind.allCases.map { kind in
             """
             up_\(kind.rawValue) AS (
                 INSERT INTO \(kind.collection) AS t (id, origin, region_code, version, updated_at, deleted, body)
-                SELECT DISTINCT ON (id) id, origin, region_code, version, updated_at, deleted, body FROM c
-                WHERE kind = '\(kind.rawValue)' ORDER BY id, version DESC
+                SELECT id, origin, region_code, version, updated_at, deleted, body FROM (
+                    SELECT DISTINCT ON (id) * FROM c WHERE kind = '\(kind.rawValue)' AND NOT EXISTS (SELECT FROM bad) ORDER BY id, version DESC
+                ) newest
+                ORDER BY deleted DESC
                 ON CONFLICT (id) DO UPDATE SET region_code = excluded.region_code, version = excluded.version,
                     updated_at = excluded.updated_at, deleted = excluded.deleted, body = excluded.body
                 WHERE t.version < excluded.version AND t.origin = excluded.origin
@@ -222,6 +272,13 @@ public struct SyncStore: Sendable {
         let union = RecordKind.allCases.map { "SELECT * FROM up_\($0.rawValue)" }.joined(separator: " UNION ALL ")
         return """
             WITH c AS MATERIALIZED (\(incoming)),
+            bad AS MATERIALIZED (
+                SELECT c.kind, c.id::text, c.origin, c.region_code FROM c
+                WHERE \(outside)
+                    OR c.id IS NULL OR c.version IS NULL OR c.updated_at IS NULL OR c.deleted IS NULL OR c.body IS NULL
+                    OR c.origin IS NULL OR c.region_code IS NULL
+                LIMIT 1
+            ),
             \(upserts),
             applied AS (\(union)),
             counter AS (
@@ -234,7 +291,58 @@ public struct SyncStore: Sendable {
                 FROM applied a
                 RETURNING 1
             )
-            SELECT count(*)::bigint FROM logged
+            SELECT (SELECT count(*) FROM logged)::bigint, bad.kind, bad.id, bad.origin, bad.region_code
+            FROM (SELECT 1) one LEFT JOIN bad ON true
             """
-    }()
+    }
+
+    /// The batch's changes as rows; malformed fields fail the cast, and so the batch.
+    private static let incoming = """
+        SELECT c.kind, c.id, c.origin, c."regionCode" AS region_code, c.version, c."updatedAt" AS updated_at, c.deleted, c.body
+        FROM jsonb_to_recordset(($1::jsonb) -> 'changes')
+            AS c(kind text, id uuid, origin text, "regionCode" text, version bigint, "updatedAt" timestamptz, deleted boolean, body jsonb)
+        """
+
+    // MARK: Directives (downward)
+
+    /// The page of directives for `child` after this node's seq `since`: trainings from this node or above whose venues or
+    /// audience touch the child's subtree, each in its current state, as `{"since", "toSeq", "count", "changes"}`.
+    /// `toSeq` moves past entries that do not concern the child, so its next page starts after them.
+    public func directives(for child: RegionCode, after since: Int64, limit: Int) async throws -> String {
+        let sql = """
+            WITH w AS (
+                SELECT seq, kind, record_id FROM change_log WHERE kind = '\(RecordKind.training.rawValue)' AND seq > $1 ORDER BY seq LIMIT $2
+            ),
+            \(Self.currentStateSQL),
+            concerning AS (
+                SELECT seq, change FROM changes
+                WHERE origin NOT LIKE $3 || '%' AND (
+                    coalesce(body #>> '{audience,regionPrefix}', '') LIKE $3 || '%'
+                    OR left($3, length(coalesce(body #>> '{audience,regionPrefix}', ''))) = coalesce(body #>> '{audience,regionPrefix}', '')
+                    OR EXISTS (SELECT FROM jsonb_array_elements(body -> 'venues') v WHERE v ->> 'regionCode' LIKE $3 || '%')
+                )
+            )
+            SELECT json_build_object('since', $1, 'toSeq', coalesce((SELECT max(seq) FROM w), $1), 'count', (SELECT count(*) FROM concerning),
+                'changes', coalesce((SELECT json_agg(change ORDER BY seq) FROM concerning), '[]'))::text
+            """
+        var bindings = PostgresBindings()
+        bindings.append(since)
+        bindings.append(Int64(limit))
+        bindings.append(child.rawValue)
+        let rows = try await client.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
+        for try await page in rows.decode(String.self) { return page }
+        return #"{"since":\#(since),"toSeq":\#(since),"count":0,"changes":[]}"#
+    }
+
+    /// Stores a page of directives from the parent, read-only here (and passed on to this node's children through its
+    /// own change log), and moves the directives cursor to `toSeq`, in one transaction. Returns how many applied.
+    public func applyDirectives(_ page: String, toSeq: Int64, parent: RegionCode) async throws -> Int {
+        try await client.transaction(logger: logger) { connection in
+            let count = try await Self.applyChanges(page, scope: .directivesFor(node), on: connection, logger: logger)
+            try await connection.query(
+                "UPDATE sync_upstream SET directives_seq = \(toSeq) WHERE parent = \(parent.rawValue)", logger: logger
+            )
+            return count
+        }
+    }
 }

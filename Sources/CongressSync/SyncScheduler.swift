@@ -8,15 +8,15 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// Runs this node's push on its edge's schedule from the topology in force (default nightly, in its time zone).
+/// Runs this node's sync (push, then pull) on its edge's schedule from the topology in force (default nightly, in its time zone).
 public struct SyncScheduler: Service {
-    let push: PushClient
+    let sync: SyncClient
     let topology: TopologyInForce
     let node: RegionCode
     let logger: Logger
 
-    public init(push: PushClient, topology: TopologyInForce, node: RegionCode, logger: Logger) {
-        self.push = push
+    public init(sync: SyncClient, topology: TopologyInForce, node: RegionCode, logger: Logger) {
+        self.sync = sync
         self.topology = topology
         self.node = node
         self.logger = logger
@@ -40,11 +40,14 @@ public struct SyncScheduler: Service {
                 }
                 try? await Task.sleep(for: .seconds(max(0, wait)))
                 guard !Task.isCancelled else { break }
-                logger.info("scheduled push starts", metadata: ["schedule": "\(schedule)"])
-                let report = await push.pushAll()
+                logger.info("scheduled sync starts", metadata: ["schedule": "\(schedule)"])
+                let report = await sync.run()
                 logger.info(
-                    "scheduled push done",
-                    metadata: ["changes": "\(report.changes)", "acked": "\(report.ackedSeq)", "error": "\(report.error ?? "none")"]
+                    "scheduled sync done",
+                    metadata: [
+                        "changes": "\(report.changes)", "acked": "\(report.ackedSeq)", "directives": "\(report.directives)",
+                        "error": "\(report.error ?? "none")",
+                    ]
                 )
             }
         }

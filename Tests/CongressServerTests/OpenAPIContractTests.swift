@@ -31,11 +31,11 @@ import Yams
         let client = PostgresClient(configuration: node.database.clientConfiguration, backgroundLogger: Logger(label: "test"))
         let store = RecordStore(client: client, node: node.node, logger: Logger(label: "test"))
         let topology = TopologyInForce(node.configuration.topology)
-        let push = PushClient(
+        let sync = SyncClient(
             store: SyncStore(client: client, node: node.node, logger: Logger(label: "test")), topology: topology, token: nil, http: .shared,
             logger: Logger(label: "test")
         )
-        let routes = buildRoutes(node.configuration, store: store, topology: topology, push: push)
+        let routes = buildRoutes(node.configuration, store: store, topology: topology, sync: sync)
         let served = Set(routes.served.map { "\($0.method.rawValue) \($0.path)" })
         let documented = try Self.documentedRoutes()
         #expect(served.subtracting(documented).isEmpty, "served but not documented: \(served.subtracting(documented).sorted())")

@@ -62,10 +62,10 @@ struct TestFederation {
 }
 
 extension APIClient {
-    /// Runs this node's push now and returns the report.
-    func push() async throws -> PushReport {
+    /// Runs this node's sync (push, then pull) now and returns the report.
+    func sync() async throws -> SyncReport {
         let reply = try await send(.post, "/v1/sync/run")
-        return try reply.decode(PushReport.self)
+        return try reply.decode(SyncReport.self)
     }
 
     /// Every record of `collection` this node holds (tombstones too), as `id → (origin, version, deleted, name)`.
@@ -88,8 +88,8 @@ extension APIClient {
             // 泉口街道 has no node: its records are written at the county.
             let atCounty = try await county.create("stations", Fixture.station(name: "泉口街道代表联络站", region: "420802002", units: ["420802002001"]))
 
-            #expect(try await township.push().error == nil)
-            #expect(try await county.push().error == nil)
+            #expect(try await township.sync().error == nil)
+            #expect(try await county.sync().error == nil)
             let deputiesAtCity = try await city.held("deputies")
             #expect(deputiesAtCity == (try await township.held("deputies")))
             #expect(deputiesAtCity[atTownship]?.hasPrefix("420802001 v1 deleted=false") == true)
@@ -103,10 +103,10 @@ extension APIClient {
             #expect(try await township.send(.put, "/v1/deputies/\(atTownship)", json: body).status == .ok)
             let second = try await township.create("deputies", Fixture.deputy(name: "赵六", region: "420802001", level: "township", congress: "420802001"))
             #expect(try await township.send(.delete, "/v1/deputies/\(second)").status == .ok)
-            let report = try await township.push()
+            let report = try await township.sync()
             #expect(report.error == nil)
             #expect(report.changes == 2)
-            #expect(try await county.push().error == nil)
+            #expect(try await county.sync().error == nil)
             let after = try await city.held("deputies")
             #expect(after == (try await township.held("deputies")))
             #expect(after[second]?.contains("deleted=true") == true)
@@ -131,7 +131,7 @@ extension APIClient {
             for index in 0..<3 {
                 _ = try await township.create("deputies", Fixture.deputy(name: "代表\(index)", region: "420802001", level: "township", congress: "420802001"))
             }
-            #expect(try await township.push().changes == 3)
+            #expect(try await township.sync().changes == 3)
             let before = try await federation.county.snapshot()
 
             // The same batch again, by hand, with the township's token: acknowledged, nothing applied.
@@ -147,7 +147,7 @@ extension APIClient {
             // The child believes more was acknowledged than the parent has: the parent answers with a gap, the child rewinds.
             _ = try await township.create("deputies", Fixture.deputy(name: "代表3", region: "420802001", level: "township", congress: "420802001"))
             _ = try await TestDatabase.texts("UPDATE sync_checkpoints SET acked_seq = 1 RETURNING 'rewound'", on: federation.county.database)
-            let report = try await township.push()
+            let report = try await township.sync()
             #expect(report.error == nil)
             #expect(report.rewinds == 1)
             #expect(try await county.held("deputies") == (try await township.held("deputies")))

@@ -1,0 +1,254 @@
+import AsyncHTTPClient
+import CongressCore
+import CongressStore
+import Logging
+import NIOCore
+import NIOHTTP1
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// What one run (push, then pull of directives) did.
+public struct SyncReport: Sendable, Codable, Equatable {
+    public var parent: String?
+    /// Batches the parent acknowledged (an empty heartbeat batch counts), the changes they carried, and how many of
+    /// those changed something there.
+    public var batches: Int = 0
+    public var changes: Int = 0
+    public var applied: Int = 0
+    public var ackedSeq: Int64 = 0
+    public var rewinds: Int = 0
+    /// Directives (trainings from above) received and stored here, and the parent's seq they reach.
+    public var directives: Int = 0
+    public var directivesSeq: Int64 = 0
+    public var error: String?
+}
+
+/// A refusal or failure of the parent, with the parent's own message.
+public struct SyncError: Error, Sendable, CustomStringConvertible {
+    public var status: Int?
+    public var message: String
+    /// Worth trying again later (network, 5xx); a 4xx is not.
+    public var retryable: Bool
+
+    public var description: String { status.map { "parent answered \($0): \(message)" } ?? message }
+}
+
+/// Exponential backoff with jitter between attempts of one request.
+public struct RetryPolicy: Sendable {
+    public var attempts: Int
+    public var firstDelay: Duration
+    public var maxDelay: Duration
+
+    public init(attempts: Int, firstDelay: Duration, maxDelay: Duration) {
+        self.attempts = attempts
+        self.firstDelay = firstDelay
+        self.maxDelay = maxDelay
+    }
+
+    /// About a minute and a half of trying before a run gives up; the next scheduled run starts over.
+    public static let standard = RetryPolicy(attempts: 7, firstDelay: .milliseconds(500), maxDelay: .seconds(30))
+
+    /// The wait before attempt `attempt` (1-based, after a failure): doubling, capped, between half and all of it.
+    func delay(before attempt: Int) -> Duration {
+        let doubled = firstDelay * (1 << min(attempt - 1, 20))
+        let capped = min(doubled, maxDelay)
+        return capped * Double.random(in: 0.5...1.0)
+    }
+}
+
+/// Talks to this node's parent: pushes the change log (batches after the acknowledged seq, read by keyset, resumable),
+/// then pulls the directives meant for this subtree.
+public struct SyncClient: Sendable {
+    public let store: SyncStore
+    /// One run at a time per node: a run asked for while the scheduled one is under way waits for it.
+    private let running = RunGate()
+    let topology: TopologyInForce
+    let token: String?
+    let http: HTTPClient
+    let retry: RetryPolicy
+    let batchSize: Int
+    let logger: Logger
+
+    public init(
+        store: SyncStore, topology: TopologyInForce, token: String?, http: HTTPClient, retry: RetryPolicy = .standard,
+        batchSize: Int = SyncProtocol.batchSize, logger: Logger
+    ) {
+        self.store = store
+        self.topology = topology
+        self.token = token
+        self.http = http
+        self.retry = retry
+        self.batchSize = batchSize
+        self.logger = logger
+    }
+
+    /// Pushes everything not yet acknowledged, then pulls new directives; the report carries the error that stopped it.
+    public func run() async -> SyncReport {
+        await running.exclusively { await runNow() }
+    }
+
+    private func runNow() async -> SyncReport {
+        let current = topology.topology
+        guard let parent = current.upstream(of: store.node), let url = parent.url else { return SyncReport() }
+        var report = SyncReport(parent: parent.code.rawValue)
+        do {
+            guard let token else { throw SyncError(status: nil, message: "no parentToken in this node's secrets", retryable: false) }
+            let state = try await store.upstream(parent: parent.code)
+            report.ackedSeq = state.ackedSeq
+            report.directivesSeq = state.directivesSeq
+            try await push(to: parent.code, at: url, token: token, topologyHash: current.hash, report: &report)
+            try await pull(from: parent.code, at: url, token: token, report: &report)
+            try await store.recordRun(parent: parent.code, error: nil)
+        } catch {
+            report.error = "\(error)"
+            logger.error("sync with parent failed", metadata: ["parent": "\(parent.code)", "error": "\(error)"])
+            try? await store.recordRun(parent: parent.code, error: report.error)
+        }
+        return report
+    }
+
+    private func push(to parent: RegionCode, at url: String, token: String, topologyHash: String, report: inout SyncReport) async throws {
+        var acked = report.ackedSeq
+        pushing: while true {
+            let batch = try await store.nextBatch(after: acked, limit: batchSize)
+            // With nothing pending, one empty batch still tells the parent this child is alive and current.
+            if batch == nil && report.batches > 0 { break pushing }
+            let header = BatchHeader(
+                protocol: SyncProtocol.version, schemaHash: Migrations.schemaHash, topologyHash: topologyHash, sender: store.node,
+                fromSeq: batch?.fromSeq ?? acked + 1, toSeq: batch?.toSeq ?? acked
+            )
+            let body = try Self.document(header, changes: batch?.changesJSON ?? "[]")
+            switch try await withRetries({ try await post(body, to: url + "/v1/sync/batches", token: token) }) {
+            case .acked(let ack):
+                acked = ack.acked
+                try await store.recordAck(acked, parent: parent)
+                report.batches += 1
+                report.changes += batch?.count ?? 0
+                report.applied += ack.applied
+                report.ackedSeq = acked
+                if batch == nil { break pushing }
+            case .gap(let expected):
+                guard report.rewinds < 3 else { throw SyncError(status: 409, message: "the parent keeps asking to rewind", retryable: false) }
+                logger.warning("parent asks to rewind", metadata: ["expected": "\(expected)", "acked": "\(acked)"])
+                acked = expected - 1
+                try await store.recordAck(acked, parent: parent)
+                report.rewinds += 1
+                report.ackedSeq = acked
+            }
+        }
+    }
+
+    /// The header's JSON with the changes spliced in before its closing brace: the changes are already JSON text.
+    static func document(_ header: BatchHeader, changes: String) throws -> String {
+        var headerJSON = String(decoding: try JSONEncoder().encode(header), as: UTF8.self)
+        headerJSON.removeLast()
+        return headerJSON + ",\"changes\":" + changes + "}"
+    }
+
+    private struct DirectivePage: Decodable {
+        var toSeq: Int64
+        var count: Int
+    }
+
+    /// Pages of directives after the stored cursor until the parent has nothing newer.
+    private func pull(from parent: RegionCode, at url: String, token: String, report: inout SyncReport) async throws {
+        while true {
+            let since = report.directivesSeq
+            let text = try await withRetries { try await get(url + "/v1/sync/directives?since=\(since)", token: token) }
+            let page = try JSONDecoder().decode(DirectivePage.self, from: Data(text.utf8))
+            guard page.toSeq > since else { return }
+            report.directives += try await store.applyDirectives(text, toSeq: page.toSeq, parent: parent)
+            report.directivesSeq = page.toSeq
+        }
+    }
+
+    enum Answer {
+        case acked(BatchAck)
+        case gap(expected: Int64)
+    }
+
+    private struct ErrorBody: Decodable {
+        struct Detail: Decodable {
+            var code: String
+            var message: String
+        }
+
+        var error: Detail
+        var expected: Int64?
+    }
+
+    /// One request, retried on network errors and 5xx with backoff; 4xx answers are final.
+    private func withRetries<T>(_ request: () async throws -> T) async throws -> T {
+        var attempt = 1
+        while true {
+            do {
+                return try await request()
+            } catch let error as SyncError where error.retryable && attempt < retry.attempts {
+                let delay = retry.delay(before: attempt)
+                logger.warning("request to parent failed; retrying", metadata: ["attempt": "\(attempt)", "in": "\(delay)", "error": "\(error)"])
+                try await Task.sleep(for: delay)
+                attempt += 1
+            }
+        }
+    }
+
+    private func post(_ body: String, to url: String, token: String) async throws -> Answer {
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(string: body))
+        let (status, bytes) = try await exchange(request, token: token)
+        if status == .ok {
+            return .acked(try JSONDecoder().decode(BatchAck.self, from: Data(buffer: bytes)))
+        }
+        let detail = try? JSONDecoder().decode(ErrorBody.self, from: Data(buffer: bytes))
+        if status == .conflict, detail?.error.code == "gap", let expected = detail?.expected {
+            return .gap(expected: expected)
+        }
+        throw Self.refusal(status, detail: detail, bytes: bytes)
+    }
+
+    private func get(_ url: String, token: String) async throws -> String {
+        let (status, bytes) = try await exchange(HTTPClientRequest(url: url), token: token)
+        guard status == .ok else { throw Self.refusal(status, detail: try? JSONDecoder().decode(ErrorBody.self, from: Data(buffer: bytes)), bytes: bytes) }
+        return String(buffer: bytes)
+    }
+
+    /// Sends with the parent token; any failure to get an answer is a retryable error.
+    private func exchange(_ request: HTTPClientRequest, token: String) async throws -> (HTTPResponseStatus, ByteBuffer) {
+        var request = request
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        do {
+            let response = try await http.execute(request, timeout: .seconds(120), logger: logger)
+            return (response.status, try await response.body.collect(upTo: 64 << 20))
+        } catch {
+            throw SyncError(status: nil, message: "cannot reach the parent at \(request.url): \(error)", retryable: true)
+        }
+    }
+
+    private static func refusal(_ status: HTTPResponseStatus, detail: ErrorBody?, bytes: ByteBuffer) -> SyncError {
+        let message = detail.map { "\($0.error.code): \($0.error.message)" } ?? String(buffer: bytes)
+        return SyncError(status: Int(status.code), message: message, retryable: status.code >= 500)
+    }
+}
+
+/// Lets one run at a time; others wait their turn (and then find little left to send).
+actor RunGate {
+    private var busy = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    func exclusively<T: Sendable>(_ work: @Sendable () async -> T) async -> T {
+        if busy {
+            await withCheckedContinuation { waiting.append($0) }
+        } else {
+            busy = true
+        }
+        let result = await work()
+        if waiting.isEmpty { busy = false } else { waiting.removeFirst().resume() }
+        return result
+    }
+}

@@ -143,7 +143,7 @@ public struct SyncClient: Sendable {
     }
 
     /// The header's JSON with the changes spliced in before its closing brace: the changes are already JSON text.
-    static func document(_ header: BatchHeader, changes: String) throws -> String {
+    public static func document(_ header: BatchHeader, changes: String) throws -> String {
         var headerJSON = String(decoding: try JSONEncoder().encode(header), as: UTF8.self)
         headerJSON.removeLast()
         return headerJSON + ",\"changes\":" + changes + "}"

@@ -170,9 +170,117 @@ extension APIClient {
                 protocol: SyncProtocol.version, schemaHash: Migrations.schemaHash, topologyHash: topologyHash, sender: node.node,
                 fromSeq: batch.fromSeq, toSeq: batch.toSeq
             )
-            var text = String(decoding: try JSONEncoder().encode(header), as: UTF8.self)
-            text.removeLast()
-            return text + ",\"changes\":" + batch.changesJSON + "}"
+            return try SyncClient.document(header, changes: batch.changesJSON)
+        }
+    }
+}
+
+@Suite struct DirectiveTests {
+    @Test func aTrainingPlannedAtTheCityReachesTheTownshipReadOnlyAndNeverGoesBackUp() async throws {
+        let federation = try await TestFederation.make()
+        try await federation.run { city, county, township in
+            let training = try await city.create("trainings", Fixture.training(branchRegion: "420802001"))
+            // A training for another county's deputies does not concern 东宝区.
+            let elsewhere = Fixture.training(branchRegion: "420804001")
+                .replacingOccurrences(of: "\"regionPrefix\": \"420802\"", with: "\"regionPrefix\": \"420804\"")
+                .replacingOccurrences(of: "\"regionCode\": \"420802\", \"name\": \"区人大会议中心\"", with: "\"regionCode\": \"420804\", \"name\": \"区人大会议中心\"")
+            let other = try await city.create("trainings", elsewhere)
+
+            let atCounty = try await county.sync()
+            #expect(atCounty.error == nil)
+            #expect(atCounty.directives == 1)
+            let atTownship = try await township.sync()
+            #expect(atTownship.directives == 1)
+            let held = try await township.held("trainings")
+            #expect(held.keys.sorted() == [training])
+            #expect(held[training]?.hasPrefix("4208 v") == true)
+            #expect((try await county.held("trainings"))[other] == nil)
+            // Read-only below, and never sent back up.
+            #expect(try await township.send(.delete, "/v1/trainings/\(training)").status == .conflict)
+            let secondRun = try await county.sync()
+            #expect(secondRun.changes == 0)
+            #expect(secondRun.directives == 0)
+
+            // A change at the organiser follows on the next runs.
+            let stored = try await city.send(.get, "/v1/trainings/\(training)").json
+            var changed = stored
+            changed["title"] = "代表履职能力提升培训"
+            let body = String(decoding: try JSONSerialization.data(withJSONObject: changed), as: UTF8.self)
+            #expect(try await city.send(.put, "/v1/trainings/\(training)", json: body).status == .ok)
+            #expect(try await county.sync().directives == 1)
+            #expect(try await township.sync().directives == 1)
+            let title = try await township.send(.get, "/v1/trainings/\(training)").json["title"] as? String
+            #expect(title == "代表履职能力提升培训")
+        }
+    }
+}
+
+@Suite struct SyncRefusalTests {
+    @Test func aWrongOrMissingTokenIs401() async throws {
+        let federation = try await TestFederation.make()
+        try await federation.run { _, county, township in
+            _ = try await township.create("deputies", Fixture.deputy(name: "代表", region: "420802001", level: "township", congress: "420802001"))
+            let topology = try TopologyLoader.parse(federation.yaml, file: "t.yaml").topology
+            let before = try await federation.county.snapshot()
+            let batch = try await ReplicationTests.batch(from: federation.township, after: 0, topologyHash: topology.hash)
+            for token in [APIClient.Token.none, .custom("Bearer not-a-token"), .admin, .custom("Basic \(federation.township.secrets.parentToken!)")] {
+                let reply = try await county.send(.post, "/v1/sync/batches", json: batch, token: token)
+                #expect(reply.status == .unauthorized)
+                #expect(reply.error?.code == "unauthorized")
+            }
+            #expect(try await county.send(.get, "/v1/sync/directives?since=0", token: .read).status == .unauthorized)
+            #expect(try await federation.county.snapshot() == before)
+        }
+    }
+
+    @Test func aRecordOfASiblingCountyIs403AndNothingIsApplied() async throws {
+        let federation = try await TestFederation.make()
+        try await federation.run { city, county, _ in
+            _ = try await county.create("deputies", Fixture.deputy(name: "本区代表", region: "420802002"))
+            let topology = try TopologyLoader.parse(federation.yaml, file: "t.yaml").topology
+            let honest = try await ReplicationTests.batch(from: federation.county, after: 0, topologyHash: topology.hash)
+            let before = try await federation.city.snapshot()
+            let countyToken = APIClient.Token.custom("Bearer \(federation.county.secrets.parentToken!)")
+            // The same batch with one record moved into 掇刀区 (420804), and one claiming 掇刀区 as its origin.
+            for forged in [
+                honest.replacingOccurrences(of: "\"regionCode\" : \"420802002\"", with: "\"regionCode\" : \"420804001\""),
+                honest.replacingOccurrences(of: "\"origin\" : \"420802\"", with: "\"origin\" : \"420804\""),
+            ] {
+                #expect(forged != honest)
+                let reply = try await city.send(.post, "/v1/sync/batches", json: forged, token: countyToken)
+                #expect(reply.status == .forbidden)
+                #expect(reply.error?.message.contains("outside sender 420802's subtree") == true)
+            }
+            #expect(try await federation.city.snapshot() == before)
+            // The honest batch goes through.
+            #expect(try await city.send(.post, "/v1/sync/batches", json: honest, token: countyToken).status == .ok)
+            #expect(try await federation.city.snapshot() != before)
+        }
+    }
+
+    @Test func aMismatchedProtocolOrSchemaIsRefusedWithWhatToUpgrade() async throws {
+        let federation = try await TestFederation.make()
+        try await federation.run { _, county, _ in
+            let topology = try TopologyLoader.parse(federation.yaml, file: "t.yaml").topology
+            let token = APIClient.Token.custom("Bearer \(federation.township.secrets.parentToken!)")
+            func batch(protocol version: Int, schema: String) throws -> String {
+                try SyncClient.document(
+                    BatchHeader(protocol: version, schemaHash: schema, topologyHash: topology.hash, sender: RegionCode("420802001")!, fromSeq: 1, toSeq: 0),
+                    changes: "[]"
+                )
+            }
+            let newer = try await county.send(.post, "/v1/sync/batches", json: try batch(protocol: 2, schema: Migrations.schemaHash), token: token)
+            #expect(newer.status == .upgradeRequired)
+            #expect(newer.error?.code == "protocol_mismatch")
+            #expect(newer.error?.message.contains("upgrade congress on this node (420802)") == true)
+            let older = try await county.send(.post, "/v1/sync/batches", json: try batch(protocol: 0, schema: Migrations.schemaHash), token: token)
+            #expect(older.error?.message.contains("upgrade congress on the sender (420802001)") == true)
+            let schema = try await county.send(.post, "/v1/sync/batches", json: try batch(protocol: 1, schema: "0123456789abcdef"), token: token)
+            #expect(schema.status == .conflict)
+            #expect(schema.error?.code == "schema_mismatch")
+            #expect(schema.error?.message.contains("run the same congress release on both nodes") == true)
+            // Nothing was recorded for the refused sender.
+            #expect(try await TestDatabase.texts("SELECT sender FROM sync_checkpoints", on: federation.county.database).isEmpty)
         }
     }
 }

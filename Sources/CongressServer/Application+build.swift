@@ -19,7 +19,8 @@ public struct AppConfiguration: Sendable {
     public var topologyPollInterval: Duration = .seconds(1)
     /// Sync with the parent on the edge's schedule; tests sync on demand instead.
     public var schedulesPushes = true
-    public var pushRetry: RetryPolicy = .standard
+    public var syncRetry: RetryPolicy = .standard
+    public var syncBatchSize = SyncProtocol.batchSize
     public var secrets: NodeSecrets
     public var database: DatabaseAddress
     public var listen: HostAndPort
@@ -55,7 +56,8 @@ public func buildApplication(_ configuration: AppConfiguration) throws -> Applic
     let topology = TopologyInForce(configuration.topology, file: configuration.topologyFile, warnings: configuration.topologyWarnings)
     let sync = SyncClient(
         store: SyncStore(client: client, node: configuration.node, logger: logger), topology: topology, token: configuration.secrets.parentToken,
-        http: .shared, retry: configuration.pushRetry, logger: logger
+        http: .shared, retry: configuration.syncRetry,
+        batchSize: configuration.syncBatchSize, logger: logger
     )
     let routes = buildRoutes(configuration, store: store, topology: topology, sync: sync)
     var services: [any Service] = [client]

@@ -230,13 +230,23 @@ public struct ManagedPostgres: Sendable {
 public enum LoopbackPort {
     public static func isFree(_ port: Int) -> Bool { (try? bind(port)) != nil }
 
-    /// A port the kernel just handed out as free.
-    public static func free() throws -> Int { try bind(0) }
+    /// A free port below Linux's ephemeral range (32768–60999). A port from that range may be taken meanwhile by any
+    /// outgoing connection, even by a client's own attempt to reach the not-yet-listening server (a TCP self-connect).
+    public static func free() throws -> Int {
+        for _ in 0..<200 {
+            let port = Int.random(in: 20_000..<32_768)
+            if isFree(port) { return port }
+        }
+        return try bind(0)
+    }
 
     private static func bind(_ port: Int) throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw ManagedPostgres.Failure(description: "cannot open a socket") }
         defer { close(fd) }
+        // As servers bind (NIO, PostgreSQL): connections of a just-stopped server lingering in TIME_WAIT do not count.
+        var reuse: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)

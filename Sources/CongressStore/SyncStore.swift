@@ -131,10 +131,12 @@ public struct SyncStore: Sendable {
         return nil
     }
 
-    /// Stores the parent's acknowledgement: after a crash, pushing resumes from here.
-    public func recordAck(_ seq: Int64, parent: RegionCode) async throws {
+    /// Stores the parent's acknowledgement: after a crash, pushing resumes from here. Never moves back (a
+    /// `congress sync` alongside the serving node may finish second), except when the parent asks to `rewind`.
+    public func recordAck(_ seq: Int64, parent: RegionCode, rewind: Bool = false) async throws {
+        let acked = rewind ? "\(seq)" : "greatest(acked_seq, \(seq))"
         try await client.query(
-            "UPDATE sync_upstream SET acked_seq = \(seq), last_attempt_at = now() WHERE parent = \(parent.rawValue)", logger: logger
+            "UPDATE sync_upstream SET acked_seq = \(unescaped: acked), last_attempt_at = now() WHERE parent = \(parent.rawValue)", logger: logger
         )
     }
 

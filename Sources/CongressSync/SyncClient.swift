@@ -42,14 +42,18 @@ public struct RetryPolicy: Sendable {
     public var attempts: Int
     public var firstDelay: Duration
     public var maxDelay: Duration
+    /// How long one attempt may take, connecting included (the HTTP client keeps trying to connect until then).
+    public var requestTimeout: Duration
 
-    public init(attempts: Int, firstDelay: Duration, maxDelay: Duration) {
+    public init(attempts: Int, firstDelay: Duration, maxDelay: Duration, requestTimeout: Duration = .seconds(60)) {
         self.attempts = attempts
         self.firstDelay = firstDelay
         self.maxDelay = maxDelay
+        self.requestTimeout = requestTimeout
     }
 
-    /// About a minute and a half of trying before a run gives up; the next scheduled run starts over.
+    /// A minute of backoff between up to seven attempts of a minute each; after that the run fails and the scheduler
+    /// tries again later.
     public static let standard = RetryPolicy(attempts: 7, firstDelay: .milliseconds(500), maxDelay: .seconds(30))
 
     /// The wait before attempt `attempt` (1-based, after a failure): doubling, capped, between half and all of it.
@@ -135,7 +139,7 @@ public struct SyncClient: Sendable {
                 guard report.rewinds < 3 else { throw SyncError(status: 409, message: "the parent keeps asking to rewind", retryable: false) }
                 logger.warning("parent asks to rewind", metadata: ["expected": "\(expected)", "acked": "\(acked)"])
                 acked = expected - 1
-                try await store.recordAck(acked, parent: parent)
+                try await store.recordAck(acked, parent: parent, rewind: true)
                 report.rewinds += 1
                 report.ackedSeq = acked
             }
@@ -223,7 +227,7 @@ public struct SyncClient: Sendable {
         var request = request
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
         do {
-            let response = try await http.execute(request, timeout: .seconds(120), logger: logger)
+            let response = try await http.execute(request, timeout: .init(retry.requestTimeout), logger: logger)
             return (response.status, try await response.body.collect(upTo: 64 << 20))
         } catch {
             throw SyncError(status: nil, message: "cannot reach the parent at \(request.url): \(error)", retryable: true)

@@ -46,7 +46,7 @@ struct TestFederation {
     static func live(_ configuration: inout AppConfiguration) {
         configuration.listen = HostAndPort(url: configuration.topology.node(configuration.node)!.url!)!
         configuration.schedulesPushes = false
-        configuration.pushRetry = RetryPolicy(attempts: 3, firstDelay: .milliseconds(20), maxDelay: .milliseconds(100))
+        configuration.syncRetry = RetryPolicy(attempts: 3, firstDelay: .milliseconds(20), maxDelay: .milliseconds(100), requestTimeout: .seconds(10))
     }
 
     /// Runs the three nodes over real HTTP, pushing only when told to, and hands `body` a client for each.

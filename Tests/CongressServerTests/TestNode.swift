@@ -38,6 +38,21 @@ enum TestDatabase {
         return server.with(database: name)
     }
 
+    /// Runs `sql` in a transaction on `database`, then `whileOpen`, then commits.
+    static func inTransaction(_ sql: String, on database: DatabaseAddress, whileOpen: () async throws -> Void) async throws {
+        let client = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: quietLogger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            try await client.withConnection { connection in
+                try await connection.query("BEGIN", logger: quietLogger)
+                try await connection.query(PostgresQuery(unsafeSQL: sql), logger: quietLogger)
+                try await whileOpen()
+                try await connection.query("COMMIT", logger: quietLogger)
+            }
+        }
+    }
+
     /// Runs SQL on `database` and returns the first column of each row as text.
     static func texts(_ sql: String, on database: DatabaseAddress) async throws -> [String] {
         let client = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: quietLogger)

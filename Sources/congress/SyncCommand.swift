@@ -1,0 +1,73 @@
+import ArgumentParser
+import AsyncHTTPClient
+import CongressCore
+import CongressStore
+import CongressSync
+import Logging
+import PostgresNIO
+
+/// `congress sync --node FILE`: one push and pull with the parent now, whether or not the node is serving.
+struct SyncCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sync",
+        abstract: "Sync a node with its parent now: push its pending changes, pull the directives for its subtree.",
+        discussion: """
+            Works on the node's own database (a managed cluster is started if it is not running, and stopped again).
+            Safe while the node serves: the parent applies each batch once whoever sends it.
+            """
+    )
+
+    @Option(name: .long, help: "The node's config file (nodes/CODE.yaml).")
+    var node: String
+
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error.")
+    var logLevel: Logger.Level = .warning
+
+    func run() async throws {
+        try await Report.run {
+            var logger = Logger(label: "congress")
+            logger.logLevel = logLevel
+            let setup = try NodeSetup.load(nodeFile: node, logger: logger)
+            guard let parent = setup.topology.topology.upstream(of: setup.config.node) else {
+                throw InputError(field: "node", message: "node \(setup.config.node) is the root of the topology: it has no parent to sync with")
+            }
+            let database = try await setup.startDatabase()
+            let report: SyncReport
+            do {
+                report = try await Self.syncOnce(setup: setup, database: database.address, logger: logger)
+            } catch {
+                try setup.stopDatabase(database)
+                throw error
+            }
+            try setup.stopDatabase(database)
+            print(
+                "\(setup.config.node) → \(parent.code): \(report.batches) batches, \(report.changes) changes (\(report.applied) applied), acked seq \(report.ackedSeq); "
+                    + "\(report.directives) directives received (parent seq \(report.directivesSeq))"
+            )
+            if let error = report.error { throw SyncFailed(message: error) }
+        }
+    }
+
+    private static func syncOnce(setup: NodeSetup, database: DatabaseAddress, logger: Logger) async throws -> SyncReport {
+        let client = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: logger)
+        return try await withThrowingTaskGroup(of: SyncReport?.self) { group in
+            group.addTask {
+                await client.run()
+                return nil
+            }
+            defer { group.cancelAll() }
+            try await Migrations.apply(on: client, logger: logger)
+            let sync = SyncClient(
+                store: SyncStore(client: client, node: setup.config.node, logger: logger),
+                topology: TopologyInForce(setup.topology.topology, file: setup.config.topologyPath), token: setup.secrets.parentToken,
+                http: .shared, logger: logger
+            )
+            return await sync.run()
+        }
+    }
+
+    struct SyncFailed: Error, CustomStringConvertible {
+        var message: String
+        var description: String { "sync failed: \(message)" }
+    }
+}

@@ -1,0 +1,123 @@
+import CongressCore
+import CongressStore
+import Foundation
+import Testing
+
+/// A test node run as its own `congress serve` process, on its test database, so that a test can SIGKILL it.
+final class NodeProcess: @unchecked Sendable {
+    // Only touched by the one test that owns it, one step at a time.
+    let node: TestNode
+    let folder: URL
+    private var process: Process?
+
+    /// The `congress` executable `swift build --build-tests` put beside the test bundle.
+    static var executable: String {
+        get throws {
+            if let path = ProcessInfo.processInfo.environment["CONGRESS_BIN"] { return path }
+            let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            let path = packageRoot.appendingPathComponent(".build/debug/congress").path
+            guard FileManager.default.isExecutableFile(atPath: path) else {
+                throw TestSetupError("\(path) is missing: build it with `swift build --build-tests` (ops/test does)")
+            }
+            return path
+        }
+    }
+
+    /// Writes the node's topology, secrets and config into a fresh folder.
+    init(_ node: TestNode, topologyYAML: String) throws {
+        self.node = node
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("congress-node-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try topologyYAML.write(to: folder.appendingPathComponent("topology.yaml"), atomically: true, encoding: .utf8)
+        try node.secrets.yaml.write(to: folder.appendingPathComponent("secrets.yaml"), atomically: true, encoding: .utf8)
+        let config = """
+            node: "\(node.node)"
+            topology: topology.yaml
+            database: \(node.database.redacted)
+            dataDir: data
+            secrets: secrets.yaml
+            """
+        try config.write(to: configFile, atomically: true, encoding: .utf8)
+    }
+
+    var configFile: URL { folder.appendingPathComponent("node.yaml") }
+
+    /// `congress serve`, returning once the node answers `/health`.
+    func start() async throws -> APIClient {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try Self.executable)
+        process.arguments = ["serve", "--node", configFile.path, "--log-level", "warning"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = try FileHandle(forWritingTo: logFile)
+        try process.run()
+        self.process = process
+        let client = APIClient(baseURL: node.configuration.topology.node(node.node)!.url!, secrets: node.secrets)
+        do {
+            try await client.waitUntilHealthy()
+        } catch {
+            kill()
+            throw TestSetupError("congress serve for \(node.node) did not start: \(log)")
+        }
+        return client
+    }
+
+    private var logFile: URL {
+        let url = folder.appendingPathComponent("serve.log")
+        if !FileManager.default.fileExists(atPath: url.path) { FileManager.default.createFile(atPath: url.path, contents: nil) }
+        return url
+    }
+
+    var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
+
+    /// SIGKILL: no shutdown, no last words; waits until the process is gone.
+    func kill() {
+        guard let process, process.isRunning else { return }
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        self.process = nil
+    }
+
+    /// `congress sync --node FILE`: its exit status and what it printed.
+    func syncOnce() throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try Self.executable)
+        process.arguments = ["sync", "--node", configFile.path]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, output)
+    }
+
+    deinit {
+        kill()
+        try? FileManager.default.removeItem(at: folder)
+    }
+}
+
+/// Holds a PostgreSQL lock in an open transaction until released, to stop another session in the middle of its work.
+final class HeldLock: @unchecked Sendable {
+    private let release = AsyncStream<Void>.makeStream()
+    private let task: Task<Void, any Error>
+
+    /// Runs `sql` (e.g. `LOCK TABLE deputies IN SHARE MODE`) in a transaction on `database` and keeps it open.
+    init(_ sql: String, on database: DatabaseAddress) async throws {
+        let held = AsyncStream<Void>.makeStream()
+        let release = release
+        task = Task {
+            try await TestDatabase.inTransaction(sql, on: database) {
+                held.continuation.yield()
+                for await _ in release.stream { break }
+            }
+        }
+        for await _ in held.stream { break }
+    }
+
+    func releaseAndWait() async throws {
+        release.continuation.yield()
+        release.continuation.finish()
+        try await task.value
+    }
+}

@@ -9,8 +9,9 @@ import Testing
 /// Replication when things break: a parent that is down, processes killed mid-push and mid-apply, a slow writer.
 @Suite struct SyncFaultTests {
     /// `id version deleted` of every record of `table` on `database`, to compare nodes without going through them.
-    static func records(_ table: String = "deputies", on database: DatabaseAddress, origin: String? = nil) async throws -> [String] {
-        let filter = origin.map { "WHERE origin LIKE '\($0)%'" } ?? ""
+    /// `origin`: only records from that node's subtree, or with `exactly`, from that node alone.
+    static func records(_ table: String = "deputies", on database: DatabaseAddress, origin: String? = nil, exactly: Bool = false) async throws -> [String] {
+        let filter = origin.map { exactly ? "WHERE origin = '\($0)'" : "WHERE origin LIKE '\($0)%'" } ?? ""
         return try await TestDatabase.texts("SELECT id || ' v' || version || ' ' || deleted FROM \(table) \(filter) ORDER BY id", on: database)
     }
 

@@ -1,3 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
 /// The replication protocol's messages (SPEC §7); the changes themselves travel as JSON built and read by PostgreSQL.
 public enum SyncProtocol {
     /// Bumped when a message changes shape; parent and child must agree.
@@ -24,6 +30,18 @@ public struct BatchHeader: Sendable, Codable, Equatable {
         self.sender = sender
         self.fromSeq = fromSeq
         self.toSeq = toSeq
+    }
+}
+
+extension BatchHeader {
+    /// The header of a batch document. Senders write the header's fields before `changes`, so only that prefix is
+    /// decoded here (a batch is megabytes; PostgreSQL reads the changes); any other layout is decoded whole.
+    public static func read(fromBatch data: Data) throws -> BatchHeader {
+        let marker = Data(#","changes":"#.utf8)
+        if let range = data.range(of: marker), let header = try? JSONDecoder().decode(BatchHeader.self, from: data[..<range.lowerBound] + Data("}".utf8)) {
+            return header
+        }
+        return try JSONDecoder().decode(BatchHeader.self, from: data)
     }
 }
 

@@ -228,6 +228,93 @@ components:
       properties:
         items: {type: array, items: {$ref: "#/components/schemas/Training"}}
         nextCursor: {type: [string, "null"]}
+    Change:
+      type: object
+      description: one record in its current state as it travels between nodes (tombstones too)
+      required: [kind, id, origin, regionCode, version, updatedAt, deleted, body]
+      properties:
+        kind: {enum: [deputy, station, assignment, unit, training, attendance]}
+        id: {type: string, format: uuid}
+        origin: {type: string}
+        regionCode: {type: string}
+        version: {type: integer}
+        updatedAt: {type: string, format: date-time}
+        deleted: {type: boolean}
+        body: {type: object, description: "the kind's fields, as stored (never an ID number)"}
+    SyncBatch:
+      type: object
+      required: [protocol, schemaHash, topologyHash, sender, fromSeq, toSeq, changes]
+      properties:
+        protocol: {type: integer, description: the sync protocol version; parent and child must agree}
+        schemaHash: {type: string, description: the database schema of the sender's release}
+        topologyHash: {type: string, description: SHA-256 of the sender's topology file}
+        sender: {type: string}
+        fromSeq: {type: integer, description: first change-log seq covered (the acknowledged seq + 1)}
+        toSeq: {type: integer, description: last change-log seq covered; an empty batch with toSeq = the acknowledged seq is a heartbeat}
+        changes: {type: array, items: {$ref: "#/components/schemas/Change"}}
+    SyncAck:
+      type: object
+      required: [acked, applied]
+      properties:
+        acked: {type: integer, description: the sender's checkpoint here; resume after it}
+        applied: {type: integer, description: changes that altered something (older versions and replays do not)}
+    SyncGap:
+      allOf:
+        - {$ref: "#/components/schemas/Error"}
+        - type: object
+          properties:
+            expected: {type: integer, description: "the seq to resend from (error code gap)"}
+    DirectivePage:
+      type: object
+      required: [since, toSeq, count, changes]
+      properties:
+        since: {type: integer}
+        toSeq: {type: integer, description: "pass as since next time; equal to since when nothing is newer"}
+        count: {type: integer}
+        changes: {type: array, items: {$ref: "#/components/schemas/Change"}, description: trainings organised here or above that touch the child's subtree}
+    SyncReport:
+      type: object
+      properties:
+        parent: {type: [string, "null"]}
+        batches: {type: integer}
+        changes: {type: integer}
+        applied: {type: integer}
+        ackedSeq: {type: integer}
+        rewinds: {type: integer}
+        directives: {type: integer}
+        directivesSeq: {type: integer}
+        error: {type: [string, "null"]}
+    SyncStatus:
+      type: object
+      required: [node, lastSeq, children]
+      properties:
+        node: {type: string}
+        lastSeq: {type: integer, description: the last seq of this node's change log}
+        parent:
+          type: [object, "null"]
+          properties:
+            code: {type: string}
+            url: {type: string}
+            schedule: {type: string}
+            nextRunAt: {type: string, format: date-time}
+            ackedSeq: {type: integer}
+            pending: {type: integer, description: change-log entries of this subtree not yet acknowledged}
+            lastAttemptAt: {type: string, format: date-time}
+            lastSuccessAt: {type: string, format: date-time}
+            lastError: {type: string}
+        children:
+          type: array
+          items:
+            type: object
+            properties:
+              code: {type: string}
+              name: {type: string}
+              schedule: {type: string}
+              checkpoint: {type: integer}
+              lastBatchAt: {type: string, format: date-time}
+              batches: {type: integer}
+              changes: {type: integer}
+              stale: {type: boolean, description: no batch within the schedule's period plus a quarter (at least an hour)}
 security: [{bearer: []}]
 paths:
   /health:
@@ -249,6 +336,42 @@ paths:
       security: []
       responses:
         "200": {description: OpenAPI 3.1, content: {application/yaml: {}}}
+  /v1/sync/batches:
+    post:
+      summary: A child pushes a batch of its change log (bearer = the child's parent token); applied all or nothing
+      requestBody: {required: true, content: {application/json: {schema: {$ref: "#/components/schemas/SyncBatch"}}}}
+      responses:
+        "200": {description: "applied, or acknowledged without effect (a replay or heartbeat)", content: {application/json: {schema: {$ref: "#/components/schemas/SyncAck"}}}}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {description: "a change outside the sender's subtree, or a sender that is not this node's child; nothing applied", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+        "409": {description: "gap (resend from expected), schema_mismatch or topology_mismatch; nothing applied", content: {application/json: {schema: {$ref: "#/components/schemas/SyncGap"}}}}
+        "413": {$ref: "#/components/responses/TooLarge"}
+        "426": {description: "protocol_mismatch: the message says which node to upgrade", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+  /v1/sync/directives:
+    get:
+      summary: A child pulls the trainings that concern its subtree (bearer = the child's parent token)
+      parameters:
+        - {name: since, in: query, description: "this node's change-log seq the child has received up to (toSeq of its last page)", schema: {type: integer, minimum: 0, default: 0}}
+      responses:
+        "200": {description: a page of directives, content: {application/json: {schema: {$ref: "#/components/schemas/DirectivePage"}}}}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {description: the token's node does not sync with this node, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+  /v1/sync/status:
+    get:
+      summary: The parent edge (acknowledged seq, pending changes, last success and error) and each child (checkpoint, staleness)
+      responses:
+        "200": {description: sync health, content: {application/json: {schema: {$ref: "#/components/schemas/SyncStatus"}}}}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+  /v1/sync/run:
+    post:
+      summary: Sync with the parent now (admin); waits for a run already under way
+      responses:
+        "200": {description: the run's report, content: {application/json: {schema: {$ref: "#/components/schemas/SyncReport"}}}}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "502": {description: the parent refused or could not be reached; the report's error says why, content: {application/json: {schema: {$ref: "#/components/schemas/SyncReport"}}}}
   /v1/topology:
     get:
       summary: The topology in force, its hash, and the last reload that was refused

@@ -48,7 +48,7 @@ struct SyncController: Sendable {
         let data = try await JSONBody.collect(request, limit: Self.batchLimit)
         let header: BatchHeader
         do {
-            header = try JSONDecoder().decode(BatchHeader.self, from: data)
+            header = try BatchHeader.read(fromBatch: data)
         } catch {
             throw APIError(.badRequest, code: "bad_request", message: "not a sync batch: \(error)")
         }

@@ -66,7 +66,7 @@ public struct SyncStore: Sendable {
             ),
             \(Self.currentStateSQL)
             SELECT (SELECT max(seq) FROM w), (SELECT count(*) FROM changes)::bigint,
-                coalesce((SELECT json_agg(change ORDER BY seq) FROM changes)::text, '[]')
+                coalesce((SELECT json_agg(change) FROM changes)::text, '[]')
             """
         var bindings = PostgresBindings()
         bindings.append(seq)

@@ -117,10 +117,14 @@ public struct SyncClient: Sendable {
 
     private func push(to parent: RegionCode, at url: String, token: String, topologyHash: String, report: inout SyncReport) async throws {
         var acked = report.ackedSeq
+        // The next batch is read while the parent applies the current one: the two databases work at the same time.
+        var next = prefetch(after: acked)
+        defer { next.cancel() }
         pushing: while true {
-            let batch = try await store.nextBatch(after: acked, limit: batchSize)
+            let batch = try await next.value
             // With nothing pending, one empty batch still tells the parent this child is alive and current.
             if batch == nil && report.batches > 0 { break pushing }
+            if let batch { next = prefetch(after: batch.toSeq) }
             let header = BatchHeader(
                 protocol: SyncProtocol.version, schemaHash: Migrations.schemaHash, topologyHash: topologyHash, sender: store.node,
                 fromSeq: batch?.fromSeq ?? acked + 1, toSeq: batch?.toSeq ?? acked
@@ -135,6 +139,10 @@ public struct SyncClient: Sendable {
                 report.applied += ack.applied
                 report.ackedSeq = acked
                 if batch == nil { break pushing }
+                if ack.acked != header.toSeq {
+                    next.cancel()
+                    next = prefetch(after: acked)
+                }
             case .gap(let expected):
                 guard report.rewinds < 3 else { throw SyncError(status: 409, message: "the parent keeps asking to rewind", retryable: false) }
                 logger.warning("parent asks to rewind", metadata: ["expected": "\(expected)", "acked": "\(acked)"])
@@ -142,8 +150,14 @@ public struct SyncClient: Sendable {
                 try await store.recordAck(acked, parent: parent, rewind: true)
                 report.rewinds += 1
                 report.ackedSeq = acked
+                next.cancel()
+                next = prefetch(after: acked)
             }
         }
+    }
+
+    private func prefetch(after seq: Int64) -> Task<OutgoingBatch?, any Error> {
+        Task { [store, batchSize] in try await store.nextBatch(after: seq, limit: batchSize) }
     }
 
     /// The header's JSON with the changes spliced in before its closing brace: the changes are already JSON text.

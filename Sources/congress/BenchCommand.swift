@@ -5,7 +5,7 @@ import Yams
 /// `congress bench …`: performance figures as ratios against a baseline measured in the same run (SPEC §11).
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Measure performance; each run ends with machine-readable RESULT lines.", subcommands: [TopologyBench.self]
+        commandName: "bench", abstract: "Measure performance; each run ends with machine-readable RESULT lines.", subcommands: [TopologyBench.self, SyncBench.self]
     )
 }
 
@@ -30,14 +30,17 @@ struct BenchResult {
     }
 
     /// The median wall-clock seconds of `runs` runs of `work`, after one warm-up run.
-    static func medianSeconds(runs: Int, _ work: () throws -> Void) rethrows -> Double {
-        try work()
+    static func medianSeconds(runs: Int, _ work: () async throws -> Void) async rethrows -> Double {
+        try await work()
         var samples: [Double] = []
-        for _ in 0..<runs {
-            let elapsed = try ContinuousClock().measure(work)
-            samples.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
-        }
+        for _ in 0..<runs { samples.append(try await seconds(work)) }
         return samples.sorted()[samples.count / 2]
+    }
+
+    /// Wall-clock seconds of one run of `work`.
+    static func seconds(_ work: () async throws -> Void) async rethrows -> Double {
+        let elapsed = try await ContinuousClock().measure(work)
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     }
 }
 
@@ -53,9 +56,9 @@ struct TopologyBench: AsyncParsableCommand {
         try await Report.run {
             let shape = quick ? SyntheticTopology(cities: 13, countiesPerCity: 10, townshipsPerCounty: 1) : .province
             let text = shape.yaml
-            let parseOnly = try BenchResult.medianSeconds(runs: 5) { _ = try Yams.compose(yaml: text) }
+            let parseOnly = try await BenchResult.medianSeconds(runs: 5) { _ = try Yams.compose(yaml: text) }
             var nodes = 0
-            let check = try BenchResult.medianSeconds(runs: 5) { nodes = try TopologyLoader.parse(text, file: "generated.yaml").topology.allNodes.count }
+            let check = try await BenchResult.medianSeconds(runs: 5) { nodes = try TopologyLoader.parse(text, file: "generated.yaml").topology.allNodes.count }
             print("topology: \(shape.townships) townships, \(nodes) nodes, \(text.utf8.count) bytes")
             let result = BenchResult(name: "topology_check_\(shape.townships)", value: check, unit: "s", baseline: parseOnly, goal: "<1", met: check < 1)
             print(result.line)

@@ -1,7 +1,7 @@
 import ArgumentParser
 import CongressCore
-
 import Foundation
+import PostgresNIO
 
 @main
 struct CongressCommand: AsyncParsableCommand {
@@ -24,6 +24,9 @@ enum Report {
             standardError(error.description)
         case let error as InputError:
             standardError("error: \(error.description)")
+        case let error as PSQLError:
+            // Its description is deliberately generic; the server's own message says what went wrong.
+            standardError("error: PostgreSQL: \(error.serverInfo?[.message] ?? String(reflecting: error))")
         default:
             standardError("error: \(error)")
         }

@@ -1,0 +1,259 @@
+import ArgumentParser
+import AsyncHTTPClient
+import CongressCore
+import CongressServer
+import CongressStore
+import CongressSync
+import Foundation
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+
+/// `congress bench sync`: replication ingest against raw COPY, and incremental cost on a small and a large node.
+struct SyncBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sync",
+        abstract: "Push a township's change log to its county over HTTP (baseline: COPY of the same rows); 1,000 changes on 10k vs 1M records.",
+        discussion: "Runs a throwaway managed PostgreSQL in a temporary folder (or uses --database) and two nodes in this process."
+    )
+
+    @Flag(help: "Smaller sizes (20k rows to ingest, 10k vs 100k records), for a smoke run.")
+    var quick = false
+
+    @Option(help: "A PostgreSQL server to use instead of a throwaway one (postgres://user@host:port/db); databases are created on it.")
+    var database: String?
+
+    static let topologyYAML = """
+        version: 1
+        root:
+          code: "420802"
+          name: 东宝区
+          level: county
+          url: http://127.0.0.1:PORT
+          children:
+            - { code: "420802001", name: 龙泉街道, level: township, url: "http://127.0.0.1:1" }
+        """
+
+    func run() async throws {
+        try await Report.run {
+            var logger = Logger(label: "bench")
+            logger.logLevel = .warning
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("congress-bench-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+            defer { try? FileManager.default.removeItem(atPath: folder) }
+            let managed = database == nil ? ManagedPostgres(dataDir: folder + "/pg", logger: logger) : nil
+            let server: DatabaseAddress
+            if let database { server = try DatabaseAddress(url: database) } else { server = try await managed!.start().address }
+            defer { try? managed?.stop() }
+
+            let ingestRows = quick ? 20_000 : 200_000
+            let sizes = quick ? (small: 10_000, large: 100_000) : (small: 10_000, large: 1_000_000)
+            let bench = try SyncBenchRun(server: server, folder: folder, logger: logger)
+
+            let ingest = try await bench.ingest(rows: ingestRows)
+            print("ingest: \(ingestRows) records child → parent over HTTP in \(format(ingest.sync)) s; COPY of the same rows \(format(ingest.copy)) s")
+            let rate = Double(ingestRows) / ingest.sync
+            let copyRate = Double(ingestRows) / ingest.copy
+            let small = try await bench.incremental(records: sizes.small)
+            let large = try await bench.incremental(records: sizes.large)
+            print("incremental: 1,000 changes on \(sizes.small) records \(format(small)) s, on \(sizes.large) records \(format(large)) s")
+            print(BenchResult(name: "sync_ingest", value: rate, unit: "rows/s", baseline: copyRate, goal: ">=0.5", met: rate / copyRate >= 0.5).line)
+            let name = "sync_1000_changes_\(sizes.large / 1000)k_vs_\(sizes.small / 1000)k"
+            print(BenchResult(name: name, value: large, unit: "s", baseline: small, goal: "<=2", met: large / small <= 2).line)
+        }
+    }
+
+    private func format(_ seconds: Double) -> String { String(format: "%.3f", seconds) }
+}
+
+/// A county and one of its townships on two fresh databases, the county serving HTTP in this process.
+struct SyncBenchRun {
+    let server: DatabaseAddress
+    let folder: String
+    let logger: Logger
+
+    static let child = RegionCode("420802001")!
+    static let parent = RegionCode("420802")!
+
+    init(server: DatabaseAddress, folder: String, logger: Logger) throws {
+        self.server = server
+        self.folder = folder
+        self.logger = logger
+    }
+
+    /// Seconds to push `rows` new deputies from the child to the parent, and to COPY the same rows into an empty
+    /// deputies table of the same PostgreSQL.
+    func ingest(rows: Int) async throws -> (sync: Double, copy: Double) {
+        try await withNodes { child, parent, sync in
+            try await Self.generate(rows, on: child, seqsFrom: 0)
+            let seconds = try await BenchResult.seconds {
+                let report = await sync.run()
+                if let error = report.error { throw InputError(field: "sync", message: error) }
+                guard report.applied == rows else { throw InputError(field: "sync", message: "applied \(report.applied) of \(rows) changes") }
+            }
+            // The baseline: the same rows as a file, loaded by COPY into an empty table shaped like deputies.
+            // Written and read by the server, which may run as another user (postgres).
+            let exchange = folder + "/copy"
+            try FileManager.default.createDirectory(atPath: exchange, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o777])
+            try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: exchange)
+            let file = exchange + "/deputies.copy"
+            try await parent.query(PostgresQuery(unsafeSQL: "CREATE TABLE copy_target (LIKE deputies INCLUDING ALL)"), logger: logger)
+            try await child.query(
+                PostgresQuery(unsafeSQL: "COPY (SELECT id, origin, region_code, version, updated_at, deleted, body FROM deputies) TO '\(file)'"),
+                logger: logger
+            )
+            let copy = try await BenchResult.seconds {
+                try await parent.query(
+                    PostgresQuery(unsafeSQL: "COPY copy_target (id, origin, region_code, version, updated_at, deleted, body) FROM '\(file)'"),
+                    logger: logger
+                )
+            }
+            return (seconds, copy)
+        }
+    }
+
+    /// Median seconds of a sync carrying 1,000 updated records, child and parent both holding `records` already in sync.
+    func incremental(records: Int) async throws -> Double {
+        try await withNodes { child, parent, sync in
+            try await Self.generate(records, on: child, seqsFrom: 0)
+            try await Self.generate(records, on: parent, seqsFrom: 0)
+            try await child.query("INSERT INTO sync_upstream (parent, acked_seq) VALUES (\(Self.parent.rawValue), \(Int64(records)))", logger: logger)
+            try await parent.query(
+                "INSERT INTO sync_checkpoints (sender, acked_seq) VALUES (\(Self.child.rawValue), \(Int64(records)))", logger: logger
+            )
+            for table in ["deputies", "change_log"] {
+                try await child.query(PostgresQuery(unsafeSQL: "VACUUM ANALYZE \(table)"), logger: logger)
+                try await parent.query(PostgresQuery(unsafeSQL: "VACUUM ANALYZE \(table)"), logger: logger)
+            }
+            var samples: [Double] = []
+            for round in 0..<4 {
+                try await Self.update(1_000, on: child, round: round)
+                samples.append(
+                    try await BenchResult.seconds {
+                        let report = await sync.run()
+                        if let error = report.error { throw InputError(field: "sync", message: error) }
+                        guard report.applied == 1_000 else { throw InputError(field: "sync", message: "applied \(report.applied) of 1000 changes") }
+                    }
+                )
+            }
+            // The first round warms caches; the median of the others counts.
+            return samples.dropFirst().sorted()[1]
+        }
+    }
+
+    /// Deputies written at the township, as its own writes would have left them: records, change log, counter.
+    /// Ids derive from the number, so the parent can be given the very same records.
+    static func generate(_ count: Int, on client: PostgresClient, seqsFrom first: Int64) async throws {
+        try await client.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    INSERT INTO deputies (id, origin, region_code, version, updated_at, deleted, body)
+                    SELECT md5('deputy' || g)::uuid, '\(child)', '\(child)', \(first) + g, now(), false, jsonb_build_object(
+                        'name', '代表' || g, 'gender', CASE WHEN g % 2 = 0 THEN 'male' ELSE 'female' END, 'ethnicity', '汉族',
+                        'birthMonth', (1950 + g % 50) || '-0' || (1 + g % 9), 'party', '中共党员', 'occupation', '农民',
+                        'level', 'township', 'congressCode', '\(child)', 'term', 15, 'constituency', '第' || (g % 40) || '选区',
+                        'delegation', '龙泉代表团', 'status', 'in_office', 'phone', '138****' || lpad((g % 10000)::text, 4, '0'),
+                        'personKey', md5('person' || g) || md5('key' || g))
+                    FROM generate_series(1, \(count)) g
+                    """
+            ),
+            logger: Logger(label: "bench")
+        )
+        try await client.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    INSERT INTO change_log (seq, kind, record_id, origin, region_code, version, deleted)
+                    SELECT version, 'deputy', id, origin, region_code, version, false FROM deputies WHERE version > \(first)
+                    """
+            ),
+            logger: Logger(label: "bench")
+        )
+        try await client.query("UPDATE change_counter SET last_seq = \(first + Int64(count))", logger: Logger(label: "bench"))
+    }
+
+    /// `count` deputies spread over the table changed at the township, as its API would write them.
+    static func update(_ count: Int, on client: PostgresClient, round: Int) async throws {
+        try await client.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    WITH counter AS (UPDATE change_counter SET last_seq = last_seq + \(count) RETURNING last_seq),
+                    picked AS (
+                        SELECT md5('deputy' || g)::uuid AS id, row_number() OVER () AS n
+                        FROM generate_series(1, (SELECT count(*) FROM deputies)) g WHERE g % ((SELECT count(*) FROM deputies) / \(count)) = \(round)
+                        LIMIT \(count)
+                    ),
+                    changed AS (
+                        UPDATE deputies d SET version = (SELECT last_seq FROM counter) - \(count) + p.n, updated_at = now(),
+                            body = jsonb_set(d.body, '{occupation}', to_jsonb('教师' || \(round)))
+                        FROM picked p WHERE d.id = p.id
+                        RETURNING d.id, d.origin, d.region_code, d.version
+                    )
+                    INSERT INTO change_log (seq, kind, record_id, origin, region_code, version, deleted)
+                    SELECT version, 'deputy', id, origin, region_code, version, false FROM changed
+                    """
+            ),
+            logger: Logger(label: "bench")
+        )
+    }
+
+    /// Fresh databases for both nodes, migrated; the parent serving on a free loopback port; the child's sync client.
+    private func withNodes<T: Sendable>(_ body: (PostgresClient, PostgresClient, SyncClient) async throws -> T) async throws -> T {
+        let port = try LoopbackPort.free()
+        let topology = try TopologyLoader.parse(Self.topologyYAMLText(port: port), file: "bench.yaml").topology
+        let secrets = NodeSecrets.generate(for: topology, keeping: [:])
+        let suffix = UUID().uuidString.prefix(8).lowercased()
+        let childDatabase = server.with(database: "bench_child_\(suffix)")
+        let parentDatabase = server.with(database: "bench_parent_\(suffix)")
+        for database in [childDatabase, parentDatabase] {
+            try await ManagedPostgres.createDatabaseIfMissing(database.database, on: server, logger: logger)
+        }
+        var configuration = AppConfiguration(
+            node: Self.parent, topology: topology, secrets: secrets.first { $0.node == Self.parent }!, database: parentDatabase,
+            listen: HostAndPort(host: "127.0.0.1", port: port), logger: logger
+        )
+        configuration.schedulesPushes = false
+        let app = try buildApplication(configuration)
+        // Quiet: the pools warn when used a moment before the service group has started them.
+        var quiet = logger
+        quiet.logLevel = .error
+        let child = PostgresClient(configuration: childDatabase.clientConfiguration, backgroundLogger: quiet)
+        let parent = PostgresClient(configuration: parentDatabase.clientConfiguration, backgroundLogger: quiet)
+        let group = ServiceGroup(services: [app, child, parent], gracefulShutdownSignals: [], logger: logger)
+        return try await withThrowingTaskGroup(of: T?.self) { tasks in
+            tasks.addTask {
+                try await group.run()
+                return nil
+            }
+            do {
+                try await Migrations.apply(on: child, logger: logger)
+                try await Self.waitUntilListening(port: port)
+                let sync = SyncClient(
+                    store: SyncStore(client: child, node: Self.child, logger: logger), topology: TopologyInForce(topology),
+                    token: secrets.first { $0.node == Self.child }!.parentToken, http: .shared, logger: logger
+                )
+                let value = try await body(child, parent, sync)
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+                return value
+            } catch {
+                await group.triggerGracefulShutdown()
+                try? await tasks.waitForAll()
+                throw error
+            }
+        }
+    }
+
+    static func topologyYAMLText(port: Int) -> String { SyncBench.topologyYAML.replacingOccurrences(of: "PORT", with: "\(port)") }
+
+    private static func waitUntilListening(port: Int) async throws {
+        for _ in 0..<600 {
+            if let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/health"), timeout: .seconds(1)),
+                response.status == .ok
+            {
+                return
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw InputError(field: "bench", message: "the parent node did not start listening on port \(port)")
+    }
+}

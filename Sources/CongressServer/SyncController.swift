@@ -4,6 +4,7 @@ import CongressStore
 import CongressSync
 import Hummingbird
 import Logging
+import Metrics
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -80,6 +81,8 @@ struct SyncController: Sendable {
         }
         switch try await store.apply(header, body: String(decoding: data, as: UTF8.self)) {
         case .acked(let ack):
+            Counter(label: "congress_sync_batches_received_total", dimensions: [("sender", child.rawValue)]).increment()
+            Counter(label: "congress_sync_changes_applied_total", dimensions: [("sender", child.rawValue)]).increment(by: ack.applied)
             return try JSONBody.response(.ok, ack)
         case .gap(let expected):
             throw APIError(

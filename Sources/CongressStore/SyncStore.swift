@@ -81,19 +81,17 @@ public struct SyncStore: Sendable {
         return nil
     }
 
-    /// Given `w` (change-log entries: seq, kind, record_id), `changes`: each record once, in its current state, as JSON.
+    /// Given `w` (change-log entries: seq, kind, record_id), `changes`: each record named there once, in its current
+    /// state, as JSON (with its origin and body, for filters).
     private static let currentStateSQL: String = {
         let perKind = RecordKind.allCases.map { kind in
             """
-            SELECT l.seq, r.origin, json_build_object('kind', l.kind, 'id', r.id, 'origin', r.origin, 'regionCode', r.region_code,
+            SELECT r.origin, json_build_object('kind', '\(kind.rawValue)', 'id', r.id, 'origin', r.origin, 'regionCode', r.region_code,
                 'version', r.version, 'updatedAt', r.updated_at, 'deleted', r.deleted, 'body', r.body) AS change, r.body
-            FROM latest l JOIN \(kind.collection) r ON l.kind = '\(kind.rawValue)' AND r.id = l.record_id
+            FROM \(kind.collection) r WHERE r.id IN (SELECT record_id FROM w WHERE kind = '\(kind.rawValue)')
             """
         }.joined(separator: "\nUNION ALL\n")
-        return """
-            latest AS (SELECT DISTINCT ON (kind, record_id) seq, kind, record_id FROM w ORDER BY kind, record_id, seq DESC),
-            changes AS (\(perKind))
-            """
+        return "changes AS (\(perKind))"
     }()
 
     /// Change-log entries not yet acknowledged by the parent.
@@ -252,18 +250,21 @@ public struct SyncStore: Sendable {
         return result
     }
 
+    /// Kinds with a unique index over live records: their tombstones are applied first, so that a village deleted and
+    /// registered again in one batch does not trip the one-live-unit-per-code index.
+    private static let hasLiveUniqueIndex: Set<RecordKind> = [.unit, .attendance]
+
     /// One statement: find the first change out of scope (then write nothing), else upsert each kind where the incoming
-    /// version is newer (same origin) and log what changed. Tombstones go first, so a village deleted and registered
-    /// again in one batch does not trip the one-live-unit-per-code index.
+    /// version is newer (same origin) and log what changed. A batch names each record once (its current state); one
+    /// naming a record twice fails whole. Change-log order within a batch does not matter: the next parent compares
+    /// versions per record.
     private static func applySQL(outside: String) -> String {
         let upserts = RecordKind.allCases.map { kind in
             """
             up_\(kind.rawValue) AS (
                 INSERT INTO \(kind.collection) AS t (id, origin, region_code, version, updated_at, deleted, body)
-                SELECT id, origin, region_code, version, updated_at, deleted, body FROM (
-                    SELECT DISTINCT ON (id) * FROM c WHERE kind = '\(kind.rawValue)' AND NOT EXISTS (SELECT FROM bad) ORDER BY id, version DESC
-                ) newest
-                ORDER BY deleted DESC
+                SELECT id, origin, region_code, version, updated_at, deleted, body FROM c
+                WHERE kind = '\(kind.rawValue)' AND NOT EXISTS (SELECT FROM bad)\(Self.hasLiveUniqueIndex.contains(kind) ? " ORDER BY deleted DESC" : "")
                 ON CONFLICT (id) DO UPDATE SET region_code = excluded.region_code, version = excluded.version,
                     updated_at = excluded.updated_at, deleted = excluded.deleted, body = excluded.body
                 WHERE t.version < excluded.version AND t.origin = excluded.origin
@@ -277,8 +278,8 @@ public struct SyncStore: Sendable {
             bad AS MATERIALIZED (
                 SELECT c.kind, c.id::text, c.origin, c.region_code FROM c
                 WHERE \(outside)
-                    OR c.id IS NULL OR c.version IS NULL OR c.updated_at IS NULL OR c.deleted IS NULL OR c.body IS NULL
-                    OR c.origin IS NULL OR c.region_code IS NULL
+                    OR c.id IS NULL OR c.version IS NULL OR c.updated_at IS NULL OR c.deleted IS NULL OR c.origin IS NULL
+                    OR c.region_code IS NULL OR jsonb_typeof(c.body) IS DISTINCT FROM 'object'
                 LIMIT 1
             ),
             \(upserts),
@@ -288,7 +289,7 @@ public struct SyncStore: Sendable {
             ),
             logged AS (
                 INSERT INTO change_log (seq, kind, record_id, origin, region_code, version, deleted)
-                SELECT (SELECT last_seq FROM counter) - (SELECT count(*) FROM applied) + row_number() OVER (ORDER BY a.origin, a.version),
+                SELECT (SELECT last_seq FROM counter) - (SELECT count(*) FROM applied) + row_number() OVER (),
                     a.kind, a.id, a.origin, a.region_code, a.version, a.deleted
                 FROM applied a
                 RETURNING 1
@@ -298,11 +299,13 @@ public struct SyncStore: Sendable {
             """
     }
 
-    /// The batch's changes as rows; malformed fields fail the cast, and so the batch.
+    /// The batch's changes as rows; malformed fields fail the cast, and so the batch. Fields are taken out of each
+    /// element directly (`jsonb_to_recordset` would print each body back to text and parse it again).
     private static let incoming = """
-        SELECT c.kind, c.id, c.origin, c."regionCode" AS region_code, c.version, c."updatedAt" AS updated_at, c.deleted, c.body
-        FROM jsonb_to_recordset(($1::jsonb) -> 'changes')
-            AS c(kind text, id uuid, origin text, "regionCode" text, version bigint, "updatedAt" timestamptz, deleted boolean, body jsonb)
+        SELECT e ->> 'kind' AS kind, (e ->> 'id')::uuid AS id, e ->> 'origin' AS origin, e ->> 'regionCode' AS region_code,
+            (e ->> 'version')::bigint AS version, (e ->> 'updatedAt')::timestamptz AS updated_at, (e ->> 'deleted')::boolean AS deleted,
+            e -> 'body' AS body
+        FROM jsonb_array_elements(($1::jsonb) -> 'changes') AS e
         """
 
     // MARK: Directives (downward)
@@ -317,7 +320,7 @@ public struct SyncStore: Sendable {
             ),
             \(Self.currentStateSQL),
             concerning AS (
-                SELECT seq, change FROM changes
+                SELECT change FROM changes
                 WHERE origin NOT LIKE $3 || '%' AND (
                     coalesce(body #>> '{audience,regionPrefix}', '') LIKE $3 || '%'
                     OR left($3, length(coalesce(body #>> '{audience,regionPrefix}', ''))) = coalesce(body #>> '{audience,regionPrefix}', '')
@@ -325,7 +328,7 @@ public struct SyncStore: Sendable {
                 )
             )
             SELECT json_build_object('since', $1, 'toSeq', coalesce((SELECT max(seq) FROM w), $1), 'count', (SELECT count(*) FROM concerning),
-                'changes', coalesce((SELECT json_agg(change ORDER BY seq) FROM concerning), '[]'))::text
+                'changes', coalesce((SELECT json_agg(change) FROM concerning), '[]'))::text
             """
         var bindings = PostgresBindings()
         bindings.append(since)

@@ -207,15 +207,15 @@ struct SyncBenchRun {
         for database in [childDatabase, parentDatabase] {
             try await ManagedPostgres.createDatabaseIfMissing(database.database, on: server, logger: logger)
         }
-        var configuration = AppConfiguration(
-            node: Self.parent, topology: topology, secrets: secrets.first { $0.node == Self.parent }!, database: parentDatabase,
-            listen: HostAndPort(host: "127.0.0.1", port: port), logger: logger
-        )
-        configuration.schedulesPushes = false
-        let app = try buildApplication(configuration)
         // Quiet: the pools warn when used a moment before the service group has started them.
         var quiet = logger
         quiet.logLevel = .error
+        var configuration = AppConfiguration(
+            node: Self.parent, topology: topology, secrets: secrets.first { $0.node == Self.parent }!, database: parentDatabase,
+            listen: HostAndPort(host: "127.0.0.1", port: port), logger: quiet
+        )
+        configuration.schedulesPushes = false
+        let app = try buildApplication(configuration)
         let child = PostgresClient(configuration: childDatabase.clientConfiguration, backgroundLogger: quiet)
         let parent = PostgresClient(configuration: parentDatabase.clientConfiguration, backgroundLogger: quiet)
         let group = ServiceGroup(services: [app, child, parent], gracefulShutdownSignals: [], logger: logger)

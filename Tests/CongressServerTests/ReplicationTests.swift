@@ -1,6 +1,5 @@
 import CongressCore
 import CongressStore
-import CongressSync
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -8,6 +7,7 @@ import PostgresNIO
 import Testing
 
 @testable import CongressServer
+@testable import CongressSync
 
 /// A city, a county and a township node, each on its own database, listening on real loopback ports.
 struct TestFederation {
@@ -229,6 +229,10 @@ extension APIClient {
                 #expect(reply.error?.code == "unauthorized")
             }
             #expect(try await county.send(.get, "/v1/sync/directives?since=0", token: .read).status == .unauthorized)
+            let townshipToken = APIClient.Token.custom("Bearer \(federation.township.secrets.parentToken!)")
+            let badSince = try await county.send(.get, "/v1/sync/directives?since=-1", token: townshipToken)
+            #expect(badSince.status == .badRequest)
+            #expect(badSince.error?.field == "since")
             #expect(try await federation.county.snapshot() == before)
         }
     }
@@ -282,5 +286,31 @@ extension APIClient {
             // Nothing was recorded for the refused sender.
             #expect(try await TestDatabase.texts("SELECT sender FROM sync_checkpoints", on: federation.county.database).isEmpty)
         }
+    }
+}
+
+@Suite struct SyncStatusRuleTests {
+    @Test func aChildIsStaleOnceItsPeriodAndSlackHavePassedWithoutABatch() {
+        let now = Date(timeIntervalSince1970: 1_795_000_000)
+        let nightly = SyncSchedule.nightly
+        // Nightly: a day plus a quarter of it (6 hours) of slack.
+        #expect(!SyncController.isStale(lastBatchAt: now.addingTimeInterval(-29 * 3600), schedule: nightly, now: now))
+        #expect(SyncController.isStale(lastBatchAt: now.addingTimeInterval(-31 * 3600), schedule: nightly, now: now))
+        #expect(SyncController.isStale(lastBatchAt: nil, schedule: nightly, now: now))
+        // Every six hours: 1.5 hours of slack.
+        let often = SyncSchedule(expression: "0 */6 * * *", timezone: "Asia/Shanghai")
+        #expect(!SyncController.isStale(lastBatchAt: now.addingTimeInterval(-7.4 * 3600), schedule: often, now: now))
+        #expect(SyncController.isStale(lastBatchAt: now.addingTimeInterval(-7.6 * 3600), schedule: often, now: now))
+        // Every hour: the slack is at least an hour.
+        let hourly = SyncSchedule(expression: "0 * * * *", timezone: "Asia/Shanghai")
+        #expect(!SyncController.isStale(lastBatchAt: now.addingTimeInterval(-1.9 * 3600), schedule: hourly, now: now))
+        #expect(SyncController.isStale(lastBatchAt: now.addingTimeInterval(-2.1 * 3600), schedule: hourly, now: now))
+    }
+
+    @Test func aFailedScheduledRunIsRetriedSoonerEachTimeLessOften() {
+        #expect(SyncScheduler.retryDelay(afterFailures: 1) == 300)
+        #expect(SyncScheduler.retryDelay(afterFailures: 2) == 600)
+        #expect(SyncScheduler.retryDelay(afterFailures: 4) == 2400)
+        #expect(SyncScheduler.retryDelay(afterFailures: 9) == 3600)
     }
 }

@@ -7,7 +7,6 @@ import CongressSync
 import Foundation
 import Logging
 import PostgresNIO
-import ServiceLifecycle
 
 /// `congress bench sync`: replication ingest against raw COPY, and incremental cost on a small and a large node.
 struct SyncBench: AsyncParsableCommand {
@@ -81,34 +80,49 @@ struct SyncBenchRun {
         self.logger = logger
     }
 
-    /// Seconds to push `rows` new deputies from the child to the parent, and to COPY the same rows into an empty
-    /// deputies table of the same PostgreSQL.
+    /// Median seconds (of three rounds each) to push `rows` new deputies from the child to an empty parent, and to COPY
+    /// the same rows into an empty deputies table of the same PostgreSQL. Rounds alternate, so that whatever else the
+    /// machine does weighs on both alike.
     func ingest(rows: Int) async throws -> (sync: Double, copy: Double) {
         try await withNodes { child, parent, sync in
             try await Self.generate(rows, on: child, seqsFrom: 0)
-            let seconds = try await BenchResult.seconds {
-                let report = await sync.run()
-                if let error = report.error { throw InputError(field: "sync", message: error) }
-                guard report.applied == rows else { throw InputError(field: "sync", message: "applied \(report.applied) of \(rows) changes") }
-            }
-            // The baseline: the same rows as a file, loaded by COPY into an empty table shaped like deputies.
-            // Written and read by the server, which may run as another user (postgres).
+            // The baseline's input: the same rows as a file, written and read by the server (which may run as postgres).
             let exchange = folder + "/copy"
-            try FileManager.default.createDirectory(atPath: exchange, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o777])
+            try FileManager.default.createDirectory(atPath: exchange, withIntermediateDirectories: true)
             try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: exchange)
             let file = exchange + "/deputies.copy"
-            try await parent.query(PostgresQuery(unsafeSQL: "CREATE TABLE copy_target (LIKE deputies INCLUDING ALL)"), logger: logger)
             try await child.query(
                 PostgresQuery(unsafeSQL: "COPY (SELECT id, origin, region_code, version, updated_at, deleted, body FROM deputies) TO '\(file)'"),
                 logger: logger
             )
-            let copy = try await BenchResult.seconds {
-                try await parent.query(
-                    PostgresQuery(unsafeSQL: "COPY copy_target (id, origin, region_code, version, updated_at, deleted, body) FROM '\(file)'"),
-                    logger: logger
+            try await parent.query(PostgresQuery(unsafeSQL: "CREATE TABLE copy_target (LIKE deputies INCLUDING ALL)"), logger: logger)
+            var syncs: [Double] = []
+            var copies: [Double] = []
+            for _ in 0..<3 {
+                for statement in [
+                    "TRUNCATE deputies, change_log, sync_checkpoints, copy_target", "UPDATE change_counter SET last_seq = 0", "CHECKPOINT",
+                ] {
+                    try await parent.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                try await child.query("DELETE FROM sync_upstream", logger: logger)
+                syncs.append(
+                    try await BenchResult.seconds {
+                        let report = await sync.run()
+                        if let error = report.error { throw InputError(field: "sync", message: error) }
+                        guard report.applied == rows else { throw InputError(field: "sync", message: "applied \(report.applied) of \(rows) changes") }
+                    }
+                )
+                try await parent.query(PostgresQuery(unsafeSQL: "CHECKPOINT"), logger: logger)
+                copies.append(
+                    try await BenchResult.seconds {
+                        try await parent.query(
+                            PostgresQuery(unsafeSQL: "COPY copy_target (id, origin, region_code, version, updated_at, deleted, body) FROM '\(file)'"),
+                            logger: logger
+                        )
+                    }
                 )
             }
-            return (seconds, copy)
+            return (syncs.sorted()[1], copies.sorted()[1])
         }
     }
 
@@ -218,28 +232,14 @@ struct SyncBenchRun {
         let app = try buildApplication(configuration)
         let child = PostgresClient(configuration: childDatabase.clientConfiguration, backgroundLogger: quiet)
         let parent = PostgresClient(configuration: parentDatabase.clientConfiguration, backgroundLogger: quiet)
-        let group = ServiceGroup(services: [app, child, parent], gracefulShutdownSignals: [], logger: logger)
-        return try await withThrowingTaskGroup(of: T?.self) { tasks in
-            tasks.addTask {
-                try await group.run()
-                return nil
-            }
-            do {
-                try await Migrations.apply(on: child, logger: logger)
-                try await Self.waitUntilListening(port: port)
-                let sync = SyncClient(
-                    store: SyncStore(client: child, node: Self.child, logger: logger), topology: TopologyInForce(topology),
-                    token: secrets.first { $0.node == Self.child }!.parentToken, http: .shared, logger: logger
-                )
-                let value = try await body(child, parent, sync)
-                await group.triggerGracefulShutdown()
-                try await tasks.waitForAll()
-                return value
-            } catch {
-                await group.triggerGracefulShutdown()
-                try? await tasks.waitForAll()
-                throw error
-            }
+        return try await whileRunning([app, child, parent], logger: logger) {
+            try await Migrations.apply(on: child, logger: logger)
+            try await Self.waitUntilListening(port: port)
+            let sync = SyncClient(
+                store: SyncStore(client: child, node: Self.child, logger: logger), topology: TopologyInForce(topology),
+                token: secrets.first { $0.node == Self.child }!.parentToken, http: .shared, logger: logger
+            )
+            return try await body(child, parent, sync)
         }
     }
 

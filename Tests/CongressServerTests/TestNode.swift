@@ -7,7 +7,6 @@ import HTTPTypes
 import HummingbirdTesting
 import Logging
 import PostgresNIO
-import ServiceLifecycle
 import Testing
 
 @testable import CongressServer
@@ -179,23 +178,9 @@ struct TestNode {
         configure(&configuration)
         let app = try buildApplication(configuration)
         let client = APIClient(baseURL: "http://\(configuration.listen.host):\(configuration.listen.port)", secrets: secrets)
-        let group = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: TestDatabase.quietLogger)
-        return try await withThrowingTaskGroup(of: Value?.self) { tasks in
-            tasks.addTask {
-                try await group.run()
-                return nil
-            }
-            do {
-                try await client.waitUntilHealthy()
-                let value = try await body(client)
-                await group.triggerGracefulShutdown()
-                try await tasks.waitForAll()
-                return value
-            } catch {
-                await group.triggerGracefulShutdown()
-                try? await tasks.waitForAll()
-                throw error
-            }
+        return try await whileRunning([app], logger: TestDatabase.quietLogger) {
+            try await client.waitUntilHealthy()
+            return try await body(client)
         }
     }
 

@@ -169,3 +169,27 @@ import Testing
         }
     }
 }
+
+@Suite struct SyncSchedulerTests {
+    @Test func aServingNodeSyncsOnItsEdgesSchedule() async throws {
+        // Every minute, so that the test sees a scheduled run within one.
+        let federation = try await TestFederation.make(townshipSchedule: "* * * * *")
+        try await federation.county.serve(configure: TestFederation.live) { county in
+            try await federation.township.serve(configure: {
+                TestFederation.live(&$0)
+                $0.schedulesPushes = true
+            }) { township in
+                let id = try await township.create("deputies", Fixture.deputy(name: "按时同步", region: "420802001", level: "township", congress: "420802001"))
+                let deadline = ContinuousClock.now + .seconds(90)
+                while try await county.held("deputies")[id] == nil {
+                    guard ContinuousClock.now < deadline else { throw TestSetupError("no scheduled sync within 90 s") }
+                    try await Task.sleep(for: .milliseconds(500))
+                }
+                let logged = federation.township.logs.text.contains("scheduled sync starts")
+                #expect(logged)
+                let status = try await township.send(.get, "/v1/sync/status").json["parent"] as? [String: Any]
+                #expect(status?["schedule"] as? String == "* * * * * Asia/Shanghai")
+            }
+        }
+    }
+}

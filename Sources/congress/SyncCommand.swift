@@ -48,8 +48,15 @@ struct SyncCommand: AsyncParsableCommand {
         }
     }
 
+    /// Someone is waiting at the terminal: three attempts of at most 15 seconds each, not the serving node's
+    /// patient schedule (which would keep a down parent's operator waiting for minutes).
+    static let retry = RetryPolicy(attempts: 3, firstDelay: .seconds(1), maxDelay: .seconds(5), requestTimeout: .seconds(15))
+
     private static func syncOnce(setup: NodeSetup, database: DatabaseAddress, logger: Logger) async throws -> SyncReport {
-        let client = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: logger)
+        // Quiet: the pool warns when the migrations use it a moment before its run loop has started.
+        var quiet = logger
+        quiet.logLevel = .error
+        let client = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: quiet)
         return try await withThrowingTaskGroup(of: SyncReport?.self) { group in
             group.addTask {
                 await client.run()
@@ -60,7 +67,7 @@ struct SyncCommand: AsyncParsableCommand {
             let sync = SyncClient(
                 store: SyncStore(client: client, node: setup.config.node, logger: logger),
                 topology: TopologyInForce(setup.topology.topology, file: setup.config.topologyPath), token: setup.secrets.parentToken,
-                http: .shared, logger: logger
+                http: .shared, retry: retry, logger: logger
             )
             return await sync.run()
         }

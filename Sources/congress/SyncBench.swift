@@ -59,10 +59,23 @@ struct SyncBench: AsyncParsableCommand {
             print(BenchResult(name: "sync_ingest", value: rate, unit: "rows/s", baseline: copyRate, goal: ">=0.5", met: rate / copyRate >= 0.5).line)
             let name = "sync_1000_changes_\(sizes.large / 1000)k_vs_\(sizes.small / 1000)k"
             print(BenchResult(name: name, value: large, unit: "s", baseline: small, goal: "<=2", met: large / small <= 2).line)
+            // Both nodes live in this process, so this bounds what either of them needs through these syncs.
+            if let peak = Self.peakResidentMegabytes() {
+                print(BenchResult(name: "sync_peak_rss_two_nodes", value: peak, unit: "MB", baseline: nil, goal: "<150", met: peak < 150).line)
+            }
         }
     }
 
     private func format(_ seconds: Double) -> String { String(format: "%.3f", seconds) }
+
+    /// The process's peak resident set (Linux `VmHWM`), in MB.
+    static func peakResidentMegabytes() -> Double? {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+            let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "")
+        else { return nil }
+        return kilobytes / 1024
+    }
 }
 
 /// A county and one of its townships on two fresh databases, the county serving HTTP in this process.

@@ -44,6 +44,15 @@ struct SyncController: Sendable {
         return match
     }
 
+    /// The topology in force, if `child` syncs with this node in it (a token may outlive a move in the tree).
+    private func topologyWhereSyncingHere(_ child: RegionCode) throws -> Topology {
+        let current = topology.topology
+        guard current.upstream(of: child)?.code == store.node else {
+            throw APIError.forbidden("node \(child) does not sync with \(store.node) in the topology in force (hash \(current.hash.prefix(12)))")
+        }
+        return current
+    }
+
     @Sendable func receive(_ request: Request, context: some RequestContext) async throws -> Response {
         let child = try authenticatedChild(request)
         let data = try await JSONBody.collect(request, limit: Self.batchLimit)
@@ -69,10 +78,7 @@ struct SyncController: Sendable {
         guard header.sender == child else {
             throw APIError.forbidden("the token is child \(child)'s, but the batch says it comes from \(header.sender)")
         }
-        let current = topology.topology
-        guard current.upstream(of: child)?.code == store.node else {
-            throw APIError.forbidden("node \(child) does not push to \(store.node) in the topology in force (hash \(current.hash.prefix(12)))")
-        }
+        let current = try topologyWhereSyncingHere(child)
         guard header.topologyHash == current.hash else {
             throw APIError(
                 .conflict, code: "topology_mismatch",
@@ -158,9 +164,7 @@ struct SyncController: Sendable {
     /// Trainings from here or above that concern the asking child's subtree, after `since` (this node's change-log seq).
     @Sendable func directives(_ request: Request, context: some RequestContext) async throws -> Response {
         let child = try authenticatedChild(request)
-        guard topology.topology.upstream(of: child)?.code == store.node else {
-            throw APIError.forbidden("node \(child) does not sync with \(store.node) in the topology in force")
-        }
+        _ = try topologyWhereSyncingHere(child)
         let since: Int64
         switch request.uri.queryParameters.get("since") {
         case nil: since = 0

@@ -161,9 +161,16 @@ public struct SyncStore: Sendable {
     public func apply(_ header: BatchHeader, body: String) async throws -> ApplyOutcome {
         try await client.transaction(logger: logger) { connection in
             let sender = header.sender.rawValue
-            try await connection.query("INSERT INTO sync_checkpoints (sender) VALUES (\(sender)) ON CONFLICT DO NOTHING", logger: logger)
+            // Created on the sender's first batch; either way the row stays locked until commit, so a sender's
+            // batches apply one at a time.
             var checkpoint: Int64 = 0
-            let locked = try await connection.query("SELECT acked_seq FROM sync_checkpoints WHERE sender = \(sender) FOR UPDATE", logger: logger)
+            let locked = try await connection.query(
+                """
+                INSERT INTO sync_checkpoints (sender) VALUES (\(sender))
+                ON CONFLICT (sender) DO UPDATE SET sender = excluded.sender RETURNING acked_seq
+                """,
+                logger: logger
+            )
             for try await seq in locked.decode(Int64.self) { checkpoint = seq }
             if header.toSeq <= checkpoint {
                 // A replay, or the empty batch a child sends when it has nothing new: it still shows the child is alive.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import AsyncHTTPClient
 import CongressCore
+import CongressServer
 import CongressStore
 import CongressSync
 import Logging
@@ -57,12 +58,7 @@ struct SyncCommand: AsyncParsableCommand {
         var quiet = logger
         quiet.logLevel = .error
         let client = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: quiet)
-        return try await withThrowingTaskGroup(of: SyncReport?.self) { group in
-            group.addTask {
-                await client.run()
-                return nil
-            }
-            defer { group.cancelAll() }
+        return try await whileRunning([client], logger: quiet) {
             try await Migrations.apply(on: client, logger: logger)
             let sync = SyncClient(
                 store: SyncStore(client: client, node: setup.config.node, logger: logger),

@@ -37,12 +37,15 @@ enum TestDatabase {
         return server.with(database: name)
     }
 
+    /// Runs `body` with a connection pool to `database`, running for as long as `body` does.
+    static func withClient<Value: Sendable>(on database: DatabaseAddress, _ body: (PostgresClient) async throws -> Value) async throws -> Value {
+        let client = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: quietLogger)
+        return try await whileRunning([client], logger: quietLogger) { try await body(client) }
+    }
+
     /// Runs `sql` in a transaction on `database`, then `whileOpen`, then commits.
     static func inTransaction(_ sql: String, on database: DatabaseAddress, whileOpen: () async throws -> Void) async throws {
-        let client = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: quietLogger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
+        try await withClient(on: database) { client in
             try await client.withConnection { connection in
                 try await connection.query("BEGIN", logger: quietLogger)
                 try await connection.query(PostgresQuery(unsafeSQL: sql), logger: quietLogger)
@@ -54,10 +57,7 @@ enum TestDatabase {
 
     /// Runs SQL on `database` and returns the first column of each row as text.
     static func texts(_ sql: String, on database: DatabaseAddress) async throws -> [String] {
-        let client = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: quietLogger)
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
+        try await withClient(on: database) { client in
             var values: [String] = []
             for try await value in try await client.query(PostgresQuery(unsafeSQL: sql)).decode(String.self) { values.append(value) }
             return values

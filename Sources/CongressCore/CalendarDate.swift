@@ -19,6 +19,14 @@ public struct CalendarDate: Hashable, Sendable, Comparable, Codable, CustomStrin
         (self.year, self.month, self.day) = (year, month, day)
     }
 
+    /// The day `date` falls on in `timeZone` (an unknown zone name means China's).
+    public init(_ date: Date, timeZone: String) {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: timeZone) ?? TimeZone(identifier: "Asia/Shanghai")!
+        let parts = calendar.dateComponents([.year, .month, .day], from: date)
+        (year, month, day) = (parts.year ?? 1970, parts.month ?? 1, parts.day ?? 1)
+    }
+
     public var description: String { "\(Self.pad(year, 4))-\(Self.pad(month, 2))-\(Self.pad(day, 2))" }
 
     public static func < (lhs: CalendarDate, rhs: CalendarDate) -> Bool {

@@ -39,6 +39,14 @@ extension SyncSchedule {
         return second.timeIntervalSince(first)
     }
 
+    /// Stale: nothing delivered within one period plus slack — a quarter of the period, at most an hour, so that a
+    /// missed run shows soon after it was due while a run's own retries and duration do not.
+    public func isStale(lastDelivery: Date?, now: Date) -> Bool {
+        guard let lastDelivery else { return true }
+        let period = period(around: now)
+        return now.timeIntervalSince(lastDelivery) > period + min(3600, period / 4)
+    }
+
     private struct CronFields {
         var minutes: Set<Int>
         var hours: Set<Int>

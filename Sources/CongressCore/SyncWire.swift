@@ -22,14 +22,30 @@ public struct BatchHeader: Sendable, Codable, Equatable {
     /// The batch holds the sender's change-log entries `fromSeq...toSeq` (entries for a record changed twice are sent once).
     public var fromSeq: Int64
     public var toSeq: Int64
+    /// When the sender last heard from each node below it, so every ancestor can tell how fresh a subtree is.
+    public var edges: [SyncEdge]?
 
-    public init(protocol: Int, schemaHash: String, topologyHash: String, sender: RegionCode, fromSeq: Int64, toSeq: Int64) {
+    public init(
+        protocol: Int, schemaHash: String, topologyHash: String, sender: RegionCode, fromSeq: Int64, toSeq: Int64, edges: [SyncEdge]? = nil
+    ) {
         self.protocol = `protocol`
         self.schemaHash = schemaHash
         self.topologyHash = topologyHash
         self.sender = sender
         self.fromSeq = fromSeq
         self.toSeq = toSeq
+        self.edges = edges
+    }
+}
+
+/// A sync edge seen from its upper end: when `node` last delivered a batch (data or heartbeat) to its parent.
+public struct SyncEdge: Sendable, Codable, Equatable {
+    public var node: RegionCode
+    public var lastBatchAt: Timestamp
+
+    public init(node: RegionCode, lastBatchAt: Timestamp) {
+        self.node = node
+        self.lastBatchAt = lastBatchAt
     }
 }
 

@@ -314,7 +314,7 @@ components:
               lastBatchAt: {type: string, format: date-time}
               batches: {type: integer}
               changes: {type: integer}
-              stale: {type: boolean, description: no batch within the schedule's period plus a quarter (at least an hour)}
+              stale: {type: boolean, description: no batch within the schedule's period plus a quarter of it (at most an hour)}
 security: [{bearer: []}]
 paths:
   /health:

@@ -147,18 +147,11 @@ struct SyncController: Sendable {
             return Status.Child(
                 code: child.code.rawValue, name: child.name, schedule: child.sync.description, checkpoint: checkpoint?.ackedSeq ?? 0,
                 lastBatchAt: checkpoint?.lastBatchAt, batches: checkpoint?.batches ?? 0, changes: checkpoint?.changes ?? 0,
-                stale: Self.isStale(lastBatchAt: checkpoint?.lastBatchAt?.date, schedule: child.sync, now: now)
+                stale: child.sync.isStale(lastDelivery: checkpoint?.lastBatchAt?.date, now: now)
             )
         }
         let lastSeq = try await records.lastSeq()
         return try JSONBody.response(.ok, Status(node: store.node.rawValue, lastSeq: lastSeq, parent: parent, children: children))
-    }
-
-    /// Stale: no batch within the schedule's period plus slack (a quarter of the period, at least an hour).
-    static func isStale(lastBatchAt: Date?, schedule: SyncSchedule, now: Date) -> Bool {
-        guard let lastBatchAt else { return true }
-        let period = schedule.period(around: now)
-        return now.timeIntervalSince(lastBatchAt) > period + max(3600, period / 4)
     }
 
     /// Trainings from here or above that concern the asking child's subtree, after `since` (this node's change-log seq).

@@ -138,6 +138,21 @@ public enum Migrations {
                 "DROP INDEX change_log_record",
             ]
         ),
+        Step(
+            version: 4, name: "sync edges",
+            sql: [
+                // At an upper node: when each node further down last delivered to its own parent, as reported by the
+                // children in their batch headers; coverage marks a subtree stale from it.
+                """
+                CREATE TABLE sync_edges (
+                    node text COLLATE "C" PRIMARY KEY,
+                    last_batch_at timestamptz NOT NULL,
+                    reported_by text COLLATE "C" NOT NULL,
+                    reported_at timestamptz NOT NULL DEFAULT now()
+                )
+                """,
+            ]
+        ),
     ]
 
     /// Names the schema this build writes: parent and child must agree before they exchange rows.

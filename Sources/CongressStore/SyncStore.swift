@@ -172,6 +172,7 @@ public struct SyncStore: Sendable {
                 logger: logger
             )
             for try await seq in locked.decode(Int64.self) { checkpoint = seq }
+            try await Self.recordEdges(header.edges ?? [], reportedBy: header.sender, on: connection, logger: logger)
             if header.toSeq <= checkpoint {
                 // A replay, or the empty batch a child sends when it has nothing new: it still shows the child is alive.
                 try await connection.query("UPDATE sync_checkpoints SET last_batch_at = now() WHERE sender = \(sender)", logger: logger)
@@ -243,6 +244,41 @@ public struct SyncStore: Sendable {
             count = Int(applied)
         }
         return count
+    }
+
+    /// Keeps the newest delivery time the sender reports for each node in its subtree (never for itself: its own
+    /// deliveries are the checkpoint's).
+    private static func recordEdges(_ edges: [SyncEdge], reportedBy sender: RegionCode, on connection: PostgresConnection, logger: Logger) async throws {
+        let reported = edges.filter { sender.contains($0.node) && $0.node != sender }
+        guard !reported.isEmpty else { return }
+        try await connection.query(
+            """
+            INSERT INTO sync_edges (node, last_batch_at, reported_by)
+            SELECT node, at, \(sender.rawValue) FROM unnest(\(reported.map(\.node.rawValue))::text[], \(reported.map(\.lastBatchAt.date))::timestamptz[]) AS e(node, at)
+            ON CONFLICT (node) DO UPDATE SET last_batch_at = excluded.last_batch_at, reported_by = excluded.reported_by, reported_at = now()
+            WHERE sync_edges.last_batch_at < excluded.last_batch_at
+            """,
+            logger: logger
+        )
+    }
+
+    /// Every edge below this node it knows of: its children's last batches here, and what they reported of theirs.
+    public func edges() async throws -> [SyncEdge] {
+        let rows = try await client.query(
+            """
+            SELECT sender, last_batch_at FROM sync_checkpoints WHERE last_batch_at IS NOT NULL
+            UNION ALL
+            SELECT node, last_batch_at FROM sync_edges e
+            WHERE NOT EXISTS (SELECT FROM sync_checkpoints c WHERE c.sender = e.node AND c.last_batch_at IS NOT NULL)
+            """,
+            logger: logger
+        )
+        var result: [SyncEdge] = []
+        for try await (node, at) in rows.decode((String, Date).self) {
+            guard let code = RegionCode(node) else { continue }
+            result.append(SyncEdge(node: code, lastBatchAt: Timestamp(at)))
+        }
+        return result
     }
 
     public func checkpoints() async throws -> [ChildCheckpoint] {

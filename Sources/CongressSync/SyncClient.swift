@@ -117,6 +117,7 @@ public struct SyncClient: Sendable {
 
     private func push(to parent: RegionCode, at url: String, token: String, topologyHash: String, report: inout SyncReport) async throws {
         var acked = report.ackedSeq
+        let edges = try await store.edges()
         // The next batch is read while the parent applies the current one: the two databases work at the same time.
         var next = prefetch(after: acked)
         defer { next.cancel() }
@@ -127,7 +128,7 @@ public struct SyncClient: Sendable {
             if let batch { next = prefetch(after: batch.toSeq) }
             let header = BatchHeader(
                 protocol: SyncProtocol.version, schemaHash: Migrations.schemaHash, topologyHash: topologyHash, sender: store.node,
-                fromSeq: batch?.fromSeq ?? acked + 1, toSeq: batch?.toSeq ?? acked
+                fromSeq: batch?.fromSeq ?? acked + 1, toSeq: batch?.toSeq ?? acked, edges: edges
             )
             let body = try Self.document(header, changes: batch?.changesJSON ?? "[]")
             switch try await withRetries({ try await post(body, to: url + "/v1/sync/batches", token: token) }) {

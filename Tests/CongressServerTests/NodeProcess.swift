@@ -63,7 +63,7 @@ final class NodeProcess: @unchecked Sendable {
 
     private var logFile: URL {
         let url = folder.appendingPathComponent("serve.log")
-        if !FileManager.default.fileExists(atPath: url.path) { FileManager.default.createFile(atPath: url.path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: url.path) { _ = FileManager.default.createFile(atPath: url.path, contents: nil) }
         return url
     }
 

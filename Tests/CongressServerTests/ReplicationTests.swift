@@ -286,19 +286,20 @@ extension APIClient {
 @Suite struct SyncStatusRuleTests {
     @Test func aChildIsStaleOnceItsPeriodAndSlackHavePassedWithoutABatch() {
         let now = Date(timeIntervalSince1970: 1_795_000_000)
+        func ago(_ hours: Double) -> Date { now.addingTimeInterval(-hours * 3600) }
+        // Nightly: a day plus an hour of slack (a quarter of the period, at most an hour).
         let nightly = SyncSchedule.nightly
-        // Nightly: a day plus a quarter of it (6 hours) of slack.
-        #expect(!SyncController.isStale(lastBatchAt: now.addingTimeInterval(-29 * 3600), schedule: nightly, now: now))
-        #expect(SyncController.isStale(lastBatchAt: now.addingTimeInterval(-31 * 3600), schedule: nightly, now: now))
-        #expect(SyncController.isStale(lastBatchAt: nil, schedule: nightly, now: now))
-        // Every six hours: 1.5 hours of slack.
+        #expect(!nightly.isStale(lastDelivery: ago(24.9), now: now))
+        #expect(nightly.isStale(lastDelivery: ago(25.1), now: now))
+        #expect(nightly.isStale(lastDelivery: nil, now: now))
+        // Every six hours: an hour of slack too.
         let often = SyncSchedule(expression: "0 */6 * * *", timezone: "Asia/Shanghai")
-        #expect(!SyncController.isStale(lastBatchAt: now.addingTimeInterval(-7.4 * 3600), schedule: often, now: now))
-        #expect(SyncController.isStale(lastBatchAt: now.addingTimeInterval(-7.6 * 3600), schedule: often, now: now))
-        // Every hour: the slack is at least an hour.
-        let hourly = SyncSchedule(expression: "0 * * * *", timezone: "Asia/Shanghai")
-        #expect(!SyncController.isStale(lastBatchAt: now.addingTimeInterval(-1.9 * 3600), schedule: hourly, now: now))
-        #expect(SyncController.isStale(lastBatchAt: now.addingTimeInterval(-2.1 * 3600), schedule: hourly, now: now))
+        #expect(!often.isStale(lastDelivery: ago(6.9), now: now))
+        #expect(often.isStale(lastDelivery: ago(7.1), now: now))
+        // Every minute: fifteen seconds of slack.
+        let minutely = SyncSchedule(expression: "* * * * *", timezone: "Asia/Shanghai")
+        #expect(!minutely.isStale(lastDelivery: now.addingTimeInterval(-74), now: now))
+        #expect(minutely.isStale(lastDelivery: now.addingTimeInterval(-76), now: now))
     }
 
     @Test func aFailedScheduledRunIsRetriedSoonerEachTimeLessOften() {

@@ -1,0 +1,325 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Raw counts over the live records whose region lies under one prefix: what every coverage figure is made of.
+public struct CoverageCounts: Sendable, Equatable {
+    /// Stations that are not deleted, whatever their status.
+    public var stationsByType: [Station.StationType: Int] = [:]
+    public var activeStations = 0
+    /// Active stations meeting all six standards (六有).
+    public var activeStationsMeetingStandards = 0
+    public var units = 0
+    /// Units named in the `coveredUnits` of at least one active station.
+    public var coveredUnits = 0
+    /// In-office mandates per level.
+    public var seats: [Level: Int] = [:]
+    /// In-office mandates with a current assignment to a station that is not closed (进站).
+    public var assignedSeats = 0
+    /// Distinct in-office persons: by `personKey`, a deputy without one being a person of its own.
+    public var persons = 0
+    /// Of those, persons who attended a training through one of their in-office mandates.
+    public var trainedPersons = 0
+
+    public init() {}
+}
+
+/// A share whose denominator may be zero: then it is null, never 0%.
+public struct Ratio: Sendable, Equatable, Encodable {
+    public let value: Double?
+
+    public init(_ part: Int, of whole: Int) {
+        value = whole == 0 ? nil : Double(part) / Double(whole)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        if let value { try container.encode(value) } else { try container.encodeNil() }
+    }
+}
+
+/// One region's row of `GET /v1/coverage` (SPEC Appendix A).
+public struct CoverageItem: Sendable, Encodable {
+    public struct Stations: Sendable, Encodable {
+        public var total: Int
+        public var active: Int
+        public var byType: [String: Int]
+    }
+
+    public struct Units: Sendable, Encodable {
+        public var total: Int
+        public var covered: Int
+        public var ratio: Ratio
+    }
+
+    public struct Townships: Sendable, Encodable {
+        public var total: Int
+        public var withStation: Int
+        public var ratio: Ratio
+    }
+
+    public struct Deputies: Sendable, Encodable {
+        public var seats: [String: Int]
+        public var persons: Int
+        public var assigned: Int
+        public var assignedRatio: Ratio
+    }
+
+    public struct Standards: Sendable, Encodable {
+        public var met: Int
+        public var ratio: Ratio
+    }
+
+    public struct Training: Sendable, Encodable {
+        public var trained: Int
+        public var persons: Int
+        public var ratio: Ratio
+    }
+
+    /// Whose data the figures include and how old it may be: a late node makes its regions partial, not zero.
+    public struct Freshness: Sendable, Encodable {
+        /// Nodes other than this one whose records these figures include.
+        public var nodes: Int
+        /// Those with no delivery within their schedule's period plus slack, on any edge between them and this node.
+        public var stale: [String]
+        /// The oldest time up to which all of those nodes' records are here (null when one never delivered).
+        public var oldestSync: Timestamp?
+        /// True when a stale node's records are part of these figures.
+        public var partial: Bool
+
+        enum CodingKeys: String, CodingKey { case nodes, stale, oldestSync, partial }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(nodes, forKey: .nodes)
+            try container.encode(stale, forKey: .stale)
+            try container.encode(oldestSync, forKey: .oldestSync)
+            try container.encode(partial, forKey: .partial)
+        }
+    }
+
+    public var code: String
+    public var name: String
+    public var level: String
+    public var depth: Int
+    public var stations: Stations
+    public var units: Units
+    public var townships: Townships
+    public var deputies: Deputies
+    public var standards: Standards
+    public var training: Training
+    public var freshness: Freshness
+}
+
+public struct CoverageReport: Sendable, Encodable {
+    public var region: String
+    /// When the counts were taken from the database.
+    public var generatedAt: Timestamp
+    public var items: [CoverageItem]
+}
+
+/// The coverage of a node's subtree at one moment: counts per topology region, ready to answer any region and depth.
+/// Built from the database after records change; answering a request only walks the tree.
+public struct CoverageSnapshot: Sendable {
+    public let topology: Topology
+    public let node: RegionCode
+    public let builtAt: Date
+    private let counts: [RegionCode: CoverageCounts]
+    private let townships: [RegionCode: (total: Int, withStation: Int)]
+    /// For each region, the nodes other than this one whose records its figures include.
+    private let feeders: [RegionCode: [RegionCode]]
+    /// When each node below this one last delivered to its parent, as known here.
+    private let deliveries: [RegionCode: Date]
+
+    /// The deepest item a request may ask for below its region: national down to township.
+    public static let maxDepth = Level.allCases.count - 1
+
+    /// The prefix widths the counts must be grouped by: those of the regions in `node`'s subtree (0 for the nation).
+    public static func prefixWidths(topology: Topology, node: RegionCode) -> [Int] {
+        guard let top = topology.node(node) else { return [] }
+        return Set(top.allNodes.map { prefix(of: $0.code).utf8.count }).sorted()
+    }
+
+    /// The prefix a region's records are grouped under.
+    public static func prefix(of code: RegionCode) -> String { code.isNation ? "" : code.rawValue }
+
+    public init(topology: Topology, node: RegionCode, countsByPrefix: [String: CoverageCounts], edges: [SyncEdge], builtAt: Date) {
+        self.topology = topology
+        self.node = node
+        self.builtAt = builtAt
+        let regions = topology.node(node)?.allNodes ?? []
+        var counts: [RegionCode: CoverageCounts] = [:]
+        for region in regions { counts[region.code] = countsByPrefix[Self.prefix(of: region.code)] ?? CoverageCounts() }
+        self.counts = counts
+
+        var townships: [RegionCode: (total: Int, withStation: Int)] = [:]
+        func tally(_ region: TopologyNode) -> (total: Int, withStation: Int) {
+            let hasStation = (counts[region.code]?.activeStations ?? 0) > 0
+            var sum: (total: Int, withStation: Int) = region.level == .township ? (1, hasStation ? 1 : 0) : (0, 0)
+            for child in region.children {
+                let below = tally(child)
+                sum = (sum.total + below.total, sum.withStation + below.withStation)
+            }
+            townships[region.code] = sum
+            return sum
+        }
+        if let top = topology.node(node) { _ = tally(top) }
+        self.townships = townships
+
+        let running = regions.filter { $0.url != nil && $0.code != node }.map(\.code)
+        var feeders: [RegionCode: [RegionCode]] = [:]
+        for region in regions {
+            var list = running.filter { region.code.contains($0) }
+            let author = region.url != nil ? region.code : topology.upstream(of: region.code)?.code
+            if let author, author != node, !list.contains(author) { list.insert(author, at: 0) }
+            feeders[region.code] = list
+        }
+        self.feeders = feeders
+
+        var deliveries: [RegionCode: Date] = [:]
+        for edge in edges where node.contains(edge.node) && edge.node != node {
+            deliveries[edge.node] = max(deliveries[edge.node] ?? .distantPast, edge.lastBatchAt.date)
+        }
+        self.deliveries = deliveries
+    }
+
+    public func contains(_ region: RegionCode) -> Bool { counts[region] != nil }
+
+    /// The region and its descendants down to `depth` levels, in tree order; nil when the region is not in this subtree.
+    public func report(region: RegionCode, depth: Int, now: Date) -> CoverageReport? {
+        guard contains(region), let top = topology.node(region) else { return nil }
+        let freshness = nodeFreshness(now: now)
+        var items: [CoverageItem] = []
+        func visit(_ region: TopologyNode, at level: Int) {
+            items.append(item(region, depth: level, freshness: freshness))
+            guard level < depth else { return }
+            for child in region.children { visit(child, at: level + 1) }
+        }
+        visit(top, at: 0)
+        return CoverageReport(region: region.rawValue, generatedAt: Timestamp(builtAt), items: items)
+    }
+
+    /// For every node below this one: the time up to which its records are here (the oldest delivery on the way up)
+    /// and whether any edge on that way is stale.
+    private func nodeFreshness(now: Date) -> [RegionCode: (since: Date?, stale: Bool)] {
+        var result: [RegionCode: (since: Date?, stale: Bool)] = [:]
+        // Tree order: a node's upstream is settled before the node.
+        for region in topology.node(node)?.allNodes ?? [] where region.url != nil && region.code != node {
+            let delivered = deliveries[region.code]
+            let edgeStale = region.sync.isStale(lastDelivery: delivered, now: now)
+            guard let upstream = topology.upstream(of: region.code)?.code, upstream != node, let above = result[upstream] else {
+                result[region.code] = (delivered, edgeStale)
+                continue
+            }
+            let since = delivered.flatMap { mine in above.since.map { min(mine, $0) } }
+            result[region.code] = (since, edgeStale || above.stale)
+        }
+        return result
+    }
+
+    private func item(_ region: TopologyNode, depth: Int, freshness: [RegionCode: (since: Date?, stale: Bool)]) -> CoverageItem {
+        let c = counts[region.code] ?? CoverageCounts()
+        let stationTotal = c.stationsByType.values.reduce(0, +)
+        let seatTotal = c.seats.values.reduce(0, +)
+        let township = townships[region.code] ?? (0, 0)
+        let feeding = feeders[region.code] ?? []
+        let states = feeding.map { freshness[$0] ?? (nil, true) }
+        let stale = zip(feeding, states).filter { $0.1.stale }.map(\.0.rawValue).sorted()
+        let oldest: Timestamp? = states.contains { $0.since == nil } ? nil : states.compactMap(\.since).min().map(Timestamp.init)
+        return CoverageItem(
+            code: region.code.rawValue, name: region.name, level: region.level.rawValue, depth: depth,
+            stations: .init(
+                total: stationTotal, active: c.activeStations,
+                byType: Dictionary(uniqueKeysWithValues: Station.StationType.allCases.map { ($0.rawValue, c.stationsByType[$0] ?? 0) })
+            ),
+            units: .init(total: c.units, covered: c.coveredUnits, ratio: Ratio(c.coveredUnits, of: c.units)),
+            townships: .init(total: township.total, withStation: township.withStation, ratio: Ratio(township.withStation, of: township.total)),
+            deputies: .init(
+                seats: Dictionary(uniqueKeysWithValues: Level.allCases.map { ($0.rawValue, c.seats[$0] ?? 0) }), persons: c.persons,
+                assigned: c.assignedSeats, assignedRatio: Ratio(c.assignedSeats, of: seatTotal)
+            ),
+            standards: .init(met: c.activeStationsMeetingStandards, ratio: Ratio(c.activeStationsMeetingStandards, of: c.activeStations)),
+            training: .init(trained: c.trainedPersons, persons: c.persons, ratio: Ratio(c.trainedPersons, of: c.persons)),
+            freshness: .init(nodes: feeding.count, stale: stale, oldestSync: oldest, partial: !stale.isEmpty)
+        )
+    }
+}
+
+/// The parameters of `GET /v1/coverage`: `region` (default: the node's own), `depth` (default 1), `format`.
+public struct CoverageQuery: Sendable, Equatable {
+    public enum Format: String, Sendable, CaseIterable { case json, csv }
+
+    public var region: RegionCode?
+    public var depth = 1
+    public var format = Format.json
+
+    public init(region: RegionCode? = nil, depth: Int = 1, format: Format = .json) {
+        self.region = region
+        self.depth = depth
+        self.format = format
+    }
+
+    /// Anything unknown or malformed is refused with the parameter named.
+    public init(parameters: [(String, String)]) throws(InputError) {
+        for (name, value) in parameters {
+            switch name {
+            case "region":
+                guard let code = RegionCode(value) else { throw InputError(field: "region", message: "'\(value)': \(RegionCode.formatHint)") }
+                region = code
+            case "depth":
+                guard let depth = Int(value), (0...CoverageSnapshot.maxDepth).contains(depth) else {
+                    throw InputError(field: "depth", message: "'\(value)': the depth is a whole number of levels from 0 to \(CoverageSnapshot.maxDepth)")
+                }
+                self.depth = depth
+            case "format":
+                guard let format = Format(rawValue: value) else {
+                    throw InputError(field: "format", message: "'\(value)': the format is json or csv")
+                }
+                self.format = format
+            default:
+                let names = ["region", "depth", "format"]
+                var message = "unknown query parameter '\(name)' (known: \(names.joined(separator: ", ")))"
+                if let suggestion = Suggestion.closest(to: name, in: names) { message = "unknown query parameter '\(name)'; did you mean '\(suggestion)'?" }
+                throw InputError(.badRequest, field: name, message: message)
+            }
+        }
+    }
+}
+
+extension CoverageReport {
+    /// The same table as CSV: one row per item, nested figures flattened into named columns.
+    public var csv: String {
+        let types = Station.StationType.allCases.map(\.rawValue)
+        let levels = Level.allCases.map(\.rawValue)
+        let header =
+            ["code", "name", "level", "depth", "stations_total", "stations_active"] + types.map { "stations_\($0)" }
+            + ["units_total", "units_covered", "units_ratio", "townships_total", "townships_with_station", "townships_ratio"]
+            + levels.map { "seats_\($0)" }
+            + ["persons", "assigned", "assigned_ratio", "standards_met", "standards_ratio", "trained", "training_persons", "training_ratio"]
+            + ["nodes", "stale", "oldest_sync", "partial"]
+        func ratio(_ ratio: Ratio) -> String { ratio.value.map { "\($0)" } ?? "" }
+        var lines = [header.joined(separator: ",")]
+        for item in items {
+            let cells: [String] =
+                [item.code, item.name, item.level, "\(item.depth)", "\(item.stations.total)", "\(item.stations.active)"]
+                + types.map { "\(item.stations.byType[$0] ?? 0)" }
+                + ["\(item.units.total)", "\(item.units.covered)", ratio(item.units.ratio)]
+                + ["\(item.townships.total)", "\(item.townships.withStation)", ratio(item.townships.ratio)]
+                + levels.map { "\(item.deputies.seats[$0] ?? 0)" }
+                + ["\(item.deputies.persons)", "\(item.deputies.assigned)", ratio(item.deputies.assignedRatio)]
+                + ["\(item.standards.met)", ratio(item.standards.ratio)]
+                + ["\(item.training.trained)", "\(item.training.persons)", ratio(item.training.ratio)]
+                + ["\(item.freshness.nodes)", item.freshness.stale.joined(separator: " "), item.freshness.oldestSync?.description ?? "", "\(item.freshness.partial)"]
+            lines.append(cells.map(Self.csvField).joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Quoted when it holds a comma, quote or line break (RFC 4180).
+    static func csvField(_ text: String) -> String {
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        return "\"" + text.replacing("\"", with: "\"\"") + "\""
+    }
+}

@@ -1,0 +1,138 @@
+import CongressCore
+import Logging
+import PostgresNIO
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The counts coverage is made of, grouped by region prefix in PostgreSQL (SPEC §8).
+public struct CoverageStore: Sendable {
+    let client: PostgresClient
+    let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    /// What the counts depend on: the change log's last seq and the last delivery or edge report from below.
+    /// Cheap to read; a different value means a snapshot built before it is out of date.
+    public struct Version: Sendable, Equatable {
+        public var lastSeq: Int64
+        public var lastDelivery: Date?
+        public var lastReport: Date?
+    }
+
+    public func version() async throws -> Version {
+        let rows = try await client.query(
+            """
+            SELECT (SELECT last_seq FROM change_counter), (SELECT max(last_batch_at) FROM sync_checkpoints),
+                   (SELECT max(reported_at) FROM sync_edges)
+            """,
+            logger: logger
+        )
+        for try await (seq, delivery, report) in rows.decode((Int64, Date?, Date?).self) {
+            return Version(lastSeq: seq, lastDelivery: delivery, lastReport: report)
+        }
+        return Version(lastSeq: 0)
+    }
+
+    /// Counts of live records per region prefix of the given widths ("" for width 0: everything), as of `today`
+    /// (assignments are current between their `since` and `until`), read in one snapshot of the database.
+    public func counts(widths: [Int], today: CalendarDate) async throws -> [String: CoverageCounts] {
+        var counts: [String: CoverageCounts] = [:]
+        try await client.transaction(logger: logger) { connection in
+            try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
+            let stations = try await connection.query(
+                """
+                SELECT left(region_code, w), type, count(*), count(*) FILTER (WHERE status = 'active'),
+                       count(*) FILTER (WHERE status = 'active' AND body->'standards' @> \(Self.allStandards)::jsonb)
+                FROM stations CROSS JOIN unnest(\(widths)::int[]) AS w
+                WHERE NOT deleted AND length(region_code) >= w
+                GROUP BY 1, 2
+                """,
+                logger: logger
+            )
+            for try await (prefix, type, total, active, met) in stations.decode((String, String, Int, Int, Int).self) {
+                guard let type = Station.StationType(rawValue: type) else { continue }
+                counts[prefix, default: CoverageCounts()].stationsByType[type] = total
+                counts[prefix, default: CoverageCounts()].activeStations += active
+                counts[prefix, default: CoverageCounts()].activeStationsMeetingStandards += met
+            }
+
+            let units = try await connection.query(
+                """
+                WITH covered AS (
+                    SELECT DISTINCT code FROM stations CROSS JOIN jsonb_array_elements_text(body->'coveredUnits') AS code
+                    WHERE NOT deleted AND status = 'active'
+                )
+                SELECT left(u.region_code, w), count(*), count(covered.code)
+                FROM units u LEFT JOIN covered ON covered.code = u.region_code CROSS JOIN unnest(\(widths)::int[]) AS w
+                WHERE NOT u.deleted AND length(u.region_code) >= w
+                GROUP BY 1
+                """,
+                logger: logger
+            )
+            for try await (prefix, total, covered) in units.decode((String, Int, Int).self) {
+                counts[prefix, default: CoverageCounts()].units = total
+                counts[prefix, default: CoverageCounts()].coveredUnits = covered
+            }
+
+            let levels = Level.allCases
+            let seatColumns = levels.map { "count(*) FILTER (WHERE d.level = '\($0.rawValue)')" }.joined(separator: ", ")
+            let today = today.description
+            let deputies = try await connection.query(
+                PostgresQuery(
+                    unsafeSQL: """
+                        WITH current AS (
+                            SELECT id, region_code, level, coalesce(person_key, id::text) AS person FROM deputies
+                            WHERE NOT deleted AND status = 'in_office'
+                        ),
+                        assigned AS (
+                            SELECT DISTINCT a.deputy_id FROM assignments a
+                            JOIN stations s ON s.id = a.station_id AND NOT s.deleted AND s.status <> 'closed'
+                            WHERE NOT a.deleted AND coalesce(a.body->>'since', '') <= $2 AND coalesce(a.body->>'until', '9999') >= $2
+                        ),
+                        trained AS (
+                            SELECT DISTINCT current.person FROM attendance t
+                            JOIN current ON current.id = t.deputy_id
+                            JOIN trainings tr ON tr.id = t.training_id AND NOT tr.deleted
+                            WHERE NOT t.deleted
+                        )
+                        SELECT left(d.region_code, w), \(seatColumns), count(assigned.deputy_id),
+                               count(DISTINCT d.person), count(DISTINCT d.person) FILTER (WHERE trained.person IS NOT NULL)
+                        FROM current d
+                        LEFT JOIN assigned ON assigned.deputy_id = d.id
+                        LEFT JOIN trained ON trained.person = d.person
+                        CROSS JOIN unnest($1::int[]) AS w
+                        WHERE length(d.region_code) >= w
+                        GROUP BY 1
+                        """,
+                    binds: {
+                        var binds = PostgresBindings()
+                        binds.append(widths)
+                        binds.append(today)
+                        return binds
+                    }()
+                ),
+                logger: logger
+            )
+            for try await (prefix, national, province, city, county, township, assigned, persons, trained)
+                in deputies.decode((String, Int, Int, Int, Int, Int, Int, Int, Int).self)
+            {
+                var entry = counts[prefix] ?? CoverageCounts()
+                for (level, seats) in zip(levels, [national, province, city, county, township]) where seats > 0 { entry.seats[level] = seats }
+                entry.assignedSeats = assigned
+                entry.persons = persons
+                entry.trainedPersons = trained
+                counts[prefix] = entry
+            }
+        }
+        return counts
+    }
+
+    private static let allStandards = #"{"site":true,"staff":true,"rules":true,"activities":true,"funds":true,"equipment":true}"#
+}

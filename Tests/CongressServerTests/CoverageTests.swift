@@ -1,0 +1,284 @@
+import CongressCore
+import CongressStore
+import Hummingbird
+import Foundation
+import Testing
+
+/// A valid-looking GB 11643 number built from a serial (never a real person's): 17 digits and their check character.
+func syntheticIDNumber(_ serial: Int) -> String {
+    let body = "110105" + "1970" + String(format: "%02d%02d", 1 + serial % 12, 1 + serial % 28) + String(format: "%03d", serial % 1000)
+    let weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    let sum = zip(body.compactMap(\.wholeNumberValue), weights).map { $0 * $1 }.reduce(0, +)
+    return body + String(Array("10X98765432")[sum % 11])
+}
+
+/// The raw rows of one table, tombstones included, as the oracle reads them.
+private struct RawRecord {
+    var id: String
+    var region: String
+    var deleted: Bool
+    var body: [String: Any]
+
+    static func all(_ table: String, on database: DatabaseAddress) async throws -> [RawRecord] {
+        try await TestDatabase.texts("SELECT json_build_array(id, region_code, deleted, body)::text FROM \(table)", on: database).map { text in
+            let row = try JSONSerialization.jsonObject(with: Data(text.utf8)) as! [Any]
+            return RawRecord(id: row[0] as! String, region: row[1] as! String, deleted: row[2] as! Bool, body: row[3] as! [String: Any])
+        }
+    }
+
+    subscript(_ key: String) -> String? { body[key] as? String }
+
+    /// A referenced record's id as the `id` column prints it (bodies hold upper-case UUIDs).
+    func reference(_ key: String) -> String { (body[key] as! String).lowercased() }
+}
+
+@Suite struct CoverageOracleTests {
+    /// Random records over a generated province, some deleted; every figure of every region must equal a direct
+    /// recomputation from the raw rows.
+    @Test(arguments: [UInt64(7), 2026])
+    func everyFigureAtEveryLevelEqualsARecountOfTheRawRows(seed: UInt64) async throws {
+        let generated = SyntheticTopology(cities: 2, countiesPerCity: 2, townshipsPerCounty: 3)
+        let node = try await TestNode.make(node: "42", topologyYAML: generated.yaml)
+        let topology = node.configuration.topology
+        let townships = topology.allNodes.filter { $0.level == .township }.map(\.code.rawValue)
+        let regions = topology.allNodes.filter { $0.level != .province }.map(\.code.rawValue)
+
+        try await node.run { api in
+            var random = SeededGenerator(seed: seed)
+            // Villages: a few per township, one registered and then deleted.
+            var villages: [String] = []
+            for township in townships {
+                for index in 1...Int.random(in: 1...4, using: &random) { villages.append(township + String(format: "%03d", index)) }
+            }
+            let unitsJSON = villages.map { Fixture.unit(code: $0, name: "村\($0.suffix(5))") }.joined(separator: ",")
+            let importedUnits = try await api.send(.post, "/v1/units/import", json: "[\(unitsJSON)]")
+            try #require(importedUnits.status == .ok, "\(importedUnits.body)")
+
+            // Stations of every type and status, hosted at any width, covering random villages (one not registered).
+            var stations: [String] = []
+            for index in 0..<24 {
+                let type = Station.StationType.allCases.randomElement(using: &random)!
+                let status = ["active", "active", "active", "suspended", "closed"].randomElement(using: &random)!
+                let region = (regions + villages).randomElement(using: &random)!
+                let covered = (villages.shuffled(using: &random).prefix(Int.random(in: 0...4, using: &random)) + (index == 3 ? ["429999999999"] : []))
+                    .map { "\"\($0)\"" }.joined(separator: ",")
+                let standards = ["site", "staff", "rules", "activities", "funds", "equipment"]
+                    .map { "\"\($0)\": \(Int.random(in: 0..<4, using: &random) > 0)" }.joined(separator: ",")
+                stations.append(
+                    try await api.create(
+                        "stations",
+                        """
+                        {"name": "站点\(index)", "type": "\(type.rawValue)", "regionCode": "\(region)", "coveredUnits": [\(covered)],
+                         "standards": {\(standards)}, "status": "\(status)"}
+                        """
+                    )
+                )
+            }
+
+            // Deputies: one person often holds mandates at two or three levels; some without an ID number.
+            var deputiesJSON: [String] = []
+            for index in 0..<90 {
+                let person = Int.random(in: 0..<45, using: &random)
+                // A province node holds no national mandates (their congress lies outside its subtree).
+                let level = Level.allCases.dropFirst().randomElement(using: &random)!
+                let congress = topology.allNodes.filter { $0.level == level }.randomElement(using: &random)!.code.rawValue
+                let status = ["in_office", "in_office", "in_office", "in_office", "resigned", "terminated"].randomElement(using: &random)!
+                let region = (regions + villages).randomElement(using: &random)!
+                let id = index % 7 == 0 ? "" : #", "idNumber": "\#(syntheticIDNumber(person))""#
+                deputiesJSON.append(
+                    """
+                    {"name": "代表\(index)", "gender": "male", "level": "\(level.rawValue)", "congressCode": "\(congress)", "term": 14,
+                     "status": "\(status)", "regionCode": "\(region)"\(id)}
+                    """
+                )
+            }
+            let imported = try await api.send(.post, "/v1/deputies/import", json: "[\(deputiesJSON.joined(separator: ","))]")
+            try #require(imported.status == .ok, "\(imported.body)")
+            let deputies = try await RawRecord.all("deputies", on: node.database).map(\.id)
+
+            // Assignments, some ended, some not yet begun.
+            for _ in 0..<50 {
+                let period = [
+                    "", #", "since": "2020-01-01""#, #", "since": "2020-01-01", "until": "2021-06-30""#, #", "since": "2199-01-01""#,
+                    #", "until": "2199-12-31""#, #", "until": "2021-06-30""#,
+                ].randomElement(using: &random)!
+                _ = try await api.create(
+                    "assignments",
+                    #"{"deputyId": "\#(deputies.randomElement(using: &random)!)", "stationId": "\#(stations.randomElement(using: &random)!)", "role": "resident"\#(period)}"#
+                )
+            }
+
+            // Trainings and sign-ins (the sign-in routes belong to training rollouts; the store writes them here).
+            var trainings: [(id: UUID, venue: UUID)] = []
+            for _ in 0..<2 {
+                let reply = try await api.send(.post, "/v1/trainings", json: Fixture.training(branchRegion: townships.randomElement(using: &random)!).replacing("420802", with: "4201"))
+                let venues = try #require(reply.json["venues"] as? [[String: Any]])
+                trainings.append((UUID(uuidString: reply.json["id"] as! String)!, UUID(uuidString: venues[0]["id"] as! String)!))
+            }
+            try await TestDatabase.withClient(on: node.database) { client in
+                let store = RecordStore(client: client, node: node.node, logger: TestDatabase.quietLogger)
+                for deputy in deputies.shuffled(using: &random).prefix(30) {
+                    let training = trainings.randomElement(using: &random)!
+                    _ = try await store.create(
+                        PreparedRecord(
+                            id: UUID(), regionCode: nil,
+                            body: Attendance(trainingId: training.id, venueId: training.venue, deputyId: UUID(uuidString: deputy)!, mode: .onsite)
+                        )
+                    )
+                }
+            }
+
+            // Tombstones must not count (a deputy or station still referenced may refuse deletion: either is fine here).
+            for collection in ["stations", "deputies", "units"] {
+                let items = try #require(try await api.send(.get, "/v1/\(collection)?limit=1000").json["items"] as? [[String: Any]])
+                for item in items.shuffled(using: &random).prefix(4) {
+                    let deleted = try await api.send(.delete, "/v1/\(collection)/\(item["id"] as! String)")
+                    if collection == "units" { #expect(deleted.status == .ok, "\(deleted.body)") }
+                }
+            }
+            #expect(try await TestDatabase.texts("SELECT count(*)::text FROM units WHERE deleted", on: node.database) == ["4"])
+            _ = try await api.send(.delete, "/v1/trainings/\(trainings[1].id)")
+
+            let reply = try await api.send(.get, "/v1/coverage?region=42&depth=4")
+            #expect(reply.status == .ok, "\(reply.body)")
+            let items = try #require(reply.json["items"] as? [[String: Any]])
+            #expect(items.map { $0["code"] as? String } == topology.allNodes.map(\.code.rawValue))
+            let oracle = try await CoverageOracle(topology: topology, database: node.database)
+            for item in items {
+                let code = item["code"] as! String
+                let differences = Figures(item).differences(from: oracle.figures(for: code))
+                #expect(differences.isEmpty, "region \(code): \(differences)")
+            }
+            // The figures are not all trivial: the oracle checks something.
+            #expect(oracle.figures(for: "42").values.values.filter { $0 > 0 }.count > 20)
+
+            // A sub-region at depth 1 answers the same rows; CSV carries the same table.
+            let county = townships[0].prefix(6)
+            let part = try #require(try await api.send(.get, "/v1/coverage?region=\(county)&depth=1").json["items"] as? [[String: Any]])
+            #expect(part.map { $0["code"] as! String } == [String(county)] + townships.filter { $0.hasPrefix(county) })
+            #expect(part.map(Figures.init) == part.map { oracle.figures(for: $0["code"] as! String) })
+            let csv = try await api.send(.get, "/v1/coverage?region=42&depth=4&format=csv")
+            #expect(csv.status == .ok)
+            #expect(csv.headers[.contentType]?.hasPrefix("text/csv") == true)
+            let lines = csv.body.split(separator: "\n")
+            #expect(lines.count == items.count + 1)
+            let header = lines[0].split(separator: ",").map(String.init)
+            let row = lines[1].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            let rootFigures = oracle.figures(for: "42")
+            #expect(Double(row[header.firstIndex(of: "persons")!]) == rootFigures["deputies.persons"])
+            #expect(Double(row[header.firstIndex(of: "units_covered")!]) == rootFigures["units.covered"])
+            #expect(Double(row[header.firstIndex(of: "units_ratio")!]) == rootFigures["units.ratio"])
+        }
+    }
+}
+
+/// An item's figures flattened to name → number (ratios as numerator/denominator checks happen via the counts).
+private struct Figures: Equatable, CustomStringConvertible {
+    var values: [String: Double]
+
+    init(_ values: [String: Double]) { self.values = values }
+
+    init(_ item: [String: Any]) {
+        var values: [String: Double] = [:]
+        func walk(_ prefix: String, _ value: Any) {
+            switch value {
+            case let object as [String: Any]: for (key, inner) in object { walk(prefix.isEmpty ? key : prefix + "." + key, inner) }
+            case let number as NSNumber: values[prefix] = number.doubleValue
+            case is NSNull: values[prefix] = -1
+            default: break
+            }
+        }
+        for key in ["stations", "units", "townships", "deputies", "standards", "training"] { walk(key, item[key]!) }
+        self.values = values
+    }
+
+    subscript(_ key: String) -> Double? { values[key] }
+
+    static func == (lhs: Figures, rhs: Figures) -> Bool {
+        lhs.values.keys.sorted() == rhs.values.keys.sorted() && lhs.values.allSatisfy { key, value in abs(value - rhs.values[key]!) < 1e-9 }
+    }
+
+    /// `name: served ≠ recounted` for each figure that differs.
+    func differences(from oracle: Figures) -> [String] {
+        Set(values.keys).union(oracle.values.keys).sorted().compactMap { key in
+            let (mine, theirs) = (values[key], oracle.values[key])
+            if let mine, let theirs, abs(mine - theirs) < 1e-9 { return nil }
+            return "\(key): \(mine.map { "\($0)" } ?? "-") ≠ \(theirs.map { "\($0)" } ?? "-")"
+        }
+    }
+
+    var description: String { values.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") }
+}
+
+/// SPEC §8 recounted the plain way, region by region, from every row of every table.
+private struct CoverageOracle {
+    let topology: Topology
+    let stations: [RawRecord]
+    let units: [RawRecord]
+    let deputies: [RawRecord]
+    let assignments: [RawRecord]
+    let trainings: [RawRecord]
+    let attendance: [RawRecord]
+    let today = CalendarDate(Date(), timeZone: "Asia/Shanghai").description
+
+    init(topology: Topology, database: DatabaseAddress) async throws {
+        self.topology = topology
+        stations = try await RawRecord.all("stations", on: database)
+        units = try await RawRecord.all("units", on: database)
+        deputies = try await RawRecord.all("deputies", on: database)
+        assignments = try await RawRecord.all("assignments", on: database)
+        trainings = try await RawRecord.all("trainings", on: database)
+        attendance = try await RawRecord.all("attendance", on: database)
+    }
+
+    func figures(for code: String) -> Figures {
+        let region = RegionCode(code)!
+        func inside(_ record: RawRecord) -> Bool { !record.deleted && region.contains(RegionCode(record.region)!) }
+        let here = stations.filter(inside)
+        let active = here.filter { $0["status"] == "active" }
+        let allStandards = active.filter { station in
+            let standards = station.body["standards"] as? [String: Bool] ?? [:]
+            return ["site", "staff", "rules", "activities", "funds", "equipment"].allSatisfy { standards[$0] == true }
+        }
+        let coveredCodes = Set(stations.filter { !$0.deleted && $0["status"] == "active" }.flatMap { $0.body["coveredUnits"] as? [String] ?? [] })
+        let villages = units.filter(inside)
+        let covered = villages.filter { coveredCodes.contains($0.region) }
+        let townshipNodes = topology.node(region)!.allNodes.filter { $0.level == .township }
+        let withStation = townshipNodes.filter { township in
+            stations.contains { !$0.deleted && $0["status"] == "active" && township.code.contains(RegionCode($0.region)!) }
+        }
+
+        let inOffice = deputies.filter { !$0.deleted && $0["status"] == "in_office" }
+        func person(_ deputy: RawRecord) -> String { deputy["personKey"] ?? deputy.id }
+        let mandates = inOffice.filter(inside)
+        let liveStations = Dictionary(uniqueKeysWithValues: stations.filter { !$0.deleted && $0["status"] != "closed" }.map { ($0.id, $0) })
+        let assignedIDs = Set(
+            assignments.filter { a in
+                !a.deleted && liveStations[a.reference("stationId")] != nil && (a["since"] ?? "") <= today && (a["until"] ?? "9999") >= today
+            }.map { $0.reference("deputyId") }
+        )
+        let liveTrainings = Set(trainings.filter { !$0.deleted }.map(\.id))
+        let inOfficeByID = Dictionary(uniqueKeysWithValues: inOffice.map { ($0.id, $0) })
+        let trainedPersons = Set(
+            attendance.filter { !$0.deleted && liveTrainings.contains($0.reference("trainingId")) }.compactMap { inOfficeByID[$0.reference("deputyId")] }.map(person)
+        )
+        let persons = Set(mandates.map(person))
+
+        func ratio(_ part: Int, _ whole: Int) -> Double { whole == 0 ? -1 : Double(part) / Double(whole) }
+        var values: [String: Double] = [
+            "stations.total": Double(here.count), "stations.active": Double(active.count),
+            "units.total": Double(villages.count), "units.covered": Double(covered.count), "units.ratio": ratio(covered.count, villages.count),
+            "townships.total": Double(townshipNodes.count), "townships.withStation": Double(withStation.count),
+            "townships.ratio": ratio(withStation.count, townshipNodes.count),
+            "deputies.persons": Double(persons.count),
+            "deputies.assigned": Double(mandates.filter { assignedIDs.contains($0.id) }.count),
+            "deputies.assignedRatio": ratio(mandates.filter { assignedIDs.contains($0.id) }.count, mandates.count),
+            "standards.met": Double(allStandards.count), "standards.ratio": ratio(allStandards.count, active.count),
+            "training.trained": Double(persons.intersection(trainedPersons).count), "training.persons": Double(persons.count),
+            "training.ratio": ratio(persons.intersection(trainedPersons).count, persons.count),
+        ]
+        for type in Station.StationType.allCases { values["stations.byType.\(type.rawValue)"] = Double(here.count { $0["type"] == type.rawValue }) }
+        for level in Level.allCases { values["deputies.seats.\(level.rawValue)"] = Double(mandates.count { $0["level"] == level.rawValue }) }
+        return Figures(values)
+    }
+}

@@ -315,6 +315,66 @@ components:
               batches: {type: integer}
               changes: {type: integer}
               stale: {type: boolean, description: no batch within the schedule's period plus a quarter of it (at most an hour)}
+    Coverage:
+      type: object
+      required: [region, generatedAt, items]
+      properties:
+        region: {type: string}
+        generatedAt: {type: string, format: date-time, description: when the counts were taken from the database}
+        items:
+          type: array
+          description: the region, then its descendants in tree order down to the requested depth
+          items:
+            type: object
+            required: [code, name, level, depth, stations, units, townships, deputies, standards, training, freshness]
+            properties:
+              code: {type: string}
+              name: {type: string}
+              level: {type: string}
+              depth: {type: integer, description: levels below the requested region}
+              stations:
+                type: object
+                properties:
+                  total: {type: integer, description: stations not deleted, any status}
+                  active: {type: integer}
+                  byType: {type: object, additionalProperties: {type: integer}}
+              units:
+                type: object
+                properties:
+                  total: {type: integer}
+                  covered: {type: integer, description: villages named by at least one active station}
+                  ratio: {type: [number, "null"]}
+              townships:
+                type: object
+                properties:
+                  total: {type: integer, description: township-level regions of the topology}
+                  withStation: {type: integer, description: those with at least one active station}
+                  ratio: {type: [number, "null"]}
+              deputies:
+                type: object
+                properties:
+                  seats: {type: object, additionalProperties: {type: integer}, description: in-office mandates per level}
+                  persons: {type: integer, description: distinct in-office persons by personKey}
+                  assigned: {type: integer, description: in-office mandates with a current assignment to a station that is not closed}
+                  assignedRatio: {type: [number, "null"]}
+              standards:
+                type: object
+                properties:
+                  met: {type: integer, description: active stations meeting all six standards}
+                  ratio: {type: [number, "null"]}
+              training:
+                type: object
+                properties:
+                  trained: {type: integer, description: persons who attended a training through an in-office mandate}
+                  persons: {type: integer}
+                  ratio: {type: [number, "null"]}
+              freshness:
+                type: object
+                properties:
+                  nodes: {type: integer, description: nodes other than this one whose records the figures include}
+                  stale: {type: array, items: {type: string}, description: those late on any edge between them and this node}
+                  oldestSync: {type: [string, "null"], format: date-time, description: the oldest time up to which their records are here}
+                  partial: {type: boolean, description: a stale node's records are part of the figures}
 security: [{bearer: []}]
 paths:
   /health:
@@ -372,6 +432,24 @@ paths:
         "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}
         "502": {description: the parent refused or could not be reached; the report's error says why, content: {application/json: {schema: {$ref: "#/components/schemas/SyncReport"}}}}
+  /v1/coverage:
+    get:
+      summary: Coverage statistics of a region and its descendants (SPEC §8), from the replicated records and the topology in force
+      parameters:
+        - {name: region, in: query, schema: {type: string}, description: "a region in this node's subtree (default: the node's own)"}
+        - {name: depth, in: query, schema: {type: integer, minimum: 0, maximum: 4, default: 1}, description: levels below the region}
+        - {name: format, in: query, schema: {type: string, enum: [json, csv], default: json}}
+      responses:
+        "200":
+          description: one item per region; as CSV, one row per item with the nested figures as columns
+          content:
+            application/json: {schema: {$ref: "#/components/schemas/Coverage"}}
+            text/csv: {schema: {type: string}}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "404": {$ref: "#/components/responses/NotFound"}
+        "422": {$ref: "#/components/responses/Invalid"}
   /v1/topology:
     get:
       summary: The topology in force, its hash, and the last reload that was refused

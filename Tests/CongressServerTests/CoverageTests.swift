@@ -282,3 +282,110 @@ private struct CoverageOracle {
         return Figures(values)
     }
 }
+
+@Suite struct CoverageFreshnessTests {
+    /// Township → county → city on minutely schedules; the county stops. Until its next run is due the city's figures
+    /// are fresh; once the run is missed (period plus slack, simulated by moving the city's record of the county's last
+    /// delivery back) the county and the township below it are stale, with the last sync time, and the figures stay.
+    @Test func aStoppedCountyShowsAsStaleAtTheCityWithItsLastSyncTime() async throws {
+        let federation = try await TestFederation.make(townshipSchedule: "* * * * *", countySchedule: "* * * * *")
+        try await federation.city.serve(configure: TestFederation.live) { city in
+            try await federation.county.serve(configure: TestFederation.live) { county in
+                try await federation.township.serve(configure: TestFederation.live) { township in
+                    _ = try await township.create("units", Fixture.unit())
+                    _ = try await township.create("stations", Fixture.station())
+                    #expect(try await township.sync().error == nil)
+                }
+                #expect(try await county.sync().error == nil)
+            }
+            // The county is down now, but its run is not due yet.
+            let fresh = try await coverageItems(city, "?depth=2")
+            let county = try #require(fresh["420802"])
+            #expect(county.freshness["nodes"] as? Int == 2)
+            #expect(county.freshness["stale"] as? [String] == [])
+            #expect(county.freshness["partial"] as? Bool == false)
+            #expect(county.freshness["oldestSync"] is String)
+            #expect(county.stations["total"] as? Int == 1)
+
+            // A county without a node of its own is written at the city: nothing of it can be late.
+            #expect(fresh["420804"]?.freshness["nodes"] as? Int == 0)
+
+            let missed = try await TestDatabase.texts(
+                """
+                UPDATE sync_checkpoints SET last_batch_at = last_batch_at - interval '80 seconds' WHERE sender = '420802'
+                RETURNING to_char(last_batch_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS')
+                """,
+                on: federation.city.database
+            )
+            let lastSync = try #require(missed.first)
+            let stale = try await eventually { try await coverageItems(city, "?depth=2") } until: { $0["420802"]?.freshness["partial"] as? Bool == true }
+            let late = try #require(stale["420802"])
+            #expect(late.freshness["stale"] as? [String] == ["420802", "420802001"])
+            #expect((late.freshness["oldestSync"] as? String)?.hasPrefix(lastSync) == true, "\(late.freshness) vs \(lastSync)")
+            // Still the figures it last delivered, never zero.
+            #expect(late.stations["total"] as? Int == 1)
+            #expect(stale["420802002"]?.freshness["stale"] as? [String] == ["420802"])
+            #expect(stale["4208"]?.freshness["stale"] as? [String] == ["420802", "420802001"])
+            #expect(stale["420804"]?.freshness["partial"] as? Bool == false)
+        }
+    }
+}
+
+/// One region's item of a coverage answer, by group.
+struct CoverageItemView {
+    var json: [String: Any]
+    var freshness: [String: Any] { json["freshness"] as? [String: Any] ?? [:] }
+    var stations: [String: Any] { json["stations"] as? [String: Any] ?? [:] }
+}
+
+func coverageItems(_ api: APIClient, _ query: String) async throws -> [String: CoverageItemView] {
+    let reply = try await api.send(.get, "/v1/coverage" + query)
+    guard reply.status == .ok, let items = reply.json["items"] as? [[String: Any]] else {
+        throw TestSetupError("coverage answered \(reply.status): \(reply.body)")
+    }
+    return Dictionary(uniqueKeysWithValues: items.map { ($0["code"] as! String, CoverageItemView(json: $0)) })
+}
+
+/// Reads `value` again until `condition` holds (at most a few seconds): for what a node notices on its own.
+func eventually<Value>(_ value: () async throws -> Value, until condition: (Value) -> Bool) async throws -> Value {
+    let deadline = ContinuousClock.now + .seconds(5)
+    while true {
+        let current = try await value()
+        if condition(current) || ContinuousClock.now > deadline { return current }
+        try await Task.sleep(for: .milliseconds(100))
+    }
+}
+
+@Suite struct CoverageRefusalTests {
+    @Test(arguments: [
+        ("?region=4299", HTTPResponse.Status.notFound, "not_found", "region"),
+        ("?region=420804", .forbidden, "out_of_scope", "region"),
+        ("?region=42080", .unprocessableContent, "invalid", "region"),
+        ("?depth=5", .unprocessableContent, "invalid", "depth"),
+        ("?depth=-1", .unprocessableContent, "invalid", "depth"),
+        ("?depth=two", .unprocessableContent, "invalid", "depth"),
+        ("?format=xlsx", .unprocessableContent, "invalid", "format"),
+        ("?regoin=420802", .badRequest, "bad_request", "regoin"),
+    ])
+    func badQueriesGetTheJSONErrorWithTheParameterNamed(query: String, status: HTTPResponse.Status, code: String, field: String) async throws {
+        let node = try await TestNode.make()
+        try await node.run { api in
+            let reply = try await api.send(.get, "/v1/coverage" + query)
+            #expect(reply.status == status, "\(reply.body)")
+            #expect(reply.error?.code == code)
+            #expect(reply.error?.field == field)
+            #expect((reply.error?.message.count ?? 0) > 20, "\(reply.body)")
+        }
+    }
+
+    @Test func theMessagesSayWhatIsWrong() async throws {
+        let node = try await TestNode.make()
+        try await node.run { api in
+            let sibling = try await api.send(.get, "/v1/coverage?region=420804").error?.message ?? ""
+            #expect(sibling.contains("outside this node's subtree") && sibling.contains("ask node 4208"), "\(sibling)")
+            let typo = try await api.send(.get, "/v1/coverage?regoin=4208").error?.message ?? ""
+            #expect(typo.contains("did you mean 'region'"), "\(typo)")
+            #expect(try await api.send(.get, "/v1/coverage", token: Token.none).status == .unauthorized)
+        }
+    }
+}

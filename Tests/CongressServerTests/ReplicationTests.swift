@@ -16,7 +16,7 @@ struct TestFederation {
     let county: TestNode
     let township: TestNode
 
-    static func make(townshipSchedule: String? = nil) async throws -> TestFederation {
+    static func make(townshipSchedule: String? = nil, countySchedule: String? = nil) async throws -> TestFederation {
         let ports = try (0..<3).map { _ in try LoopbackPort.free() }
         let yaml = """
             version: 1
@@ -29,7 +29,7 @@ struct TestFederation {
                 - code: "420802"
                   name: 东宝区
                   level: county
-                  url: http://127.0.0.1:\(ports[1])
+                  url: http://127.0.0.1:\(ports[1])\(countySchedule.map { "\n      sync: { schedule: \"\($0)\" }" } ?? "")
                   children:
                     - { code: "420802001", name: 龙泉街道, level: township, url: "http://127.0.0.1:\(ports[2])"\(townshipSchedule.map { ", sync: { schedule: \"\($0)\" }" } ?? "") }
                     - { code: "420802002", name: 泉口街道, level: township }

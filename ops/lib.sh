@@ -21,6 +21,16 @@ postgres_bin() {
     [ -n "$dir" ] && [ -x "$dir/initdb" ] && echo "$dir"
 }
 
+# A browser for the dashboard test: Debian's chromium and CJK fonts when missing. Prints its path.
+ensure_chromium() {
+    if ! command -v chromium >/dev/null 2>&1 || ! fc-list :lang=zh 2>/dev/null | grep -q .; then
+        echo "ops: installing chromium and fonts-noto-cjk (apt-get install)" >&2
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk >/dev/null
+    fi
+    command -v chromium
+}
+
 ensure_swift() {
     command -v swift >/dev/null 2>&1 || { echo "ops: swift is not on PATH (Swift 6.2 or newer is needed)" >&2; exit 1; }
 }

@@ -84,14 +84,19 @@ public func buildApplication(_ configuration: AppConfiguration) throws -> Applic
 
 func buildRoutes(_ configuration: AppConfiguration, store: RecordStore, topology: TopologyInForce, sync: SyncClient) -> APIRoutes {
     let routes = APIRoutes(secrets: configuration.secrets)
-    let coverage = CoverageCache(
-        store: CoverageStore(client: store.client, logger: configuration.logger), sync: sync.store, topology: topology, node: configuration.node
-    )
+    let coverageStore = CoverageStore(client: store.client, logger: configuration.logger)
+    let coverage = CoverageCache(store: coverageStore, sync: sync.store, topology: topology, node: configuration.node)
     routes.router.add(middleware: WriteNoticeMiddleware(cache: coverage))
     let personKeys = PersonKeyDeriver(provinceKey: configuration.secrets.provinceKey)
     SystemController(store: store, topology: topology, registry: configuration.registry).addRoutes(to: routes)
-    SyncController(sync: sync, records: store, topology: topology, secrets: configuration.secrets).addRoutes(to: routes)
-    CoverageController(cache: coverage, topology: topology, node: configuration.node).addRoutes(to: routes)
+    let syncController = SyncController(sync: sync, records: store, topology: topology, secrets: configuration.secrets)
+    syncController.addRoutes(to: routes)
+    let coverageController = CoverageController(cache: coverage, topology: topology, node: configuration.node)
+    coverageController.addRoutes(to: routes)
+    DashboardController(
+        coverage: coverageController, sync: syncController, store: coverageStore, topology: topology,
+        secrets: configuration.secrets
+    ).addRoutes(to: routes)
     let deputies = RecordController<Deputy>(store: store, personKeys: personKeys)
     let units = RecordController<Unit>(store: store, personKeys: personKeys)
     ImportController(deputies: deputies, units: units).addRoutes(to: routes)

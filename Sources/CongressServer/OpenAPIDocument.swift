@@ -377,6 +377,21 @@ components:
                   partial: {type: boolean, description: a stale node's records are part of the figures}
 security: [{bearer: []}]
 paths:
+  /:
+    get:
+      summary: The HTML dashboard (coverage tree with ratio bars, stale nodes, sync health, trainings under way), in Chinese
+      description: >-
+        Signs a browser in with ?token= (the read or admin token), answered by a redirect that sets an HttpOnly cookie;
+        a Bearer header works too. Without a valid token it answers a sign-in page.
+      security: []
+      parameters:
+        - {name: region, in: query, schema: {type: string}}
+        - {name: depth, in: query, schema: {type: integer, minimum: 0, maximum: 4, default: 2}}
+        - {name: token, in: query, schema: {type: string}}
+      responses:
+        "200": {description: the dashboard, content: {text/html: {schema: {type: string}}}}
+        "303": {description: signed in; the cookie is set and the token left out of the address}
+        "401": {description: the sign-in page, content: {text/html: {schema: {type: string}}}}
   /health:
     get:
       summary: Liveness and database reachability

@@ -129,8 +129,12 @@ struct SyncController: Sendable {
     }
 
     @Sendable func status(_ request: Request, context: some RequestContext) async throws -> Response {
+        try JSONBody.response(.ok, try await status(now: Date()))
+    }
+
+    /// The parent edge and each child's, as of `now` (the API and the dashboard show the same).
+    func status(now: Date) async throws -> Status {
         let current = topology.topology
-        let now = Date()
         var parent: Status.Parent?
         if let upstream = current.upstream(of: store.node), let own = current.node(store.node) {
             let state = try await store.upstreamState().flatMap { $0.parent == upstream.code ? $0 : nil }
@@ -150,8 +154,7 @@ struct SyncController: Sendable {
                 stale: child.sync.isStale(lastDelivery: checkpoint?.lastBatchAt?.date, now: now)
             )
         }
-        let lastSeq = try await records.lastSeq()
-        return try JSONBody.response(.ok, Status(node: store.node.rawValue, lastSeq: lastSeq, parent: parent, children: children))
+        return Status(node: store.node.rawValue, lastSeq: try await records.lastSeq(), parent: parent, children: children)
     }
 
     /// Trainings from here or above that concern the asking child's subtree, after `since` (this node's change-log seq).

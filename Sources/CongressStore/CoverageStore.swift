@@ -134,5 +134,34 @@ public struct CoverageStore: Sendable {
         return counts
     }
 
+    /// A training not yet over, with how many sign-ins this node holds for it.
+    public struct TrainingUnderWay: Sendable {
+        public var record: Record<Training>
+        public var signedIn: Int
+    }
+
+    /// Trainings ending today or later, soonest first.
+    public func trainingsUnderWay(today: CalendarDate, limit: Int) async throws -> [TrainingUnderWay] {
+        let rows = try await client.query(
+            """
+            SELECT \(unescaped: RecordStore.columns) FROM trainings
+            WHERE NOT deleted AND body->>'endsOn' >= \(today.description)
+            ORDER BY body->>'startsOn', id LIMIT \(limit)
+            """,
+            logger: logger
+        )
+        let trainings = try await RecordStore.records(Training.self, from: rows)
+        let counts = try await client.query(
+            """
+            SELECT training_id, count(*) FROM attendance WHERE NOT deleted AND training_id = ANY(\(trainings.map(\.meta.id)))
+            GROUP BY training_id
+            """,
+            logger: logger
+        )
+        var signedIn: [UUID: Int] = [:]
+        for try await (id, count) in counts.decode((UUID, Int).self) { signedIn[id] = count }
+        return trainings.map { TrainingUnderWay(record: $0, signedIn: signedIn[$0.meta.id] ?? 0) }
+    }
+
     private static let allStandards = #"{"site":true,"staff":true,"rules":true,"activities":true,"funds":true,"equipment":true}"#
 }

@@ -289,15 +289,12 @@ private struct CoverageOracle {
     /// delivery back) the county and the township below it are stale, with the last sync time, and the figures stay.
     @Test func aStoppedCountyShowsAsStaleAtTheCityWithItsLastSyncTime() async throws {
         let federation = try await TestFederation.make(townshipSchedule: "* * * * *", countySchedule: "* * * * *")
-        try await federation.city.serve(configure: TestFederation.live) { city in
-            try await federation.county.serve(configure: TestFederation.live) { county in
-                try await federation.township.serve(configure: TestFederation.live) { township in
-                    _ = try await township.create("units", Fixture.unit())
-                    _ = try await township.create("stations", Fixture.station())
-                    #expect(try await township.sync().error == nil)
-                }
-                #expect(try await county.sync().error == nil)
+        try await federation.afterCountyStops(
+            writing: { township, _, _ in
+                _ = try await township.create("units", Fixture.unit())
+                _ = try await township.create("stations", Fixture.station())
             }
+        ) { city in
             // The county is down now, but its run is not due yet.
             let fresh = try await coverageItems(city, "?depth=2")
             let county = try #require(fresh["420802"])
@@ -306,18 +303,10 @@ private struct CoverageOracle {
             #expect(county.freshness["partial"] as? Bool == false)
             #expect(county.freshness["oldestSync"] is String)
             #expect(county.stations["total"] as? Int == 1)
-
             // A county without a node of its own is written at the city: nothing of it can be late.
             #expect(fresh["420804"]?.freshness["nodes"] as? Int == 0)
 
-            let missed = try await TestDatabase.texts(
-                """
-                UPDATE sync_checkpoints SET last_batch_at = last_batch_at - interval '80 seconds' WHERE sender = '420802'
-                RETURNING to_char(last_batch_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS')
-                """,
-                on: federation.city.database
-            )
-            let lastSync = try #require(missed.first)
+            let lastSync = try await federation.missCountyRun()
             let stale = try await eventually { try await coverageItems(city, "?depth=2") } until: { $0["420802"]?.freshness["partial"] as? Bool == true }
             let late = try #require(stale["420802"])
             #expect(late.freshness["stale"] as? [String] == ["420802", "420802001"])
@@ -328,6 +317,39 @@ private struct CoverageOracle {
             #expect(stale["4208"]?.freshness["stale"] as? [String] == ["420802", "420802001"])
             #expect(stale["420804"]?.freshness["partial"] as? Bool == false)
         }
+    }
+}
+
+extension TestFederation {
+    /// Serves the three nodes; `writing` runs at each (township, county, city), then the township and the county push
+    /// once and stop. `body` then runs against the city alone.
+    func afterCountyStops(
+        writing: @Sendable (_ township: APIClient, _ county: APIClient, _ city: APIClient) async throws -> Void,
+        _ body: @Sendable (_ city: APIClient) async throws -> Void
+    ) async throws {
+        try await city.serve(configure: Self.live) { city in
+            try await county.serve(configure: Self.live) { county in
+                try await township.serve(configure: Self.live) { township in
+                    try await writing(township, county, city)
+                    #expect(try await township.sync().error == nil)
+                }
+                #expect(try await county.sync().error == nil)
+            }
+            try await body(city)
+        }
+    }
+
+    /// Moves the city's record of the county's last delivery back past a minutely schedule's period and slack, as if
+    /// its next run had been missed; returns that time (UTC, to the second).
+    func missCountyRun() async throws -> String {
+        let moved = try await TestDatabase.texts(
+            """
+            UPDATE sync_checkpoints SET last_batch_at = last_batch_at - interval '80 seconds' WHERE sender = '420802'
+            RETURNING to_char(last_batch_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS')
+            """,
+            on: city.database
+        )
+        return try #require(moved.first)
     }
 }
 

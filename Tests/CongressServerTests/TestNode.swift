@@ -198,9 +198,12 @@ struct APIClient: Sendable {
     typealias Transport = @Sendable (_ uri: String, _ method: HTTPRequest.Method, _ headers: HTTPFields, _ body: ByteBuffer?) async throws -> Reply
     let transport: Transport
     let secrets: NodeSecrets
+    /// Where the node listens, for clients other than this one (a browser); nil through a router.
+    let baseURL: String?
 
     init(client: any TestClientProtocol, secrets: NodeSecrets) {
         self.secrets = secrets
+        baseURL = nil
         transport = { uri, method, headers, body in
             try await client.execute(uri: uri, method: method, headers: headers, body: body) { response in
                 Reply(status: response.status, body: String(buffer: response.body), headers: response.headers)
@@ -211,6 +214,7 @@ struct APIClient: Sendable {
     /// A node listening at `baseURL`, reached with AsyncHTTPClient.
     init(baseURL: String, secrets: NodeSecrets) {
         self.secrets = secrets
+        self.baseURL = baseURL
         transport = { uri, method, headers, body in
             var request = HTTPClientRequest(url: baseURL + uri)
             request.method = .init(rawValue: method.rawValue)

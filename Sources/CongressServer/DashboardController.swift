@@ -1,0 +1,233 @@
+import CongressCore
+import CongressStore
+import Hummingbird
+import Mustache
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// `GET /`: the HTML dashboard (SPEC §10) — the coverage tree with ratio bars, stale nodes, sync health per edge and the
+/// trainings under way, rendered on the server in Chinese. A browser signs in once with `?token=` (read or admin token),
+/// which becomes an HttpOnly cookie.
+struct DashboardController: Sendable {
+    let coverage: CoverageController
+    let sync: SyncController
+    let store: CoverageStore
+    let topology: TopologyInForce
+    let secrets: NodeSecrets
+
+    static let cookie = "congress_token"
+    /// A city sees its counties and townships at once.
+    static let defaultDepth = 2
+
+    func addRoutes(to api: APIRoutes) {
+        api.add(.get, "/", use: page)
+    }
+
+    @Sendable func page(_ request: Request, context: some RequestContext) async throws -> Response {
+        let parameters = request.uri.queryParameters.map { (String($0.key), String($0.value)) }
+        if let token = parameters.first(where: { $0.0 == "token" })?.1 {
+            guard isReader(token) else { return Self.html(.unauthorized, DashboardTemplates.render(.signIn(message: "令牌无效，请检查后重新输入。"))) }
+            // Keep the token out of the address bar, history and logs: a cookie from now on.
+            var response = Response(status: .seeOther, headers: [.location: Self.location(parameters.filter { $0.0 != "token" })])
+            response.setCookie(try Cookie.validated(name: Self.cookie, value: token, path: "/", httpOnly: true, sameSite: .strict))
+            return response
+        }
+        let presented = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
+            ?? request.cookies[Self.cookie]?.value
+        guard let presented else { return Self.html(.unauthorized, DashboardTemplates.render(.signIn(message: nil))) }
+        guard isReader(presented) else {
+            return Self.html(.unauthorized, DashboardTemplates.render(.signIn(message: "令牌已失效，请重新输入。")))
+        }
+        do {
+            var query = try CoverageQuery(parameters: parameters)
+            if !parameters.contains(where: { $0.0 == "depth" }) { query.depth = Self.defaultDepth }
+            return Self.html(.ok, DashboardTemplates.render(.dashboard(try await view(query))))
+        } catch {
+            guard let failure = APIError(translating: error) else { throw error }
+            return Self.html(failure.status, DashboardTemplates.render(.failure(status: Int(failure.status.code), message: failure.message)))
+        }
+    }
+
+    private func isReader(_ token: String) -> Bool {
+        // Both compared every time: which one matched must not show in the timing.
+        let reader = ConstantTime.equals(token, secrets.readToken)
+        let admin = ConstantTime.equals(token, secrets.adminToken)
+        return reader || admin
+    }
+
+    private static func location(_ parameters: [(String, String)]) -> String {
+        let kept = parameters.compactMap { name, value in
+            value.addingPercentEncoding(withAllowedCharacters: .alphanumerics).map { "\(name)=\($0)" }
+        }
+        return kept.isEmpty ? "/" : "/?" + kept.joined(separator: "&")
+    }
+
+    private static func html(_ status: HTTPResponse.Status, _ text: String) -> Response {
+        Response(
+            status: status, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(string: text))
+        )
+    }
+
+    private func view(_ query: CoverageQuery) async throws -> DashboardView {
+        let now = Date()
+        let current = topology.topology
+        let zone = current.defaultSync.timezone
+        let report = try await coverage.report(query)
+        let status = try await sync.status(now: now)
+        let trainings = try await store.trainingsUnderWay(today: CalendarDate(now, timeZone: zone), limit: 20)
+        let node = current.node(coverage.node)
+        let names = Dictionary(uniqueKeysWithValues: current.allNodes.map { ($0.code.rawValue, $0.name) })
+        func time(_ timestamp: Timestamp?) -> String { timestamp.map { DashboardView.localTime($0.date, timeZone: zone) } ?? "—" }
+
+        let rows = report.items.map { item in
+            let freshness = item.freshness
+            let staleNames = freshness.stale.map { names[$0] ?? $0 }.joined(separator: "、")
+            let state: String =
+                if freshness.nodes == 0 { "本节点录入" } else if freshness.partial { "过期：\(staleNames)" } else { "正常" }
+            return DashboardView.Row(
+                code: item.code, name: item.name, level: Level(rawValue: item.level)?.label ?? item.level, indent: 8 + item.depth * 18,
+                link: "/?region=\(item.code)", stale: freshness.partial, own: freshness.nodes == 0, state: state,
+                lastSync: freshness.nodes == 0 ? "" : freshness.oldestSync.map { "最后同步 " + time($0) } ?? "从未同步",
+                stations: "\(item.stations.active) / \(item.stations.total)",
+                units: .init(item.units.ratio, "\(item.units.covered)/\(item.units.total)"),
+                townships: .init(item.townships.ratio, "\(item.townships.withStation)/\(item.townships.total)"),
+                seats: item.deputies.seats.values.reduce(0, +), persons: item.deputies.persons,
+                assigned: .init(item.deputies.assignedRatio, "\(item.deputies.assigned)/\(item.deputies.seats.values.reduce(0, +))"),
+                standards: .init(item.standards.ratio, "\(item.standards.met)/\(item.stations.active)"),
+                training: .init(item.training.ratio, "\(item.training.trained)/\(item.training.persons)")
+            )
+        }
+        let parent = status.parent.map { edge in
+            DashboardView.ParentEdge(
+                name: names[edge.code] ?? edge.code, code: edge.code, schedule: edge.schedule, lastSuccess: time(edge.lastSuccessAt),
+                nextRun: time(edge.nextRunAt), pending: edge.pending, error: edge.lastError
+            )
+        }
+        let children = status.children.map { child in
+            DashboardView.ChildEdge(
+                name: child.name, code: child.code, schedule: child.schedule, lastBatch: time(child.lastBatchAt), checkpoint: child.checkpoint,
+                changes: child.changes, stale: child.stale
+            )
+        }
+        let today = CalendarDate(now, timeZone: zone)
+        let trainingRows = trainings.map { entry in
+            let training = entry.record.body
+            let branches = training.venues.count { $0.kind == .branch }
+            return DashboardView.TrainingRow(
+                title: training.title, organizer: training.organizer.map { names[$0.rawValue] ?? $0.rawValue } ?? "—",
+                dates: training.startsOn == training.endsOn ? "\(training.startsOn)" : "\(training.startsOn) 至 \(training.endsOn)",
+                mode: DashboardView.modeLabels[training.mode] ?? training.mode.rawValue, venues: "1 个主会场 + \(branches) 个分会场",
+                signedIn: entry.signedIn, underWay: training.startsOn <= today
+            )
+        }
+        let staleCount = Set(report.items.flatMap(\.freshness.stale)).count
+        return DashboardView(
+            nodeName: node?.name ?? coverage.node.rawValue, nodeCode: coverage.node.rawValue, regionName: names[report.region] ?? report.region,
+            generatedAt: time(report.generatedAt), depth: query.depth, rows: rows, staleCount: staleCount, parent: parent, children: children,
+            trainings: trainingRows, hasStale: staleCount > 0, hasChildren: !children.isEmpty, hasTrainings: !trainingRows.isEmpty
+        )
+    }
+}
+
+/// What the dashboard template shows, already in words and percentages.
+struct DashboardView {
+    struct Bar {
+        var known: Bool
+        var percent: String
+        var width: String
+        var tone: String
+        var detail: String
+
+        init(_ ratio: Ratio, _ detail: String) {
+            let value = ratio.value ?? 0
+            known = ratio.value != nil
+            let tenths = (value * 1000).rounded() / 10
+            percent = known ? "\(tenths)%" : "—"
+            width = "\(tenths)"
+            tone = value >= 0.8 ? "good" : value >= 0.5 ? "fair" : "poor"
+            self.detail = detail
+        }
+    }
+
+    struct Row {
+        var code: String
+        var name: String
+        var level: String
+        var indent: Int
+        var link: String
+        var stale: Bool
+        /// Written at this node: nothing to be late.
+        var own: Bool
+        var state: String
+        var lastSync: String
+        var stations: String
+        var units: Bar
+        var townships: Bar
+        var seats: Int
+        var persons: Int
+        var assigned: Bar
+        var standards: Bar
+        var training: Bar
+    }
+
+    struct ParentEdge {
+        var name: String
+        var code: String
+        var schedule: String
+        var lastSuccess: String
+        var nextRun: String
+        var pending: Int64
+        var error: String?
+    }
+
+    struct ChildEdge {
+        var name: String
+        var code: String
+        var schedule: String
+        var lastBatch: String
+        var checkpoint: Int64
+        var changes: Int64
+        var stale: Bool
+    }
+
+    struct TrainingRow {
+        var title: String
+        var organizer: String
+        var dates: String
+        var mode: String
+        var venues: String
+        var signedIn: Int
+        var underWay: Bool
+    }
+
+    var nodeName: String
+    var nodeCode: String
+    var regionName: String
+    var generatedAt: String
+    var depth: Int
+    var rows: [Row]
+    var staleCount: Int
+    var parent: ParentEdge?
+    var children: [ChildEdge]
+    var trainings: [TrainingRow]
+    // Mustache sees stored properties only, and an empty list or zero is not false to it.
+    var hasStale: Bool
+    var hasChildren: Bool
+    var hasTrainings: Bool
+
+    static let modeLabels: [Training.Mode: String] = [.offline: "线下", .online: "线上", .hybrid: "线上线下结合"]
+
+    /// `2026-11-22 16:20` in the topology's time zone.
+    static func localTime(_ date: Date, timeZone: String) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: timeZone) ?? TimeZone(identifier: "Asia/Shanghai")!
+        let parts = calendar.dateComponents([.hour, .minute], from: date)
+        func two(_ value: Int?) -> String { (value ?? 0) < 10 ? "0\(value ?? 0)" : "\(value ?? 0)" }
+        return "\(CalendarDate(date, timeZone: timeZone)) \(two(parts.hour)):\(two(parts.minute))"
+    }
+}

@@ -1,0 +1,186 @@
+import Mustache
+
+/// The dashboard's pages as Mustache templates (values are HTML-escaped by `{{…}}`).
+enum DashboardTemplates {
+    enum Page {
+        case dashboard(DashboardView)
+        case signIn(message: String?)
+        case failure(status: Int, message: String)
+    }
+
+    static func render(_ page: Page) -> String {
+        switch page {
+        case .dashboard(let view): library.render(view, withTemplate: "dashboard") ?? ""
+        case .signIn(let message): library.render(["message": message as Any], withTemplate: "signIn") ?? ""
+        case .failure(let status, let message): library.render(["status": status, "message": message], withTemplate: "failure") ?? ""
+        }
+    }
+
+    /// Parsed once; the texts are constants, so a mistake in them shows in the first test that opens the dashboard.
+    private static let library: MustacheLibrary = {
+        var library = MustacheLibrary()
+        for (name, text) in [("head", head), ("bar", bar), ("dashboard", dashboard), ("signIn", signIn), ("failure", failure)] {
+            do { try library.register(text, named: name) } catch { preconditionFailure("dashboard template \(name): \(error)") }
+        }
+        return library
+    }()
+
+    private static let head = """
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <style>
+          body { margin: 0; background: #f4f6f8; color: #1f2933;
+                 font: 14px/1.5 "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif; }
+          header { background: #a61b1b; color: #fff; padding: 14px 24px; }
+          header h1 { margin: 0; font-size: 21px; font-weight: 600; }
+          header p { margin: 2px 0 0; font-size: 13px; opacity: .9; }
+          main { padding: 16px 24px; }
+          section { background: #fff; border-radius: 6px; box-shadow: 0 1px 2px rgba(0,0,0,.08); padding: 12px 16px; margin-bottom: 16px; }
+          h2 { font-size: 16px; margin: 2px 0 10px; }
+          h2 small { font-weight: normal; color: #616e7c; margin-left: 8px; }
+          .scroll { overflow-x: auto; }
+          table { border-collapse: collapse; width: 100%; font-size: 13px; }
+          th, td { padding: 6px 8px; border-bottom: 1px solid #e4e7eb; text-align: left; white-space: nowrap; }
+          th { color: #52606d; font-weight: 600; background: #f9fafb; vertical-align: bottom; }
+          td.state .muted { display: block; font-size: 12px; }
+          td.state { white-space: normal; min-width: 150px; }
+          td.num { text-align: right; font-variant-numeric: tabular-nums; }
+          a { color: #0b5cad; text-decoration: none; }
+          a:hover { text-decoration: underline; }
+          .level { color: #7b8794; font-size: 12px; margin-left: 4px; }
+          .bar { display: inline-block; width: 48px; height: 8px; background: #e4e7eb; border-radius: 4px; vertical-align: middle; overflow: hidden; }
+          .bar > span { display: block; height: 100%; background: #2e7d32; }
+          .bar.fair > span { background: #f0a500; }
+          .bar.poor > span { background: #c62828; }
+          .pct { display: inline-block; min-width: 44px; text-align: right; margin-left: 6px; font-variant-numeric: tabular-nums; }
+          .detail { color: #7b8794; font-size: 12px; margin-left: 4px; }
+          tr.stale td { background: #fff3e0; }
+          tr.stale td:first-child { box-shadow: inset 4px 0 #e65100; }
+          .tag { display: inline-block; padding: 0 6px; border-radius: 3px; font-size: 12px; }
+          .tag.ok { background: #e8f5e9; color: #2e7d32; }
+          .tag.late { background: #ffe0b2; color: #bf360c; }
+          .tag.own { background: #e3f2fd; color: #1565c0; }
+          .muted { color: #7b8794; }
+          .error { color: #b71c1c; }
+          .depth a { margin-right: 8px; }
+          form input { font-size: 14px; padding: 6px 8px; width: 360px; }
+          form button { font-size: 14px; padding: 6px 14px; }
+        </style>
+        """
+
+    private static let dashboard = """
+        <!doctype html>
+        <html lang="zh-CN">
+        <head>
+        <title>{{nodeName}} · 代表家站点覆盖</title>
+        {{> head}}
+        </head>
+        <body>
+        <header>
+          <h1>{{nodeName}}人大 · 代表之家（联络站）覆盖情况</h1>
+          <p>节点 {{nodeCode}} · 统计生成于 {{generatedAt}}{{#hasStale}} · <strong>{{staleCount}} 个节点数据过期</strong>{{/hasStale}}</p>
+        </header>
+        <main>
+        <section id="coverage">
+          <h2>{{regionName}}覆盖统计<small class="depth">展开层级：<a href="?depth=1">1 级</a><a href="?depth=2">2 级</a><a href="?depth=3">3 级</a><a href="?depth=4">4 级</a></small></h2>
+          <div class="scroll">
+          <table>
+            <thead><tr>
+              <th>区域</th><th>站点<br>运行/总数</th><th>村（社区）覆盖率</th><th>乡镇（街道）建站率</th>
+              <th>在任代表<br>席位</th><th>代表<br>人数</th><th>进站率</th><th>六有达标率</th><th>培训覆盖率</th><th>数据状态</th>
+            </tr></thead>
+            <tbody>
+            {{#rows}}
+            <tr class="region{{#stale}} stale{{/stale}}" data-code="{{code}}">
+              <td style="padding-left: {{indent}}px"><a href="{{link}}">{{name}}</a><span class="level">{{level}}</span></td>
+              <td class="num">{{stations}}</td>
+              {{#units}}{{> bar}}{{/units}}
+              {{#townships}}{{> bar}}{{/townships}}
+              <td class="num">{{seats}}</td>
+              <td class="num">{{persons}}</td>
+              {{#assigned}}{{> bar}}{{/assigned}}
+              {{#standards}}{{> bar}}{{/standards}}
+              {{#training}}{{> bar}}{{/training}}
+              <td class="state">{{#stale}}<span class="tag late">{{state}}</span>{{/stale}}{{^stale}}<span class="tag {{#own}}own{{/own}}{{^own}}ok{{/own}}">{{state}}</span>{{/stale}} <span class="muted">{{lastSync}}</span></td>
+            </tr>
+            {{/rows}}
+            </tbody>
+          </table>
+          </div>
+        </section>
+        <section id="sync">
+          <h2>同步状态</h2>
+          {{#parent}}
+          <p>向上级 <strong>{{name}}</strong>（{{code}}）推送：最后成功 {{lastSuccess}}，待推送 {{pending}} 条变更，计划 {{schedule}}，下次 {{nextRun}}。
+          {{#error}}<br><span class="error">最近一次失败：{{error}}</span>{{/error}}</p>
+          {{/parent}}
+          {{^parent}}<p class="muted">本节点是联邦的顶层，没有上级。</p>{{/parent}}
+          {{#hasChildren}}
+          <div class="scroll">
+          <table>
+            <thead><tr><th>下级节点</th><th>同步计划</th><th>最后收到</th><th>检查点</th><th>累计变更</th><th>状态</th></tr></thead>
+            <tbody>
+            {{#children}}
+            <tr class="edge{{#stale}} stale{{/stale}}" data-code="{{code}}">
+              <td>{{name}} <span class="level">{{code}}</span></td><td>{{schedule}}</td><td>{{lastBatch}}</td>
+              <td class="num">{{checkpoint}}</td><td class="num">{{changes}}</td>
+              <td>{{#stale}}<span class="tag late">过期</span>{{/stale}}{{^stale}}<span class="tag ok">正常</span>{{/stale}}</td>
+            </tr>
+            {{/children}}
+            </tbody>
+          </table>
+          </div>
+          {{/hasChildren}}
+        </section>
+        <section id="trainings">
+          <h2>进行中及即将开始的培训</h2>
+          {{#hasTrainings}}
+          <table>
+            <thead><tr><th>培训</th><th>主办</th><th>日期</th><th>方式</th><th>会场</th><th>本节点已签到</th></tr></thead>
+            <tbody>
+            {{#trainings}}
+            <tr class="training"><td>{{title}} {{#underWay}}<span class="tag ok">进行中</span>{{/underWay}}{{^underWay}}<span class="tag own">未开始</span>{{/underWay}}</td>
+              <td>{{organizer}}</td><td>{{dates}}</td><td>{{mode}}</td><td>{{venues}}</td><td class="num">{{signedIn}}</td></tr>
+            {{/trainings}}
+            </tbody>
+          </table>
+          {{/hasTrainings}}
+          {{^hasTrainings}}<p class="muted">暂无进行中或即将开始的培训。</p>{{/hasTrainings}}
+        </section>
+        </main>
+        </body>
+        </html>
+
+        """
+
+    private static let bar = """
+        <td class="ratio">{{#known}}<span class="bar {{tone}}"><span style="width: {{width}}%"></span></span><span class="pct">{{percent}}</span><span class="detail">{{detail}}</span>{{/known}}{{^known}}<span class="pct muted">—</span>{{/known}}</td>
+        """
+
+    private static let signIn = """
+        <!doctype html>
+        <html lang="zh-CN">
+        <head><title>登录 · 代表家站点覆盖</title>{{> head}}</head>
+        <body>
+        <header><h1>代表之家（联络站）覆盖情况</h1><p>请输入本节点的只读令牌（readToken）或管理令牌</p></header>
+        <main><section>
+          {{#message}}<p class="error">{{message}}</p>{{/message}}
+          <form method="get" action="/"><input name="token" type="password" autocomplete="off" placeholder="令牌"> <button type="submit">进入</button></form>
+        </section></main>
+        </body>
+        </html>
+
+        """
+
+    private static let failure = """
+        <!doctype html>
+        <html lang="zh-CN">
+        <head><title>无法显示 · 代表家站点覆盖</title>{{> head}}</head>
+        <body>
+        <header><h1>无法显示这一页</h1><p>HTTP {{status}}</p></header>
+        <main><section><p class="error">{{message}}</p><p><a href="/">返回本节点概览</a></p></section></main>
+        </body>
+        </html>
+
+        """
+}

@@ -1,0 +1,63 @@
+import Foundation
+
+/// Chromium without a window, as a real browser for the dashboard: the DOM after layout and scripts, and screenshots.
+/// `ops/test` installs it (Debian's `chromium` and `fonts-noto-cjk`) where it is missing.
+struct HeadlessChromium {
+    let executable: String
+    var windowSize = (width: 1280, height: 900)
+
+    init() throws {
+        let candidates = [ProcessInfo.processInfo.environment["CONGRESS_CHROMIUM"], "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]
+        guard let found = candidates.compactMap({ $0 }).first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw TestSetupError("no Chromium: run ops/test (it installs chromium and fonts-noto-cjk) or set CONGRESS_CHROMIUM")
+        }
+        executable = found
+    }
+
+    /// The document as the browser holds it once loaded (cookies and redirects followed, scripts run).
+    func dumpDOM(_ url: String) throws -> String {
+        String(decoding: try run(["--dump-dom", url]), as: UTF8.self)
+    }
+
+    /// A PNG of the page at the window size.
+    func screenshot(_ url: String, to file: URL) throws {
+        _ = try run(["--screenshot=\(file.path)", url])
+    }
+
+    /// Loads `html` from a file with `script` appended, and returns what the script left in `<pre id="measured">`: the
+    /// page's own markup and styles, measured by the browser's layout.
+    func measure(html: String, script: String) throws -> Data {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("dashboard-\(UUID().uuidString).html")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let probe = "<script>(() => { const pre = document.createElement('pre'); pre.id = 'measured'; pre.textContent = JSON.stringify((() => { \(script) })()); document.body.append(pre); })();</script>"
+        try html.replacingOccurrences(of: "</body>", with: probe + "</body>").write(to: file, atomically: true, encoding: .utf8)
+        let dom = try dumpDOM(file.absoluteString)
+        guard let start = dom.range(of: "<pre id=\"measured\">"), let end = dom.range(of: "</pre>", range: start.upperBound..<dom.endIndex) else {
+            throw TestSetupError("the measuring script left nothing: \(dom.suffix(500))")
+        }
+        let text = dom[start.upperBound..<end.lowerBound]
+            .replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
+            .replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&amp;", with: "&")
+        return Data(text.utf8)
+    }
+
+    private func run(_ arguments: [String]) throws -> Data {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        let profile = FileManager.default.temporaryDirectory.appendingPathComponent("chromium-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: profile) }
+        process.arguments =
+            [
+                "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run", "--disable-dev-shm-usage",
+                "--user-data-dir=\(profile.path)", "--window-size=\(windowSize.width),\(windowSize.height)",
+            ] + arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw TestSetupError("chromium \(arguments.first ?? "") exited with \(process.terminationStatus)") }
+        return data
+    }
+}

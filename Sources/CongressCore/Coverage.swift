@@ -130,8 +130,16 @@ public struct CoverageSnapshot: Sendable {
     private let townships: [RegionCode: (total: Int, withStation: Int)]
     /// For each region, the nodes other than this one whose records its figures include.
     private let feeders: [RegionCode: [RegionCode]]
-    /// When each node below this one last delivered to its parent, as known here.
-    private let deliveries: [RegionCode: Date]
+    /// Every node below this one, parents first: the edge it pushes on, how often, and when it last delivered.
+    private let edges: [Edge]
+
+    private struct Edge: Sendable {
+        var node: RegionCode
+        /// Where it pushes, unless that is this node.
+        var upstream: RegionCode?
+        var period: TimeInterval
+        var delivered: Date?
+    }
 
     /// The deepest item a request may ask for below its region: national down to township.
     public static let maxDepth = Level.allCases.count - 1
@@ -168,13 +176,20 @@ public struct CoverageSnapshot: Sendable {
         if let top = topology.node(node) { _ = tally(top) }
         self.townships = townships
 
-        let running = regions.filter { $0.url != nil && $0.code != node }.map(\.code)
+        // Each node below feeds its own region and every region above it up to this node; a region without a node of
+        // its own is also fed by the node that writes its records.
         var feeders: [RegionCode: [RegionCode]] = [:]
-        for region in regions {
-            var list = running.filter { region.code.contains($0) }
-            let author = region.url != nil ? region.code : topology.upstream(of: region.code)?.code
-            if let author, author != node, !list.contains(author) { list.insert(author, at: 0) }
-            feeders[region.code] = list
+        for region in regions where region.url != nil && region.code != node {
+            var current: RegionCode? = region.code
+            while let code = current {
+                feeders[code, default: []].append(region.code)
+                current = code == node ? nil : topology.parent(of: code)?.code
+            }
+        }
+        for region in regions where region.url == nil {
+            if let author = topology.upstream(of: region.code)?.code, author != node, !(feeders[region.code] ?? []).contains(author) {
+                feeders[region.code, default: []].insert(author, at: 0)
+            }
         }
         self.feeders = feeders
 
@@ -182,7 +197,15 @@ public struct CoverageSnapshot: Sendable {
         for edge in edges where node.contains(edge.node) && edge.node != node {
             deliveries[edge.node] = max(deliveries[edge.node] ?? .distantPast, edge.lastBatchAt.date)
         }
-        self.deliveries = deliveries
+        // Periods are worked out once per schedule: finding one walks the calendar.
+        var periods: [String: TimeInterval] = [:]
+        self.edges = regions.filter { $0.url != nil && $0.code != node }.map { region in
+            let schedule = region.sync.description
+            let period = periods[schedule] ?? region.sync.period(around: builtAt)
+            periods[schedule] = period
+            let upstream = topology.upstream(of: region.code)?.code
+            return Edge(node: region.code, upstream: upstream == node ? nil : upstream, period: period, delivered: deliveries[region.code])
+        }
     }
 
     public func contains(_ region: RegionCode) -> Bool { counts[region] != nil }
@@ -205,16 +228,14 @@ public struct CoverageSnapshot: Sendable {
     /// and whether any edge on that way is stale.
     private func nodeFreshness(now: Date) -> [RegionCode: (since: Date?, stale: Bool)] {
         var result: [RegionCode: (since: Date?, stale: Bool)] = [:]
-        // Tree order: a node's upstream is settled before the node.
-        for region in topology.node(node)?.allNodes ?? [] where region.url != nil && region.code != node {
-            let delivered = deliveries[region.code]
-            let edgeStale = region.sync.isStale(lastDelivery: delivered, now: now)
-            guard let upstream = topology.upstream(of: region.code)?.code, upstream != node, let above = result[upstream] else {
-                result[region.code] = (delivered, edgeStale)
+        for edge in edges {
+            let edgeStale = SyncSchedule.isStale(lastDelivery: edge.delivered, now: now, period: edge.period)
+            guard let upstream = edge.upstream, let above = result[upstream] else {
+                result[edge.node] = (edge.delivered, edgeStale)
                 continue
             }
-            let since = delivered.flatMap { mine in above.since.map { min(mine, $0) } }
-            result[region.code] = (since, edgeStale || above.stale)
+            let since = edge.delivered.flatMap { mine in above.since.map { min(mine, $0) } }
+            result[edge.node] = (since, edgeStale || above.stale)
         }
         return result
     }

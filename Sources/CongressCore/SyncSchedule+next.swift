@@ -42,8 +42,12 @@ extension SyncSchedule {
     /// Stale: nothing delivered within one period plus slack — a quarter of the period, at most an hour, so that a
     /// missed run shows soon after it was due while a run's own retries and duration do not.
     public func isStale(lastDelivery: Date?, now: Date) -> Bool {
+        Self.isStale(lastDelivery: lastDelivery, now: now, period: period(around: now))
+    }
+
+    /// The same rule for a period already worked out (finding one walks the calendar).
+    public static func isStale(lastDelivery: Date?, now: Date, period: TimeInterval) -> Bool {
         guard let lastDelivery else { return true }
-        let period = period(around: now)
         return now.timeIntervalSince(lastDelivery) > period + min(3600, period / 4)
     }
 

@@ -127,12 +127,13 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
 /// JSON in and out, one configuration for the whole API.
 enum JSONBody {
     static func response(_ status: HTTPResponse.Status, _ value: some Encodable) throws -> Response {
+        Response(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: try encoded(value)))
+    }
+
+    static func encoded(_ value: some Encodable) throws -> ByteBuffer {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = try encoder.encode(value)
-        return Response(
-            status: status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: data))
-        )
+        return ByteBuffer(bytes: try encoder.encode(value))
     }
 
     /// The request's body, refused with 413 beyond `limit` bytes.

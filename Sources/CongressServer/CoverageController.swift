@@ -21,14 +21,20 @@ final class CoverageCache: Sendable {
 
     private struct State: Sendable {
         var entry: Entry?
+        /// Answers rendered from `entry`'s snapshot, by request, with when they were rendered.
+        var rendered: [String: (at: ContinuousClock.Instant, body: ByteBuffer)] = [:]
         /// Bumped by every write through this node: an entry checked before it must be checked again.
         var generation = 0
         var checkedGeneration = -1
+        /// The refresh under way and the generation it started at; one at a time.
         var refresh: (generation: Int, task: Task<Entry, any Error>)?
     }
 
     /// Writers outside this process (`congress sync` beside a serving node) are noticed within this long.
     static let recheckInterval: Duration = .seconds(1)
+    /// How long a request waits for a refresh before it is answered from the snapshot in hand: a county's snapshot
+    /// is rebuilt well within it (so its writers read what they wrote), a province's takes about a second.
+    static let longestWait: Duration = .milliseconds(250)
 
     private let store: CoverageStore
     private let sync: SyncStore
@@ -48,42 +54,71 @@ final class CoverageCache: Sendable {
         state.withLock { $0.generation += 1 }
     }
 
+    /// The current snapshot: refreshed first when something may have changed, but never waited for longer than
+    /// `longestWait` while an older one can answer (its `generatedAt` tells how old it is).
     func snapshot() async throws -> CoverageSnapshot {
         let topology = topology.topology
         let now = ContinuousClock.now
-        enum Next { case ready(CoverageSnapshot), wait(Task<Entry, any Error>) }
-        let next: Next = state.withLock { state in
-            if let entry = state.entry, state.checkedGeneration == state.generation, now - entry.checkedAt < Self.recheckInterval,
-                entry.snapshot.topology.hash == topology.hash
-            {
-                return .ready(entry.snapshot)
+        let (held, task): (Entry?, Task<Entry, any Error>?) = state.withLock { state in
+            let entry = state.entry.flatMap { $0.snapshot.topology.hash == topology.hash ? $0 : nil }
+            if let entry, state.checkedGeneration == state.generation, now - entry.checkedAt < Self.recheckInterval {
+                return (entry, nil)
             }
-            if let refresh = state.refresh, refresh.generation == state.generation { return .wait(refresh.task) }
-            let previous = state.entry
-            let task = Task { [store, sync, node] in try await Self.refreshed(previous, store: store, sync: sync, topology: topology, node: node) }
-            state.refresh = (state.generation, task)
-            return .wait(task)
-        }
-        guard case .wait(let task) = next else {
-            if case .ready(let snapshot) = next { return snapshot }
-            preconditionFailure()
-        }
-        do {
-            let entry = try await task.value
-            state.withLock { state in
-                guard let refresh = state.refresh, refresh.task == task else { return }
-                state.refresh = nil
-                state.entry = entry
-                state.checkedGeneration = refresh.generation
+            if let refresh = state.refresh { return (entry, refresh.task) }
+            let generation = state.generation
+            let task = Task { [self] in
+                do {
+                    let refreshed = try await Self.refreshed(entry, store: store, sync: sync, topology: topology, node: node)
+                    self.state.withLock { state in
+                        if state.entry?.snapshot.builtAt != refreshed.snapshot.builtAt { state.rendered = [:] }
+                        state.entry = refreshed
+                        state.checkedGeneration = generation
+                        state.refresh = nil
+                    }
+                    return refreshed
+                } catch {
+                    self.state.withLock { $0.refresh = nil }
+                    throw error
+                }
             }
-            return entry.snapshot
-        } catch {
-            // The next request tries again rather than sharing this failure.
-            state.withLock { state in
-                if state.refresh?.task == task { state.refresh = nil }
-            }
-            throw error
+            state.refresh = (generation, task)
+            return (entry, task)
         }
+        guard let task else { return held!.snapshot }
+        guard let held else { return try await task.value.snapshot }
+        let deadline = now + Self.longestWait
+        while ContinuousClock.now < deadline {
+            if let replaced = state.withLock({ $0.entry }), replaced.snapshot.builtAt != held.snapshot.builtAt || replaced.checkedAt != held.checkedAt {
+                return replaced.snapshot
+            }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        return held.snapshot
+    }
+
+    /// Rendering JSON costs far more than walking the snapshot, so an answer is reused for up to this long (its
+    /// staleness verdicts are that much older at most).
+    static let renderedLifetime: Duration = .seconds(1)
+
+    /// The answer `key` names, rendered from the current snapshot by `render` or reused from a moment ago.
+    func rendered(_ key: String, _ render: (CoverageSnapshot) throws -> ByteBuffer) async throws -> ByteBuffer {
+        let snapshot = try await snapshot()
+        let now = ContinuousClock.now
+        let reused: ByteBuffer? = state.withLock { state in
+            guard state.entry?.snapshot.builtAt == snapshot.builtAt, let kept = state.rendered[key], now - kept.at < Self.renderedLifetime else {
+                return nil
+            }
+            return kept.body
+        }
+        if let reused { return reused }
+        let body = try render(snapshot)
+        state.withLock { state in
+            guard state.entry?.snapshot.builtAt == snapshot.builtAt else { return }
+            // Bounded: a province has about 1,500 regions, each asked at a few depths.
+            if state.rendered.count >= 10_000 { state.rendered = [:] }
+            state.rendered[key] = (now, body)
+        }
+        return body
     }
 
     /// The previous entry if nothing it counts has changed, else a new snapshot.
@@ -125,22 +160,31 @@ struct CoverageController: Sendable {
 
     @Sendable func coverage(_ request: Request, context: some RequestContext) async throws -> Response {
         let query = try CoverageQuery(parameters: request.uri.queryParameters.map { (String($0.key), String($0.value)) })
-        let report = try await report(query)
-        switch query.format {
-        case .json:
-            return try JSONBody.response(.ok, report)
-        case .csv:
-            return Response(
-                status: .ok,
-                headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"coverage-\(report.region).csv\""],
-                body: .init(byteBuffer: ByteBuffer(string: report.csv))
-            )
+        let region = try checkedRegion(query.region)
+        let body = try await cache.rendered("\(region) \(query.depth) \(query.format)") { snapshot in
+            let report = try Self.report(of: snapshot, region: region, depth: query.depth)
+            switch query.format {
+            case .json: return try JSONBody.encoded(report)
+            case .csv: return ByteBuffer(string: report.csv)
+            }
         }
+        let headers: HTTPFields =
+            switch query.format {
+            case .json: [.contentType: "application/json; charset=utf-8"]
+            case .csv: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"coverage-\(region).csv\""]
+            }
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
     }
 
     /// The report a query asks for, or the reason it cannot have one.
     func report(_ query: CoverageQuery) async throws -> CoverageReport {
-        let region = query.region ?? node
+        let region = try checkedRegion(query.region)
+        return try Self.report(of: try await cache.snapshot(), region: region, depth: query.depth)
+    }
+
+    /// The region asked for (this node's own by default), if this node holds it.
+    private func checkedRegion(_ asked: RegionCode?) throws -> RegionCode {
+        let region = asked ?? node
         let current = topology.topology
         guard let regionNode = current.node(region) else {
             throw APIError(.notFound, code: "not_found", message: "region \(region) is not in the topology in force (hash \(current.hash.prefix(12)))", field: "region")
@@ -153,8 +197,11 @@ struct CoverageController: Sendable {
                 message: "region \(region) (\(regionNode.name)) is outside this node's subtree (\(node))\(ask)", field: "region"
             )
         }
-        let snapshot = try await cache.snapshot()
-        guard let report = snapshot.report(region: region, depth: query.depth, now: Date()) else {
+        return region
+    }
+
+    private static func report(of snapshot: CoverageSnapshot, region: RegionCode, depth: Int) throws -> CoverageReport {
+        guard let report = snapshot.report(region: region, depth: depth, now: Date()) else {
             throw APIError(.notFound, code: "not_found", message: "region \(region) is not in this node's subtree", field: "region")
         }
         return report

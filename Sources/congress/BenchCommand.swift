@@ -1,11 +1,15 @@
 import ArgumentParser
+import AsyncHTTPClient
 import CongressCore
+import CongressStore
+import Foundation
+import Logging
 import Yams
 
 /// `congress bench …`: performance figures as ratios against a baseline measured in the same run (SPEC §11).
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Measure performance; each run ends with machine-readable RESULT lines.", subcommands: [TopologyBench.self, SyncBench.self]
+        commandName: "bench", abstract: "Measure performance; each run ends with machine-readable RESULT lines.", subcommands: [TopologyBench.self, SyncBench.self, CoverageBench.self]
     )
 }
 
@@ -63,5 +67,33 @@ struct TopologyBench: AsyncParsableCommand {
             let result = BenchResult(name: "topology_check_\(shape.townships)", value: check, unit: "s", baseline: parseOnly, goal: "<1", met: check < 1)
             print(result.line)
         }
+    }
+}
+
+/// Where benchmarks keep their databases, and how they wait for a node they started.
+enum BenchDatabase {
+    /// Runs `body` with a PostgreSQL server: the one `url` names, else a throwaway managed cluster in a temporary folder
+    /// (also handed to `body` for files), removed afterwards.
+    static func withServer<T>(url: String?, logger: Logger, _ body: (DatabaseAddress, String) async throws -> T) async throws -> T {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("congress-bench-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let managed = url == nil ? ManagedPostgres(dataDir: folder + "/pg", logger: logger) : nil
+        let server: DatabaseAddress
+        if let url { server = try DatabaseAddress(url: url) } else { server = try await managed!.start().address }
+        defer { try? managed?.stop() }
+        return try await body(server, folder)
+    }
+
+    static func waitUntilListening(port: Int) async throws {
+        for _ in 0..<600 {
+            if let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/health"), timeout: .seconds(1)),
+                response.status == .ok
+            {
+                return
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw InputError(field: "bench", message: "the node did not start listening on port \(port)")
     }
 }

@@ -37,31 +37,25 @@ struct SyncBench: AsyncParsableCommand {
         try await Report.run {
             var logger = Logger(label: "bench")
             logger.logLevel = .warning
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("congress-bench-\(UUID().uuidString)").path
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
-            defer { try? FileManager.default.removeItem(atPath: folder) }
-            let managed = database == nil ? ManagedPostgres(dataDir: folder + "/pg", logger: logger) : nil
-            let server: DatabaseAddress
-            if let database { server = try DatabaseAddress(url: database) } else { server = try await managed!.start().address }
-            defer { try? managed?.stop() }
+            try await BenchDatabase.withServer(url: database, logger: logger) { server, folder in
+                let ingestRows = quick ? 20_000 : 200_000
+                let sizes = quick ? (small: 10_000, large: 100_000) : (small: 10_000, large: 1_000_000)
+                let bench = try SyncBenchRun(server: server, folder: folder, logger: logger)
 
-            let ingestRows = quick ? 20_000 : 200_000
-            let sizes = quick ? (small: 10_000, large: 100_000) : (small: 10_000, large: 1_000_000)
-            let bench = try SyncBenchRun(server: server, folder: folder, logger: logger)
-
-            let ingest = try await bench.ingest(rows: ingestRows)
-            print("ingest: \(ingestRows) records child → parent over HTTP in \(format(ingest.sync)) s; COPY of the same rows \(format(ingest.copy)) s")
-            let rate = Double(ingestRows) / ingest.sync
-            let copyRate = Double(ingestRows) / ingest.copy
-            let small = try await bench.incremental(records: sizes.small)
-            let large = try await bench.incremental(records: sizes.large)
-            print("incremental: 1,000 changes on \(sizes.small) records \(format(small)) s, on \(sizes.large) records \(format(large)) s")
-            print(BenchResult(name: "sync_ingest", value: rate, unit: "rows/s", baseline: copyRate, goal: ">=0.5", met: rate / copyRate >= 0.5).line)
-            let name = "sync_1000_changes_\(sizes.large / 1000)k_vs_\(sizes.small / 1000)k"
-            print(BenchResult(name: name, value: large, unit: "s", baseline: small, goal: "<=2", met: large / small <= 2).line)
-            // Both nodes live in this process, so this bounds what either of them needs through these syncs.
-            if let peak = Self.peakResidentMegabytes() {
-                print(BenchResult(name: "sync_peak_rss_two_nodes", value: peak, unit: "MB", baseline: nil, goal: "<150", met: peak < 150).line)
+                let ingest = try await bench.ingest(rows: ingestRows)
+                print("ingest: \(ingestRows) records child → parent over HTTP in \(format(ingest.sync)) s; COPY of the same rows \(format(ingest.copy)) s")
+                let rate = Double(ingestRows) / ingest.sync
+                let copyRate = Double(ingestRows) / ingest.copy
+                let small = try await bench.incremental(records: sizes.small)
+                let large = try await bench.incremental(records: sizes.large)
+                print("incremental: 1,000 changes on \(sizes.small) records \(format(small)) s, on \(sizes.large) records \(format(large)) s")
+                print(BenchResult(name: "sync_ingest", value: rate, unit: "rows/s", baseline: copyRate, goal: ">=0.5", met: rate / copyRate >= 0.5).line)
+                let name = "sync_1000_changes_\(sizes.large / 1000)k_vs_\(sizes.small / 1000)k"
+                print(BenchResult(name: name, value: large, unit: "s", baseline: small, goal: "<=2", met: large / small <= 2).line)
+                // Both nodes live in this process, so this bounds what either of them needs through these syncs.
+                if let peak = Self.peakResidentMegabytes() {
+                    print(BenchResult(name: "sync_peak_rss_two_nodes", value: peak, unit: "MB", baseline: nil, goal: "<150", met: peak < 150).line)
+                }
             }
         }
     }
@@ -247,7 +241,7 @@ struct SyncBenchRun {
         let parent = PostgresClient(configuration: parentDatabase.clientConfiguration, backgroundLogger: quiet)
         return try await whileRunning([app, child, parent], logger: logger) {
             try await Migrations.apply(on: child, logger: logger)
-            try await Self.waitUntilListening(port: port)
+            try await BenchDatabase.waitUntilListening(port: port)
             let sync = SyncClient(
                 store: SyncStore(client: child, node: Self.child, logger: logger), topology: TopologyInForce(topology),
                 token: secrets.first { $0.node == Self.child }!.parentToken, http: .shared, logger: logger
@@ -258,15 +252,4 @@ struct SyncBenchRun {
 
     static func topologyYAMLText(port: Int) -> String { SyncBench.topologyYAML.replacingOccurrences(of: "PORT", with: "\(port)") }
 
-    private static func waitUntilListening(port: Int) async throws {
-        for _ in 0..<600 {
-            if let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/health"), timeout: .seconds(1)),
-                response.status == .ok
-            {
-                return
-            }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        throw InputError(field: "bench", message: "the parent node did not start listening on port \(port)")
-    }
 }

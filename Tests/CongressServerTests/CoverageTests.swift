@@ -139,7 +139,11 @@ private struct RawRecord {
             #expect(try await TestDatabase.texts("SELECT count(*)::text FROM units WHERE deleted", on: node.database) == ["4"])
             _ = try await api.send(.delete, "/v1/trainings/\(trainings[1].id)")
 
-            let reply = try await api.send(.get, "/v1/coverage?region=42&depth=4")
+            // A write makes the node recount; a request waits a moment for that, then answers with what it has.
+            let written = Date()
+            let reply = try await eventually { try await api.send(.get, "/v1/coverage?region=42&depth=4") } until: { reply in
+                (reply.json["generatedAt"] as? String).flatMap(Timestamp.init).map { $0.date >= written } ?? false
+            }
             #expect(reply.status == .ok, "\(reply.body)")
             let items = try #require(reply.json["items"] as? [[String: Any]])
             #expect(items.map { $0["code"] as? String } == topology.allNodes.map(\.code.rawValue))

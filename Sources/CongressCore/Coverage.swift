@@ -333,13 +333,16 @@ extension CoverageReport {
                 + ["\(item.standards.met)", ratio(item.standards.ratio)]
                 + ["\(item.training.trained)", "\(item.training.persons)", ratio(item.training.ratio)]
                 + ["\(item.freshness.nodes)", item.freshness.stale.joined(separator: " "), item.freshness.oldestSync?.description ?? "", "\(item.freshness.partial)"]
-            lines.append(cells.map(Self.csvField).joined(separator: ","))
+            lines.append(cells.map(CSVText.field).joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
     }
+}
 
-    /// Quoted when it holds a comma, quote or line break (RFC 4180).
-    static func csvField(_ text: String) -> String {
+/// Text for CSV exports (RFC 4180).
+public enum CSVText {
+    /// Quoted when it holds a comma, quote or line break.
+    public static func field(_ text: String) -> String {
         guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
         return "\"" + text.replacing("\"", with: "\"\"") + "\""
     }

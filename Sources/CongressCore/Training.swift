@@ -47,10 +47,12 @@ public struct Training: RecordBody {
     public var mode: Mode
     public var audience: Audience
     public var venues: [Venue]
+    /// Whether branch nodes may sign in deputies outside the audience (walk-ins); they are counted apart.
+    public var walkIns: Bool?
 
     public init(
         title: String, organizer: RegionCode? = nil, startsOn: CalendarDate, endsOn: CalendarDate, mode: Mode,
-        audience: Audience, venues: [Venue]
+        audience: Audience, venues: [Venue], walkIns: Bool? = nil
     ) {
         self.title = title
         self.organizer = organizer
@@ -59,6 +61,7 @@ public struct Training: RecordBody {
         self.mode = mode
         self.audience = audience
         self.venues = venues
+        self.walkIns = walkIns
     }
 
     public mutating func validate(regionCode given: RegionCode?, node: RegionCode) throws(InputError) -> RegionCode? {
@@ -103,13 +106,16 @@ public struct Attendance: RecordBody {
     public var mode: Mode
     /// Set to the time of the request when left out.
     public var signedInAt: Timestamp?
+    /// Set by the node: the deputy is not in the training's audience and was let in because it allows walk-ins.
+    public var walkIn: Bool?
 
-    public init(trainingId: UUID, venueId: UUID, deputyId: UUID, mode: Mode, signedInAt: Timestamp? = nil) {
+    public init(trainingId: UUID, venueId: UUID, deputyId: UUID, mode: Mode, signedInAt: Timestamp? = nil, walkIn: Bool? = nil) {
         self.trainingId = trainingId
         self.venueId = venueId
         self.deputyId = deputyId
         self.mode = mode
         self.signedInAt = signedInAt
+        self.walkIn = walkIn
     }
 
     /// The region is the venue's: the caller resolves it from the training.

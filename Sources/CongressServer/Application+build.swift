@@ -105,5 +105,6 @@ func buildRoutes(_ configuration: AppConfiguration, store: RecordStore, topology
     RecordController<Station>(store: store, personKeys: personKeys).addRoutes(to: routes)
     RecordController<Assignment>(store: store, personKeys: personKeys).addRoutes(to: routes)
     RecordController<Training>(store: store, personKeys: personKeys).addRoutes(to: routes)
+    TrainingController(store: store).addRoutes(to: routes)
     return routes
 }

@@ -192,6 +192,7 @@ components:
                   regionCode: {type: string}
                   name: {type: string}
                   capacity: {type: integer, minimum: 1}
+            walkIns: {type: boolean, description: branch nodes may sign in deputies outside the audience (counted as walk-ins)}
     ImportSummary:
       type: object
       properties:
@@ -315,6 +316,15 @@ components:
               batches: {type: integer}
               changes: {type: integer}
               stale: {type: boolean, description: no batch within the schedule's period plus a quarter of it (at most an hour)}
+    SignIn:
+      type: object
+      required: [deputyId, venueId, mode]
+      additionalProperties: false
+      properties:
+        deputyId: {type: string, format: uuid}
+        venueId: {type: string, format: uuid}
+        mode: {type: string, enum: [onsite, online]}
+        signedInAt: {type: string, format: date-time, description: the time of the request when left out}
     Coverage:
       type: object
       required: [region, generatedAt, items]
@@ -706,6 +716,58 @@ paths:
         "409": {$ref: "#/components/responses/Conflict"}
         "413": {$ref: "#/components/responses/TooLarge"}
         "422": {$ref: "#/components/responses/Invalid"}
+  /v1/trainings/{id}/attendance:
+    parameters: [{$ref: "#/components/parameters/id"}]
+    post:
+      summary: Sign deputies in (admin); one object, or an array for a bulk sign-in (all or nothing). Idempotent per person
+      description: >-
+        A person already signed in for the training (by any of their mandates) is left as is. A deputy outside the
+        audience is refused unless the training allows walk-ins (walkIns true); the mode must fit the training's.
+      requestBody:
+        content:
+          application/json:
+            schema:
+              oneOf:
+                - {$ref: "#/components/schemas/SignIn"}
+                - {type: array, items: {$ref: "#/components/schemas/SignIn"}}
+      responses:
+        "201": {description: signed in; the attendance record}
+        "200": {description: "already signed in (the record held), or for an array: {created, unchanged}"}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "404": {$ref: "#/components/responses/NotFound"}
+        "422": {$ref: "#/components/responses/Invalid"}
+    get:
+      summary: The training's sign-ins held at this node
+      responses:
+        "200": {description: "{items, nextCursor: null}"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "404": {$ref: "#/components/responses/NotFound"}
+  /v1/trainings/{id}/roster:
+    parameters: [{$ref: "#/components/parameters/id"}, {name: format, in: query, schema: {type: string, enum: [json, csv]}}]
+    get:
+      summary: Who is expected where, from the deputies held here; overflow reported; CSV lists every person
+      responses:
+        "200": {description: "{trainingId, audience, venues: [{venueId, kind, name, regionCode, capacity, expected, online, overflowIn}], overflow: [{from, to, persons}], unplaced}"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "404": {$ref: "#/components/responses/NotFound"}
+  /v1/trainings/{id}/progress:
+    parameters: [{$ref: "#/components/parameters/id"}]
+    get:
+      summary: Per venue expected / signed in / online; persons covered of the audience; absentees; walk-ins
+      responses:
+        "200": {description: "{trainingId, audience, covered, venues: [{venueId, name, regionCode, expected, signedIn, online}], absentees, walkIns}"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "404": {$ref: "#/components/responses/NotFound"}
+  /v1/trainings/{id}/progress/absentees:
+    parameters: [{$ref: "#/components/parameters/id"}, {name: format, in: query, schema: {type: string, enum: [json, csv]}}]
+    get:
+      summary: The persons of the audience not signed in, with their expected venue, for make-up sessions (补训)
+      responses:
+        "200": {description: "{items: [{deputyId, name, regionCode, venueId, venue}]}, or CSV"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "404": {$ref: "#/components/responses/NotFound"}
   /v1/trainings/{id}:
     parameters: [{$ref: "#/components/parameters/id"}]
     get:

@@ -54,6 +54,8 @@ struct RecordController<Body: RecordBody>: Sendable {
             throw InputError(field: "id", message: "the body's id \(sent) differs from the URL's \(id)")
         }
         let previous = try await store.require(Body.self, id: id)
+        // A replica is refused as such before its body is judged against this node.
+        try store.requireOwned(previous.meta)
         let record = try await store.replace(prepare(input, id: id, previous: previous.body), expectedVersion: input.version)
         context.logger.info("replaced record", metadata: ["kind": "\(Body.kind.rawValue)", "id": "\(id)", "version": "\(record.meta.version)"])
         return try JSONBody.response(.ok, record)

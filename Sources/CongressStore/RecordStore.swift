@@ -201,7 +201,8 @@ public struct RecordStore: Sendable {
         return records
     }
 
-    private func requireOwned(_ meta: RecordMeta, field: String? = nil) throws {
+    /// Refuses a change to a record another node owns (received by replication or as a directive).
+    public func requireOwned(_ meta: RecordMeta, field: String? = nil) throws {
         guard meta.origin == node else {
             throw StoreError(.conflict, "this record belongs to node \(meta.origin) and is read-only here; change it there", field: field)
         }

@@ -133,15 +133,19 @@ final class LoadGenerator: Sendable {
         return try JSONDecoder().decode(Answer.self, from: Data(buffer: try await get(url))).generatedAt.date
     }
 
-    func post(_ url: String, json: String, token: String) async throws {
+    @discardableResult
+    func post(_ url: String, json: String, token: String) async throws -> ByteBuffer {
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
         request.headers.add(name: "Content-Type", value: "application/json")
         request.body = .bytes(ByteBuffer(string: json))
         let response = try await http.execute(request, timeout: .seconds(30))
-        _ = try await response.body.collect(upTo: 1 << 20)
-        guard response.status == .created else { throw InputError(field: "bench", message: "\(url) answered \(response.status)") }
+        let body = try await response.body.collect(upTo: 16 << 20)
+        guard response.status == .created else {
+            throw InputError(field: "bench", message: "\(url) answered \(response.status): \(String(buffer: body))")
+        }
+        return body
     }
 
     /// Every client cycles through `paths` (each from its own offset) until `duration` has passed.
@@ -170,10 +174,12 @@ final class LoadGenerator: Sendable {
 }
 
 /// Records for a generated province, written straight into the node's tables as replication would have left them
-/// (origin: the county): per township 21 villages, about 5 stations, 69 mandates of about 55 persons, assignments
-/// and sign-ins to one province training.
+/// (origin: the county): per township 21 villages, about 5 stations, 69 mandates (at five levels) of 55 persons,
+/// assignments and sign-ins to one province training.
 enum ProvinceData {
-    static func generate(townships: [RegionCode], on client: PostgresClient) async throws -> String {
+    static func generate(
+        townships: [RegionCode], mandatesPerTownship: Int = 69, personsPerTownship: Int = 55, on client: PostgresClient
+    ) async throws -> String {
         let logger = Logger(label: "bench")
         let codes = townships.map(\.rawValue)
         let statements = [
@@ -204,17 +210,17 @@ enum ProvinceData {
                        'level', level, 'congressCode', CASE level WHEN 'national' THEN 'CN' WHEN 'province' THEN '42'
                            WHEN 'city' THEN left(t, 4) WHEN 'county' THEN left(t, 6) ELSE t END,
                        'status', CASE WHEN n % 23 = 0 THEN 'resigned' ELSE 'in_office' END,
-                       'personKey', md5('person' || t || (n % 55)))
-            FROM unnest($1::text[]) AS t, generate_series(0, 68) AS n,
-                 LATERAL (SELECT CASE WHEN n < 40 THEN 'township' WHEN n < 58 THEN 'county' WHEN n < 65 THEN 'city'
-                                      WHEN n < 68 THEN 'province' ELSE 'national' END AS level) AS l
+                       'personKey', md5('person' || t || (n % \(personsPerTownship))))
+            FROM unnest($1::text[]) AS t, generate_series(0, \(mandatesPerTownship - 1)) AS n,
+                 LATERAL (SELECT CASE WHEN n % 69 < 40 THEN 'township' WHEN n % 69 < 58 THEN 'county' WHEN n % 69 < 65 THEN 'city'
+                                      WHEN n % 69 < 68 THEN 'province' ELSE 'national' END AS level) AS l
             """,
             """
             INSERT INTO assignments (id, origin, region_code, version, updated_at, body)
             SELECT md5('assignment' || t || n)::uuid, left(t, 6), t, 1, now(),
                    jsonb_build_object('deputyId', md5('deputy' || t || n)::uuid, 'stationId', md5('station' || t || (1 + n % 5))::uuid,
                                       'role', 'resident', 'since', '2022-01-01')
-            FROM unnest($1::text[]) AS t, generate_series(0, 68) AS n WHERE n % 3 <> 0
+            FROM unnest($1::text[]) AS t, generate_series(0, \(mandatesPerTownship - 1)) AS n WHERE n % 3 <> 0
             """,
             """
             INSERT INTO trainings (id, origin, region_code, version, updated_at, body)
@@ -229,7 +235,7 @@ enum ProvinceData {
             SELECT md5('attendance' || t || n)::uuid, left(t, 6), '42', 1, now(),
                    jsonb_build_object('trainingId', md5('training')::uuid, 'venueId', md5('venue')::uuid,
                                       'deputyId', md5('deputy' || t || n)::uuid, 'mode', 'online', 'signedInAt', '2026-11-02T09:00:00Z')
-            FROM unnest($1::text[]) AS t, generate_series(0, 68) AS n WHERE n % 4 = 0
+            FROM unnest($1::text[]) AS t, generate_series(0, \(mandatesPerTownship - 1)) AS n WHERE n % 4 = 0
             """,
             "ANALYZE",
         ]

@@ -1,0 +1,101 @@
+import ArgumentParser
+import AsyncHTTPClient
+import CongressCore
+import CongressServer
+import CongressStore
+import Foundation
+import Logging
+import PostgresNIO
+
+/// `congress bench roster`: a training's roster for seed 002's shape and for a whole province (SPEC §9).
+struct RosterBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "roster",
+        abstract: "Roster of 5,250 deputies over 71 venues, and of a 100,000-deputy province over 1,300 venues.",
+        discussion: """
+            Times GET /v1/trainings/ID/roster on a node in this process (the audience read from PostgreSQL, the roster \
+            computed, the answer encoded). Baseline: reading the same audience alone. Median of three after a warm-up.
+            """
+    )
+
+    @Flag(help: "Only the 5,250-deputy roster, for a smoke run.")
+    var quick = false
+
+    @Option(help: "A PostgreSQL server to use instead of a throwaway one (postgres://user@host:port/db); databases are created on it.")
+    var database: String?
+
+    struct Shape {
+        var name: String
+        var topology: SyntheticTopology
+        var mandatesPerTownship: Int
+        var personsPerTownship: Int
+        var goal: Double
+    }
+
+    func run() async throws {
+        try await Report.run {
+            var logger = Logger(label: "bench")
+            logger.logLevel = .warning
+            // Seed 002: 1 main + 70 branch venues (the townships of one city), 5,250 deputies of five levels.
+            var shapes = [
+                Shape(name: "roster_5250_deputies_71_venues", topology: SyntheticTopology(cities: 1, countiesPerCity: 7, townshipsPerCounty: 10),
+                      mandatesPerTownship: 75, personsPerTownship: 62, goal: 1)
+            ]
+            if !quick {
+                shapes.append(
+                    Shape(name: "roster_100k_deputies_1300_venues", topology: .province, mandatesPerTownship: 77, personsPerTownship: 62, goal: 10)
+                )
+            }
+            try await BenchDatabase.withServer(url: database, logger: logger) { server, _ in
+                for shape in shapes { try await measure(shape, server: server, logger: logger) }
+            }
+        }
+    }
+
+    private func measure(_ shape: Shape, server: DatabaseAddress, logger: Logger) async throws {
+        let topology = try TopologyLoader.parse(shape.topology.yaml, file: "generated.yaml").topology
+        let address = server.with(database: "bench_roster_\(UUID().uuidString.prefix(8).lowercased())")
+        try await ManagedPostgres.createDatabaseIfMissing(address.database, on: server, logger: logger)
+        let port = try LoopbackPort.free()
+        let secrets = NodeSecrets.generate(for: topology, keeping: [:]).first { $0.node == topology.root.code }!
+        var quiet = logger
+        quiet.logLevel = .error
+        var configuration = AppConfiguration(
+            node: topology.root.code, topology: topology, secrets: secrets, database: address,
+            listen: HostAndPort(host: "127.0.0.1", port: port), logger: quiet
+        )
+        configuration.schedulesPushes = false
+        let app = try buildApplication(configuration)
+        let client = PostgresClient(configuration: address.clientConfiguration, backgroundLogger: quiet)
+        try await whileRunning([app, client], logger: logger) {
+            try await BenchDatabase.waitUntilListening(port: port)
+            let townships = topology.allNodes.filter { $0.level == .township }.map(\.code)
+            let counts = try await ProvinceData.generate(
+                townships: townships, mandatesPerTownship: shape.mandatesPerTownship, personsPerTownship: shape.personsPerTownship, on: client
+            )
+            // One main venue at the top and a branch venue at every township.
+            let venues = [#"{"kind": "main", "regionCode": "\#(topology.root.code)", "name": "主会场", "capacity": 100000}"#]
+                + townships.map { #"{"kind": "branch", "regionCode": "\#($0)", "name": "\#($0)分会场", "capacity": 60}"# }
+            let plan = """
+                {"title": "代表履职培训", "startsOn": "2026-12-01", "endsOn": "2026-12-02", "mode": "hybrid",
+                 "audience": {"levels": ["national", "province", "city", "county", "township"], "regionPrefix": "\(topology.root.code)"},
+                 "venues": [\(venues.joined(separator: ","))]}
+                """
+            let load = LoadGenerator(token: secrets.adminToken, clients: 1)
+            defer { load.shutdown() }
+            let base = "http://127.0.0.1:\(port)"
+            let created = try await load.post(base + "/v1/trainings", json: plan, token: secrets.adminToken)
+            struct Created: Decodable {
+                var id: UUID
+                var audience: Training.Audience
+            }
+            let training = try JSONDecoder().decode(Created.self, from: Data(buffer: created))
+            let store = RecordStore(client: client, node: topology.root.code, logger: quiet)
+            var persons = 0
+            let read = try await BenchResult.medianSeconds(runs: 3) { persons = Set(try await store.rosterCandidates(for: training.audience).map(\.person)).count }
+            let roster = try await BenchResult.medianSeconds(runs: 3) { try await load.get(base + "/v1/trainings/\(training.id)/roster") }
+            print("\(shape.name): \(counts); \(persons) persons in the audience, \(venues.count) venues; roster \(String(format: "%.3f", roster)) s, audience read \(String(format: "%.3f", read)) s")
+            print(BenchResult(name: shape.name, value: roster, unit: "s", baseline: read, goal: "<\(Int(shape.goal))", met: roster < shape.goal).line)
+        }
+    }
+}

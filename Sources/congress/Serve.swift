@@ -4,6 +4,7 @@ import CongressServer
 import CongressStore
 import Logging
 import Metrics
+import PostgresNIO
 import Prometheus
 
 struct Serve: AsyncParsableCommand {
@@ -92,5 +93,26 @@ struct NodeSetup {
     /// Stops the managed cluster if this process started it.
     func stopDatabase(_ database: RunningDatabase) throws {
         try database.managed?.stop()
+    }
+
+    /// Runs `body` with a pool on the node's migrated database, starting a managed cluster for it when the node is not
+    /// running (and stopping it again): for one-shot commands beside or instead of `congress serve`.
+    func withMigratedDatabase<T: Sendable>(_ body: (PostgresClient) async throws -> T) async throws -> T {
+        let database = try await startDatabase()
+        do {
+            // Quiet: the pool warns when the migrations use it a moment before its run loop has started.
+            var quiet = logger
+            quiet.logLevel = .error
+            let client = PostgresClient(configuration: database.address.clientConfiguration, backgroundLogger: quiet)
+            let value = try await whileRunning([client], logger: quiet) {
+                try await Migrations.apply(on: client, logger: logger)
+                return try await body(client)
+            }
+            try stopDatabase(database)
+            return value
+        } catch {
+            try? stopDatabase(database)
+            throw error
+        }
     }
 }

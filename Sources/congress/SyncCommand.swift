@@ -32,15 +32,14 @@ struct SyncCommand: AsyncParsableCommand {
             guard let parent = setup.topology.topology.upstream(of: setup.config.node) else {
                 throw InputError(field: "node", message: "node \(setup.config.node) is the root of the topology: it has no parent to sync with")
             }
-            let database = try await setup.startDatabase()
-            let report: SyncReport
-            do {
-                report = try await Self.syncOnce(setup: setup, database: database.address, logger: logger)
-            } catch {
-                try setup.stopDatabase(database)
-                throw error
+            let report = try await setup.withMigratedDatabase { client in
+                let sync = SyncClient(
+                    store: SyncStore(client: client, node: setup.config.node, logger: logger),
+                    topology: TopologyInForce(setup.topology.topology, file: setup.config.topologyPath), token: setup.secrets.parentToken,
+                    http: .shared, retry: Self.retry, logger: logger
+                )
+                return await sync.run()
             }
-            try setup.stopDatabase(database)
             print(
                 "\(setup.config.node) → \(parent.code): \(report.batches) batches, \(report.changes) changes (\(report.applied) applied), acked seq \(report.ackedSeq); "
                     + "\(report.directives) directives received (parent seq \(report.directivesSeq))"
@@ -52,22 +51,6 @@ struct SyncCommand: AsyncParsableCommand {
     /// Someone is waiting at the terminal: three attempts of at most 15 seconds each, not the serving node's
     /// patient schedule (which would keep a down parent's operator waiting for minutes).
     static let retry = RetryPolicy(attempts: 3, firstDelay: .seconds(1), maxDelay: .seconds(5), requestTimeout: .seconds(15))
-
-    private static func syncOnce(setup: NodeSetup, database: DatabaseAddress, logger: Logger) async throws -> SyncReport {
-        // Quiet: the pool warns when the migrations use it a moment before its run loop has started.
-        var quiet = logger
-        quiet.logLevel = .error
-        let client = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: quiet)
-        return try await whileRunning([client], logger: quiet) {
-            try await Migrations.apply(on: client, logger: logger)
-            let sync = SyncClient(
-                store: SyncStore(client: client, node: setup.config.node, logger: logger),
-                topology: TopologyInForce(setup.topology.topology, file: setup.config.topologyPath), token: setup.secrets.parentToken,
-                http: .shared, retry: retry, logger: logger
-            )
-            return await sync.run()
-        }
-    }
 
     struct SyncFailed: Error, CustomStringConvertible {
         var message: String

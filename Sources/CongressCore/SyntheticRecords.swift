@@ -173,9 +173,10 @@ public struct SyntheticRecords: Sendable {
                 )
             }
 
-            // An upper node plans a training for the next days with a branch venue at each child that runs a node.
+            // An upper node plans a training for the next days with a branch venue at every node below it, so that
+            // each can sign in its own deputies.
             if region.code == node, region.level == .city || region.level == .province {
-                let branches = topology.downstream(of: node).map { Training.Venue(kind: .branch, regionCode: $0.code, name: "\($0.name)分会场", capacity: 300) }
+                let branches = top.allNodes.dropFirst().filter { $0.url != nil }.map { Training.Venue(kind: .branch, regionCode: $0.code, name: "\($0.name)分会场", capacity: 300) }
                 var training = Training(
                     title: "\(region.name)人大代表履职能力提升培训", startsOn: today, endsOn: today.adding(days: 1), mode: .hybrid,
                     audience: .init(levels: [.county, .township], regionPrefix: node),
@@ -190,11 +191,14 @@ public struct SyntheticRecords: Sendable {
     private static func station(
         _ name: String, _ type: Station.StationType, _ region: RegionCode, covering: [RegionCode], met share: Double, _ random: inout SeededRandom
     ) -> SyntheticRecord<Station> {
-        func met() -> Bool { Double.random(in: 0..<1, using: &random) < share }
+        // Most stations meet all six standards or miss one or two: the standards come together, not one by one.
+        let complete = Double.random(in: 0..<1, using: &random) < share
+        let missing = complete ? [] : Set((0..<Int.random(in: 1...2, using: &random)).map { _ in Int.random(in: 0..<6, using: &random) })
+        func met(_ index: Int) -> Bool { !missing.contains(index) }
         let station = Station(
             name: name, type: type, address: "\(name)所在地", coveredUnits: covering,
             staff: [.init(role: .head, name: random.nextName()), .init(role: .liaison, name: random.nextName())],
-            standards: .init(site: met(), staff: met(), rules: met(), activities: met(), funds: met(), equipment: met()),
+            standards: .init(site: met(0), staff: met(1), rules: met(2), activities: met(3), funds: met(4), equipment: met(5)),
             status: Int.random(in: 0..<20, using: &random) == 0 ? .suspended : .active, openedOn: CalendarDate("2021-0\(Int.random(in: 1...9, using: &random))-01"),
             closedOn: nil
         )

@@ -53,7 +53,7 @@ enum DashboardTemplates {
           .bar.fair > span { background: #f0a500; }
           .bar.poor > span { background: #c62828; }
           .pct { display: inline-block; min-width: 44px; text-align: right; margin-left: 6px; font-variant-numeric: tabular-nums; }
-          .detail { color: #7b8794; font-size: 12px; margin-left: 4px; }
+          .detail { display: block; color: #7b8794; font-size: 11px; line-height: 1.2; }
           tr.stale td { background: #fff3e0; }
           tr.stale td:first-child { box-shadow: inset 4px 0 #e65100; }
           .tag { display: inline-block; padding: 0 6px; border-radius: 3px; font-size: 12px; }

@@ -8,7 +8,7 @@ struct CongressCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "congress",
         abstract: "A federated registry of people's congresses: stations, deputies and trainings, replicated upward.",
-        subcommands: [Serve.self, SyncCommand.self, SeedCommand.self, SecretsCommand.self, UnitsCommand.self, TopologyCommand.self, BenchCommand.self]
+        subcommands: [Serve.self, DemoCommand.self, SyncCommand.self, SeedCommand.self, SecretsCommand.self, UnitsCommand.self, TopologyCommand.self, BenchCommand.self]
     )
 }
 
@@ -16,6 +16,11 @@ struct CongressCommand: AsyncParsableCommand {
 enum Report {
     static func standardError(_ text: String) {
         FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+
+    /// A line on standard output at once, even when it goes to a file (`print` buffers there): for long-running commands.
+    static func progress(_ text: String) {
+        FileHandle.standardOutput.write(Data((text + "\n").utf8))
     }
 
     static func failure(_ error: any Error) -> ExitCode {

@@ -19,29 +19,34 @@ struct SecretsCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await Report.run {
-                let loaded = try TopologyLoader.load(contentsOf: topology)
-                // Only the secrets folder itself is private: a managed PostgreSQL (another user) must still pass through its parents.
-                let parent = URL(fileURLWithPath: out).deletingLastPathComponent().path
-                try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
-                try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-                var existing: [RegionCode: NodeSecrets] = [:]
-                for node in loaded.topology.runningNodes {
-                    let path = "\(out)/\(node.code).yaml"
-                    if FileManager.default.fileExists(atPath: path) { existing[node.code] = try NodeSecrets.load(contentsOf: path) }
-                }
-                let all = NodeSecrets.generate(for: loaded.topology, keeping: existing)
-                for secrets in all {
-                    let path = "\(out)/\(secrets.node).yaml"
-                    let temporary = path + ".new"
-                    guard FileManager.default.createFile(atPath: temporary, contents: Data(secrets.yaml.utf8), attributes: [.posixPermissions: 0o600]) else {
-                        throw InputError(field: "out", message: "cannot write \(temporary)")
-                    }
-                    // rename(2) replaces atomically: a node never reads half a secrets file.
-                    guard rename(temporary, path) == 0 else { throw InputError(field: "out", message: "cannot replace \(path)") }
-                }
-                let created = all.count - existing.count
-                print("secrets for \(all.count) nodes in \(out) (\(created) new, \(existing.count) kept)")
+                let (count, created) = try Self.write(topology: topology, out: out)
+                print("secrets for \(count) nodes in \(out) (\(created) new, \(count - created) kept)")
             }
+        }
+
+        /// Writes a secrets file for every running node that has none, keeping the others; returns (nodes, new files).
+        static func write(topology: String, out: String) throws -> (Int, Int) {
+            let loaded = try TopologyLoader.load(contentsOf: topology)
+            // Only the secrets folder itself is private: a managed PostgreSQL (another user) must still pass through its parents.
+            let parent = URL(fileURLWithPath: out).deletingLastPathComponent().path
+            try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            var existing: [RegionCode: NodeSecrets] = [:]
+            for node in loaded.topology.runningNodes {
+                let path = "\(out)/\(node.code).yaml"
+                if FileManager.default.fileExists(atPath: path) { existing[node.code] = try NodeSecrets.load(contentsOf: path) }
+            }
+            let all = NodeSecrets.generate(for: loaded.topology, keeping: existing)
+            for secrets in all {
+                let path = "\(out)/\(secrets.node).yaml"
+                let temporary = path + ".new"
+                guard FileManager.default.createFile(atPath: temporary, contents: Data(secrets.yaml.utf8), attributes: [.posixPermissions: 0o600]) else {
+                    throw InputError(field: "out", message: "cannot write \(temporary)")
+                }
+                // rename(2) replaces atomically: a node never reads half a secrets file.
+                guard rename(temporary, path) == 0 else { throw InputError(field: "out", message: "cannot replace \(path)") }
+            }
+            return (all.count, all.count - existing.count)
         }
     }
 }

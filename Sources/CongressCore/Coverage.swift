@@ -300,10 +300,7 @@ public struct CoverageQuery: Sendable, Equatable {
                 }
                 self.format = format
             default:
-                let names = ["region", "depth", "format"]
-                var message = "unknown query parameter '\(name)' (known: \(names.joined(separator: ", ")))"
-                if let suggestion = Suggestion.closest(to: name, in: names) { message = "unknown query parameter '\(name)'; did you mean '\(suggestion)'?" }
-                throw InputError(.badRequest, field: name, message: message)
+                throw InputError.unknownParameter(name, known: ["region", "depth", "format"])
             }
         }
     }

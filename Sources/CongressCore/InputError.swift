@@ -25,6 +25,13 @@ public struct InputError: Error, Sendable, Equatable, CustomStringConvertible {
         self.init(.invalid, field: field, message: message)
     }
 
+    /// A query parameter the endpoint does not take, with the closest one it does.
+    public static func unknownParameter(_ name: String, known: [String]) -> InputError {
+        var message = "unknown query parameter '\(name)' (known: \(known.joined(separator: ", ")))"
+        if let suggestion = Suggestion.closest(to: name, in: known) { message = "unknown query parameter '\(name)'; did you mean '\(suggestion)'?" }
+        return InputError(.badRequest, field: name, message: message)
+    }
+
     public var description: String {
         if let field { return "\(field): \(message)" }
         return message

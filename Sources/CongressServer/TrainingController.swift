@@ -200,9 +200,7 @@ struct TrainingController: Sendable {
 
     private static func wantsCSV(_ request: Request) throws -> Bool {
         for (name, value) in request.uri.queryParameters {
-            guard name == "format" else {
-                throw InputError(.badRequest, field: String(name), message: "unknown query parameter '\(name)' (known: format)")
-            }
+            guard name == "format" else { throw InputError.unknownParameter(String(name), known: ["format"]) }
             guard value == "json" || value == "csv" else { throw InputError(field: "format", message: "'\(value)': the format is json or csv") }
             return value == "csv"
         }

@@ -74,10 +74,7 @@ public struct ListQuery: Sendable {
                 includeDeleted = flag
             default:
                 guard let filter = known.first(where: { $0.parameter == name }) else {
-                    let names = ["region", "limit", "cursor", "includeDeleted"] + known.map(\.parameter)
-                    var message = "unknown query parameter '\(name)' (known: \(names.joined(separator: ", ")))"
-                    if let suggestion = Suggestion.closest(to: name, in: names) { message = "unknown query parameter '\(name)'; did you mean '\(suggestion)'?" }
-                    throw InputError(.badRequest, field: name, message: message)
+                    throw InputError.unknownParameter(name, known: ["region", "limit", "cursor", "includeDeleted"] + known.map(\.parameter))
                 }
                 guard filter.accepts(value) else {
                     let hint = filter.values.map { "one of " + $0.joined(separator: ", ") } ?? "a valid value"

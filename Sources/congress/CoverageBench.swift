@@ -35,25 +35,9 @@ struct CoverageBench: AsyncParsableCommand {
             let shape = quick ? SyntheticTopology(cities: 2, countiesPerCity: 5, townshipsPerCounty: 10) : .province
             let duration: Duration = quick ? .seconds(3) : .seconds(10)
             try await BenchDatabase.withServer(url: database, logger: logger) { server, _ in
-                let topology = try TopologyLoader.parse(shape.yaml, file: "generated.yaml").topology
-                let address = server.with(database: "bench_coverage_\(UUID().uuidString.prefix(8).lowercased())")
-                try await ManagedPostgres.createDatabaseIfMissing(address.database, on: server, logger: logger)
-                let port = try LoopbackPort.free()
-                let secrets = NodeSecrets.generate(for: topology, keeping: [:]).first { $0.node == topology.root.code }!
-                var quiet = logger
-                quiet.logLevel = .error
-                var configuration = AppConfiguration(
-                    node: topology.root.code, topology: topology, secrets: secrets, database: address,
-                    listen: HostAndPort(host: "127.0.0.1", port: port), logger: quiet
-                )
-                configuration.schedulesPushes = false
-                let app = try buildApplication(configuration)
-                let client = PostgresClient(configuration: address.clientConfiguration, backgroundLogger: quiet)
-                try await whileRunning([app, client], logger: logger) {
-                    try await BenchDatabase.waitUntilListening(port: port)
+                try await BenchNode.run(shape, on: server, named: "coverage", logger: logger) { topology, client, secrets, base in
                     let counts = try await ProvinceData.generate(townships: topology.allNodes.filter { $0.level == .township }.map(\.code), on: client)
                     print("province: \(shape.townships) townships, \(counts)")
-                    let base = "http://127.0.0.1:\(port)"
                     let load = LoadGenerator(token: secrets.readToken, clients: clients)
                     defer { load.shutdown() }
 

@@ -53,22 +53,7 @@ struct RosterBench: AsyncParsableCommand {
     }
 
     private func measure(_ shape: Shape, server: DatabaseAddress, logger: Logger) async throws {
-        let topology = try TopologyLoader.parse(shape.topology.yaml, file: "generated.yaml").topology
-        let address = server.with(database: "bench_roster_\(UUID().uuidString.prefix(8).lowercased())")
-        try await ManagedPostgres.createDatabaseIfMissing(address.database, on: server, logger: logger)
-        let port = try LoopbackPort.free()
-        let secrets = NodeSecrets.generate(for: topology, keeping: [:]).first { $0.node == topology.root.code }!
-        var quiet = logger
-        quiet.logLevel = .error
-        var configuration = AppConfiguration(
-            node: topology.root.code, topology: topology, secrets: secrets, database: address,
-            listen: HostAndPort(host: "127.0.0.1", port: port), logger: quiet
-        )
-        configuration.schedulesPushes = false
-        let app = try buildApplication(configuration)
-        let client = PostgresClient(configuration: address.clientConfiguration, backgroundLogger: quiet)
-        try await whileRunning([app, client], logger: logger) {
-            try await BenchDatabase.waitUntilListening(port: port)
+        try await BenchNode.run(shape.topology, on: server, named: "roster", logger: logger) { topology, client, secrets, base in
             let townships = topology.allNodes.filter { $0.level == .township }.map(\.code)
             let counts = try await ProvinceData.generate(
                 townships: townships, mandatesPerTownship: shape.mandatesPerTownship, personsPerTownship: shape.personsPerTownship, on: client
@@ -83,13 +68,14 @@ struct RosterBench: AsyncParsableCommand {
                 """
             let load = LoadGenerator(token: secrets.adminToken, clients: 1)
             defer { load.shutdown() }
-            let base = "http://127.0.0.1:\(port)"
             let created = try await load.post(base + "/v1/trainings", json: plan, token: secrets.adminToken)
             struct Created: Decodable {
                 var id: UUID
                 var audience: Training.Audience
             }
             let training = try JSONDecoder().decode(Created.self, from: Data(buffer: created))
+            var quiet = logger
+            quiet.logLevel = .error
             let store = RecordStore(client: client, node: topology.root.code, logger: quiet)
             var persons = 0
             let read = try await BenchResult.medianSeconds(runs: 3) { persons = Set(try await store.rosterCandidates(for: training.audience).map(\.person)).count }

@@ -212,7 +212,7 @@ public struct ManagedPostgres: Sendable {
     }
 
     /// The folder holding initdb and pg_ctl: on PATH, else the newest Debian install.
-    static func binaryFolder() throws -> String {
+    public static func binaryFolder() throws -> String {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
         for folder in path.split(separator: ":") where FileManager.default.isExecutableFile(atPath: "\(folder)/initdb") {
             return URL(fileURLWithPath: "\(folder)/initdb").resolvingSymlinksInPath().deletingLastPathComponent().path

@@ -95,24 +95,32 @@ struct NodeSetup {
         try database.managed?.stop()
     }
 
-    /// Runs `body` with a pool on the node's migrated database, starting a managed cluster for it when the node is not
-    /// running (and stopping it again): for one-shot commands beside or instead of `congress serve`.
-    func withMigratedDatabase<T: Sendable>(_ body: (PostgresClient) async throws -> T) async throws -> T {
+    /// Runs `body` with the address of the node's database, starting a managed cluster for it when the node is not
+    /// running (and stopping it again).
+    func withDatabase<T>(_ body: (DatabaseAddress) async throws -> T) async throws -> T {
         let database = try await startDatabase()
         do {
-            // Quiet: the pool warns when the migrations use it a moment before its run loop has started.
-            var quiet = logger
-            quiet.logLevel = .error
-            let client = PostgresClient(configuration: database.address.clientConfiguration, backgroundLogger: quiet)
-            let value = try await whileRunning([client], logger: quiet) {
-                try await Migrations.apply(on: client, logger: logger)
-                return try await body(client)
-            }
+            let value = try await body(database.address)
             try stopDatabase(database)
             return value
         } catch {
             try? stopDatabase(database)
             throw error
+        }
+    }
+
+    /// Runs `body` with a pool on the node's migrated database, starting a managed cluster for it when the node is not
+    /// running (and stopping it again): for one-shot commands beside or instead of `congress serve`.
+    func withMigratedDatabase<T: Sendable>(_ body: (PostgresClient) async throws -> T) async throws -> T {
+        try await withDatabase { address in
+            // Quiet: the pool warns when the migrations use it a moment before its run loop has started.
+            var quiet = logger
+            quiet.logLevel = .error
+            let client = PostgresClient(configuration: address.clientConfiguration, backgroundLogger: quiet)
+            return try await whileRunning([client], logger: quiet) {
+                try await Migrations.apply(on: client, logger: logger)
+                return try await body(client)
+            }
         }
     }
 }

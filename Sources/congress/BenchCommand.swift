@@ -11,7 +11,7 @@ import Yams
 /// `congress bench …`: performance figures as ratios against a baseline measured in the same run (SPEC §11).
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Measure performance; each run ends with machine-readable RESULT lines.", subcommands: [TopologyBench.self, SyncBench.self, CoverageBench.self, RosterBench.self]
+        commandName: "bench", abstract: "Measure performance; each run ends with machine-readable RESULT lines.", subcommands: [TopologyBench.self, SyncBench.self, IncrementalBench.self, CoverageBench.self, RosterBench.self]
     )
 }
 

@@ -287,8 +287,7 @@ public struct CoverageQuery: Sendable, Equatable {
         for (name, value) in parameters {
             switch name {
             case "region":
-                guard let code = RegionCode(value) else { throw InputError(field: "region", message: "'\(value)': \(RegionCode.formatHint)") }
-                region = code
+                region = try RegionCode.parameter(value, field: "region")
             case "depth":
                 guard let depth = Int(value), (0...CoverageSnapshot.maxDepth).contains(depth) else {
                     throw InputError(field: "depth", message: "'\(value)': the depth is a whole number of levels from 0 to \(CoverageSnapshot.maxDepth)")

@@ -24,6 +24,12 @@ public struct RegionCode: Hashable, Sendable, Comparable, CustomStringConvertibl
     private init(unchecked: String) { self.rawValue = unchecked }
 
     public var description: String { rawValue }
+
+    /// A code given as a request parameter, refused with the parameter named.
+    public static func parameter(_ text: String, field: String) throws(InputError) -> RegionCode {
+        guard let code = RegionCode(text) else { throw InputError(field: field, message: "'\(text)': \(formatHint)") }
+        return code
+    }
     public var isNation: Bool { rawValue == "CN" }
     public var isUnit: Bool { rawValue.utf8.count == Self.unitWidth }
 

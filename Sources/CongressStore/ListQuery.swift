@@ -57,8 +57,7 @@ public struct ListQuery: Sendable {
         for (name, value) in parameters {
             switch name {
             case "region":
-                guard let code = RegionCode(value) else { throw InputError(field: "region", message: "'\(value)': \(RegionCode.formatHint)") }
-                region = code
+                region = try RegionCode.parameter(value, field: "region")
             case "limit":
                 guard let limit = Int(value), (1...Self.maximumLimit).contains(limit) else {
                     throw InputError(field: "limit", message: "must be a whole number from 1 to \(Self.maximumLimit)")

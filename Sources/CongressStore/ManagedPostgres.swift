@@ -2,6 +2,7 @@ import CongressCore
 import Foundation
 import Logging
 import PostgresNIO
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -232,13 +233,18 @@ public enum LoopbackPort {
 
     /// A free port below Linux's ephemeral range (32768–60999). A port from that range may be taken meanwhile by any
     /// outgoing connection, even by a client's own attempt to reach the not-yet-listening server (a TCP self-connect).
+    /// Never the same port twice in one process: two nodes started side by side (tests in parallel) must not both
+    /// pick a port before either binds it.
     public static func free() throws -> Int {
         for _ in 0..<200 {
             let port = Int.random(in: 20_000..<32_768)
+            guard handedOut.withLock({ $0.insert(port).inserted }) else { continue }
             if isFree(port) { return port }
         }
         return try bind(0)
     }
+
+    private static let handedOut = Mutex<Set<Int>>([])
 
     private static func bind(_ port: Int) throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

@@ -179,7 +179,7 @@ struct TestNode {
         let app = try buildApplication(configuration)
         let client = APIClient(baseURL: "http://\(configuration.listen.host):\(configuration.listen.port)", secrets: secrets)
         return try await whileRunning([app], logger: TestDatabase.quietLogger) {
-            try await client.waitUntilHealthy()
+            try await client.waitUntilHealthy(node: configuration.node)
             return try await body(client)
         }
     }
@@ -269,10 +269,16 @@ struct APIClient: Sendable {
     }
 
     /// Polls `/health` until the node answers (a node starts its database and migrations first).
-    func waitUntilHealthy() async throws {
+    /// Waits for `/health`; when `node` is given, the node answering must be that one (not another test's on the port).
+    func waitUntilHealthy(node: RegionCode? = nil) async throws {
         let deadline = ContinuousClock.now + .seconds(30)
         while true {
-            if let reply = try? await send(.get, "/health", token: Token.none), reply.status == .ok { return }
+            if let reply = try? await send(.get, "/health", token: Token.none), reply.status == .ok {
+                if let node, let answering = reply.json["node"] as? String, answering != node.rawValue {
+                    throw TestSetupError("\(baseURL ?? "the port") is served by node \(answering), not \(node)")
+                }
+                return
+            }
             guard ContinuousClock.now < deadline else { throw TestSetupError("the node did not become healthy within 30 s") }
             try await Task.sleep(for: .milliseconds(50))
         }

@@ -35,11 +35,28 @@ struct TestFederation {
                     - { code: "420802002", name: 泉口街道, level: township }
                 - { code: "420804", name: 掇刀区, level: county }
             """
+        let nodes = try await nodes(["4208", "420802", "420802001"], of: yaml)
+        return TestFederation(yaml: yaml, city: nodes[0], county: nodes[1], township: nodes[2])
+    }
+
+    /// The nodes `codes` of the topology `yaml`, each on its own database, with one set of secrets (so that parents
+    /// know their children's tokens).
+    static func nodes(_ codes: [String], of yaml: String) async throws -> [TestNode] {
         let secrets = NodeSecrets.generate(for: try TopologyLoader.parse(yaml, file: "t.yaml").topology, keeping: [:])
-        async let city = TestNode.make(node: "4208", topologyYAML: yaml, federationSecrets: secrets)
-        async let county = TestNode.make(node: "420802", topologyYAML: yaml, federationSecrets: secrets)
-        async let township = TestNode.make(node: "420802001", topologyYAML: yaml, federationSecrets: secrets)
-        return try await TestFederation(yaml: yaml, city: city, county: county, township: township)
+        var nodes: [TestNode] = []
+        for code in codes { nodes.append(try await TestNode.make(node: code, topologyYAML: yaml, federationSecrets: secrets)) }
+        return nodes
+    }
+
+    /// Serves `nodes` (each on its topology port, pushing only when asked) and hands `body` a client per node, in order.
+    static func serve(
+        _ nodes: ArraySlice<TestNode>, configure: @escaping @Sendable (inout AppConfiguration) -> Void = live, serving clients: [APIClient] = [],
+        _ body: @Sendable ([APIClient]) async throws -> Void
+    ) async throws {
+        guard let first = nodes.first else { return try await body(clients) }
+        try await first.serve(configure: configure) { client in
+            try await serve(nodes.dropFirst(), configure: configure, serving: clients + [client], body)
+        }
     }
 
     /// Listens where the topology says, so that children find it; pushes only when a test asks.
@@ -51,13 +68,7 @@ struct TestFederation {
 
     /// Runs the three nodes over real HTTP, pushing only when told to, and hands `body` a client for each.
     func run(_ body: @Sendable (_ city: APIClient, _ county: APIClient, _ township: APIClient) async throws -> Void) async throws {
-        try await city.serve(configure: Self.live) { city in
-            try await county.serve(configure: Self.live) { county in
-                try await township.serve(configure: Self.live) { township in
-                    try await body(city, county, township)
-                }
-            }
-        }
+        try await Self.serve([city, county, township]) { clients in try await body(clients[0], clients[1], clients[2]) }
     }
 }
 

@@ -32,24 +32,12 @@ struct RolloutFederation {
                     - { code: "420802002", name: 泉口街道, level: township }
                 - { code: "420804", name: 掇刀区, level: county, url: "http://127.0.0.1:\(ports[3])" }
             """
-        let secrets = NodeSecrets.generate(for: try TopologyLoader.parse(yaml, file: "t.yaml").topology, keeping: [:])
-        async let city = TestNode.make(node: "4208", topologyYAML: yaml, federationSecrets: secrets)
-        async let dongbao = TestNode.make(node: "420802", topologyYAML: yaml, federationSecrets: secrets)
-        async let longquan = TestNode.make(node: "420802001", topologyYAML: yaml, federationSecrets: secrets)
-        async let duodao = TestNode.make(node: "420804", topologyYAML: yaml, federationSecrets: secrets)
-        return try await RolloutFederation(city: city, dongbao: dongbao, longquan: longquan, duodao: duodao)
+        let nodes = try await TestFederation.nodes(["4208", "420802", "420802001", "420804"], of: yaml)
+        return RolloutFederation(city: nodes[0], dongbao: nodes[1], longquan: nodes[2], duodao: nodes[3])
     }
 
     func run(_ body: @Sendable (_ city: APIClient, _ dongbao: APIClient, _ longquan: APIClient, _ duodao: APIClient) async throws -> Void) async throws {
-        try await city.serve(configure: TestFederation.live) { city in
-            try await dongbao.serve(configure: TestFederation.live) { dongbao in
-                try await longquan.serve(configure: TestFederation.live) { longquan in
-                    try await duodao.serve(configure: TestFederation.live) { duodao in
-                        try await body(city, dongbao, longquan, duodao)
-                    }
-                }
-            }
-        }
+        try await TestFederation.serve([city, dongbao, longquan, duodao]) { clients in try await body(clients[0], clients[1], clients[2], clients[3]) }
     }
 }
 

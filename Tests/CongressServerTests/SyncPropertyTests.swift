@@ -6,20 +6,6 @@ import Testing
 
 @testable import CongressServer
 
-/// A small seeded generator (SplitMix64), so that a failing sequence can be replayed from its seed.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 @Suite struct SyncPropertyTests {
     /// A city, two counties, three township nodes and a township without a node (served by its county).
     static func topology(ports: [Int]) -> String {
@@ -56,32 +42,20 @@ struct SeededGenerator: RandomNumberGenerator {
 
     static func level(of region: String) -> String { [4: "city", 6: "county", 9: "township"][region.count]! }
 
-    /// Serves `nodes` (each on its topology port) and hands `body` a client per node, in the same order.
-    static func serveAll(
-        _ nodes: ArraySlice<TestNode>, serving clients: [APIClient] = [], _ body: @Sendable ([APIClient]) async throws -> Void
-    ) async throws {
-        guard let first = nodes.first else { return try await body(clients) }
-        try await first.serve(configure: {
-            TestFederation.live(&$0)
-            $0.syncBatchSize = 4  // many small batches: more boundaries for an interruption to fall on
-        }) { client in
-            try await serveAll(nodes.dropFirst(), serving: clients + [client], body)
-        }
-    }
-
     @Test(arguments: [UInt64(20_261_122), 7, 42])
     func everyAncestorHoldsExactlyTheUnionOfItsDescendantsRecords(seed: UInt64) async throws {
         let ports = try (0..<6).map { _ in try LoopbackPort.free() }
         let yaml = Self.topology(ports: ports)
         let topology = try TopologyLoader.parse(yaml, file: "t.yaml").topology
-        let secrets = NodeSecrets.generate(for: topology, keeping: [:])
         let codes = ["4208", "420802", "420802001", "420802002", "420804", "420804001"]
-        var nodes: [TestNode] = []
-        for code in codes { nodes.append(try await TestNode.make(node: code, topologyYAML: yaml, federationSecrets: secrets)) }
-        let federation = nodes
+        let federation = try await TestFederation.nodes(codes, of: yaml)
+        let manySmallBatches: @Sendable (inout AppConfiguration) -> Void = {
+            TestFederation.live(&$0)
+            $0.syncBatchSize = 4  // many small batches: more boundaries for an interruption to fall on
+        }
 
-        try await Self.serveAll(federation[...]) { clients in
-            var random = SeededGenerator(seed: seed)
+        try await TestFederation.serve(federation[...], configure: manySmallBatches) { clients in
+            var random = SeededRandom(seed: seed)  // a failing sequence replays from its seed
             var live: [String: [(collection: String, id: String)]] = [:]  // per writer, what it may update or delete
             for step in 0..<160 {
                 let writer = Int.random(in: 0..<codes.count, using: &random)

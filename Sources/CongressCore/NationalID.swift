@@ -14,6 +14,11 @@ public enum NationalID {
     private static let weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
     private static let checkCharacters: [Character] = ["1", "0", "X", "9", "8", "7", "6", "5", "4", "3", "2"]
 
+    /// The 18th character GB 11643 derives from the first 17 digits.
+    public static func checkCharacter(of digits: [Int]) -> Character {
+        checkCharacters[zip(digits, weights).reduce(0) { $0 + $1.0 * $1.1 } % 11]
+    }
+
     /// Validates `text` and returns it normalized (upper-case `X`), or throws a message that never repeats it.
     public static func normalized(_ text: String) throws(InputError) -> String {
         let upper = text.uppercased()
@@ -34,8 +39,7 @@ public enum NationalID {
         guard (1800...2100).contains(year), (1...12).contains(month), (1...CalendarDate.days(inMonth: month, year: year)).contains(day) else {
             throw InputError(field: "idNumber", message: "the ID number's birth date (characters 7–14) is not a real date")
         }
-        let sum = zip(digits, weights).reduce(0) { $0 + $1.0 * $1.1 }
-        guard checkCharacters[sum % 11] == characters[17] else {
+        guard checkCharacter(of: digits) == characters[17] else {
             throw InputError(field: "idNumber", message: "the ID number's check digit is wrong (GB 11643): check for a typing error")
         }
         return upper

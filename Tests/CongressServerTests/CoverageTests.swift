@@ -7,9 +7,7 @@ import Testing
 /// A valid-looking GB 11643 number built from a serial (never a real person's): 17 digits and their check character.
 func syntheticIDNumber(_ serial: Int) -> String {
     let body = "110105" + "1970" + String(format: "%02d%02d", 1 + serial % 12, 1 + serial % 28) + String(format: "%03d", serial % 1000)
-    let weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-    let sum = zip(body.compactMap(\.wholeNumberValue), weights).map { $0 * $1 }.reduce(0, +)
-    return body + String(Array("10X98765432")[sum % 11])
+    return body + String(NationalID.checkCharacter(of: body.compactMap(\.wholeNumberValue)))
 }
 
 /// The raw rows of one table, tombstones included, as the oracle reads them.
@@ -44,7 +42,7 @@ private struct RawRecord {
         let regions = topology.allNodes.filter { $0.level != .province }.map(\.code.rawValue)
 
         try await node.run { api in
-            var random = SeededGenerator(seed: seed)
+            var random = SeededRandom(seed: seed)
             // Villages: a few per township, one registered and then deleted.
             var villages: [String] = []
             for township in townships {

@@ -270,13 +270,11 @@ public struct CoverageSnapshot: Sendable {
 
 /// The parameters of `GET /v1/coverage`: `region` (default: the node's own), `depth` (default 1), `format`.
 public struct CoverageQuery: Sendable, Equatable {
-    public enum Format: String, Sendable, CaseIterable { case json, csv }
-
     public var region: RegionCode?
     public var depth = 1
-    public var format = Format.json
+    public var format = ExportFormat.json
 
-    public init(region: RegionCode? = nil, depth: Int = 1, format: Format = .json) {
+    public init(region: RegionCode? = nil, depth: Int = 1, format: ExportFormat = .json) {
         self.region = region
         self.depth = depth
         self.format = format
@@ -294,10 +292,7 @@ public struct CoverageQuery: Sendable, Equatable {
                 }
                 self.depth = depth
             case "format":
-                guard let format = Format(rawValue: value) else {
-                    throw InputError(field: "format", message: "'\(value)': the format is json or csv")
-                }
-                self.format = format
+                format = try ExportFormat.parameter(value)
             default:
                 throw InputError.unknownParameter(name, known: ["region", "depth", "format"])
             }
@@ -317,21 +312,29 @@ extension CoverageReport {
             + ["persons", "assigned", "assigned_ratio", "standards_met", "standards_ratio", "trained", "training_persons", "training_ratio"]
             + ["nodes", "stale", "oldest_sync", "partial"]
         func ratio(_ ratio: Ratio) -> String { ratio.value.map { "\($0)" } ?? "" }
-        var lines = [header.joined(separator: ",")]
-        for item in items {
-            let cells: [String] =
-                [item.code, item.name, item.level, "\(item.depth)", "\(item.stations.total)", "\(item.stations.active)"]
-                + types.map { "\(item.stations.byType[$0] ?? 0)" }
-                + ["\(item.units.total)", "\(item.units.covered)", ratio(item.units.ratio)]
-                + ["\(item.townships.total)", "\(item.townships.withStation)", ratio(item.townships.ratio)]
-                + levels.map { "\(item.deputies.seats[$0] ?? 0)" }
-                + ["\(item.deputies.persons)", "\(item.deputies.assigned)", ratio(item.deputies.assignedRatio)]
-                + ["\(item.standards.met)", ratio(item.standards.ratio)]
-                + ["\(item.training.trained)", "\(item.training.persons)", ratio(item.training.ratio)]
-                + ["\(item.freshness.nodes)", item.freshness.stale.joined(separator: " "), item.freshness.oldestSync?.description ?? "", "\(item.freshness.partial)"]
-            lines.append(cells.map(CSVText.field).joined(separator: ","))
+        let rows = items.map { item -> [String] in
+            [item.code, item.name, item.level, "\(item.depth)", "\(item.stations.total)", "\(item.stations.active)"]
+            + types.map { "\(item.stations.byType[$0] ?? 0)" }
+            + ["\(item.units.total)", "\(item.units.covered)", ratio(item.units.ratio)]
+            + ["\(item.townships.total)", "\(item.townships.withStation)", ratio(item.townships.ratio)]
+            + levels.map { "\(item.deputies.seats[$0] ?? 0)" }
+            + ["\(item.deputies.persons)", "\(item.deputies.assigned)", ratio(item.deputies.assignedRatio)]
+            + ["\(item.standards.met)", ratio(item.standards.ratio)]
+            + ["\(item.training.trained)", "\(item.training.persons)", ratio(item.training.ratio)]
+            + ["\(item.freshness.nodes)", item.freshness.stale.joined(separator: " "), item.freshness.oldestSync?.description ?? "", "\(item.freshness.partial)"]
         }
-        return lines.joined(separator: "\n") + "\n"
+        return CSVText.table([header] + rows)
+    }
+}
+
+/// How a table is answered: JSON, or CSV for a spreadsheet (`?format=`).
+public enum ExportFormat: String, Sendable, CaseIterable {
+    case json, csv
+
+    /// The format a request parameter names, refused with the parameter named.
+    public static func parameter(_ text: String) throws(InputError) -> ExportFormat {
+        guard let format = ExportFormat(rawValue: text) else { throw InputError(field: "format", message: "'\(text)': the format is json or csv") }
+        return format
     }
 }
 
@@ -341,5 +344,10 @@ public enum CSVText {
     public static func field(_ text: String) -> String {
         guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
         return "\"" + text.replacing("\"", with: "\"\"") + "\""
+    }
+
+    /// Rows (the header first) as CSV text, each line ended.
+    public static func table(_ rows: [[String]]) -> String {
+        rows.map { $0.map(field).joined(separator: ",") + "\n" }.joined()
     }
 }

@@ -62,6 +62,8 @@ public struct Roster: Sendable {
 
     public var audience: Int { entries.count }
 
+    public var venueNames: [UUID: String] { Dictionary(uniqueKeysWithValues: venues.map { ($0.venueId, $0.name) }) }
+
     public static func compute(for training: Training, candidates: [RosterCandidate]) -> Roster {
         // One entry per person, under their most specific region (ties: the smaller deputy id, for a stable roster).
         var representative: [String: RosterCandidate] = [:]

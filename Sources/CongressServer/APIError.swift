@@ -124,6 +124,17 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
+/// CSV out: a table offered for download.
+enum CSVBody {
+    static func headers(file: String) -> HTTPFields {
+        [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"\(file)\""]
+    }
+
+    static func response(_ rows: [[String]], file: String) -> Response {
+        Response(status: .ok, headers: headers(file: file), body: .init(byteBuffer: ByteBuffer(string: CSVText.table(rows))))
+    }
+}
+
 /// JSON in and out, one configuration for the whole API.
 enum JSONBody {
     static func response(_ status: HTTPResponse.Status, _ value: some Encodable) throws -> Response {

@@ -171,7 +171,7 @@ struct CoverageController: Sendable {
         let headers: HTTPFields =
             switch query.format {
             case .json: [.contentType: "application/json; charset=utf-8"]
-            case .csv: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"coverage-\(region).csv\""]
+            case .csv: CSVBody.headers(file: "coverage-\(region).csv")
             }
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
     }

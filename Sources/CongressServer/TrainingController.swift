@@ -102,21 +102,21 @@ struct TrainingController: Sendable {
 
     /// `GET …/roster`: per venue the persons expected and the overflow; `?format=csv` lists every person.
     @Sendable func roster(_ request: Request, context: some RequestContext) async throws -> Response {
-        let csv = try Self.wantsCSV(request)
+        let format = try Self.format(request)
         let (training, roster) = try await roster(of: try RecordController<Training>.id(context))
-        guard csv else {
+        guard format == .csv else {
             return try JSONBody.response(
                 .ok, RosterView(trainingId: training.meta.id, audience: roster.audience, venues: roster.venues, overflow: roster.overflow, unplaced: roster.unplaced)
             )
         }
-        let names = Dictionary(uniqueKeysWithValues: training.body.venues.compactMap { venue in venue.id.map { ($0, venue.name) } })
+        let names = roster.venueNames
         let rows = roster.entries.map { entry in
             [
                 entry.candidate.deputyId.uuidString.lowercased(), entry.candidate.name, entry.candidate.regionCode.rawValue,
                 entry.venueId.flatMap { names[$0] } ?? "", entry.online ? "online" : "onsite", "\(entry.overflowed)",
             ]
         }
-        return Self.csvResponse(["deputyId", "name", "regionCode", "venue", "mode", "overflowed"], rows, file: "roster-\(training.meta.id).csv")
+        return CSVBody.response([["deputyId", "name", "regionCode", "venue", "mode", "overflowed"]] + rows, file: "roster-\(training.meta.id).csv")
     }
 
     struct ProgressView: Encodable {
@@ -144,20 +144,24 @@ struct TrainingController: Sendable {
         var training: Record<Training>
         var roster: Roster
         var signIns: [SignIn]
-        var covered: Set<String>
+        /// Persons of the audience, and those signed in by any of their mandates.
+        var audience: Set<String>
+        var signedIn: Set<String>
+        var covered: Set<String> { audience.intersection(signedIn) }
     }
 
     private func tally(_ id: UUID) async throws -> Tally {
         let (training, roster) = try await roster(of: id)
         let signIns = try await store.signIns(training: id)
-        let signedIn = Set(signIns.compactMap(\.person))
-        return Tally(training: training, roster: roster, signIns: signIns, covered: Set(roster.entries.map(\.candidate.person)).intersection(signedIn))
+        return Tally(
+            training: training, roster: roster, signIns: signIns, audience: Set(roster.entries.map(\.candidate.person)),
+            signedIn: Set(signIns.compactMap(\.person))
+        )
     }
 
     /// `GET …/progress`: per venue expected / signed in / online; persons covered of the audience; absentees.
     @Sendable func progress(_ request: Request, context: some RequestContext) async throws -> Response {
         let tally = try await tally(try RecordController<Training>.id(context))
-        let audiencePersons = Set(tally.roster.entries.map(\.candidate.person))
         let venues = tally.roster.venues.map { load in
             let here = tally.signIns.filter { $0.record.body.venueId == load.venueId }
             return ProgressView.Venue(
@@ -165,10 +169,10 @@ struct TrainingController: Sendable {
                 signedIn: here.count { $0.record.body.mode == .onsite }, online: here.count { $0.record.body.mode == .online }
             )
         }
-        let walkIns = Set(tally.signIns.compactMap(\.person)).subtracting(audiencePersons).count
+        let covered = tally.covered.count
         let view = ProgressView(
-            trainingId: tally.training.meta.id, audience: tally.roster.audience, covered: tally.covered.count, venues: venues,
-            absentees: tally.roster.audience - tally.covered.count, walkIns: walkIns
+            trainingId: tally.training.meta.id, audience: tally.roster.audience, covered: covered, venues: venues,
+            absentees: tally.roster.audience - covered, walkIns: tally.signedIn.subtracting(tally.audience).count
         )
         return try JSONBody.response(.ok, view)
     }
@@ -184,34 +188,28 @@ struct TrainingController: Sendable {
     /// `GET …/progress/absentees`: the persons of the audience not signed in, with the venue they were expected at,
     /// for make-up sessions (补训); `?format=csv` for a spreadsheet.
     @Sendable func absentees(_ request: Request, context: some RequestContext) async throws -> Response {
-        let csv = try Self.wantsCSV(request)
+        let format = try Self.format(request)
         let tally = try await tally(try RecordController<Training>.id(context))
-        let names = Dictionary(uniqueKeysWithValues: tally.training.body.venues.compactMap { venue in venue.id.map { ($0, venue.name) } })
-        let absent = tally.roster.entries.filter { !tally.covered.contains($0.candidate.person) }.map { entry in
+        let names = tally.roster.venueNames
+        let covered = tally.covered
+        let absent = tally.roster.entries.filter { !covered.contains($0.candidate.person) }.map { entry in
             Absentee(
                 deputyId: entry.candidate.deputyId, name: entry.candidate.name, regionCode: entry.candidate.regionCode.rawValue, venueId: entry.venueId,
                 venue: entry.venueId.flatMap { names[$0] }
             )
         }
-        guard csv else { return try JSONBody.response(.ok, ["items": absent]) }
+        guard format == .csv else { return try JSONBody.response(.ok, ["items": absent]) }
         let rows = absent.map { [$0.deputyId.uuidString.lowercased(), $0.name, $0.regionCode, $0.venue ?? ""] }
-        return Self.csvResponse(["deputyId", "name", "regionCode", "venue"], rows, file: "absentees-\(tally.training.meta.id).csv")
+        return CSVBody.response([["deputyId", "name", "regionCode", "venue"]] + rows, file: "absentees-\(tally.training.meta.id).csv")
     }
 
-    private static func wantsCSV(_ request: Request) throws -> Bool {
+    /// `?format=json|csv`, the only parameter these exports take.
+    private static func format(_ request: Request) throws -> ExportFormat {
+        var format = ExportFormat.json
         for (name, value) in request.uri.queryParameters {
             guard name == "format" else { throw InputError.unknownParameter(String(name), known: ["format"]) }
-            guard value == "json" || value == "csv" else { throw InputError(field: "format", message: "'\(value)': the format is json or csv") }
-            return value == "csv"
+            format = try ExportFormat.parameter(String(value))
         }
-        return false
-    }
-
-    private static func csvResponse(_ header: [String], _ rows: [[String]], file: String) -> Response {
-        let text = ([header] + rows).map { $0.map(CSVText.field).joined(separator: ",") }.joined(separator: "\n") + "\n"
-        return Response(
-            status: .ok, headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"\(file)\""],
-            body: .init(byteBuffer: ByteBuffer(string: text))
-        )
+        return format
     }
 }

@@ -38,23 +38,11 @@ extension RecordStore {
     /// The live sign-ins of a training held here.
     public func signIns(training: UUID) async throws -> [SignIn] {
         let rows = try await client.query(
-            """
-            SELECT a.id, a.origin, a.region_code, a.version, a.updated_at, a.deleted, a.body::text, coalesce(d.person_key, d.id::text)
-            FROM attendance a LEFT JOIN deputies d ON d.id = a.deputy_id
-            WHERE a.training_id = \(training) AND NOT a.deleted
-            """,
-            logger: logger
+            "SELECT \(unescaped: Self.columns) FROM attendance WHERE training_id = \(training) AND NOT deleted", logger: logger
         )
-        let decoder = JSONDecoder()
-        var result: [SignIn] = []
-        for try await (id, origin, region, version, updatedAt, deleted, body, person) in rows.decode(
-            (UUID, String, String, Int64, Date, Bool, String, String?).self
-        ) {
-            guard let origin = RegionCode(origin), let region = RegionCode(region) else { continue }
-            let meta = RecordMeta(id: id, origin: origin, regionCode: region, version: version, updatedAt: Timestamp(updatedAt), deleted: deleted)
-            result.append(SignIn(record: Record(meta: meta, body: try decoder.decode(Attendance.self, from: Data(body.utf8))), person: person))
-        }
-        return result
+        let records = try await Self.records(Attendance.self, from: rows)
+        let persons = try await personsOf(deputies: records.map(\.body.deputyId))
+        return records.map { SignIn(record: $0, person: persons[$0.body.deputyId]) }
     }
 
     /// Writes the sign-ins of persons not yet signed in for their training (by any of their mandates) and returns

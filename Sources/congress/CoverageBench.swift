@@ -103,12 +103,7 @@ final class LoadGenerator: Sendable {
 
     @discardableResult
     func get(_ url: String) async throws -> ByteBuffer {
-        var request = HTTPClientRequest(url: url)
-        request.headers.add(name: "Authorization", value: "Bearer \(token)")
-        let response = try await http.execute(request, timeout: .seconds(30))
-        let body = try await response.body.collect(upTo: 64 << 20)
-        guard response.status == .ok else { throw InputError(field: "bench", message: "\(url) answered \(response.status)") }
-        return body
+        try await NodeHTTP.send(NodeHTTP.request(url, token: token), on: http, timeout: .seconds(30))
     }
 
     /// When the coverage answer at `url` was counted.
@@ -119,17 +114,9 @@ final class LoadGenerator: Sendable {
 
     @discardableResult
     func post(_ url: String, json: String, token: String) async throws -> ByteBuffer {
-        var request = HTTPClientRequest(url: url)
-        request.method = .POST
-        request.headers.add(name: "Authorization", value: "Bearer \(token)")
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(ByteBuffer(string: json))
-        let response = try await http.execute(request, timeout: .seconds(30))
-        let body = try await response.body.collect(upTo: 16 << 20)
-        guard response.status == .created else {
-            throw InputError(field: "bench", message: "\(url) answered \(response.status): \(String(buffer: body))")
-        }
-        return body
+        try await NodeHTTP.send(
+            NodeHTTP.request(url, method: .POST, token: token, json: ByteBuffer(string: json)), on: http, expecting: .created, timeout: .seconds(30)
+        )
     }
 
     /// Every client cycles through `paths` (each from its own offset) until `duration` has passed.

@@ -99,9 +99,8 @@ struct DemoCommand: AsyncParsableCommand {
         let ordered = setups.sorted { ($0.config.node.rawValue.count > $1.config.node.rawValue.count) == deepestFirst && $0.config.node != $1.config.node }
         for setup in ordered {
             guard setup.topology.topology.upstream(of: setup.config.node) != nil else { continue }
-            var request = HTTPClientRequest(url: "http://\(setup.listen.host):\(setup.listen.port)/v1/sync/run")
-            request.method = .POST
-            request.headers.add(name: "Authorization", value: "Bearer \(setup.secrets.adminToken)")
+            let request = NodeHTTP.request("http://\(setup.listen)/v1/sync/run", method: .POST, token: setup.secrets.adminToken)
+            // A failed run answers 502 with its report: the report says why.
             let response = try await HTTPClient.shared.execute(request, timeout: .seconds(300))
             let body = try await response.body.collect(upTo: 1 << 20)
             let report = try JSONDecoder().decode(SyncReport.self, from: Data(buffer: body))
@@ -141,14 +140,10 @@ struct DemoCommand: AsyncParsableCommand {
                     signIns.append(#"{"deputyId": "\#(deputy.meta.id)", "venueId": "\#(venueID)", "mode": "\#(mode)"}"#)
                 }
                 guard !signIns.isEmpty else { continue }
-                var request = HTTPClientRequest(url: base + "/v1/trainings/\(training.meta.id)/attendance")
-                request.method = .POST
-                request.headers.add(name: "Authorization", value: "Bearer \(setup.secrets.adminToken)")
-                request.headers.add(name: "Content-Type", value: "application/json")
-                request.body = .bytes(ByteBuffer(string: "[" + signIns.joined(separator: ",") + "]"))
-                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
-                let body = try await response.body.collect(upTo: 1 << 20)
-                guard response.status == .ok else { throw InputError(field: "attendance", message: "\(node): \(String(buffer: body))") }
+                let json = ByteBuffer(string: "[" + signIns.joined(separator: ",") + "]")
+                _ = try await NodeHTTP.send(
+                    NodeHTTP.request(base + "/v1/trainings/\(training.meta.id)/attendance", method: .POST, token: setup.secrets.adminToken, json: json)
+                )
                 total += signIns.count
             }
         }
@@ -161,12 +156,7 @@ struct DemoCommand: AsyncParsableCommand {
     }
 
     static func get<Answer: Decodable>(_ url: String, token: String) async throws -> Answer {
-        var request = HTTPClientRequest(url: url)
-        request.headers.add(name: "Authorization", value: "Bearer \(token)")
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
-        let body = try await response.body.collect(upTo: 64 << 20)
-        guard response.status == .ok else { throw InputError(field: "demo", message: "\(url) answered \(response.status): \(String(buffer: body))") }
-        return try JSONDecoder().decode(Answer.self, from: Data(buffer: body))
+        try JSONDecoder().decode(Answer.self, from: Data(buffer: try await NodeHTTP.send(NodeHTTP.request(url, token: token))))
     }
 
     /// The top node's dashboard address and token, and its coverage one level down.

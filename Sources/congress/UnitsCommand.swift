@@ -26,11 +26,9 @@ struct UnitsCommand: AsyncParsableCommand {
                 let rows = try UnitCSV.parse(text, file: file)
                 let setup = try NodeSetup.load(nodeFile: node, logger: .init(label: "congress"))
                 let body = try JSONEncoder().encode(rows.map { UnitInputWire($0.input.body) })
-                var request = HTTPClientRequest(url: "http://\(setup.listen)/v1/units/import")
-                request.method = .POST
-                request.headers.add(name: "Authorization", value: "Bearer \(setup.secrets.adminToken)")
-                request.headers.add(name: "Content-Type", value: "application/json")
-                request.body = .bytes(ByteBuffer(bytes: body))
+                let request = NodeHTTP.request(
+                    "http://\(setup.listen)/v1/units/import", method: .POST, token: setup.secrets.adminToken, json: ByteBuffer(bytes: body)
+                )
                 let response = try await HTTPClient.shared.execute(request, timeout: .seconds(300))
                 let answer = try await response.body.collect(upTo: 1 << 20)
                 guard response.status == .ok else {

@@ -1,0 +1,32 @@
+import AsyncHTTPClient
+import CongressCore
+import NIOCore
+import NIOHTTP1
+
+/// Calls to a node's API from the command line (demo, benchmarks, imports).
+enum NodeHTTP {
+    /// A request carrying the node's bearer token, and a JSON body when given.
+    static func request(_ url: String, method: HTTPMethod = .GET, token: String, json: ByteBuffer? = nil) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        if let json {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(json)
+        }
+        return request
+    }
+
+    /// Sends `request` and returns the answer's body; another status than `expected` throws with the node's answer.
+    static func send(
+        _ request: HTTPClientRequest, on http: HTTPClient = .shared, expecting expected: HTTPResponseStatus = .ok, timeout: TimeAmount = .seconds(60),
+        limit: Int = 64 << 20
+    ) async throws -> ByteBuffer {
+        let response = try await http.execute(request, timeout: timeout)
+        let body = try await response.body.collect(upTo: limit)
+        guard response.status == expected else {
+            throw InputError(field: "http", message: "\(request.method) \(request.url) answered \(response.status): \(String(buffer: body))")
+        }
+        return body
+    }
+}

@@ -79,9 +79,14 @@ final class NodeProcess: @unchecked Sendable {
 
     /// `congress sync --node FILE`: its exit status and what it printed.
     func syncOnce() throws -> (status: Int32, output: String) {
+        try command(["sync"])
+    }
+
+    /// `congress ARGUMENTS --node CONFIG` run to its end: its exit status and what it printed.
+    func command(_ arguments: [String]) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try Self.executable)
-        process.arguments = ["sync", "--node", configFile.path]
+        process.arguments = arguments + ["--node", configFile.path]
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe

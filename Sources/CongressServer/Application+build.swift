@@ -56,7 +56,7 @@ public func buildApplication(_ configuration: AppConfiguration) throws -> Applic
     let topology = TopologyInForce(configuration.topology, file: configuration.topologyFile, warnings: configuration.topologyWarnings)
     let sync = SyncClient(
         store: SyncStore(client: client, node: configuration.node, logger: logger), topology: topology, token: configuration.secrets.parentToken,
-        http: .shared, retry: configuration.syncRetry,
+        retry: configuration.syncRetry,
         batchSize: configuration.syncBatchSize, logger: logger
     )
     let routes = buildRoutes(configuration, store: store, topology: topology, sync: sync)

@@ -78,7 +78,7 @@ public struct SyncClient: Sendable {
     let logger: Logger
 
     public init(
-        store: SyncStore, topology: TopologyInForce, token: String?, http: HTTPClient, retry: RetryPolicy = .standard,
+        store: SyncStore, topology: TopologyInForce, token: String?, http: HTTPClient = .sync, retry: RetryPolicy = .standard,
         batchSize: Int = SyncProtocol.batchSize, logger: Logger
     ) {
         self.store = store
@@ -270,4 +270,15 @@ actor RunGate {
         if waiting.isEmpty { busy = false } else { waiting.removeFirst().resume() }
         return result
     }
+}
+
+extension HTTPClient {
+    /// The client sync runs use: a connection that cannot be made fails the attempt at once, so the run's own
+    /// `RetryPolicy` is the only retry. (By default the pool keeps reconnecting within each attempt and backs off
+    /// for up to a minute after a parent outage — then a run right after the parent is back fails although it is.)
+    public static let sync: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
 }

@@ -252,7 +252,7 @@ struct SyncBenchRun {
             try await BenchDatabase.waitUntilListening(port: port)
             let sync = SyncClient(
                 store: SyncStore(client: child, node: Self.child, logger: logger), topology: TopologyInForce(topology),
-                token: secrets.first { $0.node == Self.child }!.parentToken, http: .shared, logger: logger
+                token: secrets.first { $0.node == Self.child }!.parentToken, logger: logger
             )
             return try await body(child, parent, sync)
         }

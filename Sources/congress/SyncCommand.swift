@@ -36,7 +36,7 @@ struct SyncCommand: AsyncParsableCommand {
                 let sync = SyncClient(
                     store: SyncStore(client: client, node: setup.config.node, logger: logger),
                     topology: TopologyInForce(setup.topology.topology, file: setup.config.topologyPath), token: setup.secrets.parentToken,
-                    http: .shared, retry: Self.retry, logger: logger
+                    retry: Self.retry, logger: logger
                 )
                 return await sync.run()
             }

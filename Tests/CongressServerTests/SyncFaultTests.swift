@@ -44,8 +44,8 @@ import Testing
         let federation = try await TestFederation.make()
         try await federation.township.serve(configure: {
             TestFederation.live(&$0)
-            // Each attempt gives up quickly, so that the run's own retries are what bridges the outage.
-            $0.syncRetry = RetryPolicy(attempts: 12, firstDelay: .milliseconds(100), maxDelay: .milliseconds(400), requestTimeout: .milliseconds(250))
+            // Each attempt gives up quickly, so that the run's own retries (about 8 s of them) are what bridges the outage.
+            $0.syncRetry = RetryPolicy(attempts: 12, firstDelay: .milliseconds(100), maxDelay: .seconds(1), requestTimeout: .milliseconds(250))
         }) { township in
             try await Self.createDeputies(5, at: township)
             // The county is not listening yet: the run retries with backoff while it starts.

@@ -5,7 +5,8 @@ import Testing
 @testable import CongressServer
 
 /// A running node picks up its operator's edits to the topology file, and refuses broken ones while it keeps serving.
-@Suite struct TopologyReloadTests {
+/// Serialized: the SIGHUP test signals the whole process, and a node of another test here would take it for its own trigger.
+@Suite(.serialized) struct TopologyReloadTests {
     /// A folder of its own holding the topology file a test edits.
     struct TopologyFolder {
         let path: String

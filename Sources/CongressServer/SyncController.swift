@@ -85,7 +85,13 @@ struct SyncController: Sendable {
                 message: "the sender's topology (\(header.topologyHash.prefix(12))) differs from this node's (\(current.hash.prefix(12))): deploy the same config/topology.yaml to both"
             )
         }
-        switch try await store.apply(header, body: String(decoding: data, as: UTF8.self)) {
+        let changes: ChangeRows
+        do {
+            changes = try ChangeRows(document: data)
+        } catch {
+            throw APIError(.badRequest, code: "bad_request", message: "not a sync batch: \(error)")
+        }
+        switch try await store.apply(header, changes: changes) {
         case .acked(let ack):
             Counter(label: "congress_sync_batches_received_total", dimensions: [("sender", child.rawValue)]).increment()
             Counter(label: "congress_sync_changes_applied_total", dimensions: [("sender", child.rawValue)]).increment(by: ack.applied)

@@ -156,9 +156,7 @@ public struct SyncStore: Sendable {
 
     /// Applies a pushed batch all or nothing: scope checked, older versions ignored, applied changes appended to
     /// this node's change log (origin and version kept) so they travel on, and the sender's checkpoint moved.
-    ///
-    /// `body` is the request's JSON; PostgreSQL reads its `changes` directly, so rows are never decoded here.
-    public func apply(_ header: BatchHeader, body: String) async throws -> ApplyOutcome {
+    public func apply(_ header: BatchHeader, changes: ChangeRows) async throws -> ApplyOutcome {
         try await client.transaction(logger: logger) { connection in
             let sender = header.sender.rawValue
             // Created on the sender's first batch; either way the row stays locked until commit, so a sender's
@@ -179,7 +177,7 @@ public struct SyncStore: Sendable {
                 return .acked(BatchAck(acked: header.toSeq, applied: 0))
             }
             if header.fromSeq > checkpoint + 1 { return .gap(expected: checkpoint + 1) }
-            let count = try await Self.applyChanges(body, scope: .subtree(of: header.sender), on: connection, logger: logger)
+            let count = try await Self.applyChanges(changes, scope: .subtree(of: header.sender), on: connection, logger: logger)
             try await connection.query(
                 """
                 UPDATE sync_checkpoints SET acked_seq = \(header.toSeq), last_batch_at = now(), batches = batches + 1, changes = changes + \(count)
@@ -198,16 +196,16 @@ public struct SyncStore: Sendable {
         /// From the parent: trainings organised by an ancestor of this node.
         case directivesFor(RegionCode)
 
-        /// SQL true for a change `c` outside the scope; `$2` is the code bound by `bound`.
+        /// SQL true for a change `c` outside the scope; `$1` is the code bound by `bound`.
         var outsideSQL: String {
             switch self {
             case .subtree:
                 return """
-                    NOT (c.origin LIKE $2 || '%' AND c.region_code LIKE $2 || '%')
+                    NOT (c.origin LIKE $1 || '%' AND c.region_code LIKE $1 || '%')
                         OR c.kind NOT IN (\(RecordKind.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")))
                     """
             case .directivesFor:
-                return "NOT (left($2, length(c.origin)) = c.origin AND c.origin <> $2) OR c.kind <> '\(RecordKind.training.rawValue)'"
+                return "NOT (left($1, length(c.origin)) = c.origin AND c.origin <> $1) OR c.kind <> '\(RecordKind.training.rawValue)'"
             }
         }
 
@@ -225,12 +223,29 @@ public struct SyncStore: Sendable {
         }
     }
 
-    /// Applies the `changes` of the JSON document `body` in one statement: refused whole (`.forbidden`) if any change is
-    /// out of scope or malformed; otherwise each record upserted where the incoming version is newer (same origin) and
-    /// what changed appended to this node's change log with origin and version kept. Returns how many changes applied.
-    static func applyChanges(_ body: String, scope: Scope, on connection: PostgresConnection, logger: Logger) async throws -> Int {
+    /// Applies `changes` inside the caller's transaction: copied into a temporary table (PostgreSQL parses each body once,
+    /// as `COPY` does), then one statement refuses them whole (`.forbidden`) if any is out of scope or malformed, or
+    /// upserts each record where the incoming version is newer (same origin) and appends what changed to this node's
+    /// change log with origin and version kept. Returns how many changes applied.
+    static func applyChanges(_ changes: ChangeRows, scope: Scope, on connection: PostgresConnection, logger: Logger) async throws -> Int {
+        try await connection.query(
+            """
+            CREATE TEMPORARY TABLE incoming_changes (
+                kind text, id uuid, origin text COLLATE "C", region_code text COLLATE "C", version bigint, updated_at timestamptz,
+                deleted boolean, body jsonb
+            ) ON COMMIT DROP
+            """,
+            logger: logger
+        )
+        try await connection.copyFrom(table: "incoming_changes", logger: logger) { writer in
+            var sent = 0
+            while sent < changes.copyText.count {
+                let chunk = changes.copyText[sent..<min(sent + Self.copyChunk, changes.copyText.count)]
+                try await writer.write(ByteBuffer(bytes: chunk))
+                sent += chunk.count
+            }
+        }
         var bindings = PostgresBindings()
-        bindings.append(body)
         bindings.append(scope.bound)
         let rows = try await connection.query(PostgresQuery(unsafeSQL: applySQL(outside: scope.outsideSQL), binds: bindings), logger: logger)
         var count = 0
@@ -317,7 +332,7 @@ public struct SyncStore: Sendable {
         }.joined(separator: ",\n")
         let union = RecordKind.allCases.map { "SELECT * FROM up_\($0.rawValue)" }.joined(separator: " UNION ALL ")
         return """
-            WITH c AS MATERIALIZED (\(incoming)),
+            WITH c AS (SELECT * FROM incoming_changes),
             bad AS MATERIALIZED (
                 SELECT c.kind, c.id::text, c.origin, c.region_code FROM c
                 WHERE \(outside)
@@ -342,14 +357,8 @@ public struct SyncStore: Sendable {
             """
     }
 
-    /// The batch's changes as rows; malformed fields fail the cast, and so the batch. Fields are taken out of each
-    /// element directly (`jsonb_to_recordset` would print each body back to text and parse it again).
-    private static let incoming = """
-        SELECT e ->> 'kind' AS kind, (e ->> 'id')::uuid AS id, e ->> 'origin' AS origin, e ->> 'regionCode' AS region_code,
-            (e ->> 'version')::bigint AS version, (e ->> 'updatedAt')::timestamptz AS updated_at, (e ->> 'deleted')::boolean AS deleted,
-            e -> 'body' AS body
-        FROM jsonb_array_elements(($1::jsonb) -> 'changes') AS e
-        """
+    /// Rows per `COPY` message: big enough that messages cost nothing, small enough not to copy the batch again whole.
+    private static let copyChunk = 1 << 20
 
     // MARK: Directives (downward)
 
@@ -384,9 +393,9 @@ public struct SyncStore: Sendable {
 
     /// Stores a page of directives from the parent, read-only here (and passed on to this node's children through its
     /// own change log), and moves the directives cursor to `toSeq`, in one transaction. Returns how many applied.
-    public func applyDirectives(_ page: String, toSeq: Int64, parent: RegionCode) async throws -> Int {
+    public func applyDirectives(_ changes: ChangeRows, toSeq: Int64, parent: RegionCode) async throws -> Int {
         try await client.transaction(logger: logger) { connection in
-            let count = try await Self.applyChanges(page, scope: .directivesFor(node), on: connection, logger: logger)
+            let count = try await Self.applyChanges(changes, scope: .directivesFor(node), on: connection, logger: logger)
             try await connection.query(
                 "UPDATE sync_upstream SET directives_seq = \(toSeq) WHERE parent = \(parent.rawValue)", logger: logger
             )

@@ -178,9 +178,10 @@ public struct SyncClient: Sendable {
         while true {
             let since = report.directivesSeq
             let text = try await withRetries { try await get(url + "/v1/sync/directives?since=\(since)", token: token) }
-            let page = try JSONDecoder().decode(DirectivePage.self, from: Data(text.utf8))
+            let document = Data(text.utf8)
+            let page = try JSONDecoder().decode(DirectivePage.self, from: document)
             guard page.toSeq > since else { return }
-            report.directives += try await store.applyDirectives(text, toSeq: page.toSeq, parent: parent)
+            report.directives += try await store.applyDirectives(ChangeRows(document: document), toSeq: page.toSeq, parent: parent)
             report.directivesSeq = page.toSeq
         }
     }

@@ -1,0 +1,149 @@
+import CongressCore
+import CongressStore
+import Foundation
+import Logging
+import PostgresNIO
+import Testing
+
+/// A pushed batch is split into rows by `ChangeRows` and copied into PostgreSQL; what it stores must be exactly what
+/// PostgreSQL's own JSON reader finds in the same document, whatever its layout and escapes.
+@Suite struct BatchApplyOracleTests {
+    static let sender = RegionCode("420802001")!
+
+    @Test(arguments: [UInt64(1), 2, 3])
+    func storesWhatPostgreSQLsOwnJSONReaderFindsInTheBatch(seed: UInt64) async throws {
+        var writer = JSONWriter(random: SeededRandom(seed: seed))
+        let document = writer.batch(changes: 300)
+        let database = try await TestDatabase.make()
+        try await TestDatabase.withClient(on: database) { client in
+            try await Migrations.apply(on: client, logger: TestDatabase.quietLogger)
+            let store = SyncStore(client: client, node: RegionCode("420802")!, logger: TestDatabase.quietLogger)
+            let header = BatchHeader(protocol: SyncProtocol.version, schemaHash: "", topologyHash: "", sender: Self.sender, fromSeq: 1, toSeq: 300)
+            let outcome = try await store.apply(header, changes: try ChangeRows(document: Data(document.utf8)))
+            #expect(outcome == .acked(BatchAck(acked: 300, applied: 300)))
+
+            let stored = try await Self.texts(
+                ["deputies", "stations", "units"].map {
+                    "SELECT concat_ws('|', id, origin, region_code, version, updated_at, deleted, body) FROM \($0)"
+                }.joined(separator: " UNION ALL "),
+                on: client
+            )
+            // PostgreSQL reading the whole document as jsonb: the way batches were applied before.
+            var bindings = PostgresBindings()
+            bindings.append(document)
+            let oracle = try await Self.texts(
+                PostgresQuery(
+                    unsafeSQL: """
+                        SELECT concat_ws('|', (e ->> 'id')::uuid, e ->> 'origin', e ->> 'regionCode', (e ->> 'version')::bigint,
+                            (e ->> 'updatedAt')::timestamptz, (e ->> 'deleted')::boolean, e -> 'body')
+                        FROM jsonb_array_elements(($1::jsonb) -> 'changes') e
+                        """,
+                    binds: bindings
+                ),
+                on: client
+            )
+            #expect(stored.count == 300)
+            #expect(stored.sorted() == oracle.sorted())
+        }
+    }
+
+    static func texts(_ query: PostgresQuery, on client: PostgresClient) async throws -> [String] {
+        var values: [String] = []
+        for try await value in try await client.query(query, logger: TestDatabase.quietLogger).decode(String.self) { values.append(value) }
+        return values
+    }
+
+    static func texts(_ sql: String, on client: PostgresClient) async throws -> [String] {
+        try await texts(PostgresQuery(unsafeSQL: sql), on: client)
+    }
+}
+
+/// Writes batch documents the way any JSON writer may: members in any order, any whitespace, strings escaped or not,
+/// unknown members, nested bodies with awkward text.
+private struct JSONWriter {
+    var random: SeededRandom
+    private var units = 0
+
+    init(random: SeededRandom) { self.random = random }
+
+    mutating func batch(changes count: Int) -> String {
+        let changes = (0..<count).map { _ in change() }
+        return object([
+            ("protocol", "1"), ("sender", string("420802001")), ("fromSeq", "1"), ("toSeq", "\(count)"),
+            ("edges", array([object([("node", string("420802001")), ("lastBatchAt", string("2026-11-22T01:00:00Z"))])])),
+            ("changes", array(changes)),
+        ])
+    }
+
+    private mutating func change() -> String {
+        let kind = ["deputy", "station", "unit"].randomElement(using: &random)!
+        var region = "420802001"
+        if kind == "unit" {
+            units += 1
+            region += String(format: "%03d", units)
+        }
+        let times = ["2026-11-22T01:00:00Z", "2026-11-22T09:00:00.125+08:00", "2026-02-28T23:59:59.5-05:30"]
+        var members: [(String, String)] = [
+            ("kind", string(kind)), ("id", string(random.uuid().uuidString.lowercased())), ("origin", string("420802001")),
+            ("regionCode", string(region)), ("version", "\(Int.random(in: 1...1_000_000_000_000, using: &random))"),
+            ("updatedAt", string(times.randomElement(using: &random)!)), ("deleted", Bool.random(using: &random) ? "true" : "false"),
+            ("body", body(depth: 0)),
+        ]
+        if Bool.random(using: &random) { members.append(("unknownField", body(depth: 1))) }
+        return object(members.shuffled(using: &random))
+    }
+
+    private mutating func body(depth: Int) -> String {
+        let count = Int.random(in: 0...5, using: &random)
+        return object(
+            (0..<count).map { index in
+                let value: String
+                switch Int.random(in: 0..<7, using: &random) {
+                case 0 where depth < 3: value = body(depth: depth + 1)
+                case 1 where depth < 3: value = array((0..<Int.random(in: 0...3, using: &random)).map { _ in awkwardText() })
+                case 2: value = ["null", "true", "false", "0", "-12", "3.25", "1e3"].randomElement(using: &random)!
+                default: value = awkwardText()
+                }
+                return ("f\(index)", value)
+            }
+        )
+    }
+
+    private mutating func awkwardText() -> String {
+        let pieces = ["张三", "代表之家", "😀", "\"", "\\", "/", "\n", "\t", "\r", "\u{1}", "\u{7f}", "a b", "\\N", "'", "%", "\u{2028}"]
+        return string((0..<Int.random(in: 0...6, using: &random)).map { _ in pieces.randomElement(using: &random)! }.joined())
+    }
+
+    /// A JSON string for `text`, each character escaped or written as is at random (where JSON allows).
+    private mutating func string(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            let mustEscape = scalar == "\"" || scalar == "\\" || scalar.value < 0x20
+            if mustEscape || Int.random(in: 0..<4, using: &random) == 0 {
+                let named: [Unicode.Scalar: String] = ["\"": "\\\"", "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r", "/": "\\/"]
+                if let short = named[scalar], Bool.random(using: &random) {
+                    out += short
+                } else {
+                    for unit in String(scalar).utf16 { out += String(format: "\\u%04x", unit) }
+                }
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+
+    private mutating func space() -> String { ["", "", " ", "\n  ", "\t", " \r\n"].randomElement(using: &random)! }
+
+    private mutating func object(_ members: [(String, String)]) -> String {
+        var parts: [String] = []
+        for (name, value) in members { parts.append(space() + string(name) + space() + ":" + space() + value + space()) }
+        return "{" + parts.joined(separator: ",") + space() + "}"
+    }
+
+    private mutating func array(_ values: [String]) -> String {
+        var parts: [String] = []
+        for value in values { parts.append(space() + value + space()) }
+        return "[" + parts.joined(separator: ",") + space() + "]"
+    }
+}

@@ -57,15 +57,21 @@ public struct SyncStore: Sendable {
 
     // MARK: Child side
 
-    /// The change-log entries after `seq` (at most `limit`), each record once in its current state, tombstones included.
-    /// Only records whose origin lies in this node's subtree go up: directives received from above stay here.
+    /// The next `limit` change-log entries after `seq`, each record named there once in its current state, tombstones
+    /// included. Only records whose origin lies in this node's subtree go up: directives received from above stay here,
+    /// and the batch's range still covers them, so the parent sees no gap.
+    ///
+    /// The window is taken by seq alone and filtered afterwards: with the origin filter inside it, a planner that
+    /// underestimates how many entries match (as after a bulk write, before the table is analyzed) reads every entry
+    /// after `seq` and sorts them — a push of N entries then costs N²/limit.
     public func nextBatch(after seq: Int64, limit: Int) async throws -> OutgoingBatch? {
         let sql = """
-            WITH w AS (
-                SELECT seq, kind, record_id FROM change_log WHERE seq > $1 AND origin LIKE $3 || '%' ORDER BY seq LIMIT $2
+            WITH window_entries AS (
+                SELECT seq, kind, record_id, origin FROM change_log WHERE seq > $1 ORDER BY seq LIMIT $2
             ),
+            w AS (SELECT seq, kind, record_id FROM window_entries WHERE origin LIKE $3 || '%'),
             \(Self.currentStateSQL)
-            SELECT (SELECT max(seq) FROM w), (SELECT count(*) FROM changes)::bigint,
+            SELECT (SELECT max(seq) FROM window_entries), (SELECT count(*) FROM changes)::bigint,
                 coalesce((SELECT json_agg(change) FROM changes)::text, '[]')
             """
         var bindings = PostgresBindings()
@@ -75,7 +81,7 @@ public struct SyncStore: Sendable {
         let rows = try await client.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
         for try await (to, count, json) in rows.decode((Int64?, Int64, String).self) {
             guard let to else { return nil }
-            // The range starts right after the acknowledged seq, whatever entries it skipped, so the parent sees no gap.
+            // The range starts right after the acknowledged seq and ends at the window's last entry, whatever it skipped.
             return OutgoingBatch(fromSeq: seq + 1, toSeq: to, count: Int(count), changesJSON: json)
         }
         return nil

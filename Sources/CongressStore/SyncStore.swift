@@ -48,6 +48,7 @@ public struct SyncStore: Sendable {
     public let client: PostgresClient
     public let node: RegionCode
     let logger: Logger
+    private let underWay = BatchesUnderWay()
 
     public init(client: PostgresClient, node: RegionCode, logger: Logger) {
         self.client = client
@@ -162,8 +163,29 @@ public struct SyncStore: Sendable {
 
     /// Applies a pushed batch all or nothing: scope checked, older versions ignored, applied changes appended to
     /// this node's change log (origin and version kept) so they travel on, and the sender's checkpoint moved.
+    ///
+    /// A child sends its next batch before the previous one is acknowledged, so that the next one is received and
+    /// copied in while the previous one applies. Should it reach the checkpoint first, it waits for the batch under way
+    /// that fills the gap before it, rather than answering with a gap.
     public func apply(_ header: BatchHeader, changes: ChangeRows) async throws -> ApplyOutcome {
+        let ticket = await underWay.begin(header.sender, from: header.fromSeq)
+        do {
+            var outcome = try await applyOnce(header, changes: changes)
+            while case .gap(let expected) = outcome, await underWay.awaitEnd(of: header.sender, startingBy: expected, other: ticket) {
+                outcome = try await applyOnce(header, changes: changes)
+            }
+            await underWay.end(ticket)
+            return outcome
+        } catch {
+            await underWay.end(ticket)
+            throw error
+        }
+    }
+
+    private func applyOnce(_ header: BatchHeader, changes: ChangeRows) async throws -> ApplyOutcome {
         try await client.transaction(logger: logger) { connection in
+            // Copied in before the checkpoint is locked: while the sender's previous batch still holds it.
+            try await Self.stage(changes, on: connection, logger: logger)
             let sender = header.sender.rawValue
             // Created on the sender's first batch; either way the row stays locked until commit, so a sender's
             // batches apply one at a time.
@@ -183,7 +205,7 @@ public struct SyncStore: Sendable {
                 return .acked(BatchAck(acked: header.toSeq, applied: 0))
             }
             if header.fromSeq > checkpoint + 1 { return .gap(expected: checkpoint + 1) }
-            let count = try await Self.applyChanges(changes, scope: .subtree(of: header.sender), on: connection, logger: logger)
+            let count = try await Self.applyStaged(scope: .subtree(of: header.sender), on: connection, logger: logger)
             try await connection.query(
                 """
                 UPDATE sync_checkpoints SET acked_seq = \(header.toSeq), last_batch_at = now(), batches = batches + 1, changes = changes + \(count)
@@ -229,11 +251,9 @@ public struct SyncStore: Sendable {
         }
     }
 
-    /// Applies `changes` inside the caller's transaction: copied into a temporary table (PostgreSQL parses each body once,
-    /// as `COPY` does), then one statement refuses them whole (`.forbidden`) if any is out of scope or malformed, or
-    /// upserts each record where the incoming version is newer (same origin) and appends what changed to this node's
-    /// change log with origin and version kept. Returns how many changes applied.
-    static func applyChanges(_ changes: ChangeRows, scope: Scope, on connection: PostgresConnection, logger: Logger) async throws -> Int {
+    /// Copies `changes` into the temporary table `incoming_changes` of the caller's transaction: PostgreSQL parses each
+    /// body once, as `COPY` does.
+    static func stage(_ changes: ChangeRows, on connection: PostgresConnection, logger: Logger) async throws {
         try await connection.query(
             """
             CREATE TEMPORARY TABLE incoming_changes (
@@ -251,6 +271,12 @@ public struct SyncStore: Sendable {
                 sent += chunk.count
             }
         }
+    }
+
+    /// Applies the staged changes in one statement: refused whole (`.forbidden`) if any is out of scope or malformed;
+    /// otherwise each record upserted where the incoming version is newer (same origin) and what changed appended to
+    /// this node's change log with origin and version kept. Returns how many changes applied.
+    static func applyStaged(scope: Scope, on connection: PostgresConnection, logger: Logger) async throws -> Int {
         var bindings = PostgresBindings()
         bindings.append(scope.bound)
         let rows = try await connection.query(PostgresQuery(unsafeSQL: applySQL(outside: scope.outsideSQL), binds: bindings), logger: logger)
@@ -401,11 +427,43 @@ public struct SyncStore: Sendable {
     /// own change log), and moves the directives cursor to `toSeq`, in one transaction. Returns how many applied.
     public func applyDirectives(_ changes: ChangeRows, toSeq: Int64, parent: RegionCode) async throws -> Int {
         try await client.transaction(logger: logger) { connection in
-            let count = try await Self.applyChanges(changes, scope: .directivesFor(node), on: connection, logger: logger)
+            try await Self.stage(changes, on: connection, logger: logger)
+            let count = try await Self.applyStaged(scope: .directivesFor(node), on: connection, logger: logger)
             try await connection.query(
                 "UPDATE sync_upstream SET directives_seq = \(toSeq) WHERE parent = \(parent.rawValue)", logger: logger
             )
             return count
         }
+    }
+}
+
+/// The pushed batches this node is applying, by sender and first seq: a batch that finds a gap before it waits for the
+/// end of one under way that starts within the gap (it may fill it) instead of being refused. Waits cannot form a
+/// cycle: a batch only waits for one that starts before it.
+actor BatchesUnderWay {
+    private var batches: [Int: (sender: RegionCode, fromSeq: Int64)] = [:]
+    private var lastTicket = 0
+    private var waiting: [(sender: RegionCode, resume: CheckedContinuation<Void, Never>)] = []
+
+    func begin(_ sender: RegionCode, from seq: Int64) -> Int {
+        lastTicket += 1
+        batches[lastTicket] = (sender, seq)
+        return lastTicket
+    }
+
+    func end(_ ticket: Int) {
+        guard let ended = batches.removeValue(forKey: ticket) else { return }
+        // Every waiter for this sender looks again; one still short of its turn waits again.
+        let (wake, keep) = (waiting.filter { $0.sender == ended.sender }, waiting.filter { $0.sender != ended.sender })
+        waiting = keep
+        for waiter in wake { waiter.resume.resume() }
+    }
+
+    /// Waits until a batch of `sender` under way (other than `ticket`) that starts at or before `seq` has ended; false at
+    /// once if there is none.
+    func awaitEnd(of sender: RegionCode, startingBy seq: Int64, other ticket: Int) async -> Bool {
+        guard batches.contains(where: { $0.key != ticket && $0.value.sender == sender && $0.value.fromSeq <= seq }) else { return false }
+        await withCheckedContinuation { waiting.append((sender, $0)) }
+        return true
     }
 }

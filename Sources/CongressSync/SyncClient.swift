@@ -115,35 +115,77 @@ public struct SyncClient: Sendable {
         return report
     }
 
+    /// Batches posted and not yet answered: the next one is received and copied in at the parent while the previous one
+    /// applies there (the parent applies them in order).
+    static let batchesInFlight = 2
+
+    private struct Posted {
+        var batch: OutgoingBatch?
+        var header: BatchHeader
+        var answer: Task<Answer, any Error>
+        /// Where the batch in flight in front of this one started, if any.
+        var behind: Int64?
+    }
+
     private func push(to parent: RegionCode, at url: String, token: String, topologyHash: String, report: inout SyncReport) async throws {
         var acked = report.ackedSeq
         let edges = try await store.edges()
         // The next batch is read while the parent applies the current one: the two databases work at the same time.
         var next = prefetch(after: acked)
-        defer { next.cancel() }
-        pushing: while true {
-            let batch = try await next.value
-            // With nothing pending, one empty batch still tells the parent this child is alive and current.
-            if batch == nil && report.batches > 0 { break pushing }
-            if let batch { next = prefetch(after: batch.toSeq) }
+        var posted: [Posted] = []
+        defer {
+            next.cancel()
+            for request in posted { request.answer.cancel() }
+        }
+        func post(_ batch: OutgoingBatch?, from fromSeq: Int64) throws -> Posted {
             let header = BatchHeader(
                 protocol: SyncProtocol.version, schemaHash: Migrations.schemaHash, topologyHash: topologyHash, sender: store.node,
-                fromSeq: batch?.fromSeq ?? acked + 1, toSeq: batch?.toSeq ?? acked, edges: edges
+                fromSeq: batch?.fromSeq ?? fromSeq, toSeq: batch?.toSeq ?? fromSeq - 1, edges: edges
             )
             let body = try Self.document(header, changes: batch?.changesJSON ?? "[]")
-            switch try await withRetries({ try await post(body, to: url + "/v1/sync/batches", token: token) }) {
+            let answer = Task { try await withRetries { try await self.post(body, to: url + "/v1/sync/batches", token: token) } }
+            return Posted(batch: batch, header: header, answer: answer, behind: posted.first?.header.fromSeq)
+        }
+        /// Drops what is in flight and reads again from `seq`.
+        func restart(after seq: Int64) {
+            for request in posted { request.answer.cancel() }
+            posted = []
+            next.cancel()
+            next = prefetch(after: seq)
+        }
+        var exhausted = false
+        while true {
+            while !exhausted && posted.count < Self.batchesInFlight {
+                guard let batch = try await next.value else {
+                    exhausted = true
+                    break
+                }
+                next = prefetch(after: batch.toSeq)
+                posted.append(try post(batch, from: batch.fromSeq))
+            }
+            if posted.isEmpty {
+                // With nothing pending, one empty batch still tells the parent this child is alive and current.
+                guard report.batches == 0 else { return }
+                posted.append(try post(nil, from: acked + 1))
+            }
+            let request = posted.removeFirst()
+            switch try await request.answer.value {
             case .acked(let ack):
                 acked = ack.acked
                 try await store.recordAck(acked, parent: parent)
                 report.batches += 1
-                report.changes += batch?.count ?? 0
+                report.changes += request.batch?.count ?? 0
                 report.applied += ack.applied
                 report.ackedSeq = acked
-                if batch == nil { break pushing }
-                if ack.acked != header.toSeq {
-                    next.cancel()
-                    next = prefetch(after: acked)
+                if request.batch == nil { return }
+                if ack.acked != request.header.toSeq {
+                    restart(after: acked)
+                    exhausted = false
                 }
+            case .gap(let expected) where request.behind.map { expected >= $0 } ?? false:
+                // Answered before the batch in front of it (acknowledged since) was applied: not a gap, send again.
+                restart(after: acked)
+                exhausted = false
             case .gap(let expected):
                 guard report.rewinds < 3 else { throw SyncError(status: 409, message: "the parent keeps asking to rewind", retryable: false) }
                 logger.warning("parent asks to rewind", metadata: ["expected": "\(expected)", "acked": "\(acked)"])
@@ -151,8 +193,8 @@ public struct SyncClient: Sendable {
                 try await store.recordAck(acked, parent: parent, rewind: true)
                 report.rewinds += 1
                 report.ackedSeq = acked
-                next.cancel()
-                next = prefetch(after: acked)
+                restart(after: acked)
+                exhausted = false
             }
         }
     }

@@ -47,6 +47,41 @@ import Testing
         }
     }
 
+    /// A child keeps two batches in flight; should the later one reach the checkpoint first, it waits for the earlier
+    /// one instead of answering with a gap, and both apply.
+    @Test func aBatchArrivingBeforeTheOneInFrontOfItWaitsForItInsteadOfReportingAGap() async throws {
+        let database = try await TestDatabase.make()
+        try await TestDatabase.withClient(on: database) { client in
+            try await Migrations.apply(on: client, logger: TestDatabase.quietLogger)
+            let store = SyncStore(client: client, node: RegionCode("420802")!, logger: TestDatabase.quietLogger)
+            @Sendable func batch(_ seq: Int64) throws -> (BatchHeader, ChangeRows) {
+                let header = BatchHeader(protocol: SyncProtocol.version, schemaHash: "", topologyHash: "", sender: Self.sender, fromSeq: seq, toSeq: seq)
+                let change = """
+                    {"kind":"deputy","id":"\(UUID().uuidString)","origin":"420802001","regionCode":"420802001","version":\(seq),
+                    "updatedAt":"2026-11-22T01:00:00Z","deleted":false,"body":{"name":"代表\(seq)"}}
+                    """
+                return (header, try ChangeRows(document: Data(#"{"changes":[\#(change)]}"#.utf8)))
+            }
+            let first = try batch(1)
+            #expect(try await store.apply(first.0, changes: first.1) == .acked(BatchAck(acked: 1, applied: 1)))
+
+            // The checkpoint held elsewhere, batch 3 queues for it first, then batch 2 behind it.
+            let waiting = "SELECT count(*)::text FROM pg_locks WHERE NOT granted"
+            var answers: [Task<ApplyOutcome, any Error>] = []
+            try await TestDatabase.inTransaction("SELECT * FROM sync_checkpoints FOR UPDATE", on: database) {
+                for (seq, waiters) in [(Int64(3), "1"), (2, "2")] {
+                    let pushed = try batch(seq)
+                    answers.append(Task { try await store.apply(pushed.0, changes: pushed.1) })
+                    #expect(try await eventually({ try await TestDatabase.texts(waiting, on: database) }, until: { $0 == [waiters] }) == [waiters])
+                }
+            }
+            #expect(try await answers[0].value == .acked(BatchAck(acked: 3, applied: 1)))
+            #expect(try await answers[1].value == .acked(BatchAck(acked: 2, applied: 1)))
+            #expect(try await TestDatabase.texts("SELECT acked_seq::text FROM sync_checkpoints", on: database) == ["3"])
+            #expect(try await TestDatabase.texts("SELECT count(*)::text FROM change_log", on: database) == ["3"])
+        }
+    }
+
     static func texts(_ query: PostgresQuery, on client: PostgresClient) async throws -> [String] {
         var values: [String] = []
         for try await value in try await client.query(query, logger: TestDatabase.quietLogger).decode(String.self) { values.append(value) }

@@ -44,8 +44,9 @@ import Testing
         let federation = try await TestFederation.make()
         try await federation.township.serve(configure: {
             TestFederation.live(&$0)
-            // Each attempt gives up quickly, so that the run's own retries (about 8 s of them) are what bridges the outage.
-            $0.syncRetry = RetryPolicy(attempts: 12, firstDelay: .milliseconds(100), maxDelay: .seconds(1), requestTimeout: .milliseconds(250))
+            // A refused connection fails an attempt at once, so the run's own retries (about 8 s of them) are what bridges
+            // the outage. An attempt that reaches the county may take its time: the suite's start loads the machine.
+            $0.syncRetry = RetryPolicy(attempts: 12, firstDelay: .milliseconds(100), maxDelay: .seconds(1), requestTimeout: .seconds(3))
         }) { township in
             try await Self.createDeputies(5, at: township)
             // The county is not listening yet: the run retries with backoff while it starts.

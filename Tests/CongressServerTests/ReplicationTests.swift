@@ -267,6 +267,28 @@ extension APIClient {
         }
     }
 
+    @Test func aMalformedBatchIsRefusedSayingWhereAndNothingIsApplied() async throws {
+        let federation = try await TestFederation.make()
+        try await federation.run { _, county, township in
+            _ = try await township.create("deputies", Fixture.deputy(name: "代表", region: "420802001", level: "township", congress: "420802001"))
+            let topology = try TopologyLoader.parse(federation.yaml, file: "t.yaml").topology
+            let honest = try await ReplicationTests.batch(from: federation.township, after: 0, topologyHash: topology.hash)
+            let token = APIClient.Token.custom("Bearer \(federation.township.secrets.parentToken!)")
+            let before = try await federation.county.snapshot()
+
+            let truncated = try await county.send(.post, "/v1/sync/batches", json: String(honest.dropLast(40)), token: token)
+            #expect(truncated.status == .badRequest)
+            #expect(truncated.error?.message.hasPrefix("not a sync batch: changes[0]: ") == true)
+            let versionless = honest.replacingOccurrences(of: #""version" : \d+"#, with: #""version" : "five""#, options: .regularExpression)
+            #expect(versionless != honest)
+            let wordy = try await county.send(.post, "/v1/sync/batches", json: versionless, token: token)
+            #expect(wordy.status == .unprocessableContent)
+            #expect(wordy.error?.message.contains("bigint") == true)
+            #expect(try await federation.county.snapshot() == before)
+            #expect(try await TestDatabase.texts("SELECT acked_seq::text FROM sync_checkpoints", on: federation.county.database).allSatisfy { $0 == "0" })
+        }
+    }
+
     @Test func aMismatchedProtocolOrSchemaIsRefusedWithWhatToUpgrade() async throws {
         let federation = try await TestFederation.make()
         try await federation.run { _, county, _ in

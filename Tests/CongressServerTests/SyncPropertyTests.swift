@@ -46,7 +46,6 @@ import Testing
     func everyAncestorHoldsExactlyTheUnionOfItsDescendantsRecords(seed: UInt64) async throws {
         let ports = try (0..<6).map { _ in try LoopbackPort.free() }
         let yaml = Self.topology(ports: ports)
-        let topology = try TopologyLoader.parse(yaml, file: "t.yaml").topology
         let codes = ["4208", "420802", "420802001", "420802002", "420804", "420804001"]
         let federation = try await TestFederation.nodes(codes, of: yaml)
         let manySmallBatches: @Sendable (inout AppConfiguration) -> Void = {

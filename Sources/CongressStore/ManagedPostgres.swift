@@ -68,7 +68,10 @@ public struct ManagedPostgres: Sendable {
 
     /// Creates `name` on the server unless it exists (used by tests for a database each, too).
     public static func createDatabaseIfMissing(_ name: String, on server: DatabaseAddress, logger: Logger) async throws {
-        let client = PostgresClient(configuration: server.clientConfiguration, backgroundLogger: logger)
+        // Quiet: the pool warns when the first query is queued a moment before `run()` has started.
+        var quiet = logger
+        quiet.logLevel = .error
+        let client = PostgresClient(configuration: server.clientConfiguration, backgroundLogger: quiet)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }

@@ -82,6 +82,7 @@ private struct ChangeScanner {
         var sawChanges = false
         try members { (scanner: inout ChangeScanner, key: Value) throws(ChangeRowsError) in
             if try scanner.keyEquals(key, ChangeScanner.changesKey) {
+                guard !sawChanges else { throw scanner.failure("'changes' appears twice") }
                 sawChanges = true
                 try scanner.changes()
             } else {
@@ -95,7 +96,7 @@ private struct ChangeScanner {
 
     static let changesKey = Array("changes".utf8)
     static let fieldKeys = ChangeRows.fields.map { Array($0.utf8) }
-    static let bodyField = ChangeRows.fields.count - 1
+    static let bodyField = ChangeRows.fields.firstIndex(of: "body")!
 
     private mutating func changes() throws(ChangeRowsError) {
         try expect(UInt8(ascii: "["))
@@ -350,7 +351,7 @@ private struct ChangeScanner {
         }
     }
 
-    private func failure(_ message: String, at offset: Int? = nil) -> ChangeRowsError {
+    func failure(_ message: String, at offset: Int? = nil) -> ChangeRowsError {
         ChangeRowsError(offset: offset ?? index, change: change, message: message)
     }
 }

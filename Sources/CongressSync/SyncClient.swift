@@ -133,6 +133,7 @@ public struct SyncClient: Sendable {
         // The next batch is read while the parent applies the current one: the two databases work at the same time.
         var next = prefetch(after: acked)
         var posted: [Posted] = []
+        var exhausted = false
         defer {
             next.cancel()
             for request in posted { request.answer.cancel() }
@@ -152,8 +153,8 @@ public struct SyncClient: Sendable {
             posted = []
             next.cancel()
             next = prefetch(after: seq)
+            exhausted = false
         }
-        var exhausted = false
         while true {
             while !exhausted && posted.count < Self.batchesInFlight {
                 guard let batch = try await next.value else {
@@ -178,14 +179,10 @@ public struct SyncClient: Sendable {
                 report.applied += ack.applied
                 report.ackedSeq = acked
                 if request.batch == nil { return }
-                if ack.acked != request.header.toSeq {
-                    restart(after: acked)
-                    exhausted = false
-                }
+                if ack.acked != request.header.toSeq { restart(after: acked) }
             case .gap(let expected) where request.behind.map { expected >= $0 } ?? false:
                 // Answered before the batch in front of it (acknowledged since) was applied: not a gap, send again.
                 restart(after: acked)
-                exhausted = false
             case .gap(let expected):
                 guard report.rewinds < 3 else { throw SyncError(status: 409, message: "the parent keeps asking to rewind", retryable: false) }
                 logger.warning("parent asks to rewind", metadata: ["expected": "\(expected)", "acked": "\(acked)"])
@@ -194,7 +191,6 @@ public struct SyncClient: Sendable {
                 report.rewinds += 1
                 report.ackedSeq = acked
                 restart(after: acked)
-                exhausted = false
             }
         }
     }

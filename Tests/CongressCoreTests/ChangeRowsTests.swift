@@ -68,6 +68,7 @@ import Testing
         (#"{"since":1}"#, "the document has no 'changes' array", nil),
         (#"["changes"]"#, "expected '{'", nil),
         (#"{"changes":{}}"#, "expected '['", nil),
+        (#"{"changes":[],"changes":[]}"#, "'changes' appears twice", nil),
     ] as [(String, String, Int?)])
     func refusesWhatIsNotABatchSayingWhere(document: String, message: String, change: Int?) {
         #expect {

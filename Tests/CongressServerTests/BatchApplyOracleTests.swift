@@ -66,7 +66,7 @@ import Testing
             #expect(try await store.apply(first.0, changes: first.1) == .acked(BatchAck(acked: 1, applied: 1)))
 
             // The checkpoint held elsewhere, batch 3 queues for it first, then batch 2 behind it.
-            let waiting = "SELECT count(*)::text FROM pg_locks WHERE NOT granted"
+            let waiting = "SELECT count(*)::text FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
             var answers: [Task<ApplyOutcome, any Error>] = []
             try await TestDatabase.inTransaction("SELECT * FROM sync_checkpoints FOR UPDATE", on: database) {
                 for (seq, waiters) in [(Int64(3), "1"), (2, "2")] {

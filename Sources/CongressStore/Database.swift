@@ -8,6 +8,16 @@ import FoundationEssentials
 import Foundation
 #endif
 
+extension Logger {
+    /// This logger at error level, for connection pools and what uses them first: a pool warns about a query queued a
+    /// moment before its `run()` has started, which is how services started together use it.
+    public var errorsOnly: Logger {
+        var quiet = self
+        quiet.logLevel = .error
+        return quiet
+    }
+}
+
 /// Where a node's PostgreSQL is and how to log in.
 public struct DatabaseAddress: Sendable, Equatable {
     public var host: String

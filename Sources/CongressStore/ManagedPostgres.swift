@@ -68,9 +68,7 @@ public struct ManagedPostgres: Sendable {
 
     /// Creates `name` on the server unless it exists (used by tests for a database each, too).
     public static func createDatabaseIfMissing(_ name: String, on server: DatabaseAddress, logger: Logger) async throws {
-        // Quiet: the pool warns when the first query is queued a moment before `run()` has started.
-        var quiet = logger
-        quiet.logLevel = .error
+        let quiet = logger.errorsOnly
         let client = PostgresClient(configuration: server.clientConfiguration, backgroundLogger: quiet)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }

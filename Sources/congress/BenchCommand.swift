@@ -112,9 +112,7 @@ enum BenchNode {
         try await ManagedPostgres.createDatabaseIfMissing(address.database, on: server, logger: logger)
         let port = try LoopbackPort.free()
         let secrets = NodeSecrets.generate(for: topology, keeping: [:]).first { $0.node == topology.root.code }!
-        // Quiet: the pools warn when used a moment before the service group has started them.
-        var quiet = logger
-        quiet.logLevel = .error
+        let quiet = logger.errorsOnly
         var configuration = AppConfiguration(
             node: topology.root.code, topology: topology, secrets: secrets, database: address,
             listen: HostAndPort(host: "127.0.0.1", port: port), logger: quiet

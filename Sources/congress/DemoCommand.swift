@@ -57,8 +57,7 @@ struct DemoCommand: AsyncParsableCommand {
             defer { for (setup, database) in zip(setups, databases) { try? setup.stopDatabase(database) } }
             for setup in setups { databases.append(try await setup.startDatabase()) }
 
-            var quiet = logger
-            quiet.logLevel = .error
+            let quiet = logger.errorsOnly
             var services: [any Service] = []
             var clients: [PostgresClient] = []
             for (setup, database) in zip(setups, databases) {

@@ -74,8 +74,7 @@ struct RosterBench: AsyncParsableCommand {
                 var audience: Training.Audience
             }
             let training = try JSONDecoder().decode(Created.self, from: Data(buffer: created))
-            var quiet = logger
-            quiet.logLevel = .error
+            let quiet = logger.errorsOnly
             let store = RecordStore(client: client, node: topology.root.code, logger: quiet)
             var persons = 0
             let read = try await BenchResult.medianSeconds(runs: 3) { persons = Set(try await store.rosterCandidates(for: training.audience).map(\.person)).count }

@@ -113,9 +113,7 @@ struct NodeSetup {
     /// running (and stopping it again): for one-shot commands beside or instead of `congress serve`.
     func withMigratedDatabase<T: Sendable>(_ body: (PostgresClient) async throws -> T) async throws -> T {
         try await withDatabase { address in
-            // Quiet: the pool warns when the migrations use it a moment before its run loop has started.
-            var quiet = logger
-            quiet.logLevel = .error
+            let quiet = logger.errorsOnly
             let client = PostgresClient(configuration: address.clientConfiguration, backgroundLogger: quiet)
             return try await whileRunning([client], logger: quiet) {
                 try await Migrations.apply(on: client, logger: logger)

@@ -236,9 +236,7 @@ struct SyncBenchRun {
         for database in [childDatabase, parentDatabase] {
             try await ManagedPostgres.createDatabaseIfMissing(database.database, on: server, logger: logger)
         }
-        // Quiet: the pools warn when used a moment before the service group has started them.
-        var quiet = logger
-        quiet.logLevel = .error
+        let quiet = logger.errorsOnly
         var configuration = AppConfiguration(
             node: Self.parent, topology: topology, secrets: secrets.first { $0.node == Self.parent }!, database: parentDatabase,
             listen: HostAndPort(host: "127.0.0.1", port: port), logger: quiet

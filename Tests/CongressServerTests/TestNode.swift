@@ -22,14 +22,9 @@ enum TestDatabase {
         }
     }
 
-    /// A new, empty database.
-    /// Quiet: the pool warns when a query is queued a moment before `run()` has started.
-    static var quietLogger: Logger {
-        var logger = Logger(label: "test")
-        logger.logLevel = .error
-        return logger
-    }
+    static var quietLogger: Logger { Logger(label: "test").errorsOnly }
 
+    /// A new, empty database.
     static func make(logger: Logger = quietLogger) async throws -> DatabaseAddress {
         let server = try server
         let name = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")

@@ -6,11 +6,7 @@ import PostgresNIO
 import Testing
 
 @Suite struct MigrationTests {
-    static var quiet: Logger {
-        var logger = Logger(label: "test")
-        logger.logLevel = .error
-        return logger
-    }
+    static var quiet: Logger { Logger(label: "test").errorsOnly }
 
     /// Applying the schema again, or from several nodes at once, changes nothing.
     @Test func applyIsIdempotentAndSafeConcurrently() async throws {

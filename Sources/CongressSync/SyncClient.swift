@@ -138,10 +138,10 @@ public struct SyncClient: Sendable {
             next.cancel()
             for request in posted { request.answer.cancel() }
         }
-        func post(_ batch: OutgoingBatch?, from fromSeq: Int64) throws -> Posted {
+        func post(_ batch: OutgoingBatch?) throws -> Posted {
             let header = BatchHeader(
                 protocol: SyncProtocol.version, schemaHash: Migrations.schemaHash, topologyHash: topologyHash, sender: store.node,
-                fromSeq: batch?.fromSeq ?? fromSeq, toSeq: batch?.toSeq ?? fromSeq - 1, edges: edges
+                fromSeq: batch?.fromSeq ?? acked + 1, toSeq: batch?.toSeq ?? acked, edges: edges
             )
             let body = try Self.document(header, changes: batch?.changesJSON ?? "[]")
             let answer = Task { try await withRetries { try await self.post(body, to: url + "/v1/sync/batches", token: token) } }
@@ -162,12 +162,12 @@ public struct SyncClient: Sendable {
                     break
                 }
                 next = prefetch(after: batch.toSeq)
-                posted.append(try post(batch, from: batch.fromSeq))
+                posted.append(try post(batch))
             }
             if posted.isEmpty {
                 // With nothing pending, one empty batch still tells the parent this child is alive and current.
                 guard report.batches == 0 else { return }
-                posted.append(try post(nil, from: acked + 1))
+                posted.append(try post(nil))
             }
             let request = posted.removeFirst()
             switch try await request.answer.value {
@@ -215,8 +215,7 @@ public struct SyncClient: Sendable {
     private func pull(from parent: RegionCode, at url: String, token: String, report: inout SyncReport) async throws {
         while true {
             let since = report.directivesSeq
-            let text = try await withRetries { try await get(url + "/v1/sync/directives?since=\(since)", token: token) }
-            let document = Data(text.utf8)
+            let document = try await withRetries { try await get(url + "/v1/sync/directives?since=\(since)", token: token) }
             let page = try JSONDecoder().decode(DirectivePage.self, from: document)
             guard page.toSeq > since else { return }
             report.directives += try await store.applyDirectives(ChangeRows(document: document), toSeq: page.toSeq, parent: parent)
@@ -270,10 +269,10 @@ public struct SyncClient: Sendable {
         throw Self.refusal(status, detail: detail, bytes: bytes)
     }
 
-    private func get(_ url: String, token: String) async throws -> String {
+    private func get(_ url: String, token: String) async throws -> Data {
         let (status, bytes) = try await exchange(HTTPClientRequest(url: url), token: token)
         guard status == .ok else { throw Self.refusal(status, detail: try? JSONDecoder().decode(ErrorBody.self, from: Data(buffer: bytes)), bytes: bytes) }
-        return String(buffer: bytes)
+        return Data(buffer: bytes)
     }
 
     /// Sends with the parent token; any failure to get an answer is a retryable error.

@@ -125,7 +125,10 @@ public struct Timestamp: Hashable, Sendable, Comparable, Codable, CustomStringCo
         let container = try decoder.singleValueContainer()
         let text = try container.decode(String.self)
         guard let value = Timestamp(text) else {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(text)' is not a time: expected ISO 8601, e.g. 2026-11-22T09:30:00+08:00")
+            throw DecodingError.dataCorruptedError(
+                in: container,
+                debugDescription: "'\(text)' is not a time: expected ISO 8601, e.g. 2026-11-22T09:30:00+08:00"
+            )
         }
         self = value
     }

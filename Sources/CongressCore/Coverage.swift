@@ -250,16 +250,22 @@ public struct CoverageSnapshot: Sendable {
         let stale = zip(feeding, states).filter { $0.1.stale }.map(\.0.rawValue).sorted()
         let oldest: Timestamp? = states.contains { $0.since == nil } ? nil : states.compactMap(\.since).min().map(Timestamp.init)
         return CoverageItem(
-            code: region.code.rawValue, name: region.name, level: region.level.rawValue, depth: depth,
+            code: region.code.rawValue,
+            name: region.name,
+            level: region.level.rawValue,
+            depth: depth,
             stations: .init(
-                total: stationTotal, active: c.activeStations,
+                total: stationTotal,
+                active: c.activeStations,
                 byType: Dictionary(uniqueKeysWithValues: Station.StationType.allCases.map { ($0.rawValue, c.stationsByType[$0] ?? 0) })
             ),
             units: .init(total: c.units, covered: c.coveredUnits, ratio: Ratio(c.coveredUnits, of: c.units)),
             townships: .init(total: township.total, withStation: township.withStation, ratio: Ratio(township.withStation, of: township.total)),
             deputies: .init(
-                seats: Dictionary(uniqueKeysWithValues: Level.allCases.map { ($0.rawValue, c.seats[$0] ?? 0) }), persons: c.persons,
-                assigned: c.assignedSeats, assignedRatio: Ratio(c.assignedSeats, of: seatTotal)
+                seats: Dictionary(uniqueKeysWithValues: Level.allCases.map { ($0.rawValue, c.seats[$0] ?? 0) }),
+                persons: c.persons,
+                assigned: c.assignedSeats,
+                assignedRatio: Ratio(c.assignedSeats, of: seatTotal)
             ),
             standards: .init(met: c.activeStationsMeetingStandards, ratio: Ratio(c.activeStationsMeetingStandards, of: c.activeStations)),
             training: .init(trained: c.trainedPersons, persons: c.persons, ratio: Ratio(c.trainedPersons, of: c.persons)),
@@ -288,7 +294,10 @@ public struct CoverageQuery: Sendable, Equatable {
                 region = try RegionCode.parameter(value, field: "region")
             case "depth":
                 guard let depth = Int(value), (0...CoverageSnapshot.maxDepth).contains(depth) else {
-                    throw InputError(field: "depth", message: "'\(value)': the depth is a whole number of levels from 0 to \(CoverageSnapshot.maxDepth)")
+                    throw InputError(
+                        field: "depth",
+                        message: "'\(value)': the depth is a whole number of levels from 0 to \(CoverageSnapshot.maxDepth)"
+                    )
                 }
                 self.depth = depth
             case "format":
@@ -314,14 +323,17 @@ extension CoverageReport {
         func ratio(_ ratio: Ratio) -> String { ratio.value.map { "\($0)" } ?? "" }
         let rows = items.map { item -> [String] in
             [item.code, item.name, item.level, "\(item.depth)", "\(item.stations.total)", "\(item.stations.active)"]
-            + types.map { "\(item.stations.byType[$0] ?? 0)" }
-            + ["\(item.units.total)", "\(item.units.covered)", ratio(item.units.ratio)]
-            + ["\(item.townships.total)", "\(item.townships.withStation)", ratio(item.townships.ratio)]
-            + levels.map { "\(item.deputies.seats[$0] ?? 0)" }
-            + ["\(item.deputies.persons)", "\(item.deputies.assigned)", ratio(item.deputies.assignedRatio)]
-            + ["\(item.standards.met)", ratio(item.standards.ratio)]
-            + ["\(item.training.trained)", "\(item.training.persons)", ratio(item.training.ratio)]
-            + ["\(item.freshness.nodes)", item.freshness.stale.joined(separator: " "), item.freshness.oldestSync?.description ?? "", "\(item.freshness.partial)"]
+                + types.map { "\(item.stations.byType[$0] ?? 0)" }
+                + ["\(item.units.total)", "\(item.units.covered)", ratio(item.units.ratio)]
+                + ["\(item.townships.total)", "\(item.townships.withStation)", ratio(item.townships.ratio)]
+                + levels.map { "\(item.deputies.seats[$0] ?? 0)" }
+                + ["\(item.deputies.persons)", "\(item.deputies.assigned)", ratio(item.deputies.assignedRatio)]
+                + ["\(item.standards.met)", ratio(item.standards.ratio)]
+                + ["\(item.training.trained)", "\(item.training.persons)", ratio(item.training.ratio)]
+                + [
+                    "\(item.freshness.nodes)", item.freshness.stale.joined(separator: " "), item.freshness.oldestSync?.description ?? "",
+                    "\(item.freshness.partial)",
+                ]
         }
         return CSVText.table([header] + rows)
     }

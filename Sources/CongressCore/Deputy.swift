@@ -29,9 +29,20 @@ public struct Deputy: RecordBody {
     public var personKey: String?
 
     public init(
-        name: String, gender: Gender, ethnicity: String? = nil, birthMonth: YearMonth? = nil, party: String? = nil,
-        occupation: String? = nil, level: Level, congressCode: RegionCode, term: Int, constituency: String? = nil,
-        delegation: String? = nil, status: Status = .inOffice, phone: String? = nil, personKey: String? = nil
+        name: String,
+        gender: Gender,
+        ethnicity: String? = nil,
+        birthMonth: YearMonth? = nil,
+        party: String? = nil,
+        occupation: String? = nil,
+        level: Level,
+        congressCode: RegionCode,
+        term: Int,
+        constituency: String? = nil,
+        delegation: String? = nil,
+        status: Status = .inOffice,
+        phone: String? = nil,
+        personKey: String? = nil
     ) {
         self.name = name
         self.gender = gender
@@ -81,7 +92,8 @@ public struct Deputy: RecordBody {
     /// An already masked number (as returned by GET) is accepted unchanged.
     public static func maskedPhone(_ phone: String) throws(InputError) -> String {
         let compact = phone.filter { $0 != " " && $0 != "-" }
-        let isMasked = compact.count >= 7 && compact.allSatisfy { $0.isASCII && ($0.isNumber || $0 == "*") }
+        let isMasked =
+            compact.count >= 7 && compact.allSatisfy { $0.isASCII && ($0.isNumber || $0 == "*") }
             && compact.prefix(3).allSatisfy(\.isNumber) && compact.suffix(4).allSatisfy(\.isNumber)
         guard (7...15).contains(compact.count), isMasked else {
             throw InputError(field: "phone", message: "must be 7 to 15 digits (spaces and dashes allowed)")

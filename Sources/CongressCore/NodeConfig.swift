@@ -81,7 +81,15 @@ public struct NodeConfig: Sendable {
         let dataDir = path("dataDir", default: "../.data/\(code)")
         let secrets = path("secrets", default: "../.data/secrets/\(code).yaml")
         guard let node, let topology, let dataDir, let secrets, !reader.hasErrors else { throw ConfigFileError(reader.sortedDiagnostics) }
-        var config = NodeConfig(file: file, node: node, topologyPath: topology, listen: listen, database: database, dataDir: dataDir, secretsPath: secrets)
+        var config = NodeConfig(
+            file: file,
+            node: node,
+            topologyPath: topology,
+            listen: listen,
+            database: database,
+            dataDir: dataDir,
+            secretsPath: secrets
+        )
         config.nodePosition = YAMLReader.position(of: nodeMark)
         config.listenPosition = listenMark.map(YAMLReader.position(of:))
         return config

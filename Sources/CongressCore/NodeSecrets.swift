@@ -21,7 +21,14 @@ public struct NodeSecrets: Sendable, Equatable {
     /// HMAC key for `personKey`, shared by every node of the federation.
     public var provinceKey: String
 
-    public init(node: RegionCode, adminToken: String, readToken: String, parentToken: String?, childTokenHashes: [String: String], provinceKey: String) {
+    public init(
+        node: RegionCode,
+        adminToken: String,
+        readToken: String,
+        parentToken: String?,
+        childTokenHashes: [String: String],
+        provinceKey: String
+    ) {
         self.node = node
         self.adminToken = adminToken
         self.readToken = readToken

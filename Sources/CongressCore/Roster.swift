@@ -79,7 +79,12 @@ public struct Roster: Sendable {
 
         let venues = training.venues.filter { $0.id != nil }
         guard let main = venues.firstIndex(where: { $0.kind == .main }) else {
-            return Roster(entries: persons.map { Entry(candidate: $0, venueId: nil, online: false, overflowed: false) }, venues: [], overflow: [], unplaced: persons.count)
+            return Roster(
+                entries: persons.map { Entry(candidate: $0, venueId: nil, online: false, overflowed: false) },
+                venues: [],
+                overflow: [],
+                unplaced: persons.count
+            )
         }
         var branchesByRegion: [RegionCode: [Int]] = [:]
         for (index, venue) in venues.enumerated() where venue.kind == .branch { branchesByRegion[venue.regionCode, default: []].append(index) }
@@ -130,12 +135,20 @@ public struct Roster: Sendable {
         }
         let loads = venues.enumerated().map { index, venue in
             VenueLoad(
-                venueId: venue.id!, kind: venue.kind.rawValue, name: venue.name, regionCode: venue.regionCode.rawValue, capacity: venue.capacity,
-                expected: seated[index] + online[index], online: online[index], overflowIn: overflowIn[index]
+                venueId: venue.id!,
+                kind: venue.kind.rawValue,
+                name: venue.name,
+                regionCode: venue.regionCode.rawValue,
+                capacity: venue.capacity,
+                expected: seated[index] + online[index],
+                online: online[index],
+                overflowIn: overflowIn[index]
             )
         }
         return Roster(
-            entries: entries, venues: loads, overflow: overflow.values.sorted { ($0.from.uuidString, $0.to?.uuidString ?? "") < ($1.from.uuidString, $1.to?.uuidString ?? "") },
+            entries: entries,
+            venues: loads,
+            overflow: overflow.values.sorted { ($0.from.uuidString, $0.to?.uuidString ?? "") < ($1.from.uuidString, $1.to?.uuidString ?? "") },
             unplaced: entries.count { $0.venueId == nil }
         )
     }

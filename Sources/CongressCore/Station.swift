@@ -33,7 +33,14 @@ public struct Station: RecordBody {
         public var funds = false
         public var equipment = false
 
-        public init(site: Bool = false, staff: Bool = false, rules: Bool = false, activities: Bool = false, funds: Bool = false, equipment: Bool = false) {
+        public init(
+            site: Bool = false,
+            staff: Bool = false,
+            rules: Bool = false,
+            activities: Bool = false,
+            funds: Bool = false,
+            equipment: Bool = false
+        ) {
             (self.site, self.staff, self.rules, self.activities, self.funds, self.equipment) = (site, staff, rules, activities, funds, equipment)
         }
 
@@ -46,8 +53,12 @@ public struct Station: RecordBody {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             func flag(_ key: CodingKeys) throws -> Bool { try container.decodeIfPresent(Bool.self, forKey: key) ?? false }
             self.init(
-                site: try flag(.site), staff: try flag(.staff), rules: try flag(.rules),
-                activities: try flag(.activities), funds: try flag(.funds), equipment: try flag(.equipment)
+                site: try flag(.site),
+                staff: try flag(.staff),
+                rules: try flag(.rules),
+                activities: try flag(.activities),
+                funds: try flag(.funds),
+                equipment: try flag(.equipment)
             )
         }
     }
@@ -64,8 +75,15 @@ public struct Station: RecordBody {
     public var closedOn: CalendarDate?
 
     public init(
-        name: String, type: StationType, address: String? = nil, coveredUnits: [RegionCode] = [], staff: [StaffMember] = [],
-        standards: Standards = Standards(), status: Status = .active, openedOn: CalendarDate? = nil, closedOn: CalendarDate? = nil
+        name: String,
+        type: StationType,
+        address: String? = nil,
+        coveredUnits: [RegionCode] = [],
+        staff: [StaffMember] = [],
+        standards: Standards = Standards(),
+        status: Status = .active,
+        openedOn: CalendarDate? = nil,
+        closedOn: CalendarDate? = nil
     ) {
         self.name = name
         self.type = type

@@ -17,7 +17,8 @@ extension SyncSchedule {
         while candidate < limit {
             let parts = calendar.dateComponents([.month, .day, .weekday, .hour, .minute], from: candidate)
             let weekday = (parts.weekday ?? 1) - 1  // Calendar: Sunday 1; cron: Sunday 0 (or 7)
-            let dayMatches = fields.days.contains(parts.day ?? 0) && (fields.weekdays.contains(weekday) || (weekday == 0 && fields.weekdays.contains(7)))
+            let dayMatches =
+                fields.days.contains(parts.day ?? 0) && (fields.weekdays.contains(weekday) || (weekday == 0 && fields.weekdays.contains(7)))
             if !fields.months.contains(parts.month ?? 0) || !dayMatches {
                 guard let next = calendar.date(byAdding: .day, value: 1, to: calendar.startOfDay(for: candidate)) else { return nil }
                 candidate = next

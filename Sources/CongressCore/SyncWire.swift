@@ -26,7 +26,13 @@ public struct BatchHeader: Sendable, Codable, Equatable {
     public var edges: [SyncEdge]?
 
     public init(
-        protocol: Int, schemaHash: String, topologyHash: String, sender: RegionCode, fromSeq: Int64, toSeq: Int64, edges: [SyncEdge]? = nil
+        protocol: Int,
+        schemaHash: String,
+        topologyHash: String,
+        sender: RegionCode,
+        fromSeq: Int64,
+        toSeq: Int64,
+        edges: [SyncEdge]? = nil
     ) {
         self.protocol = `protocol`
         self.schemaHash = schemaHash
@@ -54,7 +60,9 @@ extension BatchHeader {
     /// decoded here (a batch is megabytes; PostgreSQL reads the changes); any other layout is decoded whole.
     public static func read(fromBatch data: Data) throws -> BatchHeader {
         let marker = Data(#","changes":"#.utf8)
-        if let range = data.range(of: marker), let header = try? JSONDecoder().decode(BatchHeader.self, from: data[..<range.lowerBound] + Data("}".utf8)) {
+        if let range = data.range(of: marker),
+            let header = try? JSONDecoder().decode(BatchHeader.self, from: data[..<range.lowerBound] + Data("}".utf8))
+        {
             return header
         }
         return try JSONDecoder().decode(BatchHeader.self, from: data)

@@ -32,7 +32,12 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
         var bytes = (0..<8).map { UInt8(truncatingIfNeeded: a >> ($0 * 8)) } + (0..<8).map { UInt8(truncatingIfNeeded: b >> ($0 * 8)) }
         bytes[6] = (bytes[6] & 0x0F) | 0x40  // version 4
         bytes[8] = (bytes[8] & 0x3F) | 0x80  // RFC 4122 variant
-        return UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
+        return UUID(
+            uuid: (
+                bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], bytes[8], bytes[9], bytes[10], bytes[11], bytes[12],
+                bytes[13], bytes[14], bytes[15]
+            )
+        )
     }
 }
 
@@ -81,7 +86,15 @@ public struct SyntheticRecords: Sendable {
         }
     }
 
-    public init(topology: Topology, node: RegionCode, scale: Scale, seed: UInt64, sharedPersons: Double, personKeys: PersonKeyDeriver, today: CalendarDate) {
+    public init(
+        topology: Topology,
+        node: RegionCode,
+        scale: Scale,
+        seed: UInt64,
+        sharedPersons: Double,
+        personKeys: PersonKeyDeriver,
+        today: CalendarDate
+    ) {
         guard let top = topology.node(node) else { return }
         let regions = top.allNodes.filter { region in (region.url != nil ? region.code : topology.upstream(of: region.code)?.code) == node }
         func townships(under region: TopologyNode) -> [TopologyNode] { region.allNodes.filter { $0.level == .township } }
@@ -108,20 +121,41 @@ public struct SyntheticRecords: Sendable {
                     let community = index < 2
                     units.append(
                         SyntheticRecord(
-                            id: random.uuid(), regionCode: code,
-                            body: Unit(code: code, name: community ? "\(Self.villageNames[index % Self.villageNames.count])社区" : "\(Self.villageNames[index % Self.villageNames.count])村", urbanRuralClass: community ? "111" : "220")
+                            id: random.uuid(),
+                            regionCode: code,
+                            body: Unit(
+                                code: code,
+                                name: community
+                                    ? "\(Self.villageNames[index % Self.villageNames.count])社区"
+                                    : "\(Self.villageNames[index % Self.villageNames.count])村",
+                                urbanRuralClass: community ? "111" : "220"
+                            )
                         )
                     )
                 }
                 let half = codes.count / 2
                 let home = Self.station(
-                    "\(region.name)人大代表之家", .home, region.code, covering: Array(codes[..<half]), met: 0.8, &random)
+                    "\(region.name)人大代表之家",
+                    .home,
+                    region.code,
+                    covering: Array(codes[..<half]),
+                    met: 0.8,
+                    &random
+                )
                 let station = Self.station(
-                    "\(region.name)人大代表联络站", .station, region.code, covering: Array(codes[half...].prefix(max(1, (codes.count - half) * 3 / 4))), met: 0.7, &random)
+                    "\(region.name)人大代表联络站",
+                    .station,
+                    region.code,
+                    covering: Array(codes[half...].prefix(max(1, (codes.count - half) * 3 / 4))),
+                    met: 0.7,
+                    &random
+                )
                 stations += [home, station]
                 localStations += [(home.id, region.code), (station.id, region.code)]
                 for code in codes.enumerated().filter({ $0.offset % 3 == 2 }).map(\.element) {
-                    stations.append(Self.station("\(region.name)\(code.rawValue.suffix(3))代表联系点", .contactPoint, code, covering: [code], met: 0.5, &random))
+                    stations.append(
+                        Self.station("\(region.name)\(code.rawValue.suffix(3))代表联系点", .contactPoint, code, covering: [code], met: 0.5, &random)
+                    )
                 }
             } else {
                 // Services of an upper congress: a service centre, an online station and one for an industry.
@@ -145,16 +179,31 @@ public struct SyntheticRecords: Sendable {
                 let townshipSeats = Self.seats(.township, residents: residents(township.code))
                 let person = shared ? "\(township.code):\(Int.random(in: 0..<townshipSeats, using: &random))" : "\(region.code):\(index)"
                 var name = random.nextName()
-                if shared { var named = SeededRandom("\(seed)", "name", person); name = named.nextName() }
-                if region.level == .township { var named = SeededRandom("\(seed)", "name", person); name = named.nextName() }
+                if shared {
+                    var named = SeededRandom("\(seed)", "name", person)
+                    name = named.nextName()
+                }
+                if region.level == .township {
+                    var named = SeededRandom("\(seed)", "name", person)
+                    name = named.nextName()
+                }
                 let home = villages(township.code).randomElement(using: &random)!
                 let deputy = Deputy(
-                    name: name, gender: Bool.random(using: &random) ? .male : .female, ethnicity: Int.random(in: 0..<10, using: &random) == 0 ? "土家族" : "汉族",
-                    birthMonth: YearMonth("\(Int.random(in: 1955...1995, using: &random))-\(String(format: "%02d", Int.random(in: 1...12, using: &random)))"),
-                    party: ["中共党员", "中共党员", "群众", "民盟盟员", "无党派人士"].randomElement(using: &random), occupation: Self.occupations.randomElement(using: &random),
-                    level: region.level, congressCode: region.code, term: region.level == .township || region.level == .county ? 18 : 14,
-                    constituency: "第\(index % 40 + 1)选区", delegation: nil,
-                    status: Int.random(in: 0..<40, using: &random) == 0 ? .resigned : .inOffice, phone: "138****\(String(format: "%04d", Int.random(in: 0..<10_000, using: &random)))",
+                    name: name,
+                    gender: Bool.random(using: &random) ? .male : .female,
+                    ethnicity: Int.random(in: 0..<10, using: &random) == 0 ? "土家族" : "汉族",
+                    birthMonth: YearMonth(
+                        "\(Int.random(in: 1955...1995, using: &random))-\(String(format: "%02d", Int.random(in: 1...12, using: &random)))"
+                    ),
+                    party: ["中共党员", "中共党员", "群众", "民盟盟员", "无党派人士"].randomElement(using: &random),
+                    occupation: Self.occupations.randomElement(using: &random),
+                    level: region.level,
+                    congressCode: region.code,
+                    term: region.level == .township || region.level == .county ? 18 : 14,
+                    constituency: "第\(index % 40 + 1)选区",
+                    delegation: nil,
+                    status: Int.random(in: 0..<40, using: &random) == 0 ? .resigned : .inOffice,
+                    phone: "138****\(String(format: "%04d", Int.random(in: 0..<10_000, using: &random)))",
                     personKey: personKey(person)
                 )
                 let id = random.uuid()
@@ -167,8 +216,15 @@ public struct SyntheticRecords: Sendable {
                 guard let station = localStations.first(where: { $0.township == township }) ?? localStations.first else { continue }
                 assignments.append(
                     SyntheticRecord(
-                        id: random.uuid(), regionCode: nil,
-                        body: Assignment(deputyId: deputy, stationId: station.id, role: Bool.random(using: &random) ? .resident : .rotating, since: CalendarDate("2022-01-01"), until: nil)
+                        id: random.uuid(),
+                        regionCode: nil,
+                        body: Assignment(
+                            deputyId: deputy,
+                            stationId: station.id,
+                            role: Bool.random(using: &random) ? .resident : .rotating,
+                            since: CalendarDate("2022-01-01"),
+                            until: nil
+                        )
                     )
                 )
             }
@@ -176,9 +232,14 @@ public struct SyntheticRecords: Sendable {
             // An upper node plans a training for the next days with a branch venue at every node below it, so that
             // each can sign in its own deputies.
             if region.code == node, region.level == .city || region.level == .province {
-                let branches = top.allNodes.dropFirst().filter { $0.url != nil }.map { Training.Venue(kind: .branch, regionCode: $0.code, name: "\($0.name)分会场", capacity: 300) }
+                let branches = top.allNodes.dropFirst().filter { $0.url != nil }.map {
+                    Training.Venue(kind: .branch, regionCode: $0.code, name: "\($0.name)分会场", capacity: 300)
+                }
                 var training = Training(
-                    title: "\(region.name)人大代表履职能力提升培训", startsOn: today, endsOn: today.adding(days: 1), mode: .hybrid,
+                    title: "\(region.name)人大代表履职能力提升培训",
+                    startsOn: today,
+                    endsOn: today.adding(days: 1),
+                    mode: .hybrid,
                     audience: .init(levels: [.county, .township], regionPrefix: node),
                     venues: [Training.Venue(kind: .main, regionCode: node, name: "\(region.name)人大常委会主会场", capacity: 500)] + branches
                 )
@@ -189,23 +250,34 @@ public struct SyntheticRecords: Sendable {
     }
 
     private static func station(
-        _ name: String, _ type: Station.StationType, _ region: RegionCode, covering: [RegionCode], met share: Double, _ random: inout SeededRandom
+        _ name: String,
+        _ type: Station.StationType,
+        _ region: RegionCode,
+        covering: [RegionCode],
+        met share: Double,
+        _ random: inout SeededRandom
     ) -> SyntheticRecord<Station> {
         // Most stations meet all six standards or miss one or two: the standards come together, not one by one.
         let complete = Double.random(in: 0..<1, using: &random) < share
         let missing = complete ? [] : Set((0..<Int.random(in: 1...2, using: &random)).map { _ in Int.random(in: 0..<6, using: &random) })
         func met(_ index: Int) -> Bool { !missing.contains(index) }
         let station = Station(
-            name: name, type: type, address: "\(name)所在地", coveredUnits: covering,
+            name: name,
+            type: type,
+            address: "\(name)所在地",
+            coveredUnits: covering,
             staff: [.init(role: .head, name: random.nextName()), .init(role: .liaison, name: random.nextName())],
             standards: .init(site: met(0), staff: met(1), rules: met(2), activities: met(3), funds: met(4), equipment: met(5)),
-            status: Int.random(in: 0..<20, using: &random) == 0 ? .suspended : .active, openedOn: CalendarDate("2021-0\(Int.random(in: 1...9, using: &random))-01"),
+            status: Int.random(in: 0..<20, using: &random) == 0 ? .suspended : .active,
+            openedOn: CalendarDate("2021-0\(Int.random(in: 1...9, using: &random))-01"),
             closedOn: nil
         )
         return SyntheticRecord(id: random.uuid(), regionCode: region, body: station)
     }
 
-    static let villageNames = ["龙泉", "月亮湖", "望兵石", "杨家", "白庙", "双喜", "石桥", "新桥", "李集", "周湾", "高岭", "红旗", "长林", "泉水", "官垱", "彭墩", "联合", "团结", "复兴", "和平", "光明"]
+    static let villageNames = [
+        "龙泉", "月亮湖", "望兵石", "杨家", "白庙", "双喜", "石桥", "新桥", "李集", "周湾", "高岭", "红旗", "长林", "泉水", "官垱", "彭墩", "联合", "团结", "复兴", "和平", "光明",
+    ]
     static let occupations = ["农民", "工人", "专业技术人员", "企业负责人", "党政干部", "教师", "医务人员", "个体工商户", "村（社区）干部"]
 }
 

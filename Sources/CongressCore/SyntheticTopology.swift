@@ -30,10 +30,15 @@ public struct SyntheticTopology: Sendable {
             lines += ["    - code: \"\(cityCode)\"", "      name: 市\(city)", "      level: city", "      url: \(nextURL())", "      children:"]
             for county in 1...countiesPerCity {
                 let countyCode = cityCode + Self.digits(county, 2)
-                lines += ["        - code: \"\(countyCode)\"", "          name: 县\(city)-\(county)", "          level: county", "          url: \(nextURL())", "          children:"]
+                lines += [
+                    "        - code: \"\(countyCode)\"", "          name: 县\(city)-\(county)", "          level: county",
+                    "          url: \(nextURL())", "          children:",
+                ]
                 for township in 1...townshipsPerCounty {
                     let url = township % 4 == 1 ? ", url: \"\(nextURL())\", sync: { schedule: \"01:00\" }" : ""
-                    lines.append("            - { code: \"\(countyCode + Self.digits(township, 3))\", name: 乡镇\(county)-\(township), level: township\(url) }")
+                    lines.append(
+                        "            - { code: \"\(countyCode + Self.digits(township, 3))\", name: 乡镇\(county)-\(township), level: township\(url) }"
+                    )
                 }
             }
         }

@@ -38,7 +38,9 @@ public struct SyncSchedule: Sendable, Hashable, CustomStringConvertible {
         return nil
     }
 
-    private static let cronFields: [(String, ClosedRange<Int>)] = [("minute", 0...59), ("hour", 0...23), ("day", 1...31), ("month", 1...12), ("weekday", 0...7)]
+    private static let cronFields: [(String, ClosedRange<Int>)] = [
+        ("minute", 0...59), ("hour", 0...23), ("day", 1...31), ("month", 1...12), ("weekday", 0...7),
+    ]
 
     /// Checks one cron field: `*`, `N`, `A-B`, each optionally `/STEP`, joined by commas.
     private static func cronProblem(_ field: String, name: String, range: ClosedRange<Int>) -> String? {
@@ -78,8 +80,14 @@ public struct TopologyNode: Sendable, Equatable {
     public var position: SourcePosition
 
     public init(
-        code: RegionCode, name: String, level: Level, url: String? = nil, direct: Bool = false, sync: SyncSchedule = .nightly,
-        children: [TopologyNode] = [], position: SourcePosition = .start
+        code: RegionCode,
+        name: String,
+        level: Level,
+        url: String? = nil,
+        direct: Bool = false,
+        sync: SyncSchedule = .nightly,
+        children: [TopologyNode] = [],
+        position: SourcePosition = .start
     ) {
         self.code = code
         self.name = name

@@ -31,20 +31,41 @@ extension Topology {
 
         for node in allNodes {
             if let previousCode = recodedFrom[node.code], let previous = old.node(previousCode) {
-                changes.append(.init(kind: .moved, code: node.code, detail: "\(node.name): was \(previousCode) under \(old.describeParent(of: previousCode)), now under \(describeParent(of: node.code))"))
+                changes.append(
+                    .init(
+                        kind: .moved,
+                        code: node.code,
+                        detail:
+                            "\(node.name): was \(previousCode) under \(old.describeParent(of: previousCode)), now under \(describeParent(of: node.code))"
+                    )
+                )
                 changes += attributeChanges(node, previous: previous, in: old)
             } else if let previous = old.node(node.code) {
                 let (was, now) = (old.parent(of: node.code)?.code, parent(of: node.code)?.code)
                 if was != now {
-                    changes.append(.init(kind: .moved, code: node.code, detail: "\(node.name): from under \(old.describeParent(of: node.code)) to under \(describeParent(of: node.code))"))
+                    changes.append(
+                        .init(
+                            kind: .moved,
+                            code: node.code,
+                            detail: "\(node.name): from under \(old.describeParent(of: node.code)) to under \(describeParent(of: node.code))"
+                        )
+                    )
                 }
                 changes += attributeChanges(node, previous: previous, in: old)
             } else {
-                changes.append(.init(kind: .added, code: node.code, detail: "\(node.name) (\(node.level.rawValue)) under \(describeParent(of: node.code))"))
+                changes.append(
+                    .init(kind: .added, code: node.code, detail: "\(node.name) (\(node.level.rawValue)) under \(describeParent(of: node.code))")
+                )
             }
         }
         for node in removed where !recodedOld.contains(node.code) {
-            changes.append(.init(kind: .removed, code: node.code, detail: "\(node.name) (\(node.level.rawValue)), was under \(old.describeParent(of: node.code))"))
+            changes.append(
+                .init(
+                    kind: .removed,
+                    code: node.code,
+                    detail: "\(node.name) (\(node.level.rawValue)), was under \(old.describeParent(of: node.code))"
+                )
+            )
         }
         return changes
     }

@@ -115,7 +115,13 @@ private final class TopologyParser {
         }
         guard let code, let level, let name else { return nil }
         return TopologyNode(
-            code: code, name: name, level: level, url: url, direct: direct, sync: sync, children: children,
+            code: code,
+            name: name,
+            level: level,
+            url: url,
+            direct: direct,
+            sync: sync,
+            children: children,
             position: YAMLReader.position(of: map.mark)
         )
     }

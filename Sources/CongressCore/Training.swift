@@ -51,8 +51,14 @@ public struct Training: RecordBody {
     public var walkIns: Bool?
 
     public init(
-        title: String, organizer: RegionCode? = nil, startsOn: CalendarDate, endsOn: CalendarDate, mode: Mode,
-        audience: Audience, venues: [Venue], walkIns: Bool? = nil
+        title: String,
+        organizer: RegionCode? = nil,
+        startsOn: CalendarDate,
+        endsOn: CalendarDate,
+        mode: Mode,
+        audience: Audience,
+        venues: [Venue],
+        walkIns: Bool? = nil
     ) {
         self.title = title
         self.organizer = organizer

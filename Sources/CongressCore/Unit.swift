@@ -21,7 +21,10 @@ public struct Unit: RecordBody {
         try Check.derived(given, equals: code, from: "code")
         name = try Check.text(name, field: "name", maxLength: 100)
         if let urbanRuralClass, !Self.urbanRuralClasses.contains(urbanRuralClass) {
-            throw InputError(field: "urbanRuralClass", message: "'\(urbanRuralClass)' is not one of \(Self.urbanRuralClasses.sorted().joined(separator: ", "))")
+            throw InputError(
+                field: "urbanRuralClass",
+                message: "'\(urbanRuralClass)' is not one of \(Self.urbanRuralClasses.sorted().joined(separator: ", "))"
+            )
         }
         return code
     }

@@ -40,7 +40,11 @@ public enum UnitCSV {
                 let value = fields[2].text.trimmingCharacters(in: .whitespaces)
                 if !value.isEmpty {
                     guard Unit.urbanRuralClasses.contains(value) else {
-                        error(lineNumber, fields[2].column, "'\(value)' is not an urban-rural class (\(Unit.urbanRuralClasses.sorted().joined(separator: ", ")))")
+                        error(
+                            lineNumber,
+                            fields[2].column,
+                            "'\(value)' is not an urban-rural class (\(Unit.urbanRuralClasses.sorted().joined(separator: ", ")))"
+                        )
                         continue
                     }
                     urbanRuralClass = value

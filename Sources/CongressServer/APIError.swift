@@ -116,7 +116,8 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 return try apiError.response(from: request, context: context)
             }
             context.logger.error(
-                "request failed", metadata: ["method": "\(request.method)", "path": "\(request.uri.path)", "error": "\(String(reflecting: error))"]
+                "request failed",
+                metadata: ["method": "\(request.method)", "path": "\(request.uri.path)", "error": "\(String(reflecting: error))"]
             )
             return try APIError(.internalServerError, code: "internal", message: "internal error; the node's log has the details")
                 .response(from: request, context: context)

@@ -28,8 +28,14 @@ public struct AppConfiguration: Sendable {
     public var logger: Logger
 
     public init(
-        node: RegionCode, topology: Topology, topologyFile: String? = nil, secrets: NodeSecrets, database: DatabaseAddress, listen: HostAndPort,
-        registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), logger: Logger
+        node: RegionCode,
+        topology: Topology,
+        topologyFile: String? = nil,
+        secrets: NodeSecrets,
+        database: DatabaseAddress,
+        listen: HostAndPort,
+        registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+        logger: Logger
     ) {
         self.node = node
         self.topology = topology
@@ -55,9 +61,12 @@ public func buildApplication(_ configuration: AppConfiguration) throws -> Applic
     let store = RecordStore(client: client, node: configuration.node, logger: logger)
     let topology = TopologyInForce(configuration.topology, file: configuration.topologyFile, warnings: configuration.topologyWarnings)
     let sync = SyncClient(
-        store: SyncStore(client: client, node: configuration.node, logger: logger), topology: topology, token: configuration.secrets.parentToken,
+        store: SyncStore(client: client, node: configuration.node, logger: logger),
+        topology: topology,
+        token: configuration.secrets.parentToken,
         retry: configuration.syncRetry,
-        batchSize: configuration.syncBatchSize, logger: logger
+        batchSize: configuration.syncBatchSize,
+        logger: logger
     )
     let routes = buildRoutes(configuration, store: store, topology: topology, sync: sync)
     var services: [any Service] = [client]
@@ -66,7 +75,13 @@ public func buildApplication(_ configuration: AppConfiguration) throws -> Applic
     }
     if let file = configuration.topologyFile {
         services.append(
-            TopologyReloader(inForce: topology, file: file, node: configuration.node, pollInterval: configuration.topologyPollInterval, logger: logger)
+            TopologyReloader(
+                inForce: topology,
+                file: file,
+                node: configuration.node,
+                pollInterval: configuration.topologyPollInterval,
+                logger: logger
+            )
         )
     }
     var app = Application(
@@ -94,7 +109,10 @@ func buildRoutes(_ configuration: AppConfiguration, store: RecordStore, topology
     let coverageController = CoverageController(cache: coverage, topology: topology, node: configuration.node)
     coverageController.addRoutes(to: routes)
     DashboardController(
-        coverage: coverageController, sync: syncController, store: coverageStore, topology: topology,
+        coverage: coverageController,
+        sync: syncController,
+        store: coverageStore,
+        topology: topology,
         secrets: configuration.secrets
     ).addRoutes(to: routes)
     let deputies = RecordController<Deputy>(store: store, personKeys: personKeys)

@@ -30,13 +30,16 @@ struct DashboardController: Sendable {
     @Sendable func page(_ request: Request, context: some RequestContext) async throws -> Response {
         let parameters = request.uri.queryParameters.map { (String($0.key), String($0.value)) }
         if let token = parameters.first(where: { $0.0 == "token" })?.1 {
-            guard Access.granted(to: token, by: secrets) != nil else { return Self.html(.unauthorized, DashboardTemplates.render(.signIn(message: "令牌无效，请检查后重新输入。"))) }
+            guard Access.granted(to: token, by: secrets) != nil else {
+                return Self.html(.unauthorized, DashboardTemplates.render(.signIn(message: "令牌无效，请检查后重新输入。")))
+            }
             // Keep the token out of the address bar, history and logs: a cookie from now on.
             var response = Response(status: .seeOther, headers: [.location: Self.location(parameters.filter { $0.0 != "token" })])
             response.setCookie(try Cookie.validated(name: Self.cookie, value: token, path: "/", httpOnly: true, sameSite: .strict))
             return response
         }
-        let presented = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
+        let presented =
+            request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
             ?? request.cookies[Self.cookie]?.value
         guard let presented else { return Self.html(.unauthorized, DashboardTemplates.render(.signIn(message: nil))) }
         guard Access.granted(to: presented, by: secrets) != nil else {
@@ -61,7 +64,8 @@ struct DashboardController: Sendable {
 
     private static func html(_ status: HTTPResponse.Status, _ text: String) -> Response {
         Response(
-            status: status, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+            status: status,
+            headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
             body: .init(byteBuffer: ByteBuffer(string: text))
         )
     }
@@ -85,44 +89,75 @@ struct DashboardController: Sendable {
             let state: String =
                 if freshness.nodes == 0 { "本节点录入" } else if freshness.partial { "过期：\(staleNames)" } else { "正常" }
             return DashboardView.Row(
-                code: item.code, name: item.name, level: Level(rawValue: item.level)?.label ?? item.level, indent: 8 + item.depth * 18,
-                link: "/?region=\(item.code)", stale: freshness.partial, own: freshness.nodes == 0, state: state,
+                code: item.code,
+                name: item.name,
+                level: Level(rawValue: item.level)?.label ?? item.level,
+                indent: 8 + item.depth * 18,
+                link: "/?region=\(item.code)",
+                stale: freshness.partial,
+                own: freshness.nodes == 0,
+                state: state,
                 lastSync: freshness.nodes == 0 ? "" : freshness.oldestSync.map { "最后同步 " + time($0) } ?? "从未同步",
                 stations: "\(item.stations.active) / \(item.stations.total)",
                 units: .init(item.units.ratio, "\(item.units.covered)/\(item.units.total)"),
                 townships: .init(item.townships.ratio, "\(item.townships.withStation)/\(item.townships.total)"),
-                seats: seats, persons: item.deputies.persons, assigned: .init(item.deputies.assignedRatio, "\(item.deputies.assigned)/\(seats)"),
+                seats: seats,
+                persons: item.deputies.persons,
+                assigned: .init(item.deputies.assignedRatio, "\(item.deputies.assigned)/\(seats)"),
                 standards: .init(item.standards.ratio, "\(item.standards.met)/\(item.stations.active)"),
                 training: .init(item.training.ratio, "\(item.training.trained)/\(item.training.persons)")
             )
         }
         let parent = status.parent.map { edge in
             DashboardView.ParentEdge(
-                name: names[edge.code] ?? edge.code, code: edge.code, schedule: edge.schedule, lastSuccess: time(edge.lastSuccessAt),
-                nextRun: time(edge.nextRunAt), pending: edge.pending, error: edge.lastError
+                name: names[edge.code] ?? edge.code,
+                code: edge.code,
+                schedule: edge.schedule,
+                lastSuccess: time(edge.lastSuccessAt),
+                nextRun: time(edge.nextRunAt),
+                pending: edge.pending,
+                error: edge.lastError
             )
         }
         let children = status.children.map { child in
             DashboardView.ChildEdge(
-                name: child.name, code: child.code, schedule: child.schedule, lastBatch: time(child.lastBatchAt), checkpoint: child.checkpoint,
-                changes: child.changes, stale: child.stale
+                name: child.name,
+                code: child.code,
+                schedule: child.schedule,
+                lastBatch: time(child.lastBatchAt),
+                checkpoint: child.checkpoint,
+                changes: child.changes,
+                stale: child.stale
             )
         }
         let trainingRows = trainings.map { entry in
             let training = entry.record.body
             let branches = training.venues.count { $0.kind == .branch }
             return DashboardView.TrainingRow(
-                title: training.title, organizer: training.organizer.map { names[$0.rawValue] ?? $0.rawValue } ?? "—",
+                title: training.title,
+                organizer: training.organizer.map { names[$0.rawValue] ?? $0.rawValue } ?? "—",
                 dates: training.startsOn == training.endsOn ? "\(training.startsOn)" : "\(training.startsOn) 至 \(training.endsOn)",
-                mode: DashboardView.modeLabels[training.mode] ?? training.mode.rawValue, venues: "1 个主会场 + \(branches) 个分会场",
-                signedIn: entry.signedIn, underWay: training.startsOn <= today
+                mode: DashboardView.modeLabels[training.mode] ?? training.mode.rawValue,
+                venues: "1 个主会场 + \(branches) 个分会场",
+                signedIn: entry.signedIn,
+                underWay: training.startsOn <= today
             )
         }
         let staleCount = Set(report.items.flatMap(\.freshness.stale)).count
         return DashboardView(
-            nodeName: node?.name ?? coverage.node.rawValue, nodeCode: coverage.node.rawValue, regionName: names[report.region] ?? report.region,
-            generatedAt: time(report.generatedAt), depth: query.depth, rows: rows, staleCount: staleCount, parent: parent, children: children,
-            trainings: trainingRows, hasStale: staleCount > 0, hasChildren: !children.isEmpty, hasTrainings: !trainingRows.isEmpty
+            nodeName: node?.name ?? coverage.node.rawValue,
+            nodeCode: coverage.node.rawValue,
+            regionName: names[report.region] ?? report.region,
+            generatedAt: time(report.generatedAt),
+            depth: query.depth,
+            rows: rows,
+            staleCount: staleCount,
+            parent: parent,
+            children: children,
+            trainings: trainingRows,
+            hasStale: staleCount > 0,
+            hasChildren: !children.isEmpty,
+            hasTrainings: !trainingRows.isEmpty
         )
     }
 }

@@ -44,7 +44,9 @@ struct ImportController: Sendable {
     private func respond(_ summary: ImportSummary, kind: RecordKind, context: some RequestContext) throws -> Response {
         context.logger.info(
             "imported records",
-            metadata: ["kind": "\(kind.rawValue)", "created": "\(summary.created)", "updated": "\(summary.updated)", "unchanged": "\(summary.unchanged)"]
+            metadata: [
+                "kind": "\(kind.rawValue)", "created": "\(summary.created)", "updated": "\(summary.updated)", "unchanged": "\(summary.unchanged)",
+            ]
         )
         return try JSONBody.response(.ok, summary)
     }
@@ -60,7 +62,8 @@ struct ImportController: Sendable {
 
     /// Prepares every item, naming the failing one by its index.
     private static func prepareEach<Body: RecordBody>(
-        _ inputs: [RecordInput<Body>], _ prepare: (Int, RecordInput<Body>) throws(InputError) -> PreparedRecord<Body>
+        _ inputs: [RecordInput<Body>],
+        _ prepare: (Int, RecordInput<Body>) throws(InputError) -> PreparedRecord<Body>
     ) throws(InputError) -> [PreparedRecord<Body>] {
         var prepared: [PreparedRecord<Body>] = []
         prepared.reserveCapacity(inputs.count)

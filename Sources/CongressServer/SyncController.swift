@@ -65,14 +65,18 @@ struct SyncController: Sendable {
         guard header.protocol == SyncProtocol.version else {
             let newer = header.protocol > SyncProtocol.version ? "this node (\(store.node))" : "the sender (\(header.sender))"
             throw APIError(
-                .upgradeRequired, code: "protocol_mismatch",
-                message: "sync protocol \(header.protocol) from \(header.sender), this node speaks \(SyncProtocol.version): upgrade congress on \(newer)"
+                .upgradeRequired,
+                code: "protocol_mismatch",
+                message:
+                    "sync protocol \(header.protocol) from \(header.sender), this node speaks \(SyncProtocol.version): upgrade congress on \(newer)"
             )
         }
         guard header.schemaHash == Migrations.schemaHash else {
             throw APIError(
-                .conflict, code: "schema_mismatch",
-                message: "the sender's database schema (\(header.schemaHash.prefix(12))) differs from this node's (\(Migrations.schemaHash.prefix(12))): run the same congress release on both nodes"
+                .conflict,
+                code: "schema_mismatch",
+                message:
+                    "the sender's database schema (\(header.schemaHash.prefix(12))) differs from this node's (\(Migrations.schemaHash.prefix(12))): run the same congress release on both nodes"
             )
         }
         guard header.sender == child else {
@@ -81,8 +85,10 @@ struct SyncController: Sendable {
         let current = try topologyWhereSyncingHere(child)
         guard header.topologyHash == current.hash else {
             throw APIError(
-                .conflict, code: "topology_mismatch",
-                message: "the sender's topology (\(header.topologyHash.prefix(12))) differs from this node's (\(current.hash.prefix(12))): deploy the same config/topology.yaml to both"
+                .conflict,
+                code: "topology_mismatch",
+                message:
+                    "the sender's topology (\(header.topologyHash.prefix(12))) differs from this node's (\(current.hash.prefix(12))): deploy the same config/topology.yaml to both"
             )
         }
         let changes: ChangeRows
@@ -98,8 +104,11 @@ struct SyncController: Sendable {
             return try JSONBody.response(.ok, ack)
         case .gap(let expected):
             throw APIError(
-                .conflict, code: "gap", message: "batch starts at \(header.fromSeq) but \(expected) is expected next: resend from \(expected)",
-                field: "fromSeq", expected: expected
+                .conflict,
+                code: "gap",
+                message: "batch starts at \(header.fromSeq) but \(expected) is expected next: resend from \(expected)",
+                field: "fromSeq",
+                expected: expected
             )
         }
     }
@@ -146,17 +155,28 @@ struct SyncController: Sendable {
             let state = try await store.upstreamState().flatMap { $0.parent == upstream.code ? $0 : nil }
             let acked = state?.ackedSeq ?? 0
             parent = Status.Parent(
-                code: upstream.code.rawValue, url: upstream.url, schedule: own.sync.description, nextRunAt: own.sync.nextRun(after: now).map(Timestamp.init),
-                ackedSeq: acked, pending: try await store.pendingCount(after: acked), lastAttemptAt: state?.lastAttemptAt,
-                lastSuccessAt: state?.lastSuccessAt, lastError: state?.lastError
+                code: upstream.code.rawValue,
+                url: upstream.url,
+                schedule: own.sync.description,
+                nextRunAt: own.sync.nextRun(after: now).map(Timestamp.init),
+                ackedSeq: acked,
+                pending: try await store.pendingCount(after: acked),
+                lastAttemptAt: state?.lastAttemptAt,
+                lastSuccessAt: state?.lastSuccessAt,
+                lastError: state?.lastError
             )
         }
         let checkpoints = Dictionary(uniqueKeysWithValues: try await store.checkpoints().map { ($0.sender, $0) })
         let children = current.downstream(of: store.node).map { child in
             let checkpoint = checkpoints[child.code]
             return Status.Child(
-                code: child.code.rawValue, name: child.name, schedule: child.sync.description, checkpoint: checkpoint?.ackedSeq ?? 0,
-                lastBatchAt: checkpoint?.lastBatchAt, batches: checkpoint?.batches ?? 0, changes: checkpoint?.changes ?? 0,
+                code: child.code.rawValue,
+                name: child.name,
+                schedule: child.sync.description,
+                checkpoint: checkpoint?.ackedSeq ?? 0,
+                lastBatchAt: checkpoint?.lastBatchAt,
+                batches: checkpoint?.batches ?? 0,
+                changes: checkpoint?.changes ?? 0,
                 stale: child.sync.isStale(lastDelivery: checkpoint?.lastBatchAt?.date, now: now)
             )
         }
@@ -172,7 +192,12 @@ struct SyncController: Sendable {
         case nil: since = 0
         case let text?:
             guard let value = Int64(text), value >= 0 else {
-                throw APIError(.badRequest, code: "bad_request", message: "since must be a change-log seq (a whole number ≥ 0), not '\(text)'", field: "since")
+                throw APIError(
+                    .badRequest,
+                    code: "bad_request",
+                    message: "since must be a change-log seq (a whole number ≥ 0), not '\(text)'",
+                    field: "since"
+                )
             }
             since = value
         }

@@ -33,11 +33,15 @@ struct SystemController: Sendable {
     @Sendable func health(_ request: Request, context: some RequestContext) async throws -> Response {
         do {
             try await store.client.query("SELECT 1", logger: context.logger)
-            return try JSONBody.response(.ok, Health(status: "ok", node: store.node.rawValue, database: "ok", schemaVersion: Migrations.latestVersion))
+            return try JSONBody.response(
+                .ok,
+                Health(status: "ok", node: store.node.rawValue, database: "ok", schemaVersion: Migrations.latestVersion)
+            )
         } catch {
             context.logger.warning("health check: database unreachable", metadata: ["error": "\(String(reflecting: error))"])
             return try JSONBody.response(
-                .serviceUnavailable, Health(status: "degraded", node: store.node.rawValue, database: "unreachable", schemaVersion: Migrations.latestVersion)
+                .serviceUnavailable,
+                Health(status: "degraded", node: store.node.rawValue, database: "unreachable", schemaVersion: Migrations.latestVersion)
             )
         }
     }
@@ -53,11 +57,19 @@ struct SystemController: Sendable {
         }
         text += "# HELP congress_change_log_seq Last sequence number of this node's change log.\n# TYPE congress_change_log_seq gauge\n"
         text += "congress_change_log_seq \(try await store.lastSeq())\n"
-        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: text))
+        )
     }
 
     @Sendable func openAPI(_ request: Request, context: some RequestContext) async throws -> Response {
-        Response(status: .ok, headers: [.contentType: "application/yaml; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.text)))
+        Response(
+            status: .ok,
+            headers: [.contentType: "application/yaml; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.text))
+        )
     }
 
     private struct TopologyView: Encodable {
@@ -97,14 +109,24 @@ struct SystemController: Sendable {
     @Sendable func topologyInForce(_ request: Request, context: some RequestContext) async throws -> Response {
         func view(_ node: TopologyNode) -> TopologyView.Node {
             .init(
-                code: node.code.rawValue, name: node.name, level: node.level.rawValue, url: node.url, direct: node.direct,
-                schedule: node.sync.description, children: node.children.map(view)
+                code: node.code.rawValue,
+                name: node.name,
+                level: node.level.rawValue,
+                url: node.url,
+                direct: node.direct,
+                schedule: node.sync.description,
+                children: node.children.map(view)
             )
         }
         let state = topology.current
         let body = TopologyView(
-            node: store.node.rawValue, hash: state.topology.hash, file: topology.file, loadedAt: state.loadedAt, warnings: state.warnings,
-            lastRejected: state.lastRejected, root: view(state.topology.root)
+            node: store.node.rawValue,
+            hash: state.topology.hash,
+            file: topology.file,
+            loadedAt: state.loadedAt,
+            warnings: state.warnings,
+            lastRejected: state.lastRejected,
+            root: view(state.topology.root)
         )
         return try JSONBody.response(.ok, body)
     }

@@ -59,13 +59,18 @@ struct TrainingController: Sendable {
             guard admitted || training.body.walkIns == true else {
                 throw InputError(
                     field: field("deputyId"),
-                    message: "\(deputy.body.name) (\(deputy.body.level.rawValue), \(deputy.body.status.rawValue), \(deputy.meta.regionCode)) is not on the roster "
+                    message:
+                        "\(deputy.body.name) (\(deputy.body.level.rawValue), \(deputy.body.status.rawValue), \(deputy.meta.regionCode)) is not on the roster "
                         + "of '\(training.body.title)' (audience: \(training.body.audience.levels.map(\.rawValue).joined(separator: ", ")) in "
                         + "\(training.body.audience.regionPrefix)), and it takes no walk-ins"
                 )
             }
             var body = Attendance(
-                trainingId: training.meta.id, venueId: venue.id!, deputyId: input.deputyId, mode: input.mode, signedInAt: input.signedInAt,
+                trainingId: training.meta.id,
+                venueId: venue.id!,
+                deputyId: input.deputyId,
+                mode: input.mode,
+                signedInAt: input.signedInAt,
                 walkIn: admitted ? nil : true
             )
             _ = try body.validate(regionCode: nil, node: store.node)
@@ -73,7 +78,8 @@ struct TrainingController: Sendable {
         }
         let outcome = try await store.signIn(records)
         context.logger.info(
-            "signed in", metadata: ["training": "\(training.meta.id)", "created": "\(outcome.created.count)", "unchanged": "\(outcome.held.count)"]
+            "signed in",
+            metadata: ["training": "\(training.meta.id)", "created": "\(outcome.created.count)", "unchanged": "\(outcome.held.count)"]
         )
         if bulk { return try JSONBody.response(.ok, BulkSummary(created: outcome.created.count, unchanged: records.count - outcome.created.count)) }
         if let created = outcome.created.first { return try JSONBody.response(.created, try await store.require(Attendance.self, id: created.id)) }
@@ -106,7 +112,14 @@ struct TrainingController: Sendable {
         let (training, roster) = try await roster(of: try RecordController<Training>.id(context))
         guard format == .csv else {
             return try JSONBody.response(
-                .ok, RosterView(trainingId: training.meta.id, audience: roster.audience, venues: roster.venues, overflow: roster.overflow, unplaced: roster.unplaced)
+                .ok,
+                RosterView(
+                    trainingId: training.meta.id,
+                    audience: roster.audience,
+                    venues: roster.venues,
+                    overflow: roster.overflow,
+                    unplaced: roster.unplaced
+                )
             )
         }
         let names = roster.venueNames
@@ -154,7 +167,10 @@ struct TrainingController: Sendable {
         let (training, roster) = try await roster(of: id)
         let signIns = try await store.signIns(training: id)
         return Tally(
-            training: training, roster: roster, signIns: signIns, audience: Set(roster.entries.map(\.candidate.person)),
+            training: training,
+            roster: roster,
+            signIns: signIns,
+            audience: Set(roster.entries.map(\.candidate.person)),
             signedIn: Set(signIns.compactMap(\.person))
         )
     }
@@ -165,14 +181,22 @@ struct TrainingController: Sendable {
         let venues = tally.roster.venues.map { load in
             let here = tally.signIns.filter { $0.record.body.venueId == load.venueId }
             return ProgressView.Venue(
-                venueId: load.venueId, name: load.name, regionCode: load.regionCode, expected: load.expected,
-                signedIn: here.count { $0.record.body.mode == .onsite }, online: here.count { $0.record.body.mode == .online }
+                venueId: load.venueId,
+                name: load.name,
+                regionCode: load.regionCode,
+                expected: load.expected,
+                signedIn: here.count { $0.record.body.mode == .onsite },
+                online: here.count { $0.record.body.mode == .online }
             )
         }
         let covered = tally.covered.count
         let view = ProgressView(
-            trainingId: tally.training.meta.id, audience: tally.roster.audience, covered: covered, venues: venues,
-            absentees: tally.roster.audience - covered, walkIns: tally.signedIn.subtracting(tally.audience).count
+            trainingId: tally.training.meta.id,
+            audience: tally.roster.audience,
+            covered: covered,
+            venues: venues,
+            absentees: tally.roster.audience - covered,
+            walkIns: tally.signedIn.subtracting(tally.audience).count
         )
         return try JSONBody.response(.ok, view)
     }
@@ -194,7 +218,10 @@ struct TrainingController: Sendable {
         let covered = tally.covered
         let absent = tally.roster.entries.filter { !covered.contains($0.candidate.person) }.map { entry in
             Absentee(
-                deputyId: entry.candidate.deputyId, name: entry.candidate.name, regionCode: entry.candidate.regionCode.rawValue, venueId: entry.venueId,
+                deputyId: entry.candidate.deputyId,
+                name: entry.candidate.name,
+                regionCode: entry.candidate.regionCode.rawValue,
+                venueId: entry.venueId,
                 venue: entry.venueId.flatMap { names[$0] }
             )
         }

@@ -43,8 +43,11 @@ public struct DatabaseAddress: Sendable, Equatable {
         }
         let database = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
         self.init(
-            host: host, port: components.port ?? 5432, username: components.user ?? "postgres",
-            password: components.password?.removingPercentEncoding, database: database.isEmpty ? "postgres" : database
+            host: host,
+            port: components.port ?? 5432,
+            username: components.user ?? "postgres",
+            password: components.password?.removingPercentEncoding,
+            database: database.isEmpty ? "postgres" : database
         )
     }
 
@@ -60,7 +63,12 @@ public struct DatabaseAddress: Sendable, Equatable {
 
     public var clientConfiguration: PostgresClient.Configuration {
         var configuration = PostgresClient.Configuration(
-            host: host, port: port, username: username, password: password, database: database, tls: .disable
+            host: host,
+            port: port,
+            username: username,
+            password: password,
+            database: database,
+            tls: .disable
         )
         configuration.options.minimumConnections = 0
         configuration.options.maximumConnections = 10
@@ -89,7 +97,8 @@ extension PostgresClient {
     /// Runs `work` in one transaction and lets the closure's own error through unwrapped,
     /// so a refused write reaches the client as what it is rather than as a transaction failure.
     func transaction<Result: Sendable>(
-        logger: Logger, _ work: (PostgresConnection) async throws -> Result
+        logger: Logger,
+        _ work: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         do {
             return try await withTransaction(logger: logger) { connection in try await work(connection) }

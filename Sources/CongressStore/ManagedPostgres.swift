@@ -89,7 +89,9 @@ public struct ManagedPostgres: Sendable {
     // MARK: Steps
 
     private func ensurePassword() throws -> String {
-        if let existing = try? String(contentsOfFile: passwordFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), !existing.isEmpty {
+        if let existing = try? String(contentsOfFile: passwordFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines),
+            !existing.isEmpty
+        {
             return existing
         }
         let password = NodeSecrets.newToken()
@@ -118,7 +120,9 @@ public struct ManagedPostgres: Sendable {
         // Move the cluster into place only when initdb has finished, so an interrupted first start
         // leaves no half-made cluster that later starts would mistake for a real one.
         // PG_VERSION, which marks a finished cluster, moves last.
-        let items = try FileManager.default.contentsOfDirectory(atPath: staging).sorted { ($0 == "PG_VERSION" ? 1 : 0) < ($1 == "PG_VERSION" ? 1 : 0) }
+        let items = try FileManager.default.contentsOfDirectory(atPath: staging).sorted {
+            ($0 == "PG_VERSION" ? 1 : 0) < ($1 == "PG_VERSION" ? 1 : 0)
+        }
         for item in items {
             try FileManager.default.moveItem(atPath: staging + "/" + item, toPath: clusterDir + "/" + item)
         }
@@ -141,7 +145,8 @@ public struct ManagedPostgres: Sendable {
         let command = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? ""
         guard command.contains("postgres") else {
             throw Failure(
-                description: "\(pidFile) names process \(pid), which is not PostgreSQL: if no server runs on \(clusterDir), remove the file and start again"
+                description:
+                    "\(pidFile) names process \(pid), which is not PostgreSQL: if no server runs on \(clusterDir), remove the file and start again"
             )
         }
         return port
@@ -182,14 +187,18 @@ public struct ManagedPostgres: Sendable {
             let attributes = try FileManager.default.attributesOfItem(atPath: url.path)
             let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue ?? 0
             if mode & 0o001 == 0 {
-                throw Failure(description: "\(url.path) is closed to other users (mode \(String(mode, radix: 8))); PostgreSQL runs as '\(Self.serviceUser)' and must reach \(clusterDir): chmod o+x \(url.path)")
+                throw Failure(
+                    description:
+                        "\(url.path) is closed to other users (mode \(String(mode, radix: 8))); PostgreSQL runs as '\(Self.serviceUser)' and must reach \(clusterDir): chmod o+x \(url.path)"
+                )
             }
             url.deleteLastPathComponent()
         }
     }
 
     private func run(_ executable: String, _ arguments: [String], asService: Bool) throws {
-        let command = asService && runsAsRoot ? ["/usr/sbin/runuser", "-u", Self.serviceUser, "--", executable] + arguments : [executable] + arguments
+        let command =
+            asService && runsAsRoot ? ["/usr/sbin/runuser", "-u", Self.serviceUser, "--", executable] + arguments : [executable] + arguments
         // Output goes to a file, not a pipe: the server pg_ctl starts inherits the descriptors and would hold
         // a pipe open for its whole life. Foundation's Process waits on such descriptors too, hence posix_spawn.
         let outputPath = dataDir + "/command.out"
@@ -200,7 +209,7 @@ public struct ManagedPostgres: Sendable {
         posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
         var cArguments = command.map { strdup($0) } + [nil]
-        defer { cArguments.forEach { free($0) } }
+        defer { for argument in cArguments { free(argument) } }
         var pid: pid_t = 0
         let spawned = posix_spawn(&pid, command[0], &actions, nil, &cArguments, environ)
         guard spawned == 0 else { throw Failure(description: "cannot run \(command[0]): \(String(cString: strerror(spawned)))") }

@@ -29,7 +29,8 @@ public enum Migrations {
 
     static let steps: [Step] = [
         Step(
-            version: 1, name: "records and change log",
+            version: 1,
+            name: "records and change log",
             sql: [
                 // One row: taking the next seq locks it until commit, so seqs are handed out in
                 // commit order and a reader after seq N never misses a later-committing N-1.
@@ -101,7 +102,8 @@ public enum Migrations {
             ]
         ),
         Step(
-            version: 2, name: "sync checkpoints",
+            version: 2,
+            name: "sync checkpoints",
             sql: [
                 // At the parent: how far each child's change log has been applied here.
                 """
@@ -127,7 +129,8 @@ public enum Migrations {
             ]
         ),
         Step(
-            version: 3, name: "directives",
+            version: 3,
+            name: "directives",
             sql: [
                 // At the child: how far the parent's directives (trainings from above) have been received.
                 "ALTER TABLE sync_upstream ADD COLUMN directives_seq bigint NOT NULL DEFAULT 0",
@@ -139,7 +142,8 @@ public enum Migrations {
             ]
         ),
         Step(
-            version: 4, name: "sync edges",
+            version: 4,
+            name: "sync edges",
             sql: [
                 // At an upper node: when each node further down last delivered to its own parent, as reported by the
                 // children in their batch headers; coverage marks a subtree stale from it.
@@ -150,7 +154,7 @@ public enum Migrations {
                     reported_by text COLLATE "C" NOT NULL,
                     reported_at timestamptz NOT NULL DEFAULT now()
                 )
-                """,
+                """
             ]
         ),
     ]
@@ -185,7 +189,8 @@ public enum Migrations {
                     try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                 }
                 try await connection.query(
-                    "INSERT INTO schema_migrations (version, name) VALUES (\(step.version), \(step.name))", logger: logger
+                    "INSERT INTO schema_migrations (version, name) VALUES (\(step.version), \(step.name))",
+                    logger: logger
                 )
                 logger.info("applied migration", metadata: ["version": "\(step.version)", "name": "\(step.name)"])
             }

@@ -16,8 +16,16 @@ public enum NodeBackup {
     /// the node resumes pushing from the acknowledgement the dump holds and the parent takes only what is newer.
     public static func restore(_ database: DatabaseAddress, from file: String) throws {
         guard FileManager.default.isReadableFile(atPath: file) else { throw StoreError(.notFound, "cannot read the backup \(file)", field: "from") }
-        try run("pg_restore", ["--clean", "--if-exists", "--no-owner", "--single-transaction", "--exit-on-error"] + connection(database) + [file], password: database.password)
-        try run("psql", ["-v", "ON_ERROR_STOP=1", "-c", "UPDATE change_counter SET last_seq = last_seq + \(seqJumpOnRestore)"] + connection(database), password: database.password)
+        try run(
+            "pg_restore",
+            ["--clean", "--if-exists", "--no-owner", "--single-transaction", "--exit-on-error"] + connection(database) + [file],
+            password: database.password
+        )
+        try run(
+            "psql",
+            ["-v", "ON_ERROR_STOP=1", "-c", "UPDATE change_counter SET last_seq = last_seq + \(seqJumpOnRestore)"] + connection(database),
+            password: database.password
+        )
     }
 
     private static func connection(_ database: DatabaseAddress) -> [String] {
@@ -40,7 +48,10 @@ public enum NodeBackup {
         let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw StoreError(.unprocessable, "\(program) failed (exit \(process.terminationStatus)): \(message.trimmingCharacters(in: .whitespacesAndNewlines))")
+            throw StoreError(
+                .unprocessable,
+                "\(program) failed (exit \(process.terminationStatus)): \(message.trimmingCharacters(in: .whitespacesAndNewlines))"
+            )
         }
     }
 }

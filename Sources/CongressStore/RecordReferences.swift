@@ -41,7 +41,11 @@ extension RecordStore {
                     throw StoreError(.unprocessable, "no deputy with id \(signIn.deputyId)", field: prefix(index, "deputyId"))
                 }
                 guard node.contains(venue.regionCode) else {
-                    throw StoreError(.unprocessable, "venue \(venue.name) (\(venue.regionCode)) is outside this node's subtree", field: prefix(index, "venueId"))
+                    throw StoreError(
+                        .unprocessable,
+                        "venue \(venue.name) (\(venue.regionCode)) is outside this node's subtree",
+                        field: prefix(index, "venueId")
+                    )
                 }
                 return venue.regionCode
             }
@@ -67,7 +71,8 @@ extension RecordStore {
 
     private func liveTrainings(ids: [UUID], on connection: PostgresConnection) async throws -> [UUID: Training] {
         let rows = try await connection.query(
-            "SELECT \(unescaped: Self.columns) FROM trainings WHERE NOT deleted AND id = ANY(\(Array(Set(ids)))) FOR SHARE", logger: logger
+            "SELECT \(unescaped: Self.columns) FROM trainings WHERE NOT deleted AND id = ANY(\(Array(Set(ids)))) FOR SHARE",
+            logger: logger
         )
         return Dictionary(uniqueKeysWithValues: try await Self.records(Training.self, from: rows).map { ($0.meta.id, $0.body) })
     }

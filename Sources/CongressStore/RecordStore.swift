@@ -54,7 +54,8 @@ public struct RecordStore: Sendable {
 
     public func get<Body: RecordBody>(_ type: Body.Type, id: UUID) async throws -> Record<Body>? {
         let rows = try await client.query(
-            "SELECT \(unescaped: Self.columns) FROM \(unescaped: Body.kind.collection) WHERE id = \(id)", logger: logger
+            "SELECT \(unescaped: Self.columns) FROM \(unescaped: Body.kind.collection) WHERE id = \(id)",
+            logger: logger
         )
         return try await Self.records(Body.self, from: rows).first
     }
@@ -95,8 +96,10 @@ public struct RecordStore: Sendable {
             let current = try await ownedLiveRow(Body.self, id: record.id, on: connection)
             if let expectedVersion, expectedVersion != current.meta.version {
                 throw StoreError(
-                    .conflict, "the \(Body.kind.rawValue) changed since version \(expectedVersion) (now \(current.meta.version)): read it again",
-                    field: "version")
+                    .conflict,
+                    "the \(Body.kind.rawValue) changed since version \(expectedVersion) (now \(current.meta.version)): read it again",
+                    field: "version"
+                )
             }
             let region = try await resolveRegions([record], on: connection)
             return try await write([Write(id: record.id, regionCode: region[0], body: record.body, deleted: false)], on: connection)[0]
@@ -144,7 +147,8 @@ public struct RecordStore: Sendable {
     /// Live units of this node by code, so that importing a village again updates it instead of failing.
     public func unitIDs(forCodes codes: [RegionCode]) async throws -> [RegionCode: UUID] {
         let rows = try await client.query(
-            "SELECT region_code, id FROM units WHERE NOT deleted AND region_code = ANY(\(codes.map(\.rawValue)))", logger: logger
+            "SELECT region_code, id FROM units WHERE NOT deleted AND region_code = ANY(\(codes.map(\.rawValue)))",
+            logger: logger
         )
         var ids: [RegionCode: UUID] = [:]
         for try await (code, id) in rows.decode((String, UUID).self) {
@@ -166,7 +170,8 @@ public struct RecordStore: Sendable {
     private func write<Body: RecordBody>(_ writes: [Write<Body>], on connection: PostgresConnection) async throws -> [Record<Body>] {
         guard !writes.isEmpty else { return [] }
         let counter = try await connection.query(
-            "UPDATE change_counter SET last_seq = last_seq + \(writes.count) RETURNING last_seq", logger: logger
+            "UPDATE change_counter SET last_seq = last_seq + \(writes.count) RETURNING last_seq",
+            logger: logger
         )
         var last: Int64 = 0
         for try await value in counter.decode(Int64.self) { last = value }
@@ -217,10 +222,14 @@ public struct RecordStore: Sendable {
     }
 
     static func lockRows<Body: RecordBody>(
-        _ type: Body.Type, ids: [UUID], on connection: PostgresConnection, logger: Logger
+        _ type: Body.Type,
+        ids: [UUID],
+        on connection: PostgresConnection,
+        logger: Logger
     ) async throws -> [UUID: Record<Body>] {
         let rows = try await connection.query(
-            "SELECT \(unescaped: columns) FROM \(unescaped: Body.kind.collection) WHERE id = ANY(\(ids)) FOR UPDATE", logger: logger
+            "SELECT \(unescaped: columns) FROM \(unescaped: Body.kind.collection) WHERE id = ANY(\(ids)) FOR UPDATE",
+            logger: logger
         )
         return Dictionary(uniqueKeysWithValues: try await records(Body.self, from: rows).map { ($0.meta.id, $0) })
     }
@@ -243,7 +252,8 @@ extension RecordStore {
     /// Stored records (live or tombstoned) among `ids`.
     public func existing<Body: RecordBody>(_ type: Body.Type, ids: [UUID]) async throws -> [UUID: Record<Body>] {
         let rows = try await client.query(
-            "SELECT \(unescaped: Self.columns) FROM \(unescaped: Body.kind.collection) WHERE id = ANY(\(ids))", logger: logger
+            "SELECT \(unescaped: Self.columns) FROM \(unescaped: Body.kind.collection) WHERE id = ANY(\(ids))",
+            logger: logger
         )
         return Dictionary(uniqueKeysWithValues: try await Self.records(Body.self, from: rows).map { ($0.meta.id, $0) })
     }

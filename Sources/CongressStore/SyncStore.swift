@@ -104,7 +104,8 @@ public struct SyncStore: Sendable {
     /// Change-log entries not yet acknowledged by the parent.
     public func pendingCount(after seq: Int64) async throws -> Int64 {
         let rows = try await client.query(
-            "SELECT count(*)::bigint FROM change_log WHERE seq > \(seq) AND origin LIKE \(node.rawValue) || '%'", logger: logger
+            "SELECT count(*)::bigint FROM change_log WHERE seq > \(seq) AND origin LIKE \(node.rawValue) || '%'",
+            logger: logger
         )
         for try await count in rows.decode(Int64.self) { return count }
         return 0
@@ -124,13 +125,18 @@ public struct SyncStore: Sendable {
 
     public func upstreamState() async throws -> UpstreamState? {
         let rows = try await client.query(
-            "SELECT parent, acked_seq, last_attempt_at, last_success_at, last_error, directives_seq FROM sync_upstream", logger: logger
+            "SELECT parent, acked_seq, last_attempt_at, last_success_at, last_error, directives_seq FROM sync_upstream",
+            logger: logger
         )
         for try await (parent, acked, attempt, success, error, directives) in rows.decode((String, Int64, Date?, Date?, String?, Int64).self) {
             guard let parent = RegionCode(parent) else { return nil }
             return UpstreamState(
-                parent: parent, ackedSeq: acked, lastAttemptAt: attempt.map(Timestamp.init), lastSuccessAt: success.map(Timestamp.init),
-                lastError: error, directivesSeq: directives
+                parent: parent,
+                ackedSeq: acked,
+                lastAttemptAt: attempt.map(Timestamp.init),
+                lastSuccessAt: success.map(Timestamp.init),
+                lastError: error,
+                directivesSeq: directives
             )
         }
         return nil
@@ -141,7 +147,8 @@ public struct SyncStore: Sendable {
     public func recordAck(_ seq: Int64, parent: RegionCode, rewind: Bool = false) async throws {
         let acked = rewind ? "\(seq)" : "greatest(acked_seq, \(seq))"
         try await client.query(
-            "UPDATE sync_upstream SET acked_seq = \(unescaped: acked), last_attempt_at = now() WHERE parent = \(parent.rawValue)", logger: logger
+            "UPDATE sync_upstream SET acked_seq = \(unescaped: acked), last_attempt_at = now() WHERE parent = \(parent.rawValue)",
+            logger: logger
         )
     }
 
@@ -149,7 +156,8 @@ public struct SyncStore: Sendable {
     public func recordRun(parent: RegionCode, error: String?) async throws {
         if let error {
             try await client.query(
-                "UPDATE sync_upstream SET last_attempt_at = now(), last_error = \(error) WHERE parent = \(parent.rawValue)", logger: logger
+                "UPDATE sync_upstream SET last_attempt_at = now(), last_error = \(error) WHERE parent = \(parent.rawValue)",
+                logger: logger
             )
         } else {
             try await client.query(
@@ -295,7 +303,12 @@ public struct SyncStore: Sendable {
 
     /// Keeps the newest delivery time the sender reports for each node in its subtree (never for itself: its own
     /// deliveries are the checkpoint's).
-    private static func recordEdges(_ edges: [SyncEdge], reportedBy sender: RegionCode, on connection: PostgresConnection, logger: Logger) async throws {
+    private static func recordEdges(
+        _ edges: [SyncEdge],
+        reportedBy sender: RegionCode,
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws {
         let reported = edges.filter { sender.contains($0.node) && $0.node != sender }
         guard !reported.isEmpty else { return }
         try await connection.query(
@@ -330,7 +343,8 @@ public struct SyncStore: Sendable {
 
     public func checkpoints() async throws -> [ChildCheckpoint] {
         let rows = try await client.query(
-            "SELECT sender, acked_seq, last_batch_at, batches, changes FROM sync_checkpoints ORDER BY sender", logger: logger
+            "SELECT sender, acked_seq, last_batch_at, batches, changes FROM sync_checkpoints ORDER BY sender",
+            logger: logger
         )
         var result: [ChildCheckpoint] = []
         for try await (sender, acked, last, batches, changes) in rows.decode((String, Int64, Date?, Int64, Int64).self) {
@@ -430,7 +444,8 @@ public struct SyncStore: Sendable {
             try await Self.stage(changes, on: connection, logger: logger)
             let count = try await Self.applyStaged(scope: .directivesFor(node), on: connection, logger: logger)
             try await connection.query(
-                "UPDATE sync_upstream SET directives_seq = \(toSeq) WHERE parent = \(parent.rawValue)", logger: logger
+                "UPDATE sync_upstream SET directives_seq = \(toSeq) WHERE parent = \(parent.rawValue)",
+                logger: logger
             )
             return count
         }

@@ -38,7 +38,8 @@ extension RecordStore {
     /// The live sign-ins of a training held here.
     public func signIns(training: UUID) async throws -> [SignIn] {
         let rows = try await client.query(
-            "SELECT \(unescaped: Self.columns) FROM attendance WHERE training_id = \(training) AND NOT deleted", logger: logger
+            "SELECT \(unescaped: Self.columns) FROM attendance WHERE training_id = \(training) AND NOT deleted",
+            logger: logger
         )
         let records = try await Self.records(Attendance.self, from: rows)
         let persons = try await personsOf(deputies: records.map(\.body.deputyId))
@@ -69,7 +70,8 @@ extension RecordStore {
 
     private func personsOf(deputies: [UUID]) async throws -> [UUID: String] {
         let rows = try await client.query(
-            "SELECT id, coalesce(person_key, id::text) FROM deputies WHERE id = ANY(\(Array(Set(deputies))))", logger: logger
+            "SELECT id, coalesce(person_key, id::text) FROM deputies WHERE id = ANY(\(Array(Set(deputies))))",
+            logger: logger
         )
         var persons: [UUID: String] = [:]
         for try await (id, person) in rows.decode((UUID, String).self) { persons[id] = person }

@@ -78,8 +78,13 @@ public struct SyncClient: Sendable {
     let logger: Logger
 
     public init(
-        store: SyncStore, topology: TopologyInForce, token: String?, http: HTTPClient = .sync, retry: RetryPolicy = .standard,
-        batchSize: Int = SyncProtocol.batchSize, logger: Logger
+        store: SyncStore,
+        topology: TopologyInForce,
+        token: String?,
+        http: HTTPClient = .sync,
+        retry: RetryPolicy = .standard,
+        batchSize: Int = SyncProtocol.batchSize,
+        logger: Logger
     ) {
         self.store = store
         self.topology = topology
@@ -140,8 +145,13 @@ public struct SyncClient: Sendable {
         }
         func post(_ batch: OutgoingBatch?) throws -> Posted {
             let header = BatchHeader(
-                protocol: SyncProtocol.version, schemaHash: Migrations.schemaHash, topologyHash: topologyHash, sender: store.node,
-                fromSeq: batch?.fromSeq ?? acked + 1, toSeq: batch?.toSeq ?? acked, edges: edges
+                protocol: SyncProtocol.version,
+                schemaHash: Migrations.schemaHash,
+                topologyHash: topologyHash,
+                sender: store.node,
+                fromSeq: batch?.fromSeq ?? acked + 1,
+                toSeq: batch?.toSeq ?? acked,
+                edges: edges
             )
             let body = try Self.document(header, changes: batch?.changesJSON ?? "[]")
             let answer = Task { try await withRetries { try await self.post(body, to: url + "/v1/sync/batches", token: token) } }
@@ -271,7 +281,9 @@ public struct SyncClient: Sendable {
 
     private func get(_ url: String, token: String) async throws -> Data {
         let (status, bytes) = try await exchange(HTTPClientRequest(url: url), token: token)
-        guard status == .ok else { throw Self.refusal(status, detail: try? JSONDecoder().decode(ErrorBody.self, from: Data(buffer: bytes)), bytes: bytes) }
+        guard status == .ok else {
+            throw Self.refusal(status, detail: try? JSONDecoder().decode(ErrorBody.self, from: Data(buffer: bytes)), bytes: bytes)
+        }
         return Data(buffer: bytes)
     }
 

@@ -11,7 +11,9 @@ import Yams
 /// `congress bench …`: performance figures as ratios against a baseline measured in the same run (SPEC §11).
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Measure performance; each run ends with machine-readable RESULT lines.", subcommands: [TopologyBench.self, SyncBench.self, IncrementalBench.self, CoverageBench.self, RosterBench.self]
+        commandName: "bench",
+        abstract: "Measure performance; each run ends with machine-readable RESULT lines.",
+        subcommands: [TopologyBench.self, SyncBench.self, IncrementalBench.self, CoverageBench.self, RosterBench.self]
     )
 }
 
@@ -27,7 +29,8 @@ struct BenchResult {
 
     var line: String {
         let ratio = baseline.map { Self.format(value / $0) } ?? "-"
-        return "RESULT \(name) value=\(Self.format(value)) unit=\(unit) baseline=\(baseline.map(Self.format) ?? "-") ratio=\(ratio) goal=\(goal) met=\(met ? "yes" : "no")"
+        return
+            "RESULT \(name) value=\(Self.format(value)) unit=\(unit) baseline=\(baseline.map(Self.format) ?? "-") ratio=\(ratio) goal=\(goal) met=\(met ? "yes" : "no")"
     }
 
     private static func format(_ number: Double) -> String {
@@ -52,7 +55,8 @@ struct BenchResult {
 
 struct TopologyBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "topology", abstract: "Check a generated province topology (1,300 townships); baseline: parsing the same YAML alone."
+        commandName: "topology",
+        abstract: "Check a generated province topology (1,300 townships); baseline: parsing the same YAML alone."
     )
 
     @Flag(help: "A tenth of the size, for a smoke run.")
@@ -64,9 +68,18 @@ struct TopologyBench: AsyncParsableCommand {
             let text = shape.yaml
             let parseOnly = try await BenchResult.medianSeconds(runs: 5) { _ = try Yams.compose(yaml: text) }
             var nodes = 0
-            let check = try await BenchResult.medianSeconds(runs: 5) { nodes = try TopologyLoader.parse(text, file: "generated.yaml").topology.allNodes.count }
+            let check = try await BenchResult.medianSeconds(runs: 5) {
+                nodes = try TopologyLoader.parse(text, file: "generated.yaml").topology.allNodes.count
+            }
             print("topology: \(shape.townships) townships, \(nodes) nodes, \(text.utf8.count) bytes")
-            let result = BenchResult(name: "topology_check_\(shape.townships)", value: check, unit: "s", baseline: parseOnly, goal: "<1", met: check < 1)
+            let result = BenchResult(
+                name: "topology_check_\(shape.townships)",
+                value: check,
+                unit: "s",
+                baseline: parseOnly,
+                goal: "<1",
+                met: check < 1
+            )
             print(result.line)
         }
     }
@@ -104,7 +117,10 @@ enum BenchDatabase {
 /// process while `body` runs (with a pool on the same database, the node's secrets and its address).
 enum BenchNode {
     static func run<T: Sendable>(
-        _ shape: SyntheticTopology, on server: DatabaseAddress, named name: String, logger: Logger,
+        _ shape: SyntheticTopology,
+        on server: DatabaseAddress,
+        named name: String,
+        logger: Logger,
         _ body: (_ topology: Topology, _ client: PostgresClient, _ secrets: NodeSecrets, _ base: String) async throws -> T
     ) async throws -> T {
         let topology = try TopologyLoader.parse(shape.yaml, file: "generated.yaml").topology
@@ -114,8 +130,12 @@ enum BenchNode {
         let secrets = NodeSecrets.generate(for: topology, keeping: [:]).first { $0.node == topology.root.code }!
         let quiet = logger.errorsOnly
         var configuration = AppConfiguration(
-            node: topology.root.code, topology: topology, secrets: secrets, database: address,
-            listen: HostAndPort(host: "127.0.0.1", port: port), logger: quiet
+            node: topology.root.code,
+            topology: topology,
+            secrets: secrets,
+            database: address,
+            listen: HostAndPort(host: "127.0.0.1", port: port),
+            logger: quiet
         )
         configuration.schedulesPushes = false
         let app = try buildApplication(configuration)

@@ -8,7 +8,10 @@ struct CongressCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "congress",
         abstract: "A federated registry of people's congresses: stations, deputies and trainings, replicated upward.",
-        subcommands: [Serve.self, DemoCommand.self, SyncCommand.self, SeedCommand.self, BackupCommand.self, RestoreCommand.self, SecretsCommand.self, UnitsCommand.self, TopologyCommand.self, BenchCommand.self]
+        subcommands: [
+            Serve.self, DemoCommand.self, SyncCommand.self, SeedCommand.self, BackupCommand.self, RestoreCommand.self, SecretsCommand.self,
+            UnitsCommand.self, TopologyCommand.self, BenchCommand.self,
+        ]
     )
 }
 

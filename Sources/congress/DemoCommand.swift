@@ -49,7 +49,10 @@ struct DemoCommand: AsyncParsableCommand {
             let setups = try files.map { try NodeSetup.load(nodeFile: "\(nodes)/\($0)", logger: logger) }
             guard !setups.isEmpty else { throw InputError(field: "nodes", message: "no node configs (*.yaml) in \(nodes)") }
             for setup in setups where !LoopbackPort.isFree(setup.listen.port) {
-                throw InputError(field: "listen", message: "\(setup.listen) (node \(setup.config.node)) is already in use: is a node already running?")
+                throw InputError(
+                    field: "listen",
+                    message: "\(setup.listen) (node \(setup.config.node)) is already in use: is a node already running?"
+                )
             }
 
             Report.progress("starting \(setups.count) databases…")
@@ -62,8 +65,13 @@ struct DemoCommand: AsyncParsableCommand {
             var clients: [PostgresClient] = []
             for (setup, database) in zip(setups, databases) {
                 var configuration = AppConfiguration(
-                    node: setup.config.node, topology: setup.topology.topology, topologyFile: setup.config.topologyPath, secrets: setup.secrets,
-                    database: database.address, listen: setup.listen, logger: quiet
+                    node: setup.config.node,
+                    topology: setup.topology.topology,
+                    topologyFile: setup.config.topologyPath,
+                    secrets: setup.secrets,
+                    database: database.address,
+                    listen: setup.listen,
+                    logger: quiet
                 )
                 configuration.topologyWarnings = setup.topology.warnings
                 services.append(try buildApplication(configuration))
@@ -95,7 +103,9 @@ struct DemoCommand: AsyncParsableCommand {
     /// Each node pushes to its parent and pulls its directives, through its own API: deepest first to carry records
     /// up, highest first to carry trainings down.
     static func sync(_ setups: [NodeSetup], deepestFirst: Bool) async throws {
-        let ordered = setups.sorted { ($0.config.node.rawValue.count > $1.config.node.rawValue.count) == deepestFirst && $0.config.node != $1.config.node }
+        let ordered = setups.sorted {
+            ($0.config.node.rawValue.count > $1.config.node.rawValue.count) == deepestFirst && $0.config.node != $1.config.node
+        }
         for setup in ordered {
             guard setup.topology.topology.upstream(of: setup.config.node) != nil else { continue }
             let request = NodeHTTP.request("http://\(setup.listen)/v1/sync/run", method: .POST, token: setup.secrets.adminToken)
@@ -104,7 +114,9 @@ struct DemoCommand: AsyncParsableCommand {
             let body = try await response.body.collect(upTo: 1 << 20)
             let report = try JSONDecoder().decode(SyncReport.self, from: Data(buffer: body))
             if let error = report.error { throw InputError(field: "sync", message: "\(setup.config.node): \(error)") }
-            Report.progress("synced \(setup.config.node) → \(report.parent ?? "-"): \(report.changes) changes up, \(report.directives) directives down")
+            Report.progress(
+                "synced \(setup.config.node) → \(report.parent ?? "-"): \(report.changes) changes up, \(report.directives) directives down"
+            )
         }
     }
 
@@ -121,7 +133,8 @@ struct DemoCommand: AsyncParsableCommand {
             var cursor: String?
             repeat {
                 let page: ListAnswer<Deputy> = try await get(
-                    base + "/v1/deputies?limit=1000&status=in_office" + (cursor.map { "&cursor=\($0)" } ?? ""), token: setup.secrets.adminToken
+                    base + "/v1/deputies?limit=1000&status=in_office" + (cursor.map { "&cursor=\($0)" } ?? ""),
+                    token: setup.secrets.adminToken
                 )
                 deputies += page.items.filter { $0.meta.origin == node }
                 cursor = page.nextCursor
@@ -132,16 +145,25 @@ struct DemoCommand: AsyncParsableCommand {
                 for deputy in deputies where training.body.admits(deputy.body, regionCode: deputy.meta.regionCode) {
                     var random = SeededRandom(training.meta.id.uuidString, deputy.meta.id.uuidString)
                     guard Int.random(in: 0..<10, using: &random) < 6,
-                        let venue = venues.filter({ $0.regionCode.contains(deputy.meta.regionCode) }).max(by: { $0.regionCode.rawValue.count < $1.regionCode.rawValue.count }),
+                        let venue = venues.filter({ $0.regionCode.contains(deputy.meta.regionCode) }).max(by: {
+                            $0.regionCode.rawValue.count < $1.regionCode.rawValue.count
+                        }),
                         let venueID = venue.id
                     else { continue }
-                    let mode = training.body.mode == .online || (training.body.mode == .hybrid && Int.random(in: 0..<6, using: &random) == 0) ? "online" : "onsite"
+                    let mode =
+                        training.body.mode == .online || (training.body.mode == .hybrid && Int.random(in: 0..<6, using: &random) == 0)
+                        ? "online" : "onsite"
                     signIns.append(#"{"deputyId": "\#(deputy.meta.id)", "venueId": "\#(venueID)", "mode": "\#(mode)"}"#)
                 }
                 guard !signIns.isEmpty else { continue }
                 let json = ByteBuffer(string: "[" + signIns.joined(separator: ",") + "]")
                 _ = try await NodeHTTP.send(
-                    NodeHTTP.request(base + "/v1/trainings/\(training.meta.id)/attendance", method: .POST, token: setup.secrets.adminToken, json: json)
+                    NodeHTTP.request(
+                        base + "/v1/trainings/\(training.meta.id)/attendance",
+                        method: .POST,
+                        token: setup.secrets.adminToken,
+                        json: json
+                    )
                 )
                 total += signIns.count
             }
@@ -165,8 +187,14 @@ struct DemoCommand: AsyncParsableCommand {
         struct Answer: Decodable {
             struct Item: Decodable {
                 struct Share: Decodable { var ratio: Double? }
-                struct Stations: Decodable { var total: Int; var active: Int }
-                struct Deputies: Decodable { var persons: Int; var assignedRatio: Double? }
+                struct Stations: Decodable {
+                    var total: Int
+                    var active: Int
+                }
+                struct Deputies: Decodable {
+                    var persons: Int
+                    var assignedRatio: Double?
+                }
                 var name: String
                 var stations: Stations
                 var units: Share

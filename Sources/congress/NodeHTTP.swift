@@ -19,7 +19,10 @@ enum NodeHTTP {
 
     /// Sends `request` and returns the answer's body; another status than `expected` throws with the node's answer.
     static func send(
-        _ request: HTTPClientRequest, on http: HTTPClient = .shared, expecting expected: HTTPResponseStatus = .ok, timeout: TimeAmount = .seconds(60),
+        _ request: HTTPClientRequest,
+        on http: HTTPClient = .shared,
+        expecting expected: HTTPResponseStatus = .ok,
+        timeout: TimeAmount = .seconds(60),
         limit: Int = 64 << 20
     ) async throws -> ByteBuffer {
         let response = try await http.execute(request, timeout: timeout)

@@ -38,8 +38,13 @@ struct RosterBench: AsyncParsableCommand {
             logger.logLevel = .warning
             // Seed 002: 1 main + 70 branch venues (the townships of one city), 5,250 deputies of five levels.
             var shapes = [
-                Shape(name: "roster_5250_deputies_71_venues", topology: SyntheticTopology(cities: 1, countiesPerCity: 7, townshipsPerCounty: 10),
-                      mandatesPerTownship: 75, personsPerTownship: 62, goal: 1)
+                Shape(
+                    name: "roster_5250_deputies_71_venues",
+                    topology: SyntheticTopology(cities: 1, countiesPerCity: 7, townshipsPerCounty: 10),
+                    mandatesPerTownship: 75,
+                    personsPerTownship: 62,
+                    goal: 1
+                )
             ]
             if !quick {
                 shapes.append(
@@ -56,10 +61,14 @@ struct RosterBench: AsyncParsableCommand {
         try await BenchNode.run(shape.topology, on: server, named: "roster", logger: logger) { topology, client, secrets, base in
             let townships = topology.allNodes.filter { $0.level == .township }.map(\.code)
             let counts = try await ProvinceData.generate(
-                townships: townships, mandatesPerTownship: shape.mandatesPerTownship, personsPerTownship: shape.personsPerTownship, on: client
+                townships: townships,
+                mandatesPerTownship: shape.mandatesPerTownship,
+                personsPerTownship: shape.personsPerTownship,
+                on: client
             )
             // One main venue at the top and a branch venue at every township.
-            let venues = [#"{"kind": "main", "regionCode": "\#(topology.root.code)", "name": "主会场", "capacity": 100000}"#]
+            let venues =
+                [#"{"kind": "main", "regionCode": "\#(topology.root.code)", "name": "主会场", "capacity": 100000}"#]
                 + townships.map { #"{"kind": "branch", "regionCode": "\#($0)", "name": "\#($0)分会场", "capacity": 60}"# }
             let plan = """
                 {"title": "代表履职培训", "startsOn": "2026-12-01", "endsOn": "2026-12-02", "mode": "hybrid",
@@ -77,9 +86,13 @@ struct RosterBench: AsyncParsableCommand {
             let quiet = logger.errorsOnly
             let store = RecordStore(client: client, node: topology.root.code, logger: quiet)
             var persons = 0
-            let read = try await BenchResult.medianSeconds(runs: 3) { persons = Set(try await store.rosterCandidates(for: training.audience).map(\.person)).count }
+            let read = try await BenchResult.medianSeconds(runs: 3) {
+                persons = Set(try await store.rosterCandidates(for: training.audience).map(\.person)).count
+            }
             let roster = try await BenchResult.medianSeconds(runs: 3) { try await load.get(base + "/v1/trainings/\(training.id)/roster") }
-            print("\(shape.name): \(counts); \(persons) persons in the audience, \(venues.count) venues; roster \(String(format: "%.3f", roster)) s, audience read \(String(format: "%.3f", read)) s")
+            print(
+                "\(shape.name): \(counts); \(persons) persons in the audience, \(venues.count) venues; roster \(String(format: "%.3f", roster)) s, audience read \(String(format: "%.3f", read)) s"
+            )
             print(BenchResult(name: shape.name, value: roster, unit: "s", baseline: read, goal: "<\(Int(shape.goal))", met: roster < shape.goal).line)
         }
     }

@@ -40,7 +40,8 @@ struct SecretsCommand: AsyncParsableCommand {
             for secrets in all {
                 let path = "\(out)/\(secrets.node).yaml"
                 let temporary = path + ".new"
-                guard FileManager.default.createFile(atPath: temporary, contents: Data(secrets.yaml.utf8), attributes: [.posixPermissions: 0o600]) else {
+                guard FileManager.default.createFile(atPath: temporary, contents: Data(secrets.yaml.utf8), attributes: [.posixPermissions: 0o600])
+                else {
                     throw InputError(field: "out", message: "cannot write \(temporary)")
                 }
                 // rename(2) replaces atomically: a node never reads half a secrets file.

@@ -36,7 +36,9 @@ struct SeedCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await Report.run {
-            guard synthetic else { throw InputError(field: "synthetic", message: "say --synthetic: generated records are the only kind this command writes") }
+            guard synthetic else {
+                throw InputError(field: "synthetic", message: "say --synthetic: generated records are the only kind this command writes")
+            }
             guard (0...1).contains(shared) else { throw InputError(field: "shared", message: "a share from 0 to 1, not \(shared)") }
             var logger = Logger(label: "congress")
             logger.logLevel = .warning
@@ -48,12 +50,24 @@ struct SeedCommand: AsyncParsableCommand {
         }
     }
 
-    static func seed(setup: NodeSetup, client: PostgresClient, scale: SyntheticRecords.Scale, seed: UInt64, shared: Double, logger: Logger) async throws -> String {
+    static func seed(
+        setup: NodeSetup,
+        client: PostgresClient,
+        scale: SyntheticRecords.Scale,
+        seed: UInt64,
+        shared: Double,
+        logger: Logger
+    ) async throws -> String {
         let node = setup.config.node
         let topology = setup.topology.topology
         let records = SyntheticRecords(
-            topology: topology, node: node, scale: scale, seed: seed, sharedPersons: shared,
-            personKeys: PersonKeyDeriver(provinceKey: setup.secrets.provinceKey), today: CalendarDate(Date(), timeZone: topology.defaultSync.timezone)
+            topology: topology,
+            node: node,
+            scale: scale,
+            seed: seed,
+            sharedPersons: shared,
+            personKeys: PersonKeyDeriver(provinceKey: setup.secrets.provinceKey),
+            today: CalendarDate(Date(), timeZone: topology.defaultSync.timezone)
         )
         let store = RecordStore(client: client, node: node, logger: logger)
         func write<Body: RecordBody>(_ records: [SyntheticRecord<Body>]) async throws -> String {

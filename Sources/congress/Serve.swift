@@ -33,8 +33,14 @@ struct Serve: AsyncParsableCommand {
                     throw InputError(field: "listen", message: "\(setup.listen) is already in use: is this node already running?")
                 }
                 var configuration = AppConfiguration(
-                    node: setup.config.node, topology: setup.topology.topology, topologyFile: setup.config.topologyPath, secrets: setup.secrets,
-                    database: database.address, listen: setup.listen, registry: registry, logger: logger
+                    node: setup.config.node,
+                    topology: setup.topology.topology,
+                    topologyFile: setup.config.topologyPath,
+                    secrets: setup.secrets,
+                    database: database.address,
+                    listen: setup.listen,
+                    registry: registry,
+                    logger: logger
                 )
                 configuration.topologyWarnings = setup.topology.warnings
                 let app = try buildApplication(configuration)

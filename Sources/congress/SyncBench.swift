@@ -43,11 +43,15 @@ struct SyncBench: AsyncParsableCommand {
                 let bench = try SyncBenchRun(server: server, folder: folder, logger: logger)
 
                 let ingest = try await bench.ingest(rows: ingestRows)
-                print("ingest: \(ingestRows) records child → parent over HTTP in \(format(ingest.sync)) s; COPY of the same rows \(format(ingest.copy)) s")
+                print(
+                    "ingest: \(ingestRows) records child → parent over HTTP in \(format(ingest.sync)) s; COPY of the same rows \(format(ingest.copy)) s"
+                )
                 let rate = Double(ingestRows) / ingest.sync
                 let copyRate = Double(ingestRows) / ingest.copy
                 let incremental = try await Self.incremental(bench, sizes: sizes)
-                print(BenchResult(name: "sync_ingest", value: rate, unit: "rows/s", baseline: copyRate, goal: ">=0.5", met: rate / copyRate >= 0.5).line)
+                print(
+                    BenchResult(name: "sync_ingest", value: rate, unit: "rows/s", baseline: copyRate, goal: ">=0.5", met: rate / copyRate >= 0.5).line
+                )
                 print(incremental.line)
                 // Both nodes live in this process, so this bounds what either of them needs through these syncs.
                 if let peak = Self.peakResidentMegabytes() {
@@ -148,7 +152,8 @@ struct SyncBenchRun {
             try await Self.generate(records, on: parent, seqsFrom: 0)
             try await child.query("INSERT INTO sync_upstream (parent, acked_seq) VALUES (\(Self.parent.rawValue), \(Int64(records)))", logger: logger)
             try await parent.query(
-                "INSERT INTO sync_checkpoints (sender, acked_seq) VALUES (\(Self.child.rawValue), \(Int64(records)))", logger: logger
+                "INSERT INTO sync_checkpoints (sender, acked_seq) VALUES (\(Self.child.rawValue), \(Int64(records)))",
+                logger: logger
             )
             for table in ["deputies", "change_log"] {
                 try await child.query(PostgresQuery(unsafeSQL: "VACUUM ANALYZE \(table)"), logger: logger)
@@ -238,8 +243,12 @@ struct SyncBenchRun {
         }
         let quiet = logger.errorsOnly
         var configuration = AppConfiguration(
-            node: Self.parent, topology: topology, secrets: secrets.first { $0.node == Self.parent }!, database: parentDatabase,
-            listen: HostAndPort(host: "127.0.0.1", port: port), logger: quiet
+            node: Self.parent,
+            topology: topology,
+            secrets: secrets.first { $0.node == Self.parent }!,
+            database: parentDatabase,
+            listen: HostAndPort(host: "127.0.0.1", port: port),
+            logger: quiet
         )
         configuration.schedulesPushes = false
         let app = try buildApplication(configuration)
@@ -249,8 +258,10 @@ struct SyncBenchRun {
             try await Migrations.apply(on: child, logger: logger)
             try await BenchDatabase.waitUntilListening(port: port)
             let sync = SyncClient(
-                store: SyncStore(client: child, node: Self.child, logger: logger), topology: TopologyInForce(topology),
-                token: secrets.first { $0.node == Self.child }!.parentToken, logger: logger
+                store: SyncStore(client: child, node: Self.child, logger: logger),
+                topology: TopologyInForce(topology),
+                token: secrets.first { $0.node == Self.child }!.parentToken,
+                logger: logger
             )
             return try await body(child, parent, sync)
         }

@@ -35,8 +35,10 @@ struct SyncCommand: AsyncParsableCommand {
             let report = try await setup.withMigratedDatabase { client in
                 let sync = SyncClient(
                     store: SyncStore(client: client, node: setup.config.node, logger: logger),
-                    topology: TopologyInForce(setup.topology.topology, file: setup.config.topologyPath), token: setup.secrets.parentToken,
-                    retry: Self.retry, logger: logger
+                    topology: TopologyInForce(setup.topology.topology, file: setup.config.topologyPath),
+                    token: setup.secrets.parentToken,
+                    retry: Self.retry,
+                    logger: logger
                 )
                 return await sync.run()
             }

@@ -1,11 +1,12 @@
 import ArgumentParser
 import CongressCore
-
 import Foundation
 
 struct TopologyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "topology", abstract: "Check the federation's topology file, or compare two versions of it.", subcommands: [Check.self, Diff.self]
+        commandName: "topology",
+        abstract: "Check the federation's topology file, or compare two versions of it.",
+        subcommands: [Check.self, Diff.self]
     )
 
     struct Check: AsyncParsableCommand {
@@ -87,7 +88,14 @@ enum NodeConfigFolder {
                 configured.insert(config.node)
                 problems += config.diagnostics(against: topology)
                 if name != "\(config.node).yaml" {
-                    problems.append(Diagnostic(file: path, at: config.nodePosition, severity: .warning, message: "the config of node \(config.node) is usually named \(config.node).yaml"))
+                    problems.append(
+                        Diagnostic(
+                            file: path,
+                            at: config.nodePosition,
+                            severity: .warning,
+                            message: "the config of node \(config.node) is usually named \(config.node).yaml"
+                        )
+                    )
                 }
             } catch {
                 problems += error.diagnostics
@@ -95,7 +103,12 @@ enum NodeConfigFolder {
         }
         for node in topology.runningNodes where !configured.contains(node.code) {
             problems.append(
-                Diagnostic(file: topologyFile, at: node.position, severity: .warning, message: "node \(node.code) \(node.name) has a url but no config in \(folder)")
+                Diagnostic(
+                    file: topologyFile,
+                    at: node.position,
+                    severity: .warning,
+                    message: "node \(node.code) \(node.name) has a url but no config in \(folder)"
+                )
             )
         }
         return problems

@@ -27,7 +27,10 @@ struct UnitsCommand: AsyncParsableCommand {
                 let setup = try NodeSetup.load(nodeFile: node, logger: .init(label: "congress"))
                 let body = try JSONEncoder().encode(rows.map { UnitInputWire($0.input.body) })
                 let request = NodeHTTP.request(
-                    "http://\(setup.listen)/v1/units/import", method: .POST, token: setup.secrets.adminToken, json: ByteBuffer(bytes: body)
+                    "http://\(setup.listen)/v1/units/import",
+                    method: .POST,
+                    token: setup.secrets.adminToken,
+                    json: ByteBuffer(bytes: body)
                 )
                 let response = try await HTTPClient.shared.execute(request, timeout: .seconds(300))
                 let answer = try await response.body.collect(upTo: 1 << 20)

@@ -55,21 +55,23 @@ import Testing
         #expect(try Self.rows(#"{"changes":[{"body":"text"}]}"#) == [(Array(repeating: null, count: 7) + [#""text""#]).joined(separator: "\t")])
     }
 
-    @Test(arguments: [
-        (#"{"changes":[{"kind":"deputy"}"#, "unexpected end of the document", nil),
-        (#"{"changes":[{"kind":"deputy" "id":"x"}]}"#, "expected ',' or '}'", 0),
-        (#"{"changes":[{}, {"kind":"a"#, "unterminated string", 1),
-        ("{\"changes\":[{\"kind\":\"a\u{1}\"}]}", "a control character inside a string must be escaped", 0),
-        (#"{"changes":[{"kind":"\ud83d"}]}"#, "a lone surrogate in \\u escapes", 0),
-        (#"{"changes":[{"kind":"\u0000"}]}"#, "\\u0000 cannot be stored", 0),
-        (#"{"changes":[{"kind":"\x"}]}"#, "unknown escape in a string", 0),
-        (#"{"changes":[{"version":tru}]}"#, "expected a JSON value", 0),
-        (#"{"changes":[]} x"#, "unexpected text after the document", nil),
-        (#"{"since":1}"#, "the document has no 'changes' array", nil),
-        (#"["changes"]"#, "expected '{'", nil),
-        (#"{"changes":{}}"#, "expected '['", nil),
-        (#"{"changes":[],"changes":[]}"#, "'changes' appears twice", nil),
-    ] as [(String, String, Int?)])
+    @Test(
+        arguments: [
+            (#"{"changes":[{"kind":"deputy"}"#, "unexpected end of the document", nil),
+            (#"{"changes":[{"kind":"deputy" "id":"x"}]}"#, "expected ',' or '}'", 0),
+            (#"{"changes":[{}, {"kind":"a"#, "unterminated string", 1),
+            ("{\"changes\":[{\"kind\":\"a\u{1}\"}]}", "a control character inside a string must be escaped", 0),
+            (#"{"changes":[{"kind":"\ud83d"}]}"#, "a lone surrogate in \\u escapes", 0),
+            (#"{"changes":[{"kind":"\u0000"}]}"#, "\\u0000 cannot be stored", 0),
+            (#"{"changes":[{"kind":"\x"}]}"#, "unknown escape in a string", 0),
+            (#"{"changes":[{"version":tru}]}"#, "expected a JSON value", 0),
+            (#"{"changes":[]} x"#, "unexpected text after the document", nil),
+            (#"{"since":1}"#, "the document has no 'changes' array", nil),
+            (#"["changes"]"#, "expected '{'", nil),
+            (#"{"changes":{}}"#, "expected '['", nil),
+            (#"{"changes":[],"changes":[]}"#, "'changes' appears twice", nil),
+        ] as [(String, String, Int?)]
+    )
     func refusesWhatIsNotABatchSayingWhere(document: String, message: String, change: Int?) {
         #expect {
             try ChangeRows(document: Data(document.utf8))

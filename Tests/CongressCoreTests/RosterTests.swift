@@ -10,7 +10,10 @@ import Testing
 
     static func training(mode: Training.Mode, main: Int = 2, county: Int = 1, township: Int = 1) -> Training {
         Training(
-            title: "培训", startsOn: CalendarDate("2026-12-01")!, endsOn: CalendarDate("2026-12-01")!, mode: mode,
+            title: "培训",
+            startsOn: CalendarDate("2026-12-01")!,
+            endsOn: CalendarDate("2026-12-01")!,
+            mode: mode,
             audience: .init(levels: [.county, .township], regionPrefix: RegionCode("4208")!),
             venues: [
                 .init(id: Self.main, kind: .main, regionCode: RegionCode("4208")!, name: "主会场", capacity: main),

@@ -4,7 +4,9 @@ import Testing
 @testable import CongressCore
 
 @Suite struct SyntheticRecordsTests {
-    static let topology = try! TopologyLoader.load(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../config/topology.yaml").path).topology
+    static let topology = try! TopologyLoader.load(
+        contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../config/topology.yaml").path
+    ).topology
     static let keys = PersonKeyDeriver(provinceKey: "test-province-key")
     static let today = CalendarDate("2026-11-22")!
 

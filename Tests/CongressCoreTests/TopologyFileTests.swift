@@ -24,371 +24,371 @@ let brokenTopologies: [BrokenFile] = [
     BrokenFile(
         "syntax-indent",
         """
-            version: 1
-            root:
-              code: "42"
-               name: 湖北省
-            """,
+        version: 1
+        root:
+          code: "42"
+           name: 湖北省
+        """,
         expected: [
-            "4:4: error: YAML syntax: did not find expected key (while parsing a block mapping at line 3)",
+            "4:4: error: YAML syntax: did not find expected key (while parsing a block mapping at line 3)"
         ]
     ),
     BrokenFile(
         "unclosed-quote",
         """
-            version: 1
-            root:
-              code: "42"
-              name: "湖北省
-              level: province
-            """,
+        version: 1
+        root:
+          code: "42"
+          name: "湖北省
+          level: province
+        """,
         expected: [
-            "4:9: error: YAML syntax: while scanning a quoted scalar that starts here: found unexpected end of stream (line 6)",
+            "4:9: error: YAML syntax: while scanning a quoted scalar that starts here: found unexpected end of stream (line 6)"
         ]
     ),
     BrokenFile(
         "unknown-key",
         """
-            version: 1
-            root:
-              code: "42"
-              name: 湖北省
-              level: province
-              url: http://127.0.0.1:8400
-              chidren: []
-            """,
+        version: 1
+        root:
+          code: "42"
+          name: 湖北省
+          level: province
+          url: http://127.0.0.1:8400
+          chidren: []
+        """,
         expected: [
-            "7:3: error: unknown key 'chidren' in a node; did you mean 'children'?",
+            "7:3: error: unknown key 'chidren' in a node; did you mean 'children'?"
         ]
     ),
     BrokenFile(
         "misspelt-required",
         """
-            version: 1
-            root:
-              code: "42"
-              nmae: 湖北省
-              level: province
-              url: http://127.0.0.1:8400
-            """,
+        version: 1
+        root:
+          code: "42"
+          nmae: 湖北省
+          level: province
+          url: http://127.0.0.1:8400
+        """,
         expected: [
-            "4:3: error: unknown key 'nmae' in a node; did you mean 'name'?",
+            "4:3: error: unknown key 'nmae' in a node; did you mean 'name'?"
         ]
     ),
     BrokenFile(
         "missing-required",
         """
-            version: 1
-            root:
-              code: "42"
-              name: 湖北省
-              url: http://127.0.0.1:8400
-            """,
+        version: 1
+        root:
+          code: "42"
+          name: 湖北省
+          url: http://127.0.0.1:8400
+        """,
         expected: [
-            "3:3: error: a node is missing required key 'level'",
+            "3:3: error: a node is missing required key 'level'"
         ]
     ),
     BrokenFile(
         "width",
         """
-            version: 1
-            root:
-              code: "42"
-              name: 湖北省
-              level: province
-              url: http://127.0.0.1:8400
-              children:
-                - { code: "420802", name: 荆门市, level: city }
-            """,
+        version: 1
+        root:
+          code: "42"
+          name: 湖北省
+          level: province
+          url: http://127.0.0.1:8400
+          children:
+            - { code: "420802", name: 荆门市, level: city }
+        """,
         expected: [
-            "8:15: error: code 420802 does not fit level city: a city code is 4 digits",
+            "8:15: error: code 420802 does not fit level city: a city code is 4 digits"
         ]
     ),
     BrokenFile(
         "prefix",
         """
-            version: 1
-            root:
-              code: "42"
-              name: 湖北省
-              level: province
-              url: http://127.0.0.1:8400
+        version: 1
+        root:
+          code: "42"
+          name: 湖北省
+          level: province
+          url: http://127.0.0.1:8400
+          children:
+            - code: "4208"
+              name: 荆门市
+              level: city
               children:
-                - code: "4208"
-                  name: 荆门市
-                  level: city
-                  children:
-                    - { code: "420902", name: 孝南区, level: county }
-            """,
+                - { code: "420902", name: 孝南区, level: county }
+        """,
         expected: [
-            "12:19: error: code 420902 does not start with its parent's code 4208",
+            "12:19: error: code 420902 does not start with its parent's code 4208"
         ]
     ),
     BrokenFile(
         "level-skip",
         """
-            version: 1
-            root:
-              code: "42"
-              name: 湖北省
-              level: province
-              url: http://127.0.0.1:8400
-              children:
-                - { code: "429004", name: 仙桃市, level: county }
-            """,
+        version: 1
+        root:
+          code: "42"
+          name: 湖北省
+          level: province
+          url: http://127.0.0.1:8400
+          children:
+            - { code: "429004", name: 仙桃市, level: county }
+        """,
         expected: [
-            "8:43: error: a county cannot sit directly under a province (expected a city); mark a province-direct county with 'direct: true'",
+            "8:43: error: a county cannot sit directly under a province (expected a city); mark a province-direct county with 'direct: true'"
         ]
     ),
     BrokenFile(
         "direct-misuse",
         """
-            version: 1
-            root:
-              code: "42"
-              name: 湖北省
-              level: province
-              url: http://127.0.0.1:8400
+        version: 1
+        root:
+          code: "42"
+          name: 湖北省
+          level: province
+          url: http://127.0.0.1:8400
+          children:
+            - code: "4208"
+              name: 荆门市
+              level: city
               children:
-                - code: "4208"
-                  name: 荆门市
-                  level: city
-                  children:
-                    - { code: "420802", name: 东宝区, level: county, direct: true }
-            """,
+                - { code: "420802", name: 东宝区, level: county, direct: true }
+        """,
         expected: [
-            "12:63: error: 'direct: true' is only for a county directly under its province",
+            "12:63: error: 'direct: true' is only for a county directly under its province"
         ]
     ),
     BrokenFile(
         "duplicate-code",
         """
-            version: 1
-            root:
-              code: "42"
-              name: 湖北省
-              level: province
-              url: http://127.0.0.1:8400
+        version: 1
+        root:
+          code: "42"
+          name: 湖北省
+          level: province
+          url: http://127.0.0.1:8400
+          children:
+            - code: "4208"
+              name: 荆门市
+              level: city
               children:
-                - code: "4208"
-                  name: 荆门市
-                  level: city
-                  children:
-                    - { code: "420802", name: 东宝区, level: county }
-                    - { code: "420802", name: 掇刀区, level: county }
-            """,
+                - { code: "420802", name: 东宝区, level: county }
+                - { code: "420802", name: 掇刀区, level: county }
+        """,
         expected: [
-            "13:19: error: code 420802 appears twice (first at line 12)",
+            "13:19: error: code 420802 appears twice (first at line 12)"
         ]
     ),
     BrokenFile(
         "duplicate-url",
         """
-            version: 1
-            root:
-              code: "42"
-              name: 湖北省
-              level: province
-              url: http://127.0.0.1:8400
+        version: 1
+        root:
+          code: "42"
+          name: 湖北省
+          level: province
+          url: http://127.0.0.1:8400
+          children:
+            - code: "4208"
+              name: 荆门市
+              level: city
+              url: http://127.0.0.1:8400/
               children:
-                - code: "4208"
-                  name: 荆门市
-                  level: city
-                  url: http://127.0.0.1:8400/
-                  children:
-                    - { code: "420802", name: 东宝区, level: county }
-            """,
+                - { code: "420802", name: 东宝区, level: county }
+        """,
         expected: [
-            "11:12: error: url http://127.0.0.1:8400 is used twice (first at line 6)",
+            "11:12: error: url http://127.0.0.1:8400 is used twice (first at line 6)"
         ]
     ),
     BrokenFile(
         "bad-url",
         """
-            version: 1
-            root:
-              code: "42"
-              name: 湖北省
-              level: province
-              url: 127.0.0.1:8400
-            """,
+        version: 1
+        root:
+          code: "42"
+          name: 湖北省
+          level: province
+          url: 127.0.0.1:8400
+        """,
         expected: [
-            "6:8: error: '127.0.0.1:8400' is not a node URL: write http://HOST:PORT (or https), without a path, query or user",
+            "6:8: error: '127.0.0.1:8400' is not a node URL: write http://HOST:PORT (or https), without a path, query or user"
         ]
     ),
     BrokenFile(
         "bad-schedule",
         """
-            version: 1
-            defaults:
-              sync: { schedule: "2:00" }
-            root:
-              code: "42"
-              name: 湖北省
-              level: province
-              url: http://127.0.0.1:8400
-            """,
+        version: 1
+        defaults:
+          sync: { schedule: "2:00" }
+        root:
+          code: "42"
+          name: 湖北省
+          level: province
+          url: http://127.0.0.1:8400
+        """,
         expected: [
-            "3:21: error: schedule '2:00' is neither a time of day (HH:MM, e.g. 02:00) nor a cron line",
+            "3:21: error: schedule '2:00' is neither a time of day (HH:MM, e.g. 02:00) nor a cron line"
         ]
     ),
     BrokenFile(
         "bad-cron",
         """
-            version: 1
-            root:
-              code: "42"
-              name: 湖北省
-              level: province
-              url: http://127.0.0.1:8400
+        version: 1
+        root:
+          code: "42"
+          name: 湖北省
+          level: province
+          url: http://127.0.0.1:8400
+          children:
+            - code: "4208"
+              name: 荆门市
+              level: city
+              url: http://127.0.0.1:8410
+              sync: { schedule: "0 25 * * *" }
               children:
-                - code: "4208"
-                  name: 荆门市
-                  level: city
-                  url: http://127.0.0.1:8410
-                  sync: { schedule: "0 25 * * *" }
-                  children:
-                    - { code: "420802", name: 东宝区, level: county }
-            """,
+                - { code: "420802", name: 东宝区, level: county }
+        """,
         expected: [
-            "12:25: error: cron hour '25' is out of range 0-23",
+            "12:25: error: cron hour '25' is out of range 0-23"
         ]
     ),
     BrokenFile(
         "bad-timezone",
         """
-            version: 1
-            defaults:
-              sync: { schedule: "02:00", timezone: Asia/Shangai }
-            root:
-              code: "42"
-              name: 湖北省
-              level: province
-              url: http://127.0.0.1:8400
-            """,
+        version: 1
+        defaults:
+          sync: { schedule: "02:00", timezone: Asia/Shangai }
+        root:
+          code: "42"
+          name: 湖北省
+          level: province
+          url: http://127.0.0.1:8400
+        """,
         expected: [
-            "3:40: error: unknown time zone 'Asia/Shangai' (use an IANA name such as Asia/Shanghai)",
+            "3:40: error: unknown time zone 'Asia/Shangai' (use an IANA name such as Asia/Shanghai)"
         ]
     ),
     BrokenFile(
         "unknown-level",
         """
-            version: 1
-            root:
-              code: "42"
-              name: 湖北省
-              level: provnce
-              url: http://127.0.0.1:8400
-            """,
+        version: 1
+        root:
+          code: "42"
+          name: 湖北省
+          level: provnce
+          url: http://127.0.0.1:8400
+        """,
         expected: [
-            "5:10: error: unknown level 'provnce' (one of national, province, city, county, township); did you mean 'province'?",
+            "5:10: error: unknown level 'provnce' (one of national, province, city, county, township); did you mean 'province'?"
         ]
     ),
     BrokenFile(
         "not-a-code",
         """
-            version: 1
-            root:
-              code: "42"
-              name: 湖北省
-              level: province
-              url: http://127.0.0.1:8400
-              children:
-                - { code: "42O8", name: 荆门市, level: city }
-            """,
+        version: 1
+        root:
+          code: "42"
+          name: 湖北省
+          level: province
+          url: http://127.0.0.1:8400
+          children:
+            - { code: "42O8", name: 荆门市, level: city }
+        """,
         expected: [
-            "8:15: error: '42O8' is not a region code: a region code is CN or 2, 4, 6, 9 or 12 digits whose last part is not all zeros",
+            "8:15: error: '42O8' is not a region code: a region code is CN or 2, 4, 6, 9 or 12 digits whose last part is not all zeros"
         ]
     ),
     BrokenFile(
         "duplicate-key",
         """
-            version: 1
-            root:
-              code: "42"
-              name: 湖北省
-              level: province
-              name: 湖北
-            """,
+        version: 1
+        root:
+          code: "42"
+          name: 湖北省
+          level: province
+          name: 湖北
+        """,
         expected: [
-            "6:3: error: key 'name' appears twice in one mapping (first at line 4)",
+            "6:3: error: key 'name' appears twice in one mapping (first at line 4)"
         ]
     ),
     BrokenFile(
         "township-under-township",
         """
-            version: 1
-            root:
-              code: "420802"
-              name: 东宝区
-              level: county
-              url: http://127.0.0.1:8411
+        version: 1
+        root:
+          code: "420802"
+          name: 东宝区
+          level: county
+          url: http://127.0.0.1:8411
+          children:
+            - code: "420802001"
+              name: 龙泉街道
+              level: township
               children:
-                - code: "420802001"
-                  name: 龙泉街道
-                  level: township
-                  children:
-                    - { code: "420802002", name: 泉口街道, level: township }
-            """,
+                - { code: "420802002", name: 泉口街道, level: township }
+        """,
         expected: [
-            "12:11: error: nothing sits below a township, the lowest level of congress (villages are units, imported from CSV)",
+            "12:11: error: nothing sits below a township, the lowest level of congress (villages are units, imported from CSV)"
         ]
     ),
     BrokenFile(
         "version",
         """
-            version: 2
-            root:
-              code: "42"
-              name: 湖北省
-              level: province
-              url: http://127.0.0.1:8400
-            """,
+        version: 2
+        root:
+          code: "42"
+          name: 湖北省
+          level: province
+          url: http://127.0.0.1:8400
+        """,
         expected: [
-            "1:10: error: unsupported topology version '2'; this build reads version 1",
+            "1:10: error: unsupported topology version '2'; this build reads version 1"
         ]
     ),
     BrokenFile(
         "empty",
         """
 
-            """,
+        """,
         expected: [
-            "1:1: error: the file is empty",
+            "1:1: error: the file is empty"
         ]
     ),
     BrokenFile(
         "children-not-list",
         """
-            version: 1
-            root:
-              code: "42"
-              name: 湖北省
-              level: province
-              url: http://127.0.0.1:8400
-              children: { code: "4208" }
-            """,
+        version: 1
+        root:
+          code: "42"
+          name: 湖北省
+          level: province
+          url: http://127.0.0.1:8400
+          children: { code: "4208" }
+        """,
         expected: [
-            "7:13: error: 'children' must be a list of nodes",
+            "7:13: error: 'children' must be a list of nodes"
         ]
     ),
     BrokenFile(
         "many-at-once",
         """
-            version: 1
-            root:
-              code: "42"
-              name: 湖北省
-              level: province
-              url: http://127.0.0.1:8400
+        version: 1
+        root:
+          code: "42"
+          name: 湖北省
+          level: province
+          url: http://127.0.0.1:8400
+          children:
+            - code: "4208"
+              name: 荆门市
+              levle: city
               children:
-                - code: "4208"
-                  name: 荆门市
-                  levle: city
-                  children:
-                    - { code: "420802", name: 东宝区, level: county, url: "http://127.0.0.1:8400" }
-                    - { code: "420804", name: "", level: county, url: "http://127.0.0.1:99999" }
-            """,
+                - { code: "420802", name: 东宝区, level: county, url: "http://127.0.0.1:8400" }
+                - { code: "420804", name: "", level: county, url: "http://127.0.0.1:99999" }
+        """,
         expected: [
             "10:7: error: unknown key 'levle' in a node; did you mean 'level'?",
             "12:60: error: url http://127.0.0.1:8400 is used twice (first at line 6)",
@@ -399,21 +399,21 @@ let brokenTopologies: [BrokenFile] = [
     BrokenFile(
         "root-missing",
         """
-            version: 1
-            defaults:
-              sync: { schedule: "02:00" }
-            """,
+        version: 1
+        defaults:
+          sync: { schedule: "02:00" }
+        """,
         expected: [
-            "1:1: error: the topology is missing required key 'root'",
+            "1:1: error: the topology is missing required key 'root'"
         ]
     ),
     BrokenFile(
         "not-a-mapping",
         """
-            - code: "42"
-            """,
+        - code: "42"
+        """,
         expected: [
-            "1:1: error: the topology must be a mapping of keys to values",
+            "1:1: error: the topology must be a mapping of keys to values"
         ]
     ),
 ]
@@ -496,7 +496,11 @@ let brokenTopologies: [BrokenFile] = [
     }
 
     @Test func reportsEachProblemAtItsPosition() {
-        #expect(problems("node: \"4208\"\ntopology: t.yaml\nlisen: 127.0.0.1:8410") == ["N.yaml:3:1: error: unknown key 'lisen' in the node config; did you mean 'listen'?"])
+        #expect(
+            problems("node: \"4208\"\ntopology: t.yaml\nlisen: 127.0.0.1:8410") == [
+                "N.yaml:3:1: error: unknown key 'lisen' in the node config; did you mean 'listen'?"
+            ]
+        )
         #expect(problems("node: 4208") == ["N.yaml:1:1: error: the node config is missing required key 'topology'"])
         #expect(
             problems("node: \"4208\"\ntopology: t.yaml\nlisten: 127.0.0.1\ndatabase: mysql://x") == [
@@ -616,7 +620,10 @@ let brokenTopologies: [BrokenFile] = [
         #expect(topology.parent(of: RegionCode("429004")!)?.code == RegionCode("42"))
         for county in ["420802", "420804", "420822", "420881", "420882"] {
             let node = try #require(topology.node(RegionCode(county)!))
-            #expect(node.children.contains { $0.url != nil } && node.children.contains { $0.url == nil }, "\(county): townships with and without a node")
+            #expect(
+                node.children.contains { $0.url != nil } && node.children.contains { $0.url == nil },
+                "\(county): townships with and without a node"
+            )
         }
         // A township without a node of its own is served by its county.
         #expect(topology.upstream(of: RegionCode("420802002")!)?.code == RegionCode("420802"))

@@ -22,82 +22,195 @@ import Testing
         Case(name: "malformed JSON", path: "/v1/deputies", body: #"{"name": "张三",,}"#, status: .badRequest, code: "bad_request"),
         Case(name: "empty body", path: "/v1/deputies", body: "", status: .badRequest, code: "bad_request"),
         Case(
-            name: "unknown field", path: "/v1/deputies", body: Fixture.deputy(extra: #", "colour": "red""#),
-            status: .badRequest, code: "bad_request", field: "colour"),
+            name: "unknown field",
+            path: "/v1/deputies",
+            body: Fixture.deputy(extra: #", "colour": "red""#),
+            status: .badRequest,
+            code: "bad_request",
+            field: "colour"
+        ),
         Case(
-            name: "misspelt nested field", path: "/v1/stations",
+            name: "misspelt nested field",
+            path: "/v1/stations",
             body: Fixture.station().replacingOccurrences(of: #""role": "head""#, with: #""role": "head", "rank": 1"#),
-            status: .badRequest, code: "bad_request", field: "staff[0].rank"),
+            status: .badRequest,
+            code: "bad_request",
+            field: "staff[0].rank"
+        ),
         Case(
-            name: "misspelt required field", path: "/v1/stations",
+            name: "misspelt required field",
+            path: "/v1/stations",
             body: Fixture.station().replacingOccurrences(of: #""role": "head""#, with: #""rol": "head""#),
-            status: .badRequest, code: "bad_request", field: "staff[0].role"),
+            status: .badRequest,
+            code: "bad_request",
+            field: "staff[0].role"
+        ),
         Case(
-            name: "wrong type", path: "/v1/deputies", body: validDeputy.replacingOccurrences(of: #""term": 15"#, with: #""term": "15""#),
-            status: .badRequest, code: "bad_request", field: "term"),
+            name: "wrong type",
+            path: "/v1/deputies",
+            body: validDeputy.replacingOccurrences(of: #""term": 15"#, with: #""term": "15""#),
+            status: .badRequest,
+            code: "bad_request",
+            field: "term"
+        ),
         Case(
-            name: "unknown enum value", path: "/v1/deputies", body: validDeputy.replacingOccurrences(of: #""female""#, with: #""f""#),
-            status: .badRequest, code: "bad_request", field: "gender"),
+            name: "unknown enum value",
+            path: "/v1/deputies",
+            body: validDeputy.replacingOccurrences(of: #""female""#, with: #""f""#),
+            status: .badRequest,
+            code: "bad_request",
+            field: "gender"
+        ),
         Case(
-            name: "region code of a wrong width", path: "/v1/deputies", body: Fixture.deputy(region: "4208021"),
-            status: .badRequest, code: "bad_request", field: "regionCode"),
+            name: "region code of a wrong width",
+            path: "/v1/deputies",
+            body: Fixture.deputy(region: "4208021"),
+            status: .badRequest,
+            code: "bad_request",
+            field: "regionCode"
+        ),
         Case(
-            name: "region outside the node's subtree", path: "/v1/deputies", body: Fixture.deputy(region: "420804001"),
-            status: .forbidden, code: "out_of_scope", field: "regionCode"),
+            name: "region outside the node's subtree",
+            path: "/v1/deputies",
+            body: Fixture.deputy(region: "420804001"),
+            status: .forbidden,
+            code: "out_of_scope",
+            field: "regionCode"
+        ),
         Case(
-            name: "congress code not matching the level", path: "/v1/deputies", body: Fixture.deputy(level: "county", congress: "4208"),
-            status: .unprocessableContent, code: "invalid", field: "congressCode"),
+            name: "congress code not matching the level",
+            path: "/v1/deputies",
+            body: Fixture.deputy(level: "county", congress: "4208"),
+            status: .unprocessableContent,
+            code: "invalid",
+            field: "congressCode"
+        ),
         Case(
-            name: "ID number with a bad check digit", path: "/v1/deputies", body: Fixture.deputy(extra: #", "idNumber": "110105194912310021""#),
-            status: .unprocessableContent, code: "invalid", field: "idNumber"),
+            name: "ID number with a bad check digit",
+            path: "/v1/deputies",
+            body: Fixture.deputy(extra: #", "idNumber": "110105194912310021""#),
+            status: .unprocessableContent,
+            code: "invalid",
+            field: "idNumber"
+        ),
         Case(
-            name: "ID number of a wrong length", path: "/v1/deputies", body: Fixture.deputy(extra: #", "idNumber": "1101051949123100""#),
-            status: .unprocessableContent, code: "invalid", field: "idNumber"),
+            name: "ID number of a wrong length",
+            path: "/v1/deputies",
+            body: Fixture.deputy(extra: #", "idNumber": "1101051949123100""#),
+            status: .unprocessableContent,
+            code: "invalid",
+            field: "idNumber"
+        ),
         Case(
-            name: "covered unit that is not a village code", path: "/v1/stations", body: Fixture.station(units: ["420802001"]),
-            status: .unprocessableContent, code: "invalid", field: "coveredUnits[0]"),
+            name: "covered unit that is not a village code",
+            path: "/v1/stations",
+            body: Fixture.station(units: ["420802001"]),
+            status: .unprocessableContent,
+            code: "invalid",
+            field: "coveredUnits[0]"
+        ),
         Case(
-            name: "two main venues", path: "/v1/trainings",
+            name: "two main venues",
+            path: "/v1/trainings",
             body: Fixture.training().replacingOccurrences(of: #""kind": "branch""#, with: #""kind": "main""#),
-            status: .unprocessableContent, code: "invalid", field: "venues"),
+            status: .unprocessableContent,
+            code: "invalid",
+            field: "venues"
+        ),
         Case(
-            name: "venue capacity zero", path: "/v1/trainings",
+            name: "venue capacity zero",
+            path: "/v1/trainings",
             body: Fixture.training().replacingOccurrences(of: #""capacity": 80"#, with: #""capacity": 0"#),
-            status: .unprocessableContent, code: "invalid", field: "venues[1].capacity"),
+            status: .unprocessableContent,
+            code: "invalid",
+            field: "venues[1].capacity"
+        ),
         Case(
-            name: "branch venue outside the subtree", path: "/v1/trainings", body: Fixture.training(branchRegion: "420804001"),
-            status: .forbidden, code: "out_of_scope", field: "venues[1].regionCode"),
+            name: "branch venue outside the subtree",
+            path: "/v1/trainings",
+            body: Fixture.training(branchRegion: "420804001"),
+            status: .forbidden,
+            code: "out_of_scope",
+            field: "venues[1].regionCode"
+        ),
         Case(
-            name: "assignment to an unknown deputy", path: "/v1/assignments",
+            name: "assignment to an unknown deputy",
+            path: "/v1/assignments",
             body: #"{"deputyId": "\#(UUID())", "stationId": "\#(UUID())", "role": "resident"}"#,
-            status: .unprocessableContent, code: "invalid", field: "deputyId"),
+            status: .unprocessableContent,
+            code: "invalid",
+            field: "deputyId"
+        ),
         Case(
-            name: "oversized body", path: "/v1/deputies",
+            name: "oversized body",
+            path: "/v1/deputies",
             body: Fixture.deputy(extra: #", "occupation": "\#(String(repeating: "x", count: 300 * 1024))""#),
-            status: .contentTooLarge, code: "too_large"),
+            status: .contentTooLarge,
+            code: "too_large"
+        ),
         Case(name: "missing token", path: "/v1/deputies", body: validDeputy, token: Token.none, status: .unauthorized, code: "unauthorized"),
         Case(
-            name: "wrong token", path: "/v1/deputies", body: validDeputy, token: .custom("Bearer " + String(repeating: "0", count: 64)),
-            status: .unauthorized, code: "unauthorized"),
-        Case(name: "not a bearer token", path: "/v1/deputies", body: validDeputy, token: .custom("Basic abc"), status: .unauthorized, code: "unauthorized"),
+            name: "wrong token",
+            path: "/v1/deputies",
+            body: validDeputy,
+            token: .custom("Bearer " + String(repeating: "0", count: 64)),
+            status: .unauthorized,
+            code: "unauthorized"
+        ),
+        Case(
+            name: "not a bearer token",
+            path: "/v1/deputies",
+            body: validDeputy,
+            token: .custom("Basic abc"),
+            status: .unauthorized,
+            code: "unauthorized"
+        ),
         Case(name: "read token writing", path: "/v1/deputies", body: validDeputy, token: .read, status: .forbidden, code: "forbidden"),
         Case(name: "no token reading", method: .get, path: "/v1/deputies", token: Token.none, status: .unauthorized, code: "unauthorized"),
         Case(
-            name: "replace of an unknown record", method: .put, path: "/v1/deputies/\(UUID())", body: validDeputy,
-            status: .notFound, code: "not_found"),
+            name: "replace of an unknown record",
+            method: .put,
+            path: "/v1/deputies/\(UUID())",
+            body: validDeputy,
+            status: .notFound,
+            code: "not_found"
+        ),
         Case(name: "id that is not a UUID", method: .get, path: "/v1/deputies/42", status: .badRequest, code: "bad_request", field: "id"),
-        Case(name: "unknown query parameter", method: .get, path: "/v1/deputies?levle=county", status: .badRequest, code: "bad_request", field: "levle"),
-        Case(name: "limit out of range", method: .get, path: "/v1/deputies?limit=5000", status: .unprocessableContent, code: "invalid", field: "limit"),
+        Case(
+            name: "unknown query parameter",
+            method: .get,
+            path: "/v1/deputies?levle=county",
+            status: .badRequest,
+            code: "bad_request",
+            field: "levle"
+        ),
+        Case(
+            name: "limit out of range",
+            method: .get,
+            path: "/v1/deputies?limit=5000",
+            status: .unprocessableContent,
+            code: "invalid",
+            field: "limit"
+        ),
         Case(name: "forged cursor", method: .get, path: "/v1/deputies?cursor=abc", status: .unprocessableContent, code: "invalid", field: "cursor"),
         Case(name: "no such endpoint", method: .get, path: "/v1/villages", status: .notFound, code: "no_route"),
         Case(
-            name: "import with one bad item", path: "/v1/units/import",
+            name: "import with one bad item",
+            path: "/v1/units/import",
             body: "[\(Fixture.unit(code: "420802001101")), \(Fixture.unit(code: "420804001101"))]",
-            status: .forbidden, code: "out_of_scope", field: "[1].code"),
+            status: .forbidden,
+            code: "out_of_scope",
+            field: "[1].code"
+        ),
         Case(
-            name: "import repeating an id", path: "/v1/deputies/import",
-            body: #"[\#(Fixture.deputy(extra: #", "id": "6f1c1a57-0f6e-4d39-9a51-5d2f3f7f0a11""#)), \#(Fixture.deputy(extra: #", "id": "6f1c1a57-0f6e-4d39-9a51-5d2f3f7f0a11""#))]"#,
-            status: .unprocessableContent, code: "invalid", field: "[1].id"),
+            name: "import repeating an id",
+            path: "/v1/deputies/import",
+            body:
+                #"[\#(Fixture.deputy(extra: #", "id": "6f1c1a57-0f6e-4d39-9a51-5d2f3f7f0a11""#)), \#(Fixture.deputy(extra: #", "id": "6f1c1a57-0f6e-4d39-9a51-5d2f3f7f0a11""#))]"#,
+            status: .unprocessableContent,
+            code: "invalid",
+            field: "[1].id"
+        ),
     ]
 
     @Test(arguments: cases)

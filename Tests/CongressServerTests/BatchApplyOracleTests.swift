@@ -55,7 +55,14 @@ import Testing
             try await Migrations.apply(on: client, logger: TestDatabase.quietLogger)
             let store = SyncStore(client: client, node: RegionCode("420802")!, logger: TestDatabase.quietLogger)
             @Sendable func batch(_ seq: Int64) throws -> (BatchHeader, ChangeRows) {
-                let header = BatchHeader(protocol: SyncProtocol.version, schemaHash: "", topologyHash: "", sender: Self.sender, fromSeq: seq, toSeq: seq)
+                let header = BatchHeader(
+                    protocol: SyncProtocol.version,
+                    schemaHash: "",
+                    topologyHash: "",
+                    sender: Self.sender,
+                    fromSeq: seq,
+                    toSeq: seq
+                )
                 let change = """
                     {"kind":"deputy","id":"\(UUID().uuidString)","origin":"420802001","regionCode":"420802001","version":\(seq),
                     "updatedAt":"2026-11-22T01:00:00Z","deleted":false,"body":{"name":"代表\(seq)"}}

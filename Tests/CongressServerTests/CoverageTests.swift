@@ -1,7 +1,7 @@
 import CongressCore
 import CongressStore
-import Hummingbird
 import Foundation
+import Hummingbird
 import Testing
 
 /// A valid-looking GB 11643 number built from a serial (never a real person's): 17 digits and their check character.
@@ -109,7 +109,11 @@ private struct RawRecord {
             // Trainings and sign-ins (the sign-in routes belong to training rollouts; the store writes them here).
             var trainings: [(id: UUID, venue: UUID)] = []
             for _ in 0..<2 {
-                let reply = try await api.send(.post, "/v1/trainings", json: Fixture.training(branchRegion: townships.randomElement(using: &random)!).replacing("420802", with: "4201"))
+                let reply = try await api.send(
+                    .post,
+                    "/v1/trainings",
+                    json: Fixture.training(branchRegion: townships.randomElement(using: &random)!).replacing("420802", with: "4201")
+                )
                 let venues = try #require(reply.json["venues"] as? [[String: Any]])
                 trainings.append((UUID(uuidString: reply.json["id"] as! String)!, UUID(uuidString: venues[0]["id"] as! String)!))
             }
@@ -119,7 +123,8 @@ private struct RawRecord {
                     let training = trainings.randomElement(using: &random)!
                     _ = try await store.create(
                         PreparedRecord(
-                            id: UUID(), regionCode: nil,
+                            id: UUID(),
+                            regionCode: nil,
                             body: Attendance(trainingId: training.id, venueId: training.venue, deputyId: UUID(uuidString: deputy)!, mode: .onsite)
                         )
                     )
@@ -139,7 +144,9 @@ private struct RawRecord {
 
             // A write makes the node recount; a request waits a moment for that, then answers with what it has.
             let written = Date()
-            let reply = try await eventually { try await api.send(.get, "/v1/coverage?region=42&depth=4") } until: { reply in
+            let reply = try await eventually {
+                try await api.send(.get, "/v1/coverage?region=42&depth=4")
+            } until: { reply in
                 (reply.json["generatedAt"] as? String).flatMap(Timestamp.init).map { $0.date >= written } ?? false
             }
             #expect(reply.status == .ok, "\(reply.body)")
@@ -262,7 +269,9 @@ private struct CoverageOracle {
         let liveTrainings = Set(trainings.filter { !$0.deleted }.map(\.id))
         let inOfficeByID = Dictionary(uniqueKeysWithValues: inOffice.map { ($0.id, $0) })
         let trainedPersons = Set(
-            attendance.filter { !$0.deleted && liveTrainings.contains($0.reference("trainingId")) }.compactMap { inOfficeByID[$0.reference("deputyId")] }.map(person)
+            attendance.filter { !$0.deleted && liveTrainings.contains($0.reference("trainingId")) }.compactMap {
+                inOfficeByID[$0.reference("deputyId")]
+            }.map(person)
         )
         let persons = Set(mandates.map(person))
 
@@ -291,12 +300,11 @@ private struct CoverageOracle {
     /// delivery back) the county and the township below it are stale, with the last sync time, and the figures stay.
     @Test func aStoppedCountyShowsAsStaleAtTheCityWithItsLastSyncTime() async throws {
         let federation = try await TestFederation.make(townshipSchedule: "* * * * *", countySchedule: "* * * * *")
-        try await federation.afterCountyStops(
-            writing: { township, _, _ in
-                _ = try await township.create("units", Fixture.unit())
-                _ = try await township.create("stations", Fixture.station())
-            }
-        ) { city in
+        let writing: @Sendable (APIClient, APIClient, APIClient) async throws -> Void = { township, _, _ in
+            _ = try await township.create("units", Fixture.unit())
+            _ = try await township.create("stations", Fixture.station())
+        }
+        try await federation.afterCountyStops(writing: writing) { city in
             // The county is down now, but its run is not due yet.
             let fresh = try await coverageItems(city, "?depth=2")
             let county = try #require(fresh["420802"])
@@ -309,7 +317,11 @@ private struct CoverageOracle {
             #expect(fresh["420804"]?.freshness["nodes"] as? Int == 0)
 
             let lastSync = try await federation.missCountyRun()
-            let stale = try await eventually { try await coverageItems(city, "?depth=2") } until: { $0["420802"]?.freshness["partial"] as? Bool == true }
+            let stale = try await eventually {
+                try await coverageItems(city, "?depth=2")
+            } until: {
+                $0["420802"]?.freshness["partial"] as? Bool == true
+            }
             let late = try #require(stale["420802"])
             #expect(late.freshness["stale"] as? [String] == ["420802", "420802001"])
             #expect((late.freshness["oldestSync"] as? String)?.hasPrefix(lastSync) == true, "\(late.freshness) vs \(lastSync)")

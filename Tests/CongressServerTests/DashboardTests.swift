@@ -10,18 +10,23 @@ import Testing
     @Test func theCityDashboardLooksRightInABrowser() async throws {
         let chromium = try HeadlessChromium()
         let federation = try await TestFederation.make(townshipSchedule: "* * * * *", countySchedule: "* * * * *")
-        try await federation.afterCountyStops(
-            writing: { township, _, city in
-                for code in ["420802001001", "420802001002", "420802001003"] { _ = try await township.create("units", Fixture.unit(code: code)) }
-                _ = try await township.create("stations", Fixture.station(units: ["420802001001", "420802001002"]))
-                for index in 0..<4 { _ = try await township.create("deputies", Fixture.deputy(name: "代表\(index)", level: "township", congress: "420802001")) }
-                _ = try await city.create("stations", Fixture.station(name: "掇刀区代表联络站", region: "420804", units: []))
-                _ = try await city.create("trainings", Fixture.training())
+        let writing: @Sendable (APIClient, APIClient, APIClient) async throws -> Void = { township, _, city in
+            for code in ["420802001001", "420802001002", "420802001003"] { _ = try await township.create("units", Fixture.unit(code: code)) }
+            _ = try await township.create("stations", Fixture.station(units: ["420802001001", "420802001002"]))
+            for index in 0..<4 {
+                _ = try await township.create("deputies", Fixture.deputy(name: "代表\(index)", level: "township", congress: "420802001"))
             }
-        ) { city in
+            _ = try await city.create("stations", Fixture.station(name: "掇刀区代表联络站", region: "420804", units: []))
+            _ = try await city.create("trainings", Fixture.training())
+        }
+        try await federation.afterCountyStops(writing: writing) { city in
             _ = try await federation.missCountyRun()
             let read = federation.city.secrets.readToken
-            let html = try await eventually { try await city.send(.get, "/").body } until: { $0.contains("数据过期") }
+            let html = try await eventually {
+                try await city.send(.get, "/").body
+            } until: {
+                $0.contains("数据过期")
+            }
             #expect(html.contains("荆门市人大"))
 
             // The browser signs in with the token (redirect, cookie) and gets the dashboard itself.
@@ -67,7 +72,9 @@ import Testing
 
             // CONGRESS_SCREENSHOT=docs/dashboard.png keeps the picture (the README's is made this way).
             let kept = ProcessInfo.processInfo.environment["CONGRESS_SCREENSHOT"]
-            let shot = kept.map { URL(fileURLWithPath: $0) } ?? FileManager.default.temporaryDirectory.appendingPathComponent("dashboard-\(UUID().uuidString).png")
+            let shot =
+                kept.map { URL(fileURLWithPath: $0) }
+                ?? FileManager.default.temporaryDirectory.appendingPathComponent("dashboard-\(UUID().uuidString).png")
             defer { if kept == nil { try? FileManager.default.removeItem(at: shot) } }
             try chromium.screenshot("\(base)/?token=\(read)", to: shot)
             let png = try Data(contentsOf: shot)

@@ -7,7 +7,9 @@ struct HeadlessChromium {
     var windowSize = (width: 1280, height: 900)
 
     init() throws {
-        let candidates = [ProcessInfo.processInfo.environment["CONGRESS_CHROMIUM"], "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]
+        let candidates = [
+            ProcessInfo.processInfo.environment["CONGRESS_CHROMIUM"], "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome",
+        ]
         guard let found = candidates.compactMap({ $0 }).first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
             throw TestSetupError("no Chromium: run ops/test (it installs chromium and fonts-noto-cjk) or set CONGRESS_CHROMIUM")
         }
@@ -29,7 +31,8 @@ struct HeadlessChromium {
     func measure(html: String, script: String) throws -> Data {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("dashboard-\(UUID().uuidString).html")
         defer { try? FileManager.default.removeItem(at: file) }
-        let probe = "<script>(() => { const pre = document.createElement('pre'); pre.id = 'measured'; pre.textContent = JSON.stringify((() => { \(script) })()); document.body.append(pre); })();</script>"
+        let probe =
+            "<script>(() => { const pre = document.createElement('pre'); pre.id = 'measured'; pre.textContent = JSON.stringify((() => { \(script) })()); document.body.append(pre); })();</script>"
         try html.replacingOccurrences(of: "</body>", with: probe + "</body>").write(to: file, atomically: true, encoding: .utf8)
         let dom = try dumpDOM(file.absoluteString)
         guard let start = dom.range(of: "<pre id=\"measured\">"), let end = dom.range(of: "</pre>", range: start.upperBound..<dom.endIndex) else {
@@ -57,7 +60,9 @@ struct HeadlessChromium {
         try process.run()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw TestSetupError("chromium \(arguments.first ?? "") exited with \(process.terminationStatus)") }
+        guard process.terminationStatus == 0 else {
+            throw TestSetupError("chromium \(arguments.first ?? "") exited with \(process.terminationStatus)")
+        }
         return data
     }
 }

@@ -20,16 +20,28 @@ import Testing
             let id = try #require(created.json["id"] as? String)
             let key = try #require(created.json["personKey"] as? String)
             // Lower-case x is the same number: same person.
-            let again = try await api.send(.post, "/v1/deputies", json: Fixture.deputy(level: "township", congress: "420802001", extra: #", "idNumber": "\#(Self.idNumber.lowercased())""#))
+            let again = try await api.send(
+                .post,
+                "/v1/deputies",
+                json: Fixture.deputy(level: "township", congress: "420802001", extra: #", "idNumber": "\#(Self.idNumber.lowercased())""#)
+            )
             replies.append(again.body)
             #expect(again.json["personKey"] as? String == key)
             var edited = created.json
             edited["idNumber"] = Self.idNumber
             edited["name"] = "张三丰"
-            let replaced = try await api.send(.put, "/v1/deputies/\(id)", json: String(decoding: try JSONSerialization.data(withJSONObject: edited), as: UTF8.self))
+            let replaced = try await api.send(
+                .put,
+                "/v1/deputies/\(id)",
+                json: String(decoding: try JSONSerialization.data(withJSONObject: edited), as: UTF8.self)
+            )
             #expect(replaced.status == .ok)
             replies.append(replaced.body)
-            let imported = try await api.send(.post, "/v1/deputies/import", json: "[\(Fixture.deputy(extra: #", "idNumber": "\#(Self.secondIDNumber)""#))]")
+            let imported = try await api.send(
+                .post,
+                "/v1/deputies/import",
+                json: "[\(Fixture.deputy(extra: #", "idNumber": "\#(Self.secondIDNumber)""#))]"
+            )
             #expect(imported.status == .ok, "\(imported.body)")
             replies.append(imported.body)
             let bad = try await api.send(.post, "/v1/deputies", json: Fixture.deputy(extra: #", "idNumber": "110105194912310021""#))

@@ -83,7 +83,8 @@ import Testing
 
             // The change log holds the three writes of this record in order, with their versions.
             let log = try await TestDatabase.texts(
-                "SELECT kind || ':' || version || ':' || deleted FROM change_log WHERE record_id = '\(id)' ORDER BY seq", on: node.database
+                "SELECT kind || ':' || version || ':' || deleted FROM change_log WHERE record_id = '\(id)' ORDER BY seq",
+                on: node.database
             )
             let kind = RecordKind.allCases.first { $0.collection == resource.collection }!.rawValue
             #expect(log == ["\(kind):\(firstVersion):false", "\(kind):\(secondVersion):false", "\(kind):\(thirdVersion):true"])
@@ -99,10 +100,12 @@ import Testing
                 }
                 try await group.waitForAll()
             }
-            let seqs = try await TestDatabase.texts("SELECT seq::text AS text FROM change_log ORDER BY change_log.seq", on: node.database).compactMap { Int($0) }
+            let seqs = try await TestDatabase.texts("SELECT seq::text AS text FROM change_log ORDER BY change_log.seq", on: node.database).compactMap
+            { Int($0) }
             #expect(seqs == Array(1...20))
             let mismatched = try await TestDatabase.texts(
-                "SELECT u.id::text FROM units u JOIN change_log c ON c.record_id = u.id AND c.version <> u.version", on: node.database
+                "SELECT u.id::text FROM units u JOIN change_log c ON c.record_id = u.id AND c.version <> u.version",
+                on: node.database
             )
             #expect(mismatched.isEmpty)
         }

@@ -50,7 +50,9 @@ struct TestFederation {
 
     /// Serves `nodes` (each on its topology port, pushing only when asked) and hands `body` a client per node, in order.
     static func serve(
-        _ nodes: ArraySlice<TestNode>, configure: @escaping @Sendable (inout AppConfiguration) -> Void = live, serving clients: [APIClient] = [],
+        _ nodes: ArraySlice<TestNode>,
+        configure: @escaping @Sendable (inout AppConfiguration) -> Void = live,
+        serving clients: [APIClient] = [],
         _ body: @Sendable ([APIClient]) async throws -> Void
     ) async throws {
         guard let first = nodes.first else { return try await body(clients) }
@@ -95,7 +97,10 @@ extension APIClient {
     @Test func recordsTravelUpTwoLevelsWithOriginAndVersionIntact() async throws {
         let federation = try await TestFederation.make()
         try await federation.run { city, county, township in
-            let atTownship = try await township.create("deputies", Fixture.deputy(name: "王五", region: "420802001", level: "township", congress: "420802001"))
+            let atTownship = try await township.create(
+                "deputies",
+                Fixture.deputy(name: "王五", region: "420802001", level: "township", congress: "420802001")
+            )
             // 泉口街道 has no node: its records are written at the county.
             let atCounty = try await county.create("stations", Fixture.station(name: "泉口街道代表联络站", region: "420802002", units: ["420802002001"]))
 
@@ -112,7 +117,10 @@ extension APIClient {
             changed["occupation"] = "教师"
             let body = String(decoding: try JSONSerialization.data(withJSONObject: changed), as: UTF8.self)
             #expect(try await township.send(.put, "/v1/deputies/\(atTownship)", json: body).status == .ok)
-            let second = try await township.create("deputies", Fixture.deputy(name: "赵六", region: "420802001", level: "township", congress: "420802001"))
+            let second = try await township.create(
+                "deputies",
+                Fixture.deputy(name: "赵六", region: "420802001", level: "township", congress: "420802001")
+            )
             #expect(try await township.send(.delete, "/v1/deputies/\(second)").status == .ok)
             let report = try await township.sync()
             #expect(report.error == nil)
@@ -140,7 +148,10 @@ extension APIClient {
         let federation = try await TestFederation.make()
         try await federation.run { city, county, township in
             for index in 0..<3 {
-                _ = try await township.create("deputies", Fixture.deputy(name: "代表\(index)", region: "420802001", level: "township", congress: "420802001"))
+                _ = try await township.create(
+                    "deputies",
+                    Fixture.deputy(name: "代表\(index)", region: "420802001", level: "township", congress: "420802001")
+                )
             }
             #expect(try await township.sync().changes == 3)
             let before = try await federation.county.snapshot()
@@ -149,7 +160,12 @@ extension APIClient {
             let topology = try TopologyLoader.parse(federation.yaml, file: "t.yaml").topology
             let batch = try await Self.batch(from: federation.township, after: 0, topologyHash: topology.hash)
             for _ in 0..<3 {
-                let reply = try await county.send(.post, "/v1/sync/batches", json: batch, token: .custom("Bearer \(federation.township.secrets.parentToken!)"))
+                let reply = try await county.send(
+                    .post,
+                    "/v1/sync/batches",
+                    json: batch,
+                    token: .custom("Bearer \(federation.township.secrets.parentToken!)")
+                )
                 #expect(reply.status == .ok)
                 #expect(reply.json["applied"] as? Int == 0)
             }
@@ -172,8 +188,12 @@ extension APIClient {
             let store = SyncStore(client: client, node: node.node, logger: TestDatabase.quietLogger)
             let batch = try #require(try await store.nextBatch(after: seq, limit: 1000))
             let header = BatchHeader(
-                protocol: SyncProtocol.version, schemaHash: Migrations.schemaHash, topologyHash: topologyHash, sender: node.node,
-                fromSeq: batch.fromSeq, toSeq: batch.toSeq
+                protocol: SyncProtocol.version,
+                schemaHash: Migrations.schemaHash,
+                topologyHash: topologyHash,
+                sender: node.node,
+                fromSeq: batch.fromSeq,
+                toSeq: batch.toSeq
             )
             return try SyncClient.document(header, changes: batch.changesJSON)
         }
@@ -188,7 +208,10 @@ extension APIClient {
             // A training for another county's deputies does not concern 东宝区.
             let elsewhere = Fixture.training(branchRegion: "420804001")
                 .replacingOccurrences(of: "\"regionPrefix\": \"420802\"", with: "\"regionPrefix\": \"420804\"")
-                .replacingOccurrences(of: "\"regionCode\": \"420802\", \"name\": \"区人大会议中心\"", with: "\"regionCode\": \"420804\", \"name\": \"区人大会议中心\"")
+                .replacingOccurrences(
+                    of: "\"regionCode\": \"420802\", \"name\": \"区人大会议中心\"",
+                    with: "\"regionCode\": \"420804\", \"name\": \"区人大会议中心\""
+                )
             let other = try await city.create("trainings", elsewhere)
 
             let atCounty = try await county.sync()
@@ -285,7 +308,9 @@ extension APIClient {
             #expect(wordy.status == .unprocessableContent)
             #expect(wordy.error?.message.contains("bigint") == true)
             #expect(try await federation.county.snapshot() == before)
-            #expect(try await TestDatabase.texts("SELECT acked_seq::text FROM sync_checkpoints", on: federation.county.database).allSatisfy { $0 == "0" })
+            #expect(
+                try await TestDatabase.texts("SELECT acked_seq::text FROM sync_checkpoints", on: federation.county.database).allSatisfy { $0 == "0" }
+            )
         }
     }
 
@@ -296,7 +321,14 @@ extension APIClient {
             let token = APIClient.Token.custom("Bearer \(federation.township.secrets.parentToken!)")
             func batch(protocol version: Int, schema: String) throws -> String {
                 try SyncClient.document(
-                    BatchHeader(protocol: version, schemaHash: schema, topologyHash: topology.hash, sender: RegionCode("420802001")!, fromSeq: 1, toSeq: 0),
+                    BatchHeader(
+                        protocol: version,
+                        schemaHash: schema,
+                        topologyHash: topology.hash,
+                        sender: RegionCode("420802001")!,
+                        fromSeq: 1,
+                        toSeq: 0
+                    ),
                     changes: "[]"
                 )
             }

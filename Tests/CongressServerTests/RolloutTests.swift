@@ -36,8 +36,11 @@ struct RolloutFederation {
         return RolloutFederation(city: nodes[0], dongbao: nodes[1], longquan: nodes[2], duodao: nodes[3])
     }
 
-    func run(_ body: @Sendable (_ city: APIClient, _ dongbao: APIClient, _ longquan: APIClient, _ duodao: APIClient) async throws -> Void) async throws {
-        try await TestFederation.serve([city, dongbao, longquan, duodao]) { clients in try await body(clients[0], clients[1], clients[2], clients[3]) }
+    func run(
+        _ body: @Sendable (_ city: APIClient, _ dongbao: APIClient, _ longquan: APIClient, _ duodao: APIClient) async throws -> Void
+    ) async throws {
+        try await TestFederation.serve([city, dongbao, longquan, duodao]) { clients in try await body(clients[0], clients[1], clients[2], clients[3])
+        }
     }
 }
 
@@ -51,14 +54,22 @@ struct RolloutFederation {
             let idNumber = #", "idNumber": "\#(syntheticIDNumber(11))""#
             // 王芳 holds a township and a county mandate: one person, trained once.
             let wangTownship = try await longquan.create(
-                "deputies", Fixture.deputy(name: "王芳", region: "420802001001", level: "township", congress: "420802001", extra: idNumber)
+                "deputies",
+                Fixture.deputy(name: "王芳", region: "420802001001", level: "township", congress: "420802001", extra: idNumber)
             )
-            let li = try await longquan.create("deputies", Fixture.deputy(name: "李明", region: "420802001002", level: "township", congress: "420802001"))
+            let li = try await longquan.create(
+                "deputies",
+                Fixture.deputy(name: "李明", region: "420802001002", level: "township", congress: "420802001")
+            )
             let resigned = try await longquan.create(
-                "deputies", Fixture.deputy(name: "赵离任", region: "420802001", level: "township", congress: "420802001", extra: #", "status": "resigned""#)
+                "deputies",
+                Fixture.deputy(name: "赵离任", region: "420802001", level: "township", congress: "420802001", extra: #", "status": "resigned""#)
                     .replacing(#""status": "in_office", "#, with: "")
             )
-            _ = try await dongbao.create("deputies", Fixture.deputy(name: "王芳", region: "420802001001", level: "county", congress: "420802", extra: idNumber))
+            _ = try await dongbao.create(
+                "deputies",
+                Fixture.deputy(name: "王芳", region: "420802001001", level: "county", congress: "420802", extra: idNumber)
+            )
             _ = try await dongbao.create("deputies", Fixture.deputy(name: "陈泉口", region: "420802002", level: "county", congress: "420802"))
             let zhou = try await duodao.create("deputies", Fixture.deputy(name: "周掇刀", region: "420804001", level: "county", congress: "420804"))
             _ = try await duodao.create("deputies", Fixture.deputy(name: "吴区里", region: "420804", level: "county", congress: "420804"))
@@ -66,7 +77,8 @@ struct RolloutFederation {
             for node in [longquan, dongbao, duodao] { #expect(try await node.sync().error == nil) }
 
             let training = try await city.send(
-                .post, "/v1/trainings",
+                .post,
+                "/v1/trainings",
                 json: """
                     {"title": "全市代表履职培训", "startsOn": "2026-12-01", "endsOn": "2026-12-02", "mode": "hybrid",
                      "audience": {"levels": ["city", "county", "township"], "regionPrefix": "4208"},
@@ -105,7 +117,8 @@ struct RolloutFederation {
 
             // Sign-ins at the branches: bulk and single, repeated; one refused.
             let bulk = try await longquan.send(
-                .post, "/v1/trainings/\(trainingID)/attendance",
+                .post,
+                "/v1/trainings/\(trainingID)/attendance",
                 json: """
                     [{"deputyId": "\(wangTownship)", "venueId": "\(venues["龙泉分会场"]!)", "mode": "onsite"},
                      {"deputyId": "\(li)", "venueId": "\(venues["龙泉分会场"]!)", "mode": "onsite"},
@@ -115,19 +128,24 @@ struct RolloutFederation {
             #expect(bulk.status == .ok, "\(bulk.body)")
             #expect(bulk.json["created"] as? Int == 2 && bulk.json["unchanged"] as? Int == 1)
             let again = try await longquan.send(
-                .post, "/v1/trainings/\(trainingID)/attendance", json: #"{"deputyId": "\#(li)", "venueId": "\#(venues["龙泉分会场"]!)", "mode": "onsite"}"#
+                .post,
+                "/v1/trainings/\(trainingID)/attendance",
+                json: #"{"deputyId": "\#(li)", "venueId": "\#(venues["龙泉分会场"]!)", "mode": "onsite"}"#
             )
             #expect(again.status == .ok)
             let before = try await federation.longquan.snapshot()
             let notOnRoster = try await longquan.send(
-                .post, "/v1/trainings/\(trainingID)/attendance",
+                .post,
+                "/v1/trainings/\(trainingID)/attendance",
                 json: #"{"deputyId": "\#(resigned)", "venueId": "\#(venues["龙泉分会场"]!)", "mode": "onsite"}"#
             )
             #expect(notOnRoster.status == .unprocessableContent)
             #expect(notOnRoster.error?.field == "deputyId" && notOnRoster.error?.message.contains("not on the roster") == true, "\(notOnRoster.body)")
             #expect(try await federation.longquan.snapshot() == before)
             let online = try await duodao.send(
-                .post, "/v1/trainings/\(trainingID)/attendance", json: #"{"deputyId": "\#(zhou)", "venueId": "\#(venues["掇刀分会场"]!)", "mode": "online"}"#
+                .post,
+                "/v1/trainings/\(trainingID)/attendance",
+                json: #"{"deputyId": "\#(zhou)", "venueId": "\#(venues["掇刀分会场"]!)", "mode": "online"}"#
             )
             #expect(online.status == .created, "\(online.body)")
 
@@ -149,7 +167,9 @@ struct RolloutFederation {
             #expect(names == ["陈泉口", "吴区里", "孙市代表"])
 
             // The training feeds coverage: three persons trained in the city.
-            let coverage = try await eventually { try await coverageItems(city, "?depth=0") } until: {
+            let coverage = try await eventually {
+                try await coverageItems(city, "?depth=0")
+            } until: {
                 ($0["4208"]?.json["training"] as? [String: Any])?["trained"] as? Int == 3
             }
             #expect((coverage["4208"]?.json["training"] as? [String: Any])?["trained"] as? Int == 3)
@@ -171,11 +191,32 @@ struct RolloutFederation {
     }
 
     @Test(arguments: [
-        ("a branch venue outside the organizer's subtree", training(venues: #"[{"kind": "main", "regionCode": "4208", "name": "主", "capacity": 9}, {"kind": "branch", "regionCode": "420101", "name": "外", "capacity": 9}]"#), HTTPResponse.Status.forbidden, "venues[1].regionCode"),
-        ("two main venues", training(venues: #"[{"kind": "main", "regionCode": "4208", "name": "主", "capacity": 9}, {"kind": "main", "regionCode": "420802", "name": "又一个主", "capacity": 9}]"#), .unprocessableContent, "venues"),
-        ("no main venue", training(venues: #"[{"kind": "branch", "regionCode": "420802", "name": "分", "capacity": 9}]"#), .unprocessableContent, "venues"),
-        ("a capacity of 0", training(venues: #"[{"kind": "main", "regionCode": "4208", "name": "主", "capacity": 0}]"#), .unprocessableContent, "venues[0].capacity"),
-        ("a negative capacity", training(venues: #"[{"kind": "main", "regionCode": "4208", "name": "主", "capacity": -5}]"#), .unprocessableContent, "venues[0].capacity"),
+        (
+            "a branch venue outside the organizer's subtree",
+            training(
+                venues:
+                    #"[{"kind": "main", "regionCode": "4208", "name": "主", "capacity": 9}, {"kind": "branch", "regionCode": "420101", "name": "外", "capacity": 9}]"#
+            ), HTTPResponse.Status.forbidden, "venues[1].regionCode"
+        ),
+        (
+            "two main venues",
+            training(
+                venues:
+                    #"[{"kind": "main", "regionCode": "4208", "name": "主", "capacity": 9}, {"kind": "main", "regionCode": "420802", "name": "又一个主", "capacity": 9}]"#
+            ), .unprocessableContent, "venues"
+        ),
+        (
+            "no main venue", training(venues: #"[{"kind": "branch", "regionCode": "420802", "name": "分", "capacity": 9}]"#), .unprocessableContent,
+            "venues"
+        ),
+        (
+            "a capacity of 0", training(venues: #"[{"kind": "main", "regionCode": "4208", "name": "主", "capacity": 0}]"#), .unprocessableContent,
+            "venues[0].capacity"
+        ),
+        (
+            "a negative capacity", training(venues: #"[{"kind": "main", "regionCode": "4208", "name": "主", "capacity": -5}]"#), .unprocessableContent,
+            "venues[0].capacity"
+        ),
     ])
     func badPlansAreRefusedAndChangeNothing(_ name: String, body: String, status: HTTPResponse.Status, field: String) async throws {
         let node = try await TestNode.make(node: "4208")
@@ -192,18 +233,34 @@ struct RolloutFederation {
         let node = try await TestNode.make(node: "4208")
         try await node.run { api in
             let county = try await api.create("deputies", Fixture.deputy(name: "县代表", region: "420802001", level: "county", congress: "420802"))
-            let township = try await api.create("deputies", Fixture.deputy(name: "乡代表", region: "420802001", level: "township", congress: "420802001"))
+            let township = try await api.create(
+                "deputies",
+                Fixture.deputy(name: "乡代表", region: "420802001", level: "township", congress: "420802001")
+            )
             let plan = try await api.send(.post, "/v1/trainings", json: Self.training())
             let id = try #require(plan.json["id"] as? String)
             let venue = try #require((plan.json["venues"] as? [[String: Any]])?.first?["id"] as? String)
             let before = try await node.snapshot()
             let cases: [(String, String, HTTPResponse.Status, String)] = [
-                ("not in the audience (township level)", #"{"deputyId": "\#(township)", "venueId": "\#(venue)", "mode": "onsite"}"#, .unprocessableContent, "deputyId"),
-                ("online at an offline training", #"{"deputyId": "\#(county)", "venueId": "\#(venue)", "mode": "online"}"#, .unprocessableContent, "mode"),
-                ("a venue of another training", #"{"deputyId": "\#(county)", "venueId": "\#(UUID())", "mode": "onsite"}"#, .unprocessableContent, "venueId"),
+                (
+                    "not in the audience (township level)", #"{"deputyId": "\#(township)", "venueId": "\#(venue)", "mode": "onsite"}"#,
+                    .unprocessableContent, "deputyId"
+                ),
+                (
+                    "online at an offline training", #"{"deputyId": "\#(county)", "venueId": "\#(venue)", "mode": "online"}"#, .unprocessableContent,
+                    "mode"
+                ),
+                (
+                    "a venue of another training", #"{"deputyId": "\#(county)", "venueId": "\#(UUID())", "mode": "onsite"}"#, .unprocessableContent,
+                    "venueId"
+                ),
                 ("an unknown deputy", #"{"deputyId": "\#(UUID())", "venueId": "\#(venue)", "mode": "onsite"}"#, .unprocessableContent, "deputyId"),
                 ("an unknown field", #"{"deputyId": "\#(county)", "venueId": "\#(venue)", "mode": "onsite", "walkIn": true}"#, .badRequest, "walkIn"),
-                ("one bad entry in a bulk", #"[{"deputyId": "\#(county)", "venueId": "\#(venue)", "mode": "onsite"}, {"deputyId": "\#(township)", "venueId": "\#(venue)", "mode": "onsite"}]"#, .unprocessableContent, "[1].deputyId"),
+                (
+                    "one bad entry in a bulk",
+                    #"[{"deputyId": "\#(county)", "venueId": "\#(venue)", "mode": "onsite"}, {"deputyId": "\#(township)", "venueId": "\#(venue)", "mode": "onsite"}]"#,
+                    .unprocessableContent, "[1].deputyId"
+                ),
             ]
             for (name, body, status, field) in cases {
                 let reply = try await api.send(.post, "/v1/trainings/\(id)/attendance", json: body)
@@ -214,10 +271,18 @@ struct RolloutFederation {
             #expect(try await api.send(.post, "/v1/trainings/\(UUID())/attendance", json: "{}").status == .notFound)
 
             // A training that takes walk-ins lets the township deputy in, marked as such.
-            let open = try await api.send(.post, "/v1/trainings", json: Self.training().replacing(#""mode": "offline""#, with: #""mode": "offline", "walkIns": true"#))
+            let open = try await api.send(
+                .post,
+                "/v1/trainings",
+                json: Self.training().replacing(#""mode": "offline""#, with: #""mode": "offline", "walkIns": true"#)
+            )
             let openID = try #require(open.json["id"] as? String)
             let openVenue = try #require((open.json["venues"] as? [[String: Any]])?.first?["id"] as? String)
-            let walkIn = try await api.send(.post, "/v1/trainings/\(openID)/attendance", json: #"{"deputyId": "\#(township)", "venueId": "\#(openVenue)", "mode": "onsite"}"#)
+            let walkIn = try await api.send(
+                .post,
+                "/v1/trainings/\(openID)/attendance",
+                json: #"{"deputyId": "\#(township)", "venueId": "\#(openVenue)", "mode": "onsite"}"#
+            )
             #expect(walkIn.status == .created, "\(walkIn.body)")
             #expect(walkIn.json["walkIn"] as? Bool == true)
             let progress = try await api.send(.get, "/v1/trainings/\(openID)/progress")

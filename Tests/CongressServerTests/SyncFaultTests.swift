@@ -10,7 +10,12 @@ import Testing
 @Suite struct SyncFaultTests {
     /// `id version deleted` of every record of `table` on `database`, to compare nodes without going through them.
     /// `origin`: only records from that node's subtree, or with `exactly`, from that node alone.
-    static func records(_ table: String = "deputies", on database: DatabaseAddress, origin: String? = nil, exactly: Bool = false) async throws -> [String] {
+    static func records(
+        _ table: String = "deputies",
+        on database: DatabaseAddress,
+        origin: String? = nil,
+        exactly: Bool = false
+    ) async throws -> [String] {
         let filter = origin.map { exactly ? "WHERE origin = '\($0)'" : "WHERE origin LIKE '\($0)%'" } ?? ""
         return try await TestDatabase.texts("SELECT id || ' v' || version || ' ' || deleted FROM \(table) \(filter) ORDER BY id", on: database)
     }
@@ -18,7 +23,8 @@ import Testing
     /// Change-log entries applied twice for the same record version: there must be none.
     static func duplicates(on database: DatabaseAddress) async throws -> [String] {
         try await TestDatabase.texts(
-            "SELECT record_id || ' v' || version FROM change_log GROUP BY record_id, version HAVING count(*) > 1", on: database
+            "SELECT record_id || ' v' || version FROM change_log GROUP BY record_id, version HAVING count(*) > 1",
+            on: database
         )
     }
 
@@ -26,7 +32,8 @@ import Testing
     static func waitForBlockedSession(on database: DatabaseAddress) async throws {
         for _ in 0..<400 {
             let waiting = try await TestDatabase.texts(
-                "SELECT pid::text FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'", on: database
+                "SELECT pid::text FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+                on: database
             )
             if !waiting.isEmpty { return }
             try await Task.sleep(for: .milliseconds(25))
@@ -42,12 +49,13 @@ import Testing
 
     @Test func aParentDownDuringARunIsRetriedAndTheRunConverges() async throws {
         let federation = try await TestFederation.make()
-        try await federation.township.serve(configure: {
+        let configure: (inout AppConfiguration) -> Void = {
             TestFederation.live(&$0)
             // A refused connection fails an attempt at once, so the run's own retries (about 8 s of them) are what bridges
             // the outage. An attempt that reaches the county may take its time: the suite's start loads the machine.
             $0.syncRetry = RetryPolicy(attempts: 12, firstDelay: .milliseconds(100), maxDelay: .seconds(1), requestTimeout: .seconds(3))
-        }) { township in
+        }
+        try await federation.township.serve(configure: configure) { township in
             try await Self.createDeputies(5, at: township)
             // The county is not listening yet: the run retries with backoff while it starts.
             let run = Task { try await township.sync() }
@@ -109,11 +117,12 @@ import Testing
     @Test func aParentKilledMidApplyLosesNothingAndTheChildResumes() async throws {
         let federation = try await TestFederation.make()
         let parent = try NodeProcess(federation.county, topologyYAML: federation.yaml)
-        try await federation.township.serve(configure: {
+        let configure: (inout AppConfiguration) -> Void = {
             TestFederation.live(&$0)
             $0.syncRetry = RetryPolicy(attempts: 2, firstDelay: .milliseconds(50), maxDelay: .milliseconds(50), requestTimeout: .seconds(2))
             $0.syncBatchSize = 15
-        }) { township in
+        }
+        try await federation.township.serve(configure: configure) { township in
             _ = try await parent.start()
             try await Self.createDeputies(40, at: township)
             let lock = try await HeldLock("LOCK TABLE deputies IN SHARE MODE", on: federation.county.database)
@@ -176,11 +185,15 @@ import Testing
         // Every minute, so that the test sees a scheduled run within one.
         let federation = try await TestFederation.make(townshipSchedule: "* * * * *")
         try await federation.county.serve(configure: TestFederation.live) { county in
-            try await federation.township.serve(configure: {
+            let configure: (inout AppConfiguration) -> Void = {
                 TestFederation.live(&$0)
                 $0.schedulesPushes = true
-            }) { township in
-                let id = try await township.create("deputies", Fixture.deputy(name: "按时同步", region: "420802001", level: "township", congress: "420802001"))
+            }
+            try await federation.township.serve(configure: configure) { township in
+                let id = try await township.create(
+                    "deputies",
+                    Fixture.deputy(name: "按时同步", region: "420802001", level: "township", congress: "420802001")
+                )
                 let deadline = ContinuousClock.now + .seconds(90)
                 while try await county.held("deputies")[id] == nil {
                     guard ContinuousClock.now < deadline else { throw TestSetupError("no scheduled sync within 90 s") }

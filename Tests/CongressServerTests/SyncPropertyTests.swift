@@ -64,7 +64,10 @@ import Testing
                 case 0..<40:
                     let region = Self.writesIn[code]!.randomElement(using: &random)!
                     if Bool.random(using: &random) {
-                        let id = try await client.create("deputies", Fixture.deputy(name: "代表\(step)", region: region, level: Self.level(of: region), congress: region))
+                        let id = try await client.create(
+                            "deputies",
+                            Fixture.deputy(name: "代表\(step)", region: region, level: Self.level(of: region), congress: region)
+                        )
                         live[code, default: []].append(("deputies", id))
                     } else {
                         let id = try await client.create("stations", Fixture.station(name: "联络站\(step)", region: region, units: []))
@@ -101,7 +104,12 @@ import Testing
                 for table in ["deputies", "stations"] {
                     var expected: [String] = []
                     for descendant in descendants {
-                        expected += try await SyncFaultTests.records(table, on: federation[descendant].database, origin: codes[descendant], exactly: true)
+                        expected += try await SyncFaultTests.records(
+                            table,
+                            on: federation[descendant].database,
+                            origin: codes[descendant],
+                            exactly: true
+                        )
                     }
                     let held = try await SyncFaultTests.records(table, on: federation[index].database)
                     #expect(held == expected.sorted(), "\(table) at \(code), seed \(seed)")

@@ -2,8 +2,8 @@ import AsyncHTTPClient
 import CongressCore
 import CongressStore
 import Foundation
-import Hummingbird
 import HTTPTypes
+import Hummingbird
 import HummingbirdTesting
 import Logging
 import PostgresNIO
@@ -132,7 +132,11 @@ struct TestNode {
     let configuration: AppConfiguration
 
     /// `federationSecrets`: every node's secrets from one `generate`, so that parents know their children's tokens.
-    static func make(node: String = "420802", topologyYAML: String = testTopologyYAML, federationSecrets: [NodeSecrets]? = nil) async throws -> TestNode {
+    static func make(
+        node: String = "420802",
+        topologyYAML: String = testTopologyYAML,
+        federationSecrets: [NodeSecrets]? = nil
+    ) async throws -> TestNode {
         let topology = try TopologyLoader.parse(topologyYAML, file: "test-topology.yaml").topology
         let code = RegionCode(node)!
         let secrets = (federationSecrets ?? NodeSecrets.generate(for: topology, keeping: [:])).first { $0.node == code }!
@@ -145,14 +149,19 @@ struct TestNode {
         self.database = database
         self.secrets = secrets
         self.configuration = AppConfiguration(
-            node: node, topology: topology, secrets: secrets, database: database, listen: HostAndPort(host: "127.0.0.1", port: 0),
+            node: node,
+            topology: topology,
+            secrets: secrets,
+            database: database,
+            listen: HostAndPort(host: "127.0.0.1", port: 0),
             logger: Logger(label: "unused")
         )
     }
 
     /// Runs `body` against the node (its router, or a real socket with `.live`) with its services and migrations running.
     func run<Value: Sendable>(
-        _ setup: TestingSetup = .router, configure: (inout AppConfiguration) -> Void = { _ in },
+        _ setup: TestingSetup = .router,
+        configure: (inout AppConfiguration) -> Void = { _ in },
         _ body: @Sendable (APIClient) async throws -> Value
     ) async throws -> Value {
         var configuration = configuration
@@ -166,7 +175,8 @@ struct TestNode {
     /// Runs the node as `congress serve` would, on the port its configuration names (HummingbirdTesting's `.live`
     /// always binds port 0, and other nodes must find this one at its topology url), until `body` returns.
     func serve<Value: Sendable>(
-        configure: (inout AppConfiguration) -> Void = { _ in }, _ body: @Sendable (APIClient) async throws -> Value
+        configure: (inout AppConfiguration) -> Void = { _ in },
+        _ body: @Sendable (APIClient) async throws -> Value
     ) async throws -> Value {
         var configuration = configuration
         configuration.logger = logs.logger
@@ -290,7 +300,13 @@ struct APIClient: Sendable {
 }
 
 enum Fixture {
-    static func deputy(name: String = "张三", region: String = "420802001", level: String = "county", congress: String = "420802", extra: String = "") -> String {
+    static func deputy(
+        name: String = "张三",
+        region: String = "420802001",
+        level: String = "county",
+        congress: String = "420802",
+        extra: String = ""
+    ) -> String {
         """
         {"name": "\(name)", "gender": "female", "ethnicity": "汉族", "birthMonth": "1975-06", "party": "中共党员", "occupation": "农民",
          "level": "\(level)", "congressCode": "\(congress)", "term": 15, "status": "in_office", "regionCode": "\(region)"\(extra)}

@@ -50,7 +50,11 @@ import Testing
         let folder = try TopologyFolder(testTopologyYAML)
         defer { folder.remove() }
         let node = try await TestNode.make()
-        try await node.run(.live, configure: { $0.topologyFile = folder.file; $0.topologyPollInterval = .milliseconds(50) }) { api in
+        let configure: (inout AppConfiguration) -> Void = {
+            $0.topologyFile = folder.file
+            $0.topologyPollInterval = .milliseconds(50)
+        }
+        try await node.run(.live, configure: configure) { api in
             let first = try await api.send(.get, "/v1/topology").json
             #expect(first["hash"] as? String == Topology.hash(of: testTopologyYAML))
             #expect(first["lastRejected"] is NSNull)
@@ -77,7 +81,10 @@ import Testing
             #expect(errors.count == 1)
             #expect(errors.first?["line"] as? Int == 20)
             #expect(errors.first?["column"] as? Int == 55)
-            #expect(errors.first?["message"] as? String == "unknown level 'townsip' (one of national, province, city, county, township); did you mean 'township'?")
+            #expect(
+                errors.first?["message"] as? String
+                    == "unknown level 'townsip' (one of national, province, city, county, township); did you mean 'township'?"
+            )
             #expect(node.logs.text.contains("\(folder.file):20:55: error: unknown level 'townsip'"))
 
             // Still serving, reads and writes.
@@ -91,7 +98,11 @@ import Testing
         defer { folder.remove() }
         let node = try await TestNode.make()
         // The file is not watched for changes here: only the signal can trigger this reload.
-        try await node.run(.live, configure: { $0.topologyFile = folder.file; $0.topologyPollInterval = .seconds(3600) }) { api in
+        let configure: (inout AppConfiguration) -> Void = {
+            $0.topologyFile = folder.file
+            $0.topologyPollInterval = .seconds(3600)
+        }
+        try await node.run(.live, configure: configure) { api in
             for _ in 0..<200 where !node.logs.text.contains("topology reloads on SIGHUP") { try await Task.sleep(for: .milliseconds(20)) }
             let renamed = testTopologyYAML.replacingOccurrences(of: "name: 泉口街道", with: "name: 泉口社区")
             try folder.write(renamed)
@@ -105,13 +116,20 @@ import Testing
         let folder = try TopologyFolder(testTopologyYAML)
         defer { folder.remove() }
         let node = try await TestNode.make(node: "420804")
-        try await node.run(.live, configure: { $0.topologyFile = folder.file; $0.topologyPollInterval = .milliseconds(50) }) { api in
+        let configure: (inout AppConfiguration) -> Void = {
+            $0.topologyFile = folder.file
+            $0.topologyPollInterval = .milliseconds(50)
+        }
+        try await node.run(.live, configure: configure) { api in
             let without = testTopologyYAML.components(separatedBy: "        - code: \"420804\"")[0]
             try folder.write(without)
             let json = try await Self.topology(of: api) { $0["lastRejected"] is [String: Any] }
             #expect(json["hash"] as? String == Topology.hash(of: testTopologyYAML))
             let errors = (json["lastRejected"] as? [String: Any])?["errors"] as? [[String: Any]]
-            #expect(errors?.first?["message"] as? String == "node 420804 is not in this topology: a running node cannot be removed from under itself (stop it first)")
+            #expect(
+                errors?.first?["message"] as? String
+                    == "node 420804 is not in this topology: a running node cannot be removed from under itself (stop it first)"
+            )
         }
     }
 }

@@ -1,0 +1,154 @@
+import CongressCore
+import CongressStore
+import Hummingbird
+import Synchronization
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The coverage snapshot requests are answered from: rebuilt only when what it counts has changed, so a request walks
+/// a small tree instead of recounting a province's rows (SPEC §11).
+final class CoverageCache: Sendable {
+    private struct Entry: Sendable {
+        var snapshot: CoverageSnapshot
+        var version: CoverageStore.Version
+        var today: CalendarDate
+        var checkedAt: ContinuousClock.Instant
+    }
+
+    private struct State: Sendable {
+        var entry: Entry?
+        /// Answers rendered from `entry`'s snapshot, by request, with when they were rendered.
+        var rendered: [String: (at: ContinuousClock.Instant, body: ByteBuffer)] = [:]
+        /// Bumped by every write through this node: an entry checked before it must be checked again.
+        var generation = 0
+        var checkedGeneration = -1
+        /// The refresh under way and the generation it started at; one at a time.
+        var refresh: (generation: Int, task: Task<Entry, any Error>)?
+    }
+
+    /// Writers outside this process (`congress sync` beside a serving node) are noticed within this long.
+    static let recheckInterval: Duration = .seconds(1)
+    /// How long a request waits for a refresh before it is answered from the snapshot in hand: a county's snapshot
+    /// is rebuilt well within it (so its writers read what they wrote), a province's takes about a second.
+    static let longestWait: Duration = .milliseconds(250)
+
+    private let store: CoverageStore
+    private let sync: SyncStore
+    private let topology: TopologyInForce
+    private let node: RegionCode
+    private let state = Mutex(State())
+
+    init(store: CoverageStore, sync: SyncStore, topology: TopologyInForce, node: RegionCode) {
+        self.store = store
+        self.sync = sync
+        self.topology = topology
+        self.node = node
+    }
+
+    /// Something was written here: the next request checks the database before it answers.
+    func invalidate() {
+        state.withLock { $0.generation += 1 }
+    }
+
+    /// The current snapshot: refreshed first when something may have changed, but never waited for longer than
+    /// `longestWait` while an older one can answer (its `generatedAt` tells how old it is).
+    func snapshot() async throws -> CoverageSnapshot {
+        let topology = topology.topology
+        let now = ContinuousClock.now
+        let (held, task): (Entry?, Task<Entry, any Error>?) = state.withLock { state in
+            let entry = state.entry.flatMap { $0.snapshot.topology.hash == topology.hash ? $0 : nil }
+            if let entry, state.checkedGeneration == state.generation, now - entry.checkedAt < Self.recheckInterval {
+                return (entry, nil)
+            }
+            if let refresh = state.refresh { return (entry, refresh.task) }
+            let generation = state.generation
+            let task = Task { [self] in
+                do {
+                    let refreshed = try await Self.refreshed(entry, store: store, sync: sync, topology: topology, node: node)
+                    self.state.withLock { state in
+                        if state.entry?.snapshot.builtAt != refreshed.snapshot.builtAt { state.rendered = [:] }
+                        state.entry = refreshed
+                        state.checkedGeneration = generation
+                        state.refresh = nil
+                    }
+                    return refreshed
+                } catch {
+                    self.state.withLock { $0.refresh = nil }
+                    throw error
+                }
+            }
+            state.refresh = (generation, task)
+            return (entry, task)
+        }
+        guard let task else { return held!.snapshot }
+        guard let held else { return try await task.value.snapshot }
+        let deadline = now + Self.longestWait
+        while ContinuousClock.now < deadline {
+            if let replaced = state.withLock({ $0.entry }), replaced.snapshot.builtAt != held.snapshot.builtAt || replaced.checkedAt != held.checkedAt
+            {
+                return replaced.snapshot
+            }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        return held.snapshot
+    }
+
+    /// Rendering JSON costs far more than walking the snapshot, so an answer is reused for up to this long (its
+    /// staleness verdicts are that much older at most).
+    static let renderedLifetime: Duration = .seconds(1)
+
+    /// The answer `key` names, rendered from the current snapshot by `render` or reused from a moment ago.
+    func rendered(_ key: String, _ render: (CoverageSnapshot) throws -> ByteBuffer) async throws -> ByteBuffer {
+        let snapshot = try await snapshot()
+        let now = ContinuousClock.now
+        let reused: ByteBuffer? = state.withLock { state in
+            guard state.entry?.snapshot.builtAt == snapshot.builtAt, let kept = state.rendered[key], now - kept.at < Self.renderedLifetime else {
+                return nil
+            }
+            return kept.body
+        }
+        if let reused { return reused }
+        let body = try render(snapshot)
+        state.withLock { state in
+            guard state.entry?.snapshot.builtAt == snapshot.builtAt else { return }
+            // Bounded: a province has about 1,500 regions, each asked at a few depths.
+            if state.rendered.count >= 10_000 { state.rendered = [:] }
+            state.rendered[key] = (now, body)
+        }
+        return body
+    }
+
+    /// The previous entry if nothing it counts has changed, else a new snapshot.
+    private static func refreshed(
+        _ previous: Entry?,
+        store: CoverageStore,
+        sync: SyncStore,
+        topology: Topology,
+        node: RegionCode
+    ) async throws -> Entry {
+        let version = try await store.version()
+        let today = CalendarDate(Date(), timeZone: topology.defaultSync.timezone)
+        if var entry = previous, entry.version == version, entry.today == today, entry.snapshot.topology.hash == topology.hash {
+            entry.checkedAt = .now
+            return entry
+        }
+        let counts = try await store.counts(widths: CoverageSnapshot.prefixWidths(topology: topology, node: node), today: today)
+        let snapshot = CoverageSnapshot(topology: topology, node: node, countsByPrefix: counts, edges: try await sync.edges(), builtAt: Date())
+        return Entry(snapshot: snapshot, version: version, today: today, checkedAt: .now)
+    }
+}
+
+/// Tells the coverage cache about every request that may have written (anything but GET and HEAD), once it is answered.
+struct WriteNoticeMiddleware<Context: RequestContext>: RouterMiddleware {
+    let cache: CoverageCache
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard request.method != .get && request.method != .head else { return try await next(request, context) }
+        defer { cache.invalidate() }
+        return try await next(request, context)
+    }
+}

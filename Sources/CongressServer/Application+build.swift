@@ -61,7 +61,9 @@ public func buildApplication(_ configuration: AppConfiguration) throws -> Applic
     let store = RecordStore(client: client, node: configuration.node, logger: logger)
     let topology = TopologyInForce(configuration.topology, file: configuration.topologyFile, warnings: configuration.topologyWarnings)
     let sync = SyncClient(
-        store: SyncStore(client: client, node: configuration.node, logger: logger),
+        changeLog: ChangeLogReader(client: client, node: configuration.node, logger: logger),
+        applier: BatchApplier(client: client, node: configuration.node, logger: logger),
+        directiveFeed: DirectiveFeed(client: client, node: configuration.node, logger: logger),
         topology: topology,
         token: configuration.secrets.parentToken,
         retry: configuration.syncRetry,
@@ -100,7 +102,7 @@ public func buildApplication(_ configuration: AppConfiguration) throws -> Applic
 func buildRoutes(_ configuration: AppConfiguration, store: RecordStore, topology: TopologyInForce, sync: SyncClient) -> APIRoutes {
     let routes = APIRoutes(secrets: configuration.secrets)
     let coverageStore = CoverageStore(client: store.client, logger: configuration.logger)
-    let coverage = CoverageCache(store: coverageStore, sync: sync.store, topology: topology, node: configuration.node)
+    let coverage = CoverageCache(store: coverageStore, deliveries: sync.applier, topology: topology, node: configuration.node)
     routes.router.add(middleware: WriteNoticeMiddleware(cache: coverage))
     let personKeys = PersonKeyDeriver(provinceKey: configuration.secrets.provinceKey)
     SystemController(store: store, topology: topology, registry: configuration.registry).addRoutes(to: routes)

@@ -37,14 +37,15 @@ final class CoverageCache: Sendable {
     static let longestWait: Duration = .milliseconds(250)
 
     private let store: CoverageStore
-    private let sync: SyncStore
+    /// When each node below last delivered, for freshness.
+    private let deliveries: BatchApplier
     private let topology: TopologyInForce
     private let node: RegionCode
     private let state = Mutex(State())
 
-    init(store: CoverageStore, sync: SyncStore, topology: TopologyInForce, node: RegionCode) {
+    init(store: CoverageStore, deliveries: BatchApplier, topology: TopologyInForce, node: RegionCode) {
         self.store = store
-        self.sync = sync
+        self.deliveries = deliveries
         self.topology = topology
         self.node = node
     }
@@ -68,7 +69,7 @@ final class CoverageCache: Sendable {
             let generation = state.generation
             let task = Task { [self] in
                 do {
-                    let refreshed = try await Self.refreshed(entry, store: store, sync: sync, topology: topology, node: node)
+                    let refreshed = try await Self.refreshed(entry, store: store, deliveries: deliveries, topology: topology, node: node)
                     self.state.withLock { state in
                         if state.entry?.snapshot.builtAt != refreshed.snapshot.builtAt { state.rendered = [:] }
                         state.entry = refreshed
@@ -126,7 +127,7 @@ final class CoverageCache: Sendable {
     private static func refreshed(
         _ previous: Entry?,
         store: CoverageStore,
-        sync: SyncStore,
+        deliveries: BatchApplier,
         topology: Topology,
         node: RegionCode
     ) async throws -> Entry {
@@ -137,7 +138,7 @@ final class CoverageCache: Sendable {
             return entry
         }
         let counts = try await store.counts(widths: CoverageSnapshot.prefixWidths(topology: topology, node: node), today: today)
-        let snapshot = CoverageSnapshot(topology: topology, node: node, countsByPrefix: counts, edges: try await sync.edges(), builtAt: Date())
+        let snapshot = CoverageSnapshot(topology: topology, node: node, countsByPrefix: counts, edges: try await deliveries.edges(), builtAt: Date())
         return Entry(snapshot: snapshot, version: version, today: today, checkedAt: .now)
     }
 }

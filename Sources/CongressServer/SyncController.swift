@@ -19,8 +19,6 @@ struct SyncController: Sendable {
     let topology: TopologyInForce
     let secrets: NodeSecrets
 
-    var store: SyncStore { sync.store }
-
     /// A batch of 5,000 changes is a few MiB; a child with very large records still fits.
     static let batchLimit = 256 << 20
 
@@ -40,15 +38,15 @@ struct SyncController: Sendable {
         let hash = NodeSecrets.sha256Hex(String(header.dropFirst("Bearer ".count)))
         var match: RegionCode?
         for (code, expected) in secrets.childTokenHashes where ConstantTime.equals(hash, expected) { match = RegionCode(code) }
-        guard let match else { throw APIError.unauthorized("invalid token: not the token of any child of node \(store.node)") }
+        guard let match else { throw APIError.unauthorized("invalid token: not the token of any child of node \(sync.node)") }
         return match
     }
 
     /// The topology in force, if `child` syncs with this node in it (a token may outlive a move in the tree).
     private func topologyWhereSyncingHere(_ child: RegionCode) throws -> Topology {
         let current = topology.topology
-        guard current.upstream(of: child)?.code == store.node else {
-            throw APIError.forbidden("node \(child) does not sync with \(store.node) in the topology in force (hash \(current.hash.prefix(12)))")
+        guard current.upstream(of: child)?.code == sync.node else {
+            throw APIError.forbidden("node \(child) does not sync with \(sync.node) in the topology in force (hash \(current.hash.prefix(12)))")
         }
         return current
     }
@@ -63,7 +61,7 @@ struct SyncController: Sendable {
             throw APIError(.badRequest, code: "bad_request", message: "not a sync batch: \(error)")
         }
         guard header.protocol == SyncProtocol.version else {
-            let newer = header.protocol > SyncProtocol.version ? "this node (\(store.node))" : "the sender (\(header.sender))"
+            let newer = header.protocol > SyncProtocol.version ? "this node (\(sync.node))" : "the sender (\(header.sender))"
             throw APIError(
                 .upgradeRequired,
                 code: "protocol_mismatch",
@@ -97,7 +95,7 @@ struct SyncController: Sendable {
         } catch {
             throw APIError(.badRequest, code: "bad_request", message: "not a sync batch: \(error)")
         }
-        switch try await store.apply(header, changes: changes) {
+        switch try await sync.applier.apply(header, changes: changes) {
         case .acked(let ack):
             Counter(label: "congress_sync_batches_received_total", dimensions: [("sender", child.rawValue)]).increment()
             Counter(label: "congress_sync_changes_applied_total", dimensions: [("sender", child.rawValue)]).increment(by: ack.applied)
@@ -151,8 +149,8 @@ struct SyncController: Sendable {
     func status(now: Date) async throws -> Status {
         let current = topology.topology
         var parent: Status.Parent?
-        if let upstream = current.upstream(of: store.node), let own = current.node(store.node) {
-            let state = try await store.upstreamState().flatMap { $0.parent == upstream.code ? $0 : nil }
+        if let upstream = current.upstream(of: sync.node), let own = current.node(sync.node) {
+            let state = try await sync.changeLog.upstreamState().flatMap { $0.parent == upstream.code ? $0 : nil }
             let acked = state?.ackedSeq ?? 0
             parent = Status.Parent(
                 code: upstream.code.rawValue,
@@ -160,14 +158,14 @@ struct SyncController: Sendable {
                 schedule: own.sync.description,
                 nextRunAt: own.sync.nextRun(after: now).map(Timestamp.init),
                 ackedSeq: acked,
-                pending: try await store.pendingCount(after: acked),
+                pending: try await sync.changeLog.pendingCount(after: acked),
                 lastAttemptAt: state?.lastAttemptAt,
                 lastSuccessAt: state?.lastSuccessAt,
                 lastError: state?.lastError
             )
         }
-        let checkpoints = Dictionary(uniqueKeysWithValues: try await store.checkpoints().map { ($0.sender, $0) })
-        let children = current.downstream(of: store.node).map { child in
+        let checkpoints = Dictionary(uniqueKeysWithValues: try await sync.applier.checkpoints().map { ($0.sender, $0) })
+        let children = current.downstream(of: sync.node).map { child in
             let checkpoint = checkpoints[child.code]
             return Status.Child(
                 code: child.code.rawValue,
@@ -180,7 +178,7 @@ struct SyncController: Sendable {
                 stale: child.sync.isStale(lastDelivery: checkpoint?.lastBatchAt?.date, now: now)
             )
         }
-        return Status(node: store.node.rawValue, lastSeq: try await records.lastSeq(), parent: parent, children: children)
+        return Status(node: sync.node.rawValue, lastSeq: try await records.lastSeq(), parent: parent, children: children)
     }
 
     /// Trainings from here or above that concern the asking child's subtree, after `since` (this node's change-log seq).
@@ -201,7 +199,7 @@ struct SyncController: Sendable {
             }
             since = value
         }
-        let page = try await store.directives(for: child, after: since, limit: Self.directivePageSize)
+        let page = try await sync.directiveFeed.directives(for: child, after: since, limit: Self.directivePageSize)
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: page)))
     }
 

@@ -96,12 +96,15 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
 extension PostgresClient {
     /// Runs `work` in one transaction and lets the closure's own error through unwrapped,
     /// so a refused write reaches the client as what it is rather than as a transaction failure.
+    /// `file` and `line` are the caller's: a failed BEGIN or COMMIT names the store method it served.
     func transaction<Result: Sendable>(
         logger: Logger,
+        file: String = #fileID,
+        line: Int = #line,
         _ work: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         do {
-            return try await withTransaction(logger: logger) { connection in try await work(connection) }
+            return try await withTransaction(logger: logger, file: file, line: line) { connection in try await work(connection) }
         } catch let error as PostgresTransactionError {
             if let closureError = error.closureError { throw closureError }
             throw error

@@ -67,7 +67,12 @@ public struct RetryPolicy: Sendable {
 /// Talks to this node's parent: pushes the change log (batches after the acknowledged seq, read by keyset, resumable),
 /// then pulls the directives meant for this subtree.
 public struct SyncClient: Sendable {
-    public let store: SyncStore
+    /// What is pushed: this node's change log, and how far the parent has acknowledged it.
+    public let changeLog: ChangeLogReader
+    /// What this node's children pushed here; its record of their deliveries is reported up with each batch.
+    public let applier: BatchApplier
+    /// What comes down: directives from the parent (and those this node offers its children).
+    public let directiveFeed: DirectiveFeed
     /// One run at a time per node: a run asked for while the scheduled one is under way waits for it.
     private let running = RunGate()
     let topology: TopologyInForce
@@ -78,7 +83,9 @@ public struct SyncClient: Sendable {
     let logger: Logger
 
     public init(
-        store: SyncStore,
+        changeLog: ChangeLogReader,
+        applier: BatchApplier,
+        directiveFeed: DirectiveFeed,
         topology: TopologyInForce,
         token: String?,
         http: HTTPClient = .sync,
@@ -86,7 +93,9 @@ public struct SyncClient: Sendable {
         batchSize: Int = SyncProtocol.batchSize,
         logger: Logger
     ) {
-        self.store = store
+        self.changeLog = changeLog
+        self.applier = applier
+        self.directiveFeed = directiveFeed
         self.topology = topology
         self.token = token
         self.http = http
@@ -95,6 +104,9 @@ public struct SyncClient: Sendable {
         self.logger = logger
     }
 
+    /// The node whose sync this is.
+    public var node: RegionCode { changeLog.node }
+
     /// Pushes everything not yet acknowledged, then pulls new directives; the report carries the error that stopped it.
     public func run() async -> SyncReport {
         await running.exclusively { await runNow() }
@@ -102,20 +114,20 @@ public struct SyncClient: Sendable {
 
     private func runNow() async -> SyncReport {
         let current = topology.topology
-        guard let parent = current.upstream(of: store.node), let url = parent.url else { return SyncReport() }
+        guard let parent = current.upstream(of: node), let url = parent.url else { return SyncReport() }
         var report = SyncReport(parent: parent.code.rawValue)
         do {
             guard let token else { throw SyncError(status: nil, message: "no parentToken in this node's secrets", retryable: false) }
-            let state = try await store.upstream(parent: parent.code)
+            let state = try await changeLog.upstream(parent: parent.code)
             report.ackedSeq = state.ackedSeq
             report.directivesSeq = state.directivesSeq
             try await push(to: parent.code, at: url, token: token, topologyHash: current.hash, report: &report)
             try await pull(from: parent.code, at: url, token: token, report: &report)
-            try await store.recordRun(parent: parent.code, error: nil)
+            try await changeLog.recordRun(parent: parent.code, error: nil)
         } catch {
             report.error = "\(error)"
             logger.error("sync with parent failed", metadata: ["parent": "\(parent.code)", "error": "\(error)"])
-            try? await store.recordRun(parent: parent.code, error: report.error)
+            try? await changeLog.recordRun(parent: parent.code, error: report.error)
         }
         return report
     }
@@ -134,7 +146,7 @@ public struct SyncClient: Sendable {
 
     private func push(to parent: RegionCode, at url: String, token: String, topologyHash: String, report: inout SyncReport) async throws {
         var acked = report.ackedSeq
-        let edges = try await store.edges()
+        let edges = try await applier.edges()
         // The next batch is read while the parent applies the current one: the two databases work at the same time.
         var next = prefetch(after: acked)
         var posted: [Posted] = []
@@ -148,7 +160,7 @@ public struct SyncClient: Sendable {
                 protocol: SyncProtocol.version,
                 schemaHash: Migrations.schemaHash,
                 topologyHash: topologyHash,
-                sender: store.node,
+                sender: node,
                 fromSeq: batch?.fromSeq ?? acked + 1,
                 toSeq: batch?.toSeq ?? acked,
                 edges: edges
@@ -183,7 +195,7 @@ public struct SyncClient: Sendable {
             switch try await request.answer.value {
             case .acked(let ack):
                 acked = ack.acked
-                try await store.recordAck(acked, parent: parent)
+                try await changeLog.recordAck(acked, parent: parent)
                 report.batches += 1
                 report.changes += request.batch?.count ?? 0
                 report.applied += ack.applied
@@ -197,7 +209,7 @@ public struct SyncClient: Sendable {
                 guard report.rewinds < 3 else { throw SyncError(status: 409, message: "the parent keeps asking to rewind", retryable: false) }
                 logger.warning("parent asks to rewind", metadata: ["expected": "\(expected)", "acked": "\(acked)"])
                 acked = expected - 1
-                try await store.recordAck(acked, parent: parent, rewind: true)
+                try await changeLog.recordAck(acked, parent: parent, rewind: true)
                 report.rewinds += 1
                 report.ackedSeq = acked
                 restart(after: acked)
@@ -206,7 +218,7 @@ public struct SyncClient: Sendable {
     }
 
     private func prefetch(after seq: Int64) -> Task<OutgoingBatch?, any Error> {
-        Task { [store, batchSize] in try await store.nextBatch(after: seq, limit: batchSize) }
+        Task { [changeLog, batchSize] in try await changeLog.nextBatch(after: seq, limit: batchSize) }
     }
 
     /// The header's JSON with the changes spliced in before its closing brace: the changes are already JSON text.
@@ -228,7 +240,7 @@ public struct SyncClient: Sendable {
             let document = try await withRetries { try await get(url + "/v1/sync/directives?since=\(since)", token: token) }
             let page = try JSONDecoder().decode(DirectivePage.self, from: document)
             guard page.toSeq > since else { return }
-            report.directives += try await store.applyDirectives(ChangeRows(document: document), toSeq: page.toSeq, parent: parent)
+            report.directives += try await directiveFeed.applyDirectives(ChangeRows(document: document), toSeq: page.toSeq, parent: parent)
             report.directivesSeq = page.toSeq
         }
     }

@@ -258,7 +258,9 @@ struct SyncBenchRun {
             try await Migrations.apply(on: child, logger: logger)
             try await BenchDatabase.waitUntilListening(port: port)
             let sync = SyncClient(
-                store: SyncStore(client: child, node: Self.child, logger: logger),
+                changeLog: ChangeLogReader(client: child, node: Self.child, logger: logger),
+                applier: BatchApplier(client: child, node: Self.child, logger: logger),
+                directiveFeed: DirectiveFeed(client: child, node: Self.child, logger: logger),
                 topology: TopologyInForce(topology),
                 token: secrets.first { $0.node == Self.child }!.parentToken,
                 logger: logger

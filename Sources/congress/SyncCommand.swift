@@ -34,7 +34,9 @@ struct SyncCommand: AsyncParsableCommand {
             }
             let report = try await setup.withMigratedDatabase { client in
                 let sync = SyncClient(
-                    store: SyncStore(client: client, node: setup.config.node, logger: logger),
+                    changeLog: ChangeLogReader(client: client, node: setup.config.node, logger: logger),
+                    applier: BatchApplier(client: client, node: setup.config.node, logger: logger),
+                    directiveFeed: DirectiveFeed(client: client, node: setup.config.node, logger: logger),
                     topology: TopologyInForce(setup.topology.topology, file: setup.config.topologyPath),
                     token: setup.secrets.parentToken,
                     retry: Self.retry,

@@ -17,7 +17,7 @@ import Testing
         let database = try await TestDatabase.make()
         try await TestDatabase.withClient(on: database) { client in
             try await Migrations.apply(on: client, logger: TestDatabase.quietLogger)
-            let store = SyncStore(client: client, node: RegionCode("420802")!, logger: TestDatabase.quietLogger)
+            let store = BatchApplier(client: client, node: RegionCode("420802")!, logger: TestDatabase.quietLogger)
             let header = BatchHeader(protocol: SyncProtocol.version, schemaHash: "", topologyHash: "", sender: Self.sender, fromSeq: 1, toSeq: 300)
             let outcome = try await store.apply(header, changes: try ChangeRows(document: Data(document.utf8)))
             #expect(outcome == .acked(BatchAck(acked: 300, applied: 300)))
@@ -53,7 +53,7 @@ import Testing
         let database = try await TestDatabase.make()
         try await TestDatabase.withClient(on: database) { client in
             try await Migrations.apply(on: client, logger: TestDatabase.quietLogger)
-            let store = SyncStore(client: client, node: RegionCode("420802")!, logger: TestDatabase.quietLogger)
+            let store = BatchApplier(client: client, node: RegionCode("420802")!, logger: TestDatabase.quietLogger)
             @Sendable func batch(_ seq: Int64) throws -> (BatchHeader, ChangeRows) {
                 let header = BatchHeader(
                     protocol: SyncProtocol.version,

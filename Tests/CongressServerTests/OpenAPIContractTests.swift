@@ -32,7 +32,9 @@ import Yams
         let store = RecordStore(client: client, node: node.node, logger: Logger(label: "test"))
         let topology = TopologyInForce(node.configuration.topology)
         let sync = SyncClient(
-            store: SyncStore(client: client, node: node.node, logger: Logger(label: "test")),
+            changeLog: ChangeLogReader(client: client, node: node.node, logger: Logger(label: "test")),
+            applier: BatchApplier(client: client, node: node.node, logger: Logger(label: "test")),
+            directiveFeed: DirectiveFeed(client: client, node: node.node, logger: Logger(label: "test")),
             topology: topology,
             token: nil,
             logger: Logger(label: "test")

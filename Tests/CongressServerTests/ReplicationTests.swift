@@ -185,7 +185,7 @@ extension APIClient {
     /// The township's change log after `seq` as a batch body, as its push would send it.
     static func batch(from node: TestNode, after seq: Int64, topologyHash: String) async throws -> String {
         try await TestDatabase.withClient(on: node.database) { client in
-            let store = SyncStore(client: client, node: node.node, logger: TestDatabase.quietLogger)
+            let store = ChangeLogReader(client: client, node: node.node, logger: TestDatabase.quietLogger)
             let batch = try #require(try await store.nextBatch(after: seq, limit: 1000))
             let header = BatchHeader(
                 protocol: SyncProtocol.version,

@@ -1,0 +1,160 @@
+import CongressCore
+import Logging
+import PostgresNIO
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// What applying a batch did at the parent.
+public enum ApplyOutcome: Sendable, Equatable {
+    case acked(BatchAck)
+    /// The batch starts after the checkpoint: the sender must resend from `expected`.
+    case gap(expected: Int64)
+}
+
+/// A child's progress as this node has recorded it.
+public struct ChildCheckpoint: Sendable, Equatable {
+    public var sender: RegionCode
+    public var ackedSeq: Int64
+    public var lastBatchAt: Timestamp?
+    public var batches: Int64
+    public var changes: Int64
+}
+
+/// The parent's side of replication: batches pushed by children applied all or nothing, each child's checkpoint, and
+/// when each node below last delivered (its own batches here, and what the children report of theirs).
+public struct BatchApplier: Sendable {
+    let client: PostgresClient
+    public let node: RegionCode
+    let logger: Logger
+    private let underWay = BatchesUnderWay()
+
+    public init(client: PostgresClient, node: RegionCode, logger: Logger) {
+        self.client = client
+        self.node = node
+        self.logger = logger
+    }
+
+    /// Applies a pushed batch all or nothing: scope checked, older versions ignored, applied changes appended to
+    /// this node's change log (origin and version kept) so they travel on, and the sender's checkpoint moved.
+    ///
+    /// A child sends its next batch before the previous one is acknowledged, so that the next one is received and
+    /// copied in while the previous one applies. Should it reach the checkpoint first, it waits for the batch under way
+    /// that fills the gap before it, rather than answering with a gap.
+    ///
+    /// Throws `StoreError` for a batch PostgreSQL refuses (out of scope, a malformed value), `DatabaseError` when the
+    /// database fails.
+    public func apply(_ header: BatchHeader, changes: ChangeRows) async throws -> ApplyOutcome {
+        let ticket = await underWay.begin(header.sender, from: header.fromSeq)
+        do {
+            var outcome = try await applyOnce(header, changes: changes)
+            while case .gap(let expected) = outcome, await underWay.awaitEnd(of: header.sender, startingBy: expected, other: ticket) {
+                outcome = try await applyOnce(header, changes: changes)
+            }
+            await underWay.end(ticket)
+            return outcome
+        } catch {
+            await underWay.end(ticket)
+            throw StagedChanges.refusal(error)
+                ?? DatabaseError.translated(error, while: "applying batch \(header.fromSeq)–\(header.toSeq) from \(header.sender)")
+        }
+    }
+
+    private func applyOnce(_ header: BatchHeader, changes: ChangeRows) async throws -> ApplyOutcome {
+        try await client.transaction(logger: logger) { connection in
+            // Copied in before the checkpoint is locked: while the sender's previous batch still holds it.
+            try await StagedChanges.stage(changes, on: connection, logger: logger)
+            let sender = header.sender.rawValue
+            // Created on the sender's first batch; either way the row stays locked until commit, so a sender's
+            // batches apply one at a time.
+            var checkpoint: Int64 = 0
+            let locked = try await connection.query(
+                """
+                INSERT INTO sync_checkpoints (sender) VALUES (\(sender))
+                ON CONFLICT (sender) DO UPDATE SET sender = excluded.sender RETURNING acked_seq
+                """,
+                logger: logger
+            )
+            for try await seq in locked.decode(Int64.self) { checkpoint = seq }
+            try await Self.recordEdges(header.edges ?? [], reportedBy: header.sender, on: connection, logger: logger)
+            if header.toSeq <= checkpoint {
+                // A replay, or the empty batch a child sends when it has nothing new: it still shows the child is alive.
+                try await connection.query("UPDATE sync_checkpoints SET last_batch_at = now() WHERE sender = \(sender)", logger: logger)
+                return .acked(BatchAck(acked: header.toSeq, applied: 0))
+            }
+            if header.fromSeq > checkpoint + 1 { return .gap(expected: checkpoint + 1) }
+            let count = try await StagedChanges.apply(scope: .subtree(of: header.sender), on: connection, logger: logger)
+            try await connection.query(
+                """
+                UPDATE sync_checkpoints SET acked_seq = \(header.toSeq), last_batch_at = now(), batches = batches + 1, changes = changes + \(count)
+                WHERE sender = \(sender)
+                """,
+                logger: logger
+            )
+            return .acked(BatchAck(acked: header.toSeq, applied: count))
+        }
+    }
+
+    /// Keeps the newest delivery time the sender reports for each node in its subtree (never for itself: its own
+    /// deliveries are the checkpoint's).
+    private static func recordEdges(
+        _ edges: [SyncEdge],
+        reportedBy sender: RegionCode,
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws {
+        let reported = edges.filter { sender.contains($0.node) && $0.node != sender }
+        guard !reported.isEmpty else { return }
+        try await connection.query(
+            """
+            INSERT INTO sync_edges (node, last_batch_at, reported_by)
+            SELECT node, at, \(sender.rawValue) FROM unnest(\(reported.map(\.node.rawValue))::text[], \(reported.map(\.lastBatchAt.date))::timestamptz[]) AS e(node, at)
+            ON CONFLICT (node) DO UPDATE SET last_batch_at = excluded.last_batch_at, reported_by = excluded.reported_by, reported_at = now()
+            WHERE sync_edges.last_batch_at < excluded.last_batch_at
+            """,
+            logger: logger
+        )
+    }
+
+    /// Every edge below this node it knows of: its children's last batches here, and what they reported of theirs.
+    public func edges() async throws -> [SyncEdge] {
+        try await DatabaseError.translating("reading when the nodes below last delivered") {
+            let rows = try await client.query(
+                """
+                SELECT sender, last_batch_at FROM sync_checkpoints WHERE last_batch_at IS NOT NULL
+                UNION ALL
+                SELECT node, last_batch_at FROM sync_edges e
+                WHERE NOT EXISTS (SELECT FROM sync_checkpoints c WHERE c.sender = e.node AND c.last_batch_at IS NOT NULL)
+                """,
+                logger: logger
+            )
+            var result: [SyncEdge] = []
+            for try await (node, at) in rows.decode((String, Date).self) {
+                guard let code = RegionCode(node) else { continue }
+                result.append(SyncEdge(node: code, lastBatchAt: Timestamp(at)))
+            }
+            return result
+        }
+    }
+
+    /// Each child's checkpoint here, by code.
+    public func checkpoints() async throws -> [ChildCheckpoint] {
+        try await DatabaseError.translating("reading the children's checkpoints") {
+            let rows = try await client.query(
+                "SELECT sender, acked_seq, last_batch_at, batches, changes FROM sync_checkpoints ORDER BY sender",
+                logger: logger
+            )
+            var result: [ChildCheckpoint] = []
+            for try await (sender, acked, last, batches, changes) in rows.decode((String, Int64, Date?, Int64, Int64).self) {
+                guard let code = RegionCode(sender) else { continue }
+                result.append(
+                    ChildCheckpoint(sender: code, ackedSeq: acked, lastBatchAt: last.map(Timestamp.init), batches: batches, changes: changes)
+                )
+            }
+            return result
+        }
+    }
+}

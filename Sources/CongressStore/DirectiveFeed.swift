@@ -1,0 +1,66 @@
+import CongressCore
+import Logging
+import PostgresNIO
+
+/// Directives, replication's downward half: the trainings a parent offers each child, and those a child receives from
+/// its parent and keeps read-only (passing them on to its own children through its change log).
+public struct DirectiveFeed: Sendable {
+    let client: PostgresClient
+    public let node: RegionCode
+    let logger: Logger
+
+    public init(client: PostgresClient, node: RegionCode, logger: Logger) {
+        self.client = client
+        self.node = node
+        self.logger = logger
+    }
+
+    /// The page of directives for `child` after this node's seq `since`: trainings from this node or above whose venues or
+    /// audience touch the child's subtree, each in its current state, as `{"since", "toSeq", "count", "changes"}`.
+    /// `toSeq` moves past entries that do not concern the child, so its next page starts after them.
+    public func directives(for child: RegionCode, after since: Int64, limit: Int) async throws -> String {
+        let sql = """
+            WITH w AS (
+                SELECT seq, kind, record_id FROM change_log WHERE kind = '\(RecordKind.training.rawValue)' AND seq > $1 ORDER BY seq LIMIT $2
+            ),
+            \(ChangeLogReader.currentStateSQL),
+            concerning AS (
+                SELECT change FROM changes
+                WHERE origin NOT LIKE $3 || '%' AND (
+                    coalesce(body #>> '{audience,regionPrefix}', '') LIKE $3 || '%'
+                    OR left($3, length(coalesce(body #>> '{audience,regionPrefix}', ''))) = coalesce(body #>> '{audience,regionPrefix}', '')
+                    OR EXISTS (SELECT FROM jsonb_array_elements(body -> 'venues') v WHERE v ->> 'regionCode' LIKE $3 || '%')
+                )
+            )
+            SELECT json_build_object('since', $1, 'toSeq', coalesce((SELECT max(seq) FROM w), $1), 'count', (SELECT count(*) FROM concerning),
+                'changes', coalesce((SELECT json_agg(change) FROM concerning), '[]'))::text
+            """
+        var bindings = PostgresBindings()
+        bindings.append(since)
+        bindings.append(Int64(limit))
+        bindings.append(child.rawValue)
+        return try await DatabaseError.translating("reading the directives for \(child) after seq \(since)") {
+            let rows = try await client.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
+            for try await page in rows.decode(String.self) { return page }
+            return #"{"since":\#(since),"toSeq":\#(since),"count":0,"changes":[]}"#
+        }
+    }
+
+    /// Stores a page of directives from the parent, read-only here (and passed on to this node's children through its
+    /// own change log), and moves the directives cursor to `toSeq`, in one transaction. Returns how many applied.
+    public func applyDirectives(_ changes: ChangeRows, toSeq: Int64, parent: RegionCode) async throws -> Int {
+        do {
+            return try await client.transaction(logger: logger) { connection in
+                try await StagedChanges.stage(changes, on: connection, logger: logger)
+                let count = try await StagedChanges.apply(scope: .directivesFor(node), on: connection, logger: logger)
+                try await connection.query(
+                    "UPDATE sync_upstream SET directives_seq = \(toSeq) WHERE parent = \(parent.rawValue)",
+                    logger: logger
+                )
+                return count
+            }
+        } catch {
+            throw StagedChanges.refusal(error) ?? DatabaseError.translated(error, while: "storing directives from \(parent) up to seq \(toSeq)")
+        }
+    }
+}

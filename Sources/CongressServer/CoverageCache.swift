@@ -28,6 +28,11 @@ final class CoverageCache: Sendable {
         var checkedGeneration = -1
         /// The refresh under way and the generation it started at; one at a time.
         var refresh: (generation: Int, task: Task<Entry, any Error>)?
+        /// Refreshes started so far: a waiter names the one it waits for.
+        var refreshes = 0
+        /// Requests waiting for the refresh under way, resumed when it ends or at their deadline.
+        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        var lastWaiter = 0
     }
 
     /// Writers outside this process (`congress sync` beside a serving node) are noticed within this long.
@@ -70,32 +75,63 @@ final class CoverageCache: Sendable {
             let task = Task { [self] in
                 do {
                     let refreshed = try await Self.refreshed(entry, store: store, deliveries: deliveries, topology: topology, node: node)
-                    self.state.withLock { state in
+                    let waiters = self.state.withLock { state in
                         if state.entry?.snapshot.builtAt != refreshed.snapshot.builtAt { state.rendered = [:] }
                         state.entry = refreshed
                         state.checkedGeneration = generation
-                        state.refresh = nil
+                        return Self.endRefresh(&state)
                     }
+                    for waiter in waiters { waiter.resume() }
                     return refreshed
                 } catch {
-                    self.state.withLock { $0.refresh = nil }
+                    for waiter in self.state.withLock({ Self.endRefresh(&$0) }) { waiter.resume() }
                     throw error
                 }
             }
             state.refresh = (generation, task)
+            state.refreshes += 1
             return (entry, task)
         }
         guard let task else { return held!.snapshot }
         guard let held else { return try await task.value.snapshot }
-        let deadline = now + Self.longestWait
-        while ContinuousClock.now < deadline {
-            if let replaced = state.withLock({ $0.entry }), replaced.snapshot.builtAt != held.snapshot.builtAt || replaced.checkedAt != held.checkedAt
-            {
-                return replaced.snapshot
-            }
-            try await Task.sleep(for: .milliseconds(5))
+        await awaitRefresh(until: now + Self.longestWait)
+        if let replaced = state.withLock({ $0.entry }), replaced.snapshot.builtAt != held.snapshot.builtAt || replaced.checkedAt != held.checkedAt {
+            return replaced.snapshot
         }
         return held.snapshot
+    }
+
+    /// Marks the refresh under way as ended and hands back who waited for it, to be resumed outside the lock.
+    private static func endRefresh(_ state: inout State) -> [CheckedContinuation<Void, Never>] {
+        state.refresh = nil
+        defer { state.waiters = [:] }
+        return Array(state.waiters.values)
+    }
+
+    /// Returns when the refresh under way ends, or at `deadline` if that comes first.
+    private func awaitRefresh(until deadline: ContinuousClock.Instant) async {
+        let waiting: (waiter: Int, refresh: Int)? = state.withLock { state in
+            guard state.refresh != nil else { return nil }
+            state.lastWaiter += 1
+            return (state.lastWaiter, state.refreshes)
+        }
+        guard let waiting else { return }
+        // The deadline's own wake-up: it resumes the waiter unless the refresh has already (then it is cancelled).
+        let timer = Task { [self] in
+            try? await Task.sleep(until: deadline)
+            let waiter = self.state.withLock { $0.waiters.removeValue(forKey: waiting.waiter) }
+            waiter?.resume()
+        }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let resumeNow = state.withLock { state in
+                // Already over: the refresh waited for has ended, or the deadline has passed (the timer found nobody).
+                guard state.refresh != nil, state.refreshes == waiting.refresh, ContinuousClock.now < deadline else { return true }
+                state.waiters[waiting.waiter] = continuation
+                return false
+            }
+            if resumeNow { continuation.resume() }
+        }
+        timer.cancel()
     }
 
     /// Rendering JSON costs far more than walking the snapshot, so an answer is reused for up to this long (its

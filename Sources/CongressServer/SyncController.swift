@@ -53,7 +53,20 @@ struct SyncController: Sendable {
 
     @Sendable func receive(_ request: Request, context: some RequestContext) async throws -> Response {
         let child = try authenticatedChild(request)
-        let data = try await JSONBody.collect(request, limit: Self.batchLimit)
+        let data: Data
+        do {
+            data = try await JSONBody.collect(request, limit: Self.batchLimit)
+        } catch let error as APIError {
+            throw error
+        } catch {
+            // The child gave up on this upload (it restarts its push after a gap, or it was stopped): nothing of it was
+            // applied, and the child sends the batch again. Not a failure of this node.
+            context.logger.info(
+                "batch upload from a child ended before its end; it will be sent again",
+                metadata: ["child": "\(child)", "reason": "\(String(reflecting: error))"]
+            )
+            throw APIError(.badRequest, code: "bad_request", message: "the batch ended before its end: the upload was cut off")
+        }
         let header: BatchHeader
         do {
             header = try BatchHeader.read(fromBatch: data)

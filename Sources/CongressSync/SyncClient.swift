@@ -124,12 +124,30 @@ public struct SyncClient: Sendable {
             try await push(to: parent.code, at: url, token: token, topologyHash: current.hash, report: &report)
             try await pull(from: parent.code, at: url, token: token, report: &report)
             try await changeLog.recordRun(parent: parent.code, error: nil)
+        } catch is CancellationError {
+            // The node is stopping: the next run resumes from the last acknowledgement.
+            report.error = "the run was cancelled before it finished (the node is stopping)"
+            logger.notice("sync with parent cancelled", metadata: ["parent": "\(parent.code)", "acked": "\(report.ackedSeq)"])
+            try? await changeLog.recordRun(parent: parent.code, error: report.error)
         } catch {
-            report.error = "\(error)"
-            logger.error("sync with parent failed", metadata: ["parent": "\(parent.code)", "error": "\(error)"])
+            report.error = Self.describe(error)
+            logger.error("sync with parent failed", metadata: ["parent": "\(parent.code)", "error": "\(String(reflecting: error))"])
             try? await changeLog.recordRun(parent: parent.code, error: report.error)
         }
         return report
+    }
+
+    /// What went wrong, in words for the sync status and the dashboard: each error's own description, never a generic
+    /// stand-in. (A `DatabaseError` says what the store was doing and what PostgreSQL answered; none of these carries a
+    /// token, a password or an ID number, and the request's bound values are never part of them.)
+    static func describe(_ error: any Error) -> String {
+        switch error {
+        case let error as SyncError: error.description
+        case let error as DatabaseError: error.description
+        case let error as StoreError: error.description
+        case let error as DecodingError: "the parent's answer could not be read: \(error)"
+        default: String(describing: error)
+        }
     }
 
     /// Batches posted and not yet answered: the next one is received and copied in at the parent while the previous one
@@ -266,7 +284,7 @@ public struct SyncClient: Sendable {
         while true {
             do {
                 return try await request()
-            } catch let error as SyncError where error.retryable && attempt < retry.attempts {
+            } catch let error as SyncError where error.retryable && attempt < retry.attempts && !Task.isCancelled {
                 let delay = retry.delay(before: attempt)
                 logger.warning("request to parent failed; retrying", metadata: ["attempt": "\(attempt)", "in": "\(delay)", "error": "\(error)"])
                 try await Task.sleep(for: delay)
@@ -299,15 +317,42 @@ public struct SyncClient: Sendable {
         return Data(buffer: bytes)
     }
 
-    /// Sends with the parent token; any failure to get an answer is a retryable error.
+    /// The largest answer the parent gives (a page of directives is a few MiB).
+    static let answerLimit = 64 << 20
+
+    /// Sends with the parent token and reads the whole answer within the retry policy's `requestTimeout` (the HTTP
+    /// client's own timeout ends with the response head). Any failure to get an answer is a retryable error; a
+    /// cancelled request (the push restarts, or the node stops) is a `CancellationError`, never retried.
     private func exchange(_ request: HTTPClientRequest, token: String) async throws -> (HTTPResponseStatus, ByteBuffer) {
         var request = request
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        let deadline = ContinuousClock.now + retry.requestTimeout
         do {
             let response = try await http.execute(request, timeout: .init(retry.requestTimeout), logger: logger)
-            return (response.status, try await response.body.collect(upTo: 64 << 20))
+            let body = try await Self.collect(response.body, until: deadline)
+            return (response.status, body)
         } catch {
+            if error is CancellationError || Task.isCancelled { throw CancellationError() }
             throw SyncError(status: nil, message: "cannot reach the parent at \(request.url): \(error)", retryable: true)
+        }
+    }
+
+    private struct AnswerTimedOut: Error, CustomStringConvertible {
+        var description: String { "the answer did not arrive in time" }
+    }
+
+    /// The answer's bytes, read by `deadline` at the latest: a parent that sends its head and then trickles or stalls
+    /// does not hold a run up for longer than one attempt may take.
+    private static func collect(_ body: HTTPClientResponse.Body, until deadline: ContinuousClock.Instant) async throws -> ByteBuffer {
+        try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+            group.addTask { try await body.collect(upTo: answerLimit) }
+            group.addTask {
+                try await Task.sleep(until: deadline)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let bytes = first else { throw AnswerTimedOut() }
+            return bytes
         }
     }
 
@@ -341,6 +386,9 @@ extension HTTPClient {
     public static let sync: HTTPClient = {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.retryConnectionEstablishment = false
+        // A parent that goes silent mid-answer (or mid-apply) for this long is taken as gone: the attempt fails and is
+        // retried. The apply of one batch takes seconds; a minute leaves room for a busy parent.
+        configuration.timeout.read = .seconds(60)
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }()
 }

@@ -69,4 +69,25 @@ import Testing
         #expect(Self.errors(federation.township.logs).isEmpty, "\(Self.errors(federation.township.logs))")
         #expect(Self.errors(federation.county.logs).isEmpty, "\(Self.errors(federation.county.logs))")
     }
+
+    /// A run stopped by the child's own database says what PostgreSQL answered — in the report, the status and the
+    /// log — never PostgresNIO's generic stand-in text.
+    @Test func aDatabaseFailureIsShownWithWhatPostgreSQLAnswered() async throws {
+        let federation = try await TestFederation.make()
+        try await federation.county.serve(configure: TestFederation.live) { _ in
+            try await federation.township.serve(configure: TestFederation.live) { township in
+                _ = try await TestDatabase.texts("DROP TABLE sync_edges", on: federation.township.database)
+                let report = try await township.sync()
+                let error = try #require(report.error)
+                #expect(error.contains("PostgreSQL 42P01: relation \"sync_edges\" does not exist"), "\(error)")
+                #expect(error.contains("while reading when the nodes below last delivered"), "\(error)")
+                #expect(!error.contains("PSQLError"), "\(error)")
+                let status = try await township.send(.get, "/v1/sync/status").json["parent"] as? [String: Any]
+                #expect(status?["lastError"] as? String == error)
+            }
+        }
+        let logged = Self.errors(federation.township.logs).joined(separator: "\n")
+        #expect(logged.contains("sync with parent failed") && logged.contains("42P01"), "\(logged)")
+        #expect(!logged.contains("Generic description"), "\(logged)")
+    }
 }

@@ -71,9 +71,12 @@ public func buildApplication(_ configuration: AppConfiguration) throws -> Applic
         logger: logger
     )
     let routes = buildRoutes(configuration, store: store, topology: topology, sync: sync)
-    var services: [any Service] = [client]
+    let pool = ConnectionPool(client)
+    // Nothing queries before the pool runs, and no scheduled sync starts before the schema is in place.
+    let migrated = ReadySignal()
+    var services: [any Service] = [pool]
     if configuration.schedulesPushes {
-        services.append(SyncScheduler(sync: sync, topology: topology, node: configuration.node, logger: logger))
+        services.append(SyncScheduler(sync: sync, topology: topology, node: configuration.node, logger: logger, startsAfter: migrated))
     }
     if let file = configuration.topologyFile {
         services.append(
@@ -93,7 +96,9 @@ public func buildApplication(_ configuration: AppConfiguration) throws -> Applic
         logger: logger
     )
     app.beforeServerStarts {
+        await pool.running()
         try await Migrations.apply(on: client, logger: logger)
+        migrated.signal()
         logger.info("node ready", metadata: ["node": "\(configuration.node)", "database": "\(configuration.database.redacted)"])
     }
     return app

@@ -1,4 +1,5 @@
 import CongressCore
+import CongressStore
 import Logging
 import ServiceLifecycle
 
@@ -16,12 +17,15 @@ public struct SyncScheduler: Service {
     let topology: TopologyInForce
     let node: RegionCode
     let logger: Logger
+    /// What must have happened before the first run (the node's migrations), if anything.
+    let startsAfter: ReadySignal?
 
-    public init(sync: SyncClient, topology: TopologyInForce, node: RegionCode, logger: Logger) {
+    public init(sync: SyncClient, topology: TopologyInForce, node: RegionCode, logger: Logger, startsAfter: ReadySignal? = nil) {
         self.sync = sync
         self.topology = topology
         self.node = node
         self.logger = logger
+        self.startsAfter = startsAfter
     }
 
     /// When to try again after `failures` failed runs in a row.
@@ -31,6 +35,7 @@ public struct SyncScheduler: Service {
 
     public func run() async throws {
         await cancelWhenGracefulShutdown {
+            await startsAfter?.wait()
             var failures = 0
             var retryAt: Date?
             while !Task.isCancelled {

@@ -121,7 +121,9 @@ struct NodeSetup {
         try await withDatabase { address in
             let quiet = logger.errorsOnly
             let client = PostgresClient(configuration: address.clientConfiguration, backgroundLogger: quiet)
-            return try await whileRunning([client], logger: quiet) {
+            let pool = ConnectionPool(client)
+            return try await whileRunning([pool], logger: quiet) {
+                await pool.running()
                 try await Migrations.apply(on: client, logger: logger)
                 return try await body(client)
             }

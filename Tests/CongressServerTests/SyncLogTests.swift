@@ -90,4 +90,21 @@ import Testing
         #expect(logged.contains("sync with parent failed") && logged.contains("42P01"), "\(logged)")
         #expect(!logged.contains("Generic description"), "\(logged)")
     }
+
+    /// PostgresNIO warns about every query leased before its pool runs: a node starting (or restarting) waits for the
+    /// pool before it migrates, and for its migrations before a scheduled sync.
+    @Test func aStartingNodeQueriesNothingBeforeItsPoolRuns() async throws {
+        let federation = try await TestFederation.make(townshipSchedule: "* * * * *")
+        let scheduled: @Sendable (inout AppConfiguration) -> Void = {
+            TestFederation.live(&$0)
+            $0.schedulesPushes = true
+        }
+        for _ in 0..<3 {
+            try await federation.township.serve(configure: scheduled) { township in
+                let status = try await township.send(.get, "/v1/sync/status")
+                #expect(status.status == .ok)
+            }
+        }
+        #expect(!federation.township.logs.text.contains("hasn't been called yet"), "\(federation.township.logs.text.prefix(3000))")
+    }
 }

@@ -124,74 +124,13 @@ struct SyncController: Sendable {
         }
     }
 
-    struct Status: Encodable {
-        struct Parent: Encodable {
-            var code: String
-            var url: String?
-            var schedule: String
-            var nextRunAt: Timestamp?
-            var ackedSeq: Int64
-            var pending: Int64
-            var lastAttemptAt: Timestamp?
-            var lastSuccessAt: Timestamp?
-            var lastError: String?
-        }
-
-        struct Child: Encodable {
-            var code: String
-            var name: String
-            var schedule: String
-            var checkpoint: Int64
-            var lastBatchAt: Timestamp?
-            var batches: Int64
-            var changes: Int64
-            var stale: Bool
-        }
-
-        var node: String
-        var lastSeq: Int64
-        var parent: Parent?
-        var children: [Child]
-    }
-
     @Sendable func status(_ request: Request, context: some RequestContext) async throws -> Response {
         try JSONBody.response(.ok, try await status(now: Date()))
     }
 
     /// The parent edge and each child's, as of `now` (the API and the dashboard show the same).
-    func status(now: Date) async throws -> Status {
-        let current = topology.topology
-        var parent: Status.Parent?
-        if let upstream = current.upstream(of: sync.node), let own = current.node(sync.node) {
-            let state = try await sync.changeLog.upstreamState().flatMap { $0.parent == upstream.code ? $0 : nil }
-            let acked = state?.ackedSeq ?? 0
-            parent = Status.Parent(
-                code: upstream.code.rawValue,
-                url: upstream.url,
-                schedule: own.sync.description,
-                nextRunAt: own.sync.nextRun(after: now).map(Timestamp.init),
-                ackedSeq: acked,
-                pending: try await sync.changeLog.pendingCount(after: acked),
-                lastAttemptAt: state?.lastAttemptAt,
-                lastSuccessAt: state?.lastSuccessAt,
-                lastError: state?.lastError
-            )
-        }
-        let checkpoints = Dictionary(uniqueKeysWithValues: try await sync.applier.checkpoints().map { ($0.sender, $0) })
-        let children = current.downstream(of: sync.node).map { child in
-            let checkpoint = checkpoints[child.code]
-            return Status.Child(
-                code: child.code.rawValue,
-                name: child.name,
-                schedule: child.sync.description,
-                checkpoint: checkpoint?.ackedSeq ?? 0,
-                lastBatchAt: checkpoint?.lastBatchAt,
-                batches: checkpoint?.batches ?? 0,
-                changes: checkpoint?.changes ?? 0,
-                stale: child.sync.isStale(lastDelivery: checkpoint?.lastBatchAt?.date, now: now)
-            )
-        }
-        return Status(node: sync.node.rawValue, lastSeq: try await records.lastSeq(), parent: parent, children: children)
+    func status(now: Date) async throws -> SyncStatus {
+        try await sync.status(now: now)
     }
 
     /// Trainings from here or above that concern the asking child's subtree, after `since` (this node's change-log seq).

@@ -22,6 +22,8 @@ public struct UpstreamState: Sendable, Equatable {
     public var ackedSeq: Int64
     public var lastAttemptAt: Timestamp?
     public var lastSuccessAt: Timestamp?
+    /// When a run last failed (it may have succeeded since).
+    public var lastFailureAt: Timestamp?
     /// Why the last run failed; nil once a run succeeds.
     public var lastError: String?
     /// The parent's change-log seq up to which its directives have been received here.
@@ -98,6 +100,15 @@ public struct ChangeLogReader: Sendable {
         }
     }
 
+    /// The last sequence number handed out by this node's change log.
+    public func lastSeq() async throws -> Int64 {
+        try await DatabaseError.translating("reading the change log's last seq") {
+            let rows = try await client.query("SELECT last_seq FROM change_counter", logger: logger)
+            for try await seq in rows.decode(Int64.self) { return seq }
+            return 0
+        }
+    }
+
     /// Where pushes to `parent` resume; a new parent (the topology changed) starts from the beginning.
     public func upstream(parent: RegionCode) async throws -> UpstreamState {
         try await DatabaseError.translating("reading where pushes to \(parent) resume") {
@@ -116,18 +127,21 @@ public struct ChangeLogReader: Sendable {
         try await DatabaseError.translating("reading the parent edge's state") {
             let rows = try await client.query(
                 """
-                SELECT parent, acked_seq, last_attempt_at, last_success_at, last_error, directives_seq
+                SELECT parent, acked_seq, last_attempt_at, last_success_at, last_failure_at, last_error, directives_seq
                 FROM sync_upstream
                 """,
                 logger: logger
             )
-            for try await (parent, acked, attempt, success, error, directives) in rows.decode((String, Int64, Date?, Date?, String?, Int64).self) {
+            for try await (parent, acked, attempt, success, failure, error, directives) in rows.decode(
+                (String, Int64, Date?, Date?, Date?, String?, Int64).self
+            ) {
                 guard let parent = RegionCode(parent) else { return nil }
                 return UpstreamState(
                     parent: parent,
                     ackedSeq: acked,
                     lastAttemptAt: attempt.map(Timestamp.init),
                     lastSuccessAt: success.map(Timestamp.init),
+                    lastFailureAt: failure.map(Timestamp.init),
                     lastError: error,
                     directivesSeq: directives
                 )
@@ -154,7 +168,7 @@ public struct ChangeLogReader: Sendable {
             if let error {
                 try await client.query(
                     """
-                    UPDATE sync_upstream SET last_attempt_at = now(), last_error = \(error)
+                    UPDATE sync_upstream SET last_attempt_at = now(), last_failure_at = now(), last_error = \(error)
                     WHERE parent = \(parent.rawValue)
                     """,
                     logger: logger

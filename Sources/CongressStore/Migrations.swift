@@ -157,6 +157,16 @@ public enum Migrations {
                 """
             ]
         ),
+        Step(
+            version: 5,
+            name: "sync failure time",
+            sql: [
+                // At a child: when a run with the parent last failed, kept after a later success (`last_error` is not),
+                // so that /metrics can tell an operator when the edge last broke.
+                "ALTER TABLE sync_upstream ADD COLUMN last_failure_at timestamptz",
+                "UPDATE sync_upstream SET last_failure_at = last_attempt_at WHERE last_error IS NOT NULL",
+            ]
+        ),
     ]
 
     /// Names the schema this build writes: parent and child must agree before they exchange rows.

@@ -31,6 +31,17 @@ ensure_chromium() {
     command -v chromium
 }
 
+# Prometheus's promtool, to check the alert rules and the /metrics text: Debian's prometheus package when missing.
+# Prints its path.
+ensure_promtool() {
+    if ! command -v promtool >/dev/null 2>&1; then
+        echo "ops: installing prometheus for promtool (apt-get install)" >&2
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+    fi
+    command -v promtool
+}
+
 ensure_swift() {
     command -v swift >/dev/null 2>&1 || { echo "ops: swift is not on PATH (Swift 6.2 or newer is needed)" >&2; exit 1; }
 }

@@ -47,8 +47,10 @@ final class CoverageCache: Sendable {
     private let topology: TopologyInForce
     private let node: RegionCode
     private let state = Mutex(State())
+    private let metrics: NodeMetrics
 
-    init(store: CoverageStore, deliveries: BatchApplier, topology: TopologyInForce, node: RegionCode) {
+    init(store: CoverageStore, deliveries: BatchApplier, topology: TopologyInForce, node: RegionCode, metrics: NodeMetrics) {
+        self.metrics = metrics
         self.store = store
         self.deliveries = deliveries
         self.topology = topology
@@ -74,7 +76,14 @@ final class CoverageCache: Sendable {
             let generation = state.generation
             let task = Task { [self] in
                 do {
-                    let refreshed = try await Self.refreshed(entry, store: store, deliveries: deliveries, topology: topology, node: node)
+                    let refreshed = try await Self.refreshed(
+                        entry,
+                        store: store,
+                        deliveries: deliveries,
+                        topology: topology,
+                        node: node,
+                        metrics: metrics
+                    )
                     let waiters = self.state.withLock { state in
                         if state.entry?.snapshot.builtAt != refreshed.snapshot.builtAt { state.rendered = [:] }
                         state.entry = refreshed
@@ -165,7 +174,8 @@ final class CoverageCache: Sendable {
         store: CoverageStore,
         deliveries: BatchApplier,
         topology: Topology,
-        node: RegionCode
+        node: RegionCode,
+        metrics: NodeMetrics
     ) async throws -> Entry {
         let version = try await store.version()
         let today = CalendarDate(Date(), timeZone: topology.defaultSync.timezone)
@@ -173,8 +183,10 @@ final class CoverageCache: Sendable {
             entry.checkedAt = .now
             return entry
         }
+        let started = ContinuousClock.now
         let counts = try await store.counts(widths: CoverageSnapshot.prefixWidths(topology: topology, node: node), today: today)
         let snapshot = CoverageSnapshot(topology: topology, node: node, countsByPrefix: counts, edges: try await deliveries.edges(), builtAt: Date())
+        metrics.coverageRecounted(in: ContinuousClock.now - started)
         return Entry(snapshot: snapshot, version: version, today: today, checkedAt: .now)
     }
 }

@@ -4,7 +4,6 @@ import CongressStore
 import CongressSync
 import Hummingbird
 import Logging
-import Metrics
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -15,7 +14,7 @@ import Foundation
 /// Replication endpoints: children push batches here; operators read the status and start a run.
 struct SyncController: Sendable {
     let sync: SyncClient
-    let records: RecordStore
+    let metrics: NodeMetrics
     let topology: TopologyInForce
     let secrets: NodeSecrets
 
@@ -110,8 +109,7 @@ struct SyncController: Sendable {
         }
         switch try await sync.applier.apply(header, changes: changes) {
         case .acked(let ack):
-            Counter(label: "congress_sync_batches_received_total", dimensions: [("sender", child.rawValue)]).increment()
-            Counter(label: "congress_sync_changes_applied_total", dimensions: [("sender", child.rawValue)]).increment(by: ack.applied)
+            metrics.received(ack, from: child)
             return try JSONBody.response(.ok, ack)
         case .gap(let expected):
             throw APIError(
@@ -128,7 +126,7 @@ struct SyncController: Sendable {
         try JSONBody.response(.ok, try await status(now: Date()))
     }
 
-    /// The parent edge and each child's, as of `now` (the API and the dashboard show the same).
+    /// The parent edge and each child's, as of `now` (the API, the dashboard and /metrics show the same).
     func status(now: Date) async throws -> SyncStatus {
         try await sync.status(now: now)
     }

@@ -2,7 +2,6 @@ import CongressCore
 import CongressStore
 import Hummingbird
 import Logging
-import Prometheus
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -14,7 +13,7 @@ import Foundation
 struct SystemController: Sendable {
     let store: RecordStore
     let topology: TopologyInForce
-    let registry: PrometheusCollectorRegistry
+    let nodeMetrics: NodeMetrics
 
     func addRoutes(to api: APIRoutes) {
         api.add(.get, "/health", use: health)
@@ -46,21 +45,12 @@ struct SystemController: Sendable {
         }
     }
 
-    /// Prometheus text: the registry's metrics, then the record gauges read now from the database.
+    /// Prometheus text: what the node counted, then its records and sync edges read now from the database.
     @Sendable func metrics(_ request: Request, context: some RequestContext) async throws -> Response {
-        var bytes: [UInt8] = []
-        registry.emit(into: &bytes)
-        var text = String(decoding: bytes, as: UTF8.self)
-        text += "# HELP congress_records Live records held by this node, by kind.\n# TYPE congress_records gauge\n"
-        for (kind, count) in try await store.liveCounts() {
-            text += "congress_records{kind=\"\(kind.rawValue)\"} \(count)\n"
-        }
-        text += "# HELP congress_change_log_seq Last sequence number of this node's change log.\n# TYPE congress_change_log_seq gauge\n"
-        text += "congress_change_log_seq \(try await store.lastSeq())\n"
-        return Response(
+        Response(
             status: .ok,
-            headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(string: text))
+            headers: [.contentType: NodeMetrics.contentType],
+            body: .init(byteBuffer: ByteBuffer(string: try await nodeMetrics.text(now: Date())))
         )
     }
 

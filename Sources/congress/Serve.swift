@@ -24,7 +24,7 @@ struct Serve: AsyncParsableCommand {
                 handler.logLevel = logLevel
                 return handler
             }
-            MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+            MetricsSystem.bootstrap(NodeMetrics.factory(registry: registry))
             let logger = Logger(label: "congress")
             let setup = try NodeSetup.load(nodeFile: node, logger: logger)
             let database = try await setup.startDatabase()

@@ -129,14 +129,14 @@ public struct RecordInput<Body: RecordBody>: Decodable, Sendable {
 
 /// Checks shared by the record kinds.
 enum Check {
-    static func text(_ value: String, field: String, maxLength: Int = 200) throws(InputError) -> String {
+    static func text(_ value: String, field: String, maxLength: Int) throws(InputError) -> String {
         let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { throw InputError(field: field, message: "must not be empty") }
         guard trimmed.count <= maxLength else { throw InputError(field: field, message: "must be at most \(maxLength) characters") }
         return trimmed
     }
 
-    static func optionalText(_ value: String?, field: String, maxLength: Int = 200) throws(InputError) -> String? {
+    static func optionalText(_ value: String?, field: String, maxLength: Int) throws(InputError) -> String? {
         guard let value, !value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return nil }
         return try text(value, field: field, maxLength: maxLength)
     }

@@ -14,8 +14,10 @@ public struct QueryParameter: Sendable {
         case choice([String])
         case uuid
         case boolean
-        /// An opaque token such as a cursor, in the URL-safe base64 alphabet.
-        case base64URL(maxLength: Int)
+        /// A list's `nextCursor`.
+        case cursor
+        /// A token: printable ASCII without spaces.
+        case token(maxLength: Int)
         /// A lowercase hexadecimal digest of `length` digits (a `personKey`).
         case hex(length: Int)
     }
@@ -23,11 +25,14 @@ public struct QueryParameter: Sendable {
     public let name: String
     public let value: Value
     public let summary: String
+    /// How a value it does not accept is refused: 422 by default, 400 where the protocol says so (a sync feed's `since`).
+    public let refusal: InputError.Code
 
-    public init(_ name: String, _ value: Value, summary: String) {
+    public init(_ name: String, _ value: Value, summary: String, refusal: InputError.Code = .invalid) {
         self.name = name
         self.value = value
         self.summary = summary
+        self.refusal = refusal
     }
 
     public static func choice<Choice: RawRepresentable & CaseIterable>(_ name: String, _ type: Choice.Type, summary: String) -> QueryParameter
@@ -35,8 +40,16 @@ public struct QueryParameter: Sendable {
         QueryParameter(name, .choice(Choice.allCases.map(\.rawValue)), summary: summary)
     }
 
-    /// The value as given, if it is one this parameter accepts; else the reason, with the parameter named.
+    /// Throws unless this parameter accepts `text`, naming the parameter.
     func check(_ text: String) throws(InputError) {
+        do {
+            try checkValue(text)
+        } catch {
+            throw InputError(refusal, field: error.field, message: error.message)
+        }
+    }
+
+    private func checkValue(_ text: String) throws(InputError) {
         switch value {
         case .region:
             _ = try RegionCode.parameter(text, field: name)
@@ -50,12 +63,13 @@ public struct QueryParameter: Sendable {
             guard UUID(uuidString: text) != nil else { throw InputError(field: name, message: "'\(text)' is not a UUID") }
         case .boolean:
             guard Bool(text) != nil else { throw InputError(field: name, message: "'\(text)': must be true or false") }
-        case .base64URL(let maxLength):
-            let alphabet = { (byte: UInt8) in
-                byte.isASCIIAlphanumeric || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "=")
+        case .cursor:
+            guard ListCursor(text) != nil else {
+                throw InputError(field: name, message: "not a cursor from this API: pass nextCursor unchanged")
             }
-            guard !text.isEmpty, text.utf8.count <= maxLength, text.utf8.allSatisfy(alphabet) else {
-                throw InputError(field: name, message: "'\(text.prefix(80))' is not a \(name) this API hands out: pass it unchanged")
+        case .token(let maxLength):
+            guard !text.isEmpty, text.utf8.count <= maxLength, text.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+                throw InputError(field: name, message: "not a token: at most \(maxLength) printable characters without spaces")
             }
         case .hex(let length):
             let digit = { (byte: UInt8) in (0x30...0x39).contains(byte) || (0x61...0x66).contains(byte) }
@@ -94,8 +108,4 @@ public struct QueryValues: Sendable {
     public func choice<Choice: RawRepresentable>(_ name: String, as type: Choice.Type) -> Choice? where Choice.RawValue == String {
         values[name].flatMap(Choice.init(rawValue:))
     }
-}
-
-extension UInt8 {
-    fileprivate var isASCIIAlphanumeric: Bool { (0x30...0x39).contains(self) || (0x41...0x5A).contains(self) || (0x61...0x7A).contains(self) }
 }

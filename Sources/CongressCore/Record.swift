@@ -106,6 +106,9 @@ public struct RecordInput<Body: RecordBody>: Decodable, Sendable {
         case id, version, regionCode, idNumber, origin, updatedAt, deleted
     }
 
+    /// The versions a client may send back: change seqs, up to the largest whole number every JSON reader keeps exact.
+    public static var versions: ClosedRange<Int64> { 1...(1 << 53 - 1) }
+
     public init(id: UUID? = nil, version: Int64? = nil, regionCode: RegionCode? = nil, idNumber: String? = nil, body: Body) {
         self.id = id
         self.version = version
@@ -118,6 +121,13 @@ public struct RecordInput<Body: RecordBody>: Decodable, Sendable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.id = try container.decodeIfPresent(UUID.self, forKey: .id)
         self.version = try container.decodeIfPresent(Int64.self, forKey: .version)
+        if let version, !Self.versions.contains(version) {
+            throw DecodingError.dataCorruptedError(
+                forKey: .version,
+                in: container,
+                debugDescription: "a version is a change seq from 1 to \(Self.versions.upperBound), not \(version)"
+            )
+        }
         self.regionCode = try container.decodeIfPresent(RegionCode.self, forKey: .regionCode)
         if Body.kind == .deputy {
             self.idNumber = try container.decodeIfPresent(String.self, forKey: .idNumber)

@@ -146,13 +146,17 @@ final class RouteTable: Sendable {
         routes.withLock { $0 = table }
     }
 
+    private func constants(in path: RouterPath) -> Int { path.count { !$0.description.hasPrefix("{") } }
+
     /// The methods served at the path a request names (none for an unknown path).
     func methods(servingPath path: String) -> [HTTPRequest.Method] {
         let segments = path.split(separator: "/", omittingEmptySubsequences: true)
         return routes.withLock { routes in
-            routes.first { route in
+            // As the router does: a constant segment (`import`) before a capture (`{id}`).
+            let matching = routes.filter { route in
                 route.path.count == segments.count && zip(route.path, segments).allSatisfy { element, segment in element ~= segment }
-            }?.methods ?? []
+            }
+            return matching.max { constants(in: $0.path) < constants(in: $1.path) }?.methods ?? []
         }
     }
 }

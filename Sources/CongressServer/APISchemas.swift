@@ -115,7 +115,11 @@ struct APISchemas {
         let ignored = JSONSchema.fragment(required: false, description: "read-only: ignored on input")
         let echoed: OrderedDictionary<String, JSONSchema> = [
             "id": Self.uuid(required: false),
-            "version": .integer(required: false, minimum: (1, exclusive: false)),
+            "version": .integer(
+                required: false,
+                maximum: (Int(RecordInput<Unit>.versions.upperBound), exclusive: false),
+                minimum: (Int(RecordInput<Unit>.versions.lowerBound), exclusive: false)
+            ),
             "origin": ignored,
             "updatedAt": ignored,
             "deleted": ignored,
@@ -194,7 +198,7 @@ struct APISchemas {
         properties["personKey"] =
             output
             ? .string(required: false, description: "HMAC-SHA256 of the ID number under the province key")
-            : .fragment(required: false, description: "read-only: derived from idNumber, ignored on input")
+            : .string(required: false, description: "read-only: derived from idNumber, ignored on input")
         return properties
     }
 
@@ -270,10 +274,58 @@ struct APISchemas {
         ]
     }
 
-    /// An object that refuses members it does not list (the API answers 400 naming an unknown field).
+    /// An object that refuses members it does not list (the API answers 400 naming an unknown field). A member that may
+    /// be left out may also be null: the decoder takes null as absent.
     static func closed(_ properties: OrderedDictionary<String, JSONSchema>, required: Bool = true) -> JSONSchema {
-        .object(required: required, properties: properties, additionalProperties: .a(false))
+        var members: OrderedDictionary<String, JSONSchema> = [:]
+        // A member of any type (ignored on input) takes null as it is.
+        for (name, schema) in properties { members[name] = schema.required || schema.jsonType == nil ? schema : schema.nullableSchemaObject() }
+        return .object(required: required, properties: members, additionalProperties: .a(false))
     }
+
+    // MARK: Replication
+
+    /// A child's batch (SPEC §7): the header the parent checks first, then the changes.
+    static var batch: JSONSchema {
+        let sequence = JSONSchema.integer(maximum: (Int(Int64.max), exclusive: false), minimum: (0, exclusive: false))
+        let change = JSONSchema.object(
+            properties: [
+                "kind": choice(RecordKind.self),
+                "id": uuid(),
+                "origin": anyRegion,
+                "regionCode": anyRegion,
+                "version": sequence,
+                "updatedAt": time(),
+                "deleted": .boolean,
+                "body": .object(required: false, nullable: true),
+            ]
+        )
+        return .object(
+            properties: [
+                "protocol": .integer(
+                    description: "the sync protocol this node speaks; another is refused with 426",
+                    allowedValues: [AnyCodable(SyncProtocol.version)]
+                ),
+                "schemaHash": .string(),
+                "topologyHash": .string(),
+                "sender": anyRegion,
+                "fromSeq": sequence,
+                "toSeq": sequence,
+                "edges": .array(required: false, nullable: true, items: .object(properties: ["node": anyRegion, "lastBatchAt": time()])),
+                "changes": .array(items: change),
+            ]
+        )
+    }
+
+    /// What a run of this node's sync reports.
+    static let syncReport = JSONSchema.object(
+        properties: [
+            "parent": .string(required: false, nullable: true),
+            "batches": .integer, "changes": .integer, "applied": .integer, "ackedSeq": .integer, "rewinds": .integer,
+            "directives": .integer, "directivesSeq": .integer,
+            "error": .string(required: false, nullable: true),
+        ]
+    )
 }
 
 extension OrderedDictionary where Key == String, Value == JSONSchema {

@@ -31,7 +31,7 @@ struct DashboardController: Sendable {
 
     /// The dashboard takes the coverage query's parameters, and `token` once.
     static let parameters =
-        CoverageQuery.parameters + [QueryParameter("token", .base64URL(maxLength: 200), summary: "a read or admin token, kept as a cookie")]
+        CoverageQuery.parameters + [QueryParameter("token", .token(maxLength: 200), summary: "a read or admin token, kept as a cookie")]
 
     @Sendable func page(_ request: Request, context: AppRequestContext) async throws -> Response {
         let parameters = request.queryPairs

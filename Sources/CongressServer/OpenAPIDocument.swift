@@ -39,6 +39,8 @@ enum OpenAPIDocument {
         var contentTypes: [OpenAPI.ContentType] = [.json]
         /// Statuses beyond those the caller and the route's shape imply.
         var refusals: [Int: String] = [:]
+        /// The body of a status in `refusals` when it is not the JSON error.
+        var answers: [Int: JSONSchema] = [:]
     }
 
     static func document(node: RegionCode) -> OpenAPI.Document {
@@ -111,7 +113,9 @@ enum OpenAPIDocument {
                 caller: .admin,
                 summary: "push to the parent and pull directives now; answers within ?wait= seconds",
                 query: SyncController.runParameters,
-                refusals: [202: "still running: watch GET /v1/sync/run", 502: "the parent refused or could not be reached: the report says why"]
+                answer: APISchemas.syncReport,
+                refusals: [202: "still running: watch GET /v1/sync/run", 502: "the parent refused or could not be reached: the report says why"],
+                answers: [502: APISchemas.syncReport]
             ),
             Operation(
                 method: .get,
@@ -119,14 +123,16 @@ enum OpenAPIDocument {
                 caller: .reader,
                 summary: "the latest run started over the API, waiting up to ?wait= seconds for it",
                 query: SyncController.runParameters,
-                refusals: [202: "still running", 404: "no run was started since the node started", 502: "the run failed: the report says why"]
+                answer: APISchemas.syncReport,
+                refusals: [202: "still running", 404: "no run was started since the node started", 502: "the run failed: the report says why"],
+                answers: [502: APISchemas.syncReport]
             ),
             Operation(
                 method: .post,
                 path: "/v1/sync/batches",
                 caller: .child,
                 summary: "a child's batch of changes (SPEC §7), applied all or nothing",
-                body: .object,
+                body: APISchemas.batch,
                 refusals: [
                     403: "a change outside the sender's subtree, or a sender that does not sync here",
                     409: "a gap (resend from `expected`), or a schema or topology that differs", 426: "a different sync protocol",
@@ -299,7 +305,9 @@ enum OpenAPIDocument {
             responses[403] = failure("the read token cannot write")
         }
         for (status, description) in operation.refusals.sorted(by: { $0.key < $1.key }) {
-            if status < 300 {
+            if let answer = operation.answers[status] {
+                responses[.status(code: status)] = .response(description: description, content: [.json: body(answer)])
+            } else if status < 300 {
                 responses[.status(code: status)] = .response(description: description, content: [.json: body(.object)])
             } else if status == 303 {
                 responses[303] = .response(description: description)
@@ -330,7 +338,8 @@ enum OpenAPIDocument {
         case .choice(let values): .string(required: false, allowedValues: values.map { AnyCodable($0) })
         case .uuid: .string(format: .uuid, required: false)
         case .boolean: .boolean(required: false)
-        case .base64URL(let maxLength): .string(required: false, minLength: 1, maxLength: maxLength, pattern: "^[A-Za-z0-9_=-]+$")
+        case .cursor: .string(required: false, pattern: ListCursor.pattern)
+        case .token(let maxLength): .string(required: false, minLength: 1, maxLength: maxLength, pattern: "^[!-~]+$")
         case .hex(let length): .string(required: false, minLength: length, maxLength: length, pattern: "^[0-9a-f]+$")
         }
     }

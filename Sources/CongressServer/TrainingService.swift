@@ -73,8 +73,12 @@ struct TrainingService: Sendable {
         return PreparedRecord(id: UUID(), regionCode: nil, body: body)
     }
 
+    func training(_ id: UUID) async throws -> Record<Training> {
+        try await store.require(Training.self, id: id)
+    }
+
     func roster(of id: UUID) async throws -> (Record<Training>, Roster) {
-        let training = try await store.require(Training.self, id: id)
+        let training = try await training(id)
         let candidates = try await store.rosterCandidates(for: training.body.audience)
         return (training, Roster.compute(for: training.body, candidates: candidates))
     }
@@ -103,7 +107,7 @@ struct TrainingService: Sendable {
     }
 
     func signIns(training id: UUID) async throws -> [Record<Attendance>] {
-        _ = try await store.require(Training.self, id: id)
+        _ = try await training(id)
         return try await store.signIns(training: id).map(\.record).sorted { $0.meta.id.uuidString < $1.meta.id.uuidString }
     }
 

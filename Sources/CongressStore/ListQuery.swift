@@ -16,43 +16,19 @@ public struct ListQuery: Sendable {
         let columnType: String
     }
 
-    /// The position after the last item of a page: opaque to clients.
-    struct Cursor {
-        var regionCode: String
-        var id: UUID
-
-        var encoded: String {
-            Data("\(regionCode)|\(id.uuidString)".utf8).base64EncodedString()
-                .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-        }
-
-        init(regionCode: String, id: UUID) {
-            self.regionCode = regionCode
-            self.id = id
-        }
-
-        init?(encoded: String) {
-            let base64 = encoded.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-            guard let data = Data(base64Encoded: base64), let text = String(data: data, encoding: .utf8) else { return nil }
-            let parts = text.split(separator: "|")
-            guard parts.count == 2, RegionCode(String(parts[0])) != nil, let id = UUID(uuidString: String(parts[1])) else { return nil }
-            self.init(regionCode: String(parts[0]), id: id)
-        }
-    }
-
     public static let maximumLimit = 1000
 
     public var region: RegionCode?
     public var filters: [(Filter, String)] = []
     public var limit = 100
-    var cursor: Cursor?
+    var cursor: ListCursor?
     public var includeDeleted = false
 
     /// The parameters every list takes, before its kind's filters.
     static let common: [QueryParameter] = [
         QueryParameter("region", .region, summary: "region code prefix: only records whose regionCode starts with it"),
         QueryParameter("limit", .integer(1...maximumLimit), summary: "page size (default 100)"),
-        QueryParameter("cursor", .base64URL(maxLength: 200), summary: "nextCursor of the previous page, unchanged"),
+        QueryParameter("cursor", .cursor, summary: "nextCursor of the previous page, unchanged"),
         QueryParameter("includeDeleted", .boolean, summary: "include tombstones (default false)"),
     ]
 
@@ -64,12 +40,7 @@ public struct ListQuery: Sendable {
         let values = try QueryValues(pairs, accepting: Self.parameters(for: kind))
         region = values.region("region")
         limit = values.integer("limit") ?? limit
-        if let text = values.text("cursor") {
-            guard let cursor = Cursor(encoded: text) else {
-                throw InputError(field: "cursor", message: "not a cursor from this API: pass nextCursor unchanged")
-            }
-            self.cursor = cursor
-        }
+        cursor = values.text("cursor").flatMap(ListCursor.init)
         includeDeleted = values.boolean("includeDeleted") ?? false
         filters = Self.filters(for: kind).compactMap { filter in values.text(filter.parameter.name).map { (filter, $0) } }
     }
@@ -125,7 +96,7 @@ public struct ListQuery: Sendable {
             conditions.append("\(filter.column) = $\(binds.count)::\(filter.columnType)")
         }
         if let cursor {
-            binds.append(cursor.regionCode)
+            binds.append(cursor.regionCode.rawValue)
             binds.append(cursor.id)
             conditions.append("(region_code, id) > ($\(binds.count - 1), $\(binds.count))")
         }

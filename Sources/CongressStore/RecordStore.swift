@@ -74,7 +74,7 @@ public struct RecordStore: Sendable {
         var nextCursor: String?
         if items.count > query.limit {
             items.removeLast(items.count - query.limit)
-            nextCursor = items.last.map { ListQuery.Cursor(regionCode: $0.meta.regionCode.rawValue, id: $0.meta.id).encoded }
+            nextCursor = items.last.map { ListCursor(regionCode: $0.meta.regionCode, id: $0.meta.id).text }
         }
         return Page(items: items, nextCursor: nextCursor)
     }

@@ -42,6 +42,18 @@ ensure_promtool() {
     command -v promtool
 }
 
+# Schemathesis (the API fuzzer of the contract test) in a virtual environment under .build-tools/, pinned; prints its
+# path. PyPI is the only source, so it is installed with pip, never system-wide.
+ensure_schemathesis() {
+    local venv=.build-tools/schemathesis version=4.32.5
+    if ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -q "$version"; then
+        echo "ops: installing schemathesis $version (pip, in $venv)" >&2
+        python3 -m venv "$venv" >&2
+        "$venv/bin/pip" install -q --disable-pip-version-check "schemathesis==$version" >&2
+    fi
+    echo "$PWD/$venv/bin/schemathesis"
+}
+
 ensure_swift() {
     command -v swift >/dev/null 2>&1 || { echo "ops: swift is not on PATH (Swift 6.2 or newer is needed)" >&2; exit 1; }
 }

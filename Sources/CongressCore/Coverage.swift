@@ -286,26 +286,22 @@ public struct CoverageQuery: Sendable, Equatable {
         self.format = format
     }
 
+    /// What `GET /v1/coverage` (and the dashboard) take.
+    public static let parameters: [QueryParameter] = [
+        QueryParameter("region", .region, summary: "the region to report (default: this node's own)"),
+        QueryParameter("depth", .integer(0...CoverageSnapshot.maxDepth), summary: "levels of descendants to include (default 1)"),
+        ExportFormat.parameter,
+    ]
+
     /// Anything unknown or malformed is refused with the parameter named.
-    public init(parameters: [(String, String)]) throws(InputError) {
-        for (name, value) in parameters {
-            switch name {
-            case "region":
-                region = try RegionCode.parameter(value, field: "region")
-            case "depth":
-                guard let depth = Int(value), (0...CoverageSnapshot.maxDepth).contains(depth) else {
-                    throw InputError(
-                        field: "depth",
-                        message: "'\(value)': the depth is a whole number of levels from 0 to \(CoverageSnapshot.maxDepth)"
-                    )
-                }
-                self.depth = depth
-            case "format":
-                format = try ExportFormat.parameter(value)
-            default:
-                throw InputError.unknownParameter(name, known: ["region", "depth", "format"])
-            }
-        }
+    public init(parameters pairs: [(String, String)]) throws(InputError) {
+        try self.init(QueryValues(pairs, accepting: Self.parameters))
+    }
+
+    public init(_ values: QueryValues) {
+        region = values.region("region")
+        depth = values.integer("depth") ?? depth
+        format = values.choice("format", as: ExportFormat.self) ?? format
     }
 }
 
@@ -343,11 +339,8 @@ extension CoverageReport {
 public enum ExportFormat: String, Sendable, CaseIterable {
     case json, csv
 
-    /// The format a request parameter names, refused with the parameter named.
-    public static func parameter(_ text: String) throws(InputError) -> ExportFormat {
-        guard let format = ExportFormat(rawValue: text) else { throw InputError(field: "format", message: "'\(text)': the format is json or csv") }
-        return format
-    }
+    /// `?format=`, taken by every endpoint that exports a table.
+    public static let parameter = QueryParameter.choice("format", ExportFormat.self, summary: "json (default) or csv, with a UTF-8 byte-order mark")
 }
 
 /// Text for CSV exports (RFC 4180).

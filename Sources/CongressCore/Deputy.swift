@@ -2,6 +2,17 @@
 public struct Deputy: RecordBody {
     public static let kind = RecordKind.deputy
 
+    /// The longest text each field takes (characters, after trimming), and the terms a congress counts.
+    public enum Limit {
+        public static let name = 50
+        public static let ethnicity = 20
+        public static let party = 50
+        public static let occupation = 50
+        public static let constituency = 200
+        public static let delegation = 200
+        public static let terms = 1...99
+    }
+
     public enum Gender: String, Codable, Sendable, CaseIterable { case male, female }
 
     public enum Status: String, Codable, Sendable, CaseIterable {
@@ -63,18 +74,18 @@ public struct Deputy: RecordBody {
     public mutating func validate(regionCode given: RegionCode?, node: RegionCode) throws(InputError) -> RegionCode? {
         let regionCode = try Check.required(given, field: "regionCode")
         try Check.inScope(regionCode, node: node, field: "regionCode")
-        name = try Check.text(name, field: "name", maxLength: 50)
-        ethnicity = try Check.optionalText(ethnicity, field: "ethnicity", maxLength: 20)
-        party = try Check.optionalText(party, field: "party", maxLength: 50)
-        occupation = try Check.optionalText(occupation, field: "occupation", maxLength: 50)
-        constituency = try Check.optionalText(constituency, field: "constituency")
-        delegation = try Check.optionalText(delegation, field: "delegation")
+        name = try Check.text(name, field: "name", maxLength: Limit.name)
+        ethnicity = try Check.optionalText(ethnicity, field: "ethnicity", maxLength: Limit.ethnicity)
+        party = try Check.optionalText(party, field: "party", maxLength: Limit.party)
+        occupation = try Check.optionalText(occupation, field: "occupation", maxLength: Limit.occupation)
+        constituency = try Check.optionalText(constituency, field: "constituency", maxLength: Limit.constituency)
+        delegation = try Check.optionalText(delegation, field: "delegation", maxLength: Limit.delegation)
         guard congressCode.level == level else {
             let width = level.codeWidth.map { "\($0) digits" } ?? "CN"
             throw InputError(field: "congressCode", message: "a \(level.rawValue) congress is written as \(width), not \(congressCode)")
         }
         try Check.inScope(congressCode, node: node, field: "congressCode")
-        guard (1...99).contains(term) else { throw InputError(field: "term", message: "must be between 1 and 99") }
+        guard Limit.terms.contains(term) else { throw InputError(field: "term", message: "must be between 1 and 99") }
         if let phone { self.phone = try Self.maskedPhone(phone) }
         return regionCode
     }

@@ -106,6 +106,9 @@ public struct RecordInput<Body: RecordBody>: Decodable, Sendable {
         case id, version, regionCode, idNumber, origin, updatedAt, deleted
     }
 
+    /// The versions a client may send back: change seqs, up to the largest whole number every JSON reader keeps exact.
+    public static var versions: ClosedRange<Int64> { 1...(1 << 53 - 1) }
+
     public init(id: UUID? = nil, version: Int64? = nil, regionCode: RegionCode? = nil, idNumber: String? = nil, body: Body) {
         self.id = id
         self.version = version
@@ -118,6 +121,13 @@ public struct RecordInput<Body: RecordBody>: Decodable, Sendable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.id = try container.decodeIfPresent(UUID.self, forKey: .id)
         self.version = try container.decodeIfPresent(Int64.self, forKey: .version)
+        if let version, !Self.versions.contains(version) {
+            throw DecodingError.dataCorruptedError(
+                forKey: .version,
+                in: container,
+                debugDescription: "a version is a change seq from 1 to \(Self.versions.upperBound), not \(version)"
+            )
+        }
         self.regionCode = try container.decodeIfPresent(RegionCode.self, forKey: .regionCode)
         if Body.kind == .deputy {
             self.idNumber = try container.decodeIfPresent(String.self, forKey: .idNumber)
@@ -129,14 +139,14 @@ public struct RecordInput<Body: RecordBody>: Decodable, Sendable {
 
 /// Checks shared by the record kinds.
 enum Check {
-    static func text(_ value: String, field: String, maxLength: Int = 200) throws(InputError) -> String {
+    static func text(_ value: String, field: String, maxLength: Int) throws(InputError) -> String {
         let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { throw InputError(field: field, message: "must not be empty") }
         guard trimmed.count <= maxLength else { throw InputError(field: field, message: "must be at most \(maxLength) characters") }
         return trimmed
     }
 
-    static func optionalText(_ value: String?, field: String, maxLength: Int = 200) throws(InputError) -> String? {
+    static func optionalText(_ value: String?, field: String, maxLength: Int) throws(InputError) -> String? {
         guard let value, !value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return nil }
         return try text(value, field: field, maxLength: maxLength)
     }

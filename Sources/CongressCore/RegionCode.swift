@@ -63,6 +63,17 @@ public struct RegionCode: Hashable, Sendable, Comparable, CustomStringConvertibl
 
     public static func < (lhs: RegionCode, rhs: RegionCode) -> Bool { lhs.rawValue < rhs.rawValue }
 
+    /// A regular expression matching exactly the codes `init?(_:)` accepts (for the API document).
+    public static let pattern: String = {
+        func code(width: Int, last: Int) -> String {
+            let lead = width - last
+            let nonZero = last == 2 ? "(0[1-9]|[1-9][0-9])" : "(00[1-9]|0[1-9][0-9]|[1-9][0-9][0-9])"
+            return (lead > 0 ? "[0-9]{\(lead)}" : "") + nonZero
+        }
+        let widths = [(2, 2), (4, 2), (6, 2), (9, 3), (12, 3)]
+        return "(CN|" + widths.map { code(width: $0.0, last: $0.1) }.joined(separator: "|") + ")"
+    }()
+
     /// What a valid code looks like, for error messages.
     public static let formatHint = "a region code is CN or 2, 4, 6, 9 or 12 digits whose last part is not all zeros"
 }

@@ -2,6 +2,13 @@
 public struct Station: RecordBody {
     public static let kind = RecordKind.station
 
+    /// The longest text each field takes (characters, after trimming).
+    public enum Limit {
+        public static let name = 200
+        public static let address = 500
+        public static let staffName = 50
+    }
+
     public enum StationType: String, Codable, Sendable, CaseIterable {
         case home, station, online, industry, centre
         case contactPoint = "contact_point"
@@ -119,8 +126,8 @@ public struct Station: RecordBody {
     public mutating func validate(regionCode given: RegionCode?, node: RegionCode) throws(InputError) -> RegionCode? {
         let regionCode = try Check.required(given, field: "regionCode")
         try Check.inScope(regionCode, node: node, field: "regionCode")
-        name = try Check.text(name, field: "name")
-        address = try Check.optionalText(address, field: "address", maxLength: 500)
+        name = try Check.text(name, field: "name", maxLength: Limit.name)
+        address = try Check.optionalText(address, field: "address", maxLength: Limit.address)
         var seen = Set<RegionCode>()
         for (index, unit) in coveredUnits.enumerated() {
             let field = "coveredUnits[\(index)]"
@@ -130,7 +137,7 @@ public struct Station: RecordBody {
         }
         coveredUnits.sort()
         for index in staff.indices {
-            staff[index].name = try Check.text(staff[index].name, field: "staff[\(index)].name", maxLength: 50)
+            staff[index].name = try Check.text(staff[index].name, field: "staff[\(index)].name", maxLength: Limit.staffName)
         }
         try Check.order(openedOn, closedOn, endField: "closedOn")
         return regionCode

@@ -8,6 +8,12 @@ import Foundation
 public struct Training: RecordBody {
     public static let kind = RecordKind.training
 
+    /// The longest text each field takes (characters, after trimming).
+    public enum Limit {
+        public static let title = 200
+        public static let venueName = 200
+    }
+
     public enum Mode: String, Codable, Sendable, CaseIterable { case offline, online, hybrid }
 
     public struct Audience: Codable, Sendable, Equatable {
@@ -73,7 +79,7 @@ public struct Training: RecordBody {
     public mutating func validate(regionCode given: RegionCode?, node: RegionCode) throws(InputError) -> RegionCode? {
         organizer = node
         try Check.derived(given, equals: node, from: "the organizing node")
-        title = try Check.text(title, field: "title")
+        title = try Check.text(title, field: "title", maxLength: Limit.title)
         try Check.order(startsOn, endsOn, endField: "endsOn")
         guard !audience.levels.isEmpty else { throw InputError(field: "audience.levels", message: "name at least one level") }
         audience.levels = Level.allCases.filter(audience.levels.contains)
@@ -85,7 +91,7 @@ public struct Training: RecordBody {
         var ids = Set<UUID>()
         for index in venues.indices {
             let field = "venues[\(index)]"
-            venues[index].name = try Check.text(venues[index].name, field: field + ".name")
+            venues[index].name = try Check.text(venues[index].name, field: field + ".name", maxLength: Limit.venueName)
             try Check.inScope(venues[index].regionCode, node: node, field: field + ".regionCode")
             guard venues[index].capacity > 0 else {
                 throw InputError(field: field + ".capacity", message: "must be greater than 0, is \(venues[index].capacity)")

@@ -2,6 +2,11 @@
 public struct Unit: RecordBody {
     public static let kind = RecordKind.unit
 
+    /// The longest name a unit takes (characters, after trimming).
+    public enum Limit {
+        public static let name = 100
+    }
+
     public var code: RegionCode
     public var name: String
     /// 城乡分类代码 of the statistical division list (111 主城区 … 220 村庄).
@@ -19,7 +24,7 @@ public struct Unit: RecordBody {
         guard code.isUnit else { throw InputError(field: "code", message: "\(code) is not a 12-digit village/community code") }
         try Check.inScope(code, node: node, field: "code")
         try Check.derived(given, equals: code, from: "code")
-        name = try Check.text(name, field: "name", maxLength: 100)
+        name = try Check.text(name, field: "name", maxLength: Limit.name)
         if let urbanRuralClass, !Self.urbanRuralClasses.contains(urbanRuralClass) {
             throw InputError(
                 field: "urbanRuralClass",

@@ -2,7 +2,8 @@ import CongressCore
 import CongressStore
 import Hummingbird
 import Logging
-import PostgresNIO
+import NIOCore
+import Synchronization
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -18,6 +19,8 @@ public struct APIError: HTTPResponseError, Sendable {
     public var field: String?
     /// For a sync gap: the seq the parent expects next, beside the error so the child can rewind.
     public var expected: Int64?
+    /// Headers the status calls for (`Allow` on a 405).
+    var headers: HTTPFields = [:]
 
     public init(_ status: HTTPResponse.Status, code: String, message: String, field: String? = nil, expected: Int64? = nil) {
         self.status = status
@@ -47,6 +50,7 @@ public struct APIError: HTTPResponseError, Sendable {
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var response = try JSONBody.response(status, Envelope(error: .init(code: code, message: message, field: field), expected: expected))
         if status == .unauthorized { response.headers[.wwwAuthenticate] = "Bearer" }
+        response.headers.append(contentsOf: headers)
         return response
     }
 }
@@ -66,24 +70,7 @@ extension APIError {
                 }
             self.init(status, code: error.code.rawValue, message: error.message, field: error.field)
         case let error as StoreError:
-            switch error.reason {
-            case .notFound: self.init(.notFound, code: "not_found", message: error.message, field: error.field)
-            case .conflict: self.init(.conflict, code: "conflict", message: error.message, field: error.field)
-            case .unprocessable: self.init(.unprocessableContent, code: "invalid", message: error.message, field: error.field)
-            case .forbidden: self.init(.forbidden, code: "out_of_scope", message: error.message, field: error.field)
-            }
-        case let error as PSQLError:
-            switch error.serverInfo?[.sqlState] {
-            case "23505":
-                self.init(.conflict, code: "conflict", message: "a record with the same key exists: \(error.serverInfo?[.detail] ?? "duplicate")")
-            case "23503":
-                self.init(.unprocessableContent, code: "invalid", message: "a referenced record does not exist")
-            case let state? where state.hasPrefix("22"):
-                // Data exceptions: a value PostgreSQL could not take (a malformed uuid or time in a pushed batch).
-                self.init(.unprocessableContent, code: "invalid", message: "a value was refused: \(error.serverInfo?[.message] ?? "malformed")")
-            default:
-                return nil
-            }
+            self.init(storeError: error)
         case let error as HTTPError:
             let code =
                 switch error.status {
@@ -100,17 +87,41 @@ extension APIError {
                 }
             self.init(error.status, code: code, message: message)
         default:
-            return nil
+            guard let error = StoreError(databaseError: error) else { return nil }
+            self.init(storeError: error)
+        }
+    }
+
+    private init(storeError error: StoreError) {
+        switch error.reason {
+        case .notFound: self.init(.notFound, code: "not_found", message: error.message, field: error.field)
+        case .conflict: self.init(.conflict, code: "conflict", message: error.message, field: error.field)
+        case .unprocessable: self.init(.unprocessableContent, code: "invalid", message: error.message, field: error.field)
+        case .forbidden: self.init(.forbidden, code: "out_of_scope", message: error.message, field: error.field)
         }
     }
 }
 
 /// Renders every error as JSON and logs the unexpected ones at error level with their full detail
-/// (`PSQLError`'s description is redacted; `String(reflecting:)` is not). Never logs request bodies.
+/// (`PSQLError`'s description is redacted; `String(reflecting:)` is not). Never logs request bodies. A known path asked
+/// with a method it does not serve answers 405 with `Allow`, not 404.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    let routes: RouteTable
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound {
+            let allowed = routes.methods(servingPath: request.uri.path)
+            guard !allowed.isEmpty else { return try APIError(translating: error)!.response(from: request, context: context) }
+            let list = allowed.map(\.rawValue).joined(separator: ", ")
+            var refusal = APIError(
+                .methodNotAllowed,
+                code: "method_not_allowed",
+                message: "\(request.uri.path) answers \(list), not \(request.method)"
+            )
+            refusal.headers[.allow] = list
+            return try refusal.response(from: request, context: context)
         } catch {
             if let apiError = APIError(translating: error) {
                 return try apiError.response(from: request, context: context)
@@ -121,6 +132,31 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             )
             return try APIError(.internalServerError, code: "internal", message: "internal error; the node's log has the details")
                 .response(from: request, context: context)
+        }
+    }
+}
+
+/// The routes the router serves, by path template, read from Hummingbird's own `router.routes` once they are all added.
+final class RouteTable: Sendable {
+    private let routes = Mutex<[(path: RouterPath, methods: [HTTPRequest.Method])]>([])
+
+    func fill<Context>(from router: Router<Context>) {
+        let grouped = Dictionary(grouping: router.routes, by: \.path.description)
+        let table = grouped.values.map { routes in (routes[0].path, routes.map(\.method).sorted { $0.rawValue < $1.rawValue }) }
+        routes.withLock { $0 = table }
+    }
+
+    private func constants(in path: RouterPath) -> Int { path.count { !$0.description.hasPrefix("{") } }
+
+    /// The methods served at the path a request names (none for an unknown path).
+    func methods(servingPath path: String) -> [HTTPRequest.Method] {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: true)
+        return routes.withLock { routes in
+            // As the router does: a constant segment (`import`) before a capture (`{id}`).
+            let matching = routes.filter { route in
+                route.path.count == segments.count && zip(route.path, segments).allSatisfy { element, segment in element ~= segment }
+            }
+            return matching.max { constants(in: $0.path) < constants(in: $1.path) }?.methods ?? []
         }
     }
 }

@@ -7,8 +7,6 @@ import PostgresNIO
 import Prometheus
 import ServiceLifecycle
 
-public typealias AppRequestContext = BasicRequestContext
-
 /// Everything a node needs to serve; `congress serve` reads it from the node's files, tests build it in code.
 public struct AppConfiguration: Sendable {
     public var node: RegionCode
@@ -70,7 +68,13 @@ public func buildApplication(_ configuration: AppConfiguration) throws -> Applic
         batchSize: configuration.syncBatchSize,
         logger: logger
     )
-    let routes = buildRoutes(configuration, store: store, topology: topology, sync: sync)
+    let router = buildRouter(
+        configuration,
+        store: store,
+        coverageStore: CoverageStore(client: client, logger: logger),
+        topology: topology,
+        sync: sync
+    )
     let pool = ConnectionPool(client)
     // Nothing queries before the pool runs, and no scheduled sync starts before the schema is in place.
     let migrated = ReadySignal()
@@ -90,7 +94,7 @@ public func buildApplication(_ configuration: AppConfiguration) throws -> Applic
         )
     }
     var app = Application(
-        router: routes.router,
+        router: router,
         configuration: .init(address: .hostname(configuration.listen.host, port: configuration.listen.port), serverName: "congress"),
         services: services,
         logger: logger
@@ -104,33 +108,64 @@ public func buildApplication(_ configuration: AppConfiguration) throws -> Applic
     return app
 }
 
-func buildRoutes(_ configuration: AppConfiguration, store: RecordStore, topology: TopologyInForce, sync: SyncClient) -> APIRoutes {
-    let routes = APIRoutes(secrets: configuration.secrets)
-    let coverageStore = CoverageStore(client: store.client, logger: configuration.logger)
+/// The node's routes, each controller's `RouteCollection` mounted in the group that carries its access rule: open (health,
+/// metrics, the API document, the dashboard, which asks for its token itself), child token (sync batches and
+/// directives), read token (every GET under `/v1`) and admin token (every write).
+func buildRouter(
+    _ configuration: AppConfiguration,
+    store: RecordStore,
+    coverageStore: CoverageStore,
+    topology: TopologyInForce,
+    sync: SyncClient
+) -> Router<AppRequestContext> {
+    let secrets = configuration.secrets
+    let records = RecordService(store: store, personKeys: PersonKeyDeriver(provinceKey: secrets.provinceKey))
+    let trainings = TrainingService(store: store)
     let metrics = NodeMetrics(registry: configuration.registry, records: store, sync: sync)
-    let coverage = CoverageCache(store: coverageStore, deliveries: sync.applier, topology: topology, node: configuration.node, metrics: metrics)
-    routes.router.add(middleware: WriteNoticeMiddleware(cache: coverage))
-    let personKeys = PersonKeyDeriver(provinceKey: configuration.secrets.provinceKey)
-    SystemController(store: store, topology: topology, nodeMetrics: metrics).addRoutes(to: routes)
-    let syncController = SyncController(sync: sync, metrics: metrics, topology: topology, secrets: configuration.secrets)
-    syncController.addRoutes(to: routes)
-    let coverageController = CoverageController(cache: coverage, topology: topology, node: configuration.node)
-    coverageController.addRoutes(to: routes)
-    DashboardController(
-        coverage: coverageController,
-        sync: syncController,
-        store: coverageStore,
+    let syncService = SyncService(sync: sync, metrics: metrics, topology: topology)
+    let cache = CoverageCache(store: coverageStore, deliveries: sync.applier, topology: topology, node: configuration.node, metrics: metrics)
+    let coverage = CoverageService(cache: cache, topology: topology, node: configuration.node)
+    let routeTable = RouteTable()
+
+    let router = Router(context: AppRequestContext.self)
+    router.add(middleware: ErrorMiddleware(routes: routeTable))
+    router.add(middleware: MetricsMiddleware())
+    router.add(middleware: WriteNoticeMiddleware(cache: cache))
+
+    let system = SystemController(
+        store: store,
         topology: topology,
-        secrets: configuration.secrets
-    ).addRoutes(to: routes)
-    let deputies = RecordController<Deputy>(store: store, personKeys: personKeys)
-    let units = RecordController<Unit>(store: store, personKeys: personKeys)
-    ImportController(deputies: deputies, units: units).addRoutes(to: routes)
-    deputies.addRoutes(to: routes)
-    units.addRoutes(to: routes)
-    RecordController<Station>(store: store, personKeys: personKeys).addRoutes(to: routes)
-    RecordController<Assignment>(store: store, personKeys: personKeys).addRoutes(to: routes)
-    RecordController<Training>(store: store, personKeys: personKeys).addRoutes(to: routes)
-    TrainingController(store: store).addRoutes(to: routes)
-    return routes
+        nodeMetrics: metrics,
+        document: OpenAPIDocument.yaml(node: configuration.node)
+    )
+    router.addRoutes(system.endpoints)
+    router.addRoutes(DashboardController(coverage: coverage, sync: syncService, store: coverageStore, topology: topology, secrets: secrets).endpoints)
+
+    let syncController = SyncController(sync: syncService)
+    router.group("v1/sync").add(middleware: ChildTokenMiddleware(secrets: secrets)).addRoutes(syncController.children)
+
+    let readers = router.group("v1").add(middleware: TokenMiddleware(required: .read, secrets: secrets))
+    let admins = router.group("v1").add(middleware: TokenMiddleware(required: .admin, secrets: secrets))
+    readers.addRoutes(system.reads)
+    readers.addRoutes(CoverageController(coverage: coverage).reads)
+    readers.addRoutes(syncController.reads, atPath: "sync")
+    admins.addRoutes(syncController.writes, atPath: "sync")
+    admins.addRoutes(ImportController(records: records).writes)
+    func mount<Body: RecordBody>(_ type: Body.Type) {
+        let controller = RecordController<Body>(records: records)
+        readers.addRoutes(controller.reads, atPath: RouterPath(Body.kind.collection))
+        admins.addRoutes(controller.writes, atPath: RouterPath(Body.kind.collection))
+    }
+    // Sign-ins (attendance) are written and read through their training.
+    mount(Deputy.self)
+    mount(Station.self)
+    mount(Assignment.self)
+    mount(Unit.self)
+    mount(Training.self)
+    let training = TrainingController(trainings: trainings)
+    readers.addRoutes(training.reads, atPath: "trainings")
+    admins.addRoutes(training.writes, atPath: "trainings")
+
+    routeTable.fill(from: router)
+    return router
 }

@@ -15,17 +15,26 @@ enum Access: Sendable {
     }
 }
 
-/// Checks `Authorization: Bearer …` against the node's tokens, in constant time.
+/// The token of `Authorization: Bearer TOKEN`, or the reason there is none.
+enum BearerToken {
+    static func presented(in request: Request, hint: String) throws -> String {
+        guard let header = request.headers[.authorization] else {
+            throw APIError.unauthorized("missing bearer token (Authorization: Bearer TOKEN): \(hint)")
+        }
+        guard header.hasPrefix("Bearer ") else { throw APIError.unauthorized("the Authorization header must be 'Bearer TOKEN'") }
+        return String(header.dropFirst("Bearer ".count))
+    }
+}
+
+/// Lets through requests carrying a token that grants `required`: the read token for the read group, the admin token
+/// for both. Mounted on the router group of each access level.
 struct TokenMiddleware<Context: RequestContext>: RouterMiddleware {
+    let required: Access
     let secrets: NodeSecrets
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let needed: Access = request.method == .get || request.method == .head ? .read : .admin
-        guard let header = request.headers[.authorization] else {
-            throw APIError.unauthorized("missing bearer token (Authorization: Bearer TOKEN)")
-        }
-        guard header.hasPrefix("Bearer ") else { throw APIError.unauthorized("the Authorization header must be 'Bearer TOKEN'") }
-        switch (needed, Access.granted(to: String(header.dropFirst("Bearer ".count)), by: secrets)) {
+        let token = try BearerToken.presented(in: request, hint: required == .admin ? "present the admin token" : "present the read token")
+        switch (required, Access.granted(to: token, by: secrets)) {
         case (_, .admin), (.read, .read):
             return try await next(request, context)
         case (.admin, .read):
@@ -33,6 +42,24 @@ struct TokenMiddleware<Context: RequestContext>: RouterMiddleware {
         case (_, nil):
             throw APIError.unauthorized("invalid token")
         }
+    }
+}
+
+/// Identifies the child node whose parent token is presented (by its SHA-256, compared in constant time) and records it
+/// in the context; the sync routes children call sit behind it.
+struct ChildTokenMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+    let secrets: NodeSecrets
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let token = try BearerToken.presented(in: request, hint: "present this node's child token")
+        let hash = NodeSecrets.sha256Hex(token)
+        var match: RegionCode?
+        for (code, expected) in secrets.childTokenHashes where ConstantTime.equals(hash, expected) { match = RegionCode(code) }
+        guard let match else { throw APIError.unauthorized("invalid token: not the token of any child of node \(secrets.node)") }
+        var context = context
+        context.child = match
+        return try await next(request, context)
     }
 }
 

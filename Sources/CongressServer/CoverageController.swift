@@ -9,18 +9,21 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// `GET /v1/coverage` (SPEC §8).
-struct CoverageController: Sendable {
+/// Coverage as the API and the dashboard ask for it (SPEC §8): the region asked for must be one this node holds; the
+/// answer comes from the cache's snapshot.
+struct CoverageService: Sendable {
     let cache: CoverageCache
     let topology: TopologyInForce
     let node: RegionCode
 
-    func addRoutes(to api: APIRoutes) {
-        api.add(.get, "/v1/coverage", use: coverage)
+    /// The report a query asks for, or the reason it cannot have one.
+    func report(_ query: CoverageQuery) async throws -> CoverageReport {
+        let region = try checkedRegion(query.region)
+        return try Self.report(of: try await cache.snapshot(), region: region, depth: query.depth)
     }
 
-    @Sendable func coverage(_ request: Request, context: some RequestContext) async throws -> Response {
-        let query = try CoverageQuery(parameters: request.uri.queryParameters.map { (String($0.key), String($0.value)) })
+    /// The report rendered as the query's format, reused from a moment ago when the same was asked.
+    func rendered(_ query: CoverageQuery) async throws -> (region: RegionCode, body: ByteBuffer) {
         let region = try checkedRegion(query.region)
         let body = try await cache.rendered("\(region) \(query.depth) \(query.format)") { snapshot in
             let report = try Self.report(of: snapshot, region: region, depth: query.depth)
@@ -29,18 +32,7 @@ struct CoverageController: Sendable {
             case .csv: return ByteBuffer(string: report.csv)
             }
         }
-        let headers: HTTPFields =
-            switch query.format {
-            case .json: [.contentType: "application/json; charset=utf-8"]
-            case .csv: CSVBody.headers(file: "coverage-\(region).csv")
-            }
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
-    }
-
-    /// The report a query asks for, or the reason it cannot have one.
-    func report(_ query: CoverageQuery) async throws -> CoverageReport {
-        let region = try checkedRegion(query.region)
-        return try Self.report(of: try await cache.snapshot(), region: region, depth: query.depth)
+        return (region, body)
     }
 
     /// The region asked for (this node's own by default), if this node holds it.
@@ -73,5 +65,26 @@ struct CoverageController: Sendable {
             throw APIError(.notFound, code: "not_found", message: "region \(region) is not in this node's subtree", field: "region")
         }
         return report
+    }
+}
+
+/// `GET /v1/coverage` (SPEC §8), mounted in the read group.
+struct CoverageController: Sendable {
+    let coverage: CoverageService
+
+    var reads: RouteCollection<AppRequestContext> {
+        RouteCollection(context: AppRequestContext.self)
+            .get("coverage", use: coverage)
+    }
+
+    @Sendable func coverage(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let query = CoverageQuery(try request.query(accepting: CoverageQuery.parameters))
+        let (region, body) = try await coverage.rendered(query)
+        let headers: HTTPFields =
+            switch query.format {
+            case .json: [.contentType: "application/json; charset=utf-8"]
+            case .csv: CSVBody.headers(file: "coverage-\(region).csv")
+            }
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
     }
 }

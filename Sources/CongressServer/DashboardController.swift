@@ -13,8 +13,8 @@ import Foundation
 /// trainings under way, rendered on the server in Chinese. A browser signs in once with `?token=` (read or admin token),
 /// which becomes an HttpOnly cookie.
 struct DashboardController: Sendable {
-    let coverage: CoverageController
-    let sync: SyncController
+    let coverage: CoverageService
+    let sync: SyncService
     let store: CoverageStore
     let topology: TopologyInForce
     let secrets: NodeSecrets
@@ -23,12 +23,18 @@ struct DashboardController: Sendable {
     /// A city sees its counties and townships at once.
     static let defaultDepth = 2
 
-    func addRoutes(to api: APIRoutes) {
-        api.add(.get, "/", use: page)
+    /// Open: the page asks for a token itself (a sign-in page rather than a JSON 401).
+    var endpoints: RouteCollection<AppRequestContext> {
+        RouteCollection(context: AppRequestContext.self)
+            .get(use: page)
     }
 
-    @Sendable func page(_ request: Request, context: some RequestContext) async throws -> Response {
-        let parameters = request.uri.queryParameters.map { (String($0.key), String($0.value)) }
+    /// The dashboard takes the coverage query's parameters, and `token` once.
+    static let parameters =
+        CoverageQuery.parameters + [QueryParameter("token", .token(maxLength: 200), summary: "a read or admin token, kept as a cookie")]
+
+    @Sendable func page(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let parameters = request.queryPairs
         if let token = parameters.first(where: { $0.0 == "token" })?.1 {
             guard Access.granted(to: token, by: secrets) != nil else {
                 return Self.html(.unauthorized, DashboardTemplates.render(.signIn(message: "令牌无效，请检查后重新输入。")))
@@ -46,7 +52,7 @@ struct DashboardController: Sendable {
             return Self.html(.unauthorized, DashboardTemplates.render(.signIn(message: "令牌已失效，请重新输入。")))
         }
         do {
-            var query = try CoverageQuery(parameters: parameters)
+            var query = CoverageQuery(try request.query(accepting: Self.parameters))
             if !parameters.contains(where: { $0.0 == "depth" }) { query.depth = Self.defaultDepth }
             return Self.html(.ok, DashboardTemplates.render(.dashboard(try await view(query))))
         } catch {

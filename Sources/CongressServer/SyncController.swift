@@ -1,9 +1,7 @@
-import AsyncHTTPClient
 import CongressCore
 import CongressStore
 import CongressSync
 import Hummingbird
-import Logging
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -11,47 +9,44 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// Replication endpoints: children push batches here; operators read the status and start a run.
+/// Replication endpoints, mounted at `/v1/sync`: children push batches and pull directives (child token); operators read
+/// the status (read token) and start a run (admin token).
 struct SyncController: Sendable {
-    let sync: SyncClient
-    let metrics: NodeMetrics
-    let topology: TopologyInForce
-    let secrets: NodeSecrets
+    let sync: SyncService
 
     /// A batch of 5,000 changes is a few MiB; a child with very large records still fits.
     static let batchLimit = 256 << 20
+    /// `?since=` of the directive feed.
+    static let directiveParameters = [
+        QueryParameter("since", .integer(0...Int(Int64.max)), summary: "this node's change-log seq already received (default 0)")
+    ]
+    /// `?wait=` of a run: how long the request waits for the run to finish before it answers that it is still running.
+    static let runParameters = [
+        QueryParameter("wait", .integer(0...maximumWait), summary: "seconds to wait for the run to finish (default \(defaultWait))")
+    ]
+    static let defaultWait = 10
+    static let maximumWait = 60
 
-    func addRoutes(to api: APIRoutes) {
-        api.add(.post, "/v1/sync/batches", childToken: true, use: receive)
-        api.add(.get, "/v1/sync/directives", childToken: true, use: directives)
-        api.add(.get, "/v1/sync/status", use: status)
-        api.add(.post, "/v1/sync/run", use: run)
+    /// Called by child nodes with their parent token.
+    var children: RouteCollection<AppRequestContext> {
+        RouteCollection(context: AppRequestContext.self)
+            .post("batches", use: receive)
+            .get("directives", use: directives)
     }
 
-    /// The child whose parent token this is, compared by hash in constant time.
-    private func authenticatedChild(_ request: Request) throws -> RegionCode {
-        guard let header = request.headers[.authorization] else {
-            throw APIError.unauthorized("missing bearer token (Authorization: Bearer TOKEN): present this node's child token")
-        }
-        guard header.hasPrefix("Bearer ") else { throw APIError.unauthorized("the Authorization header must be 'Bearer TOKEN'") }
-        let hash = NodeSecrets.sha256Hex(String(header.dropFirst("Bearer ".count)))
-        var match: RegionCode?
-        for (code, expected) in secrets.childTokenHashes where ConstantTime.equals(hash, expected) { match = RegionCode(code) }
-        guard let match else { throw APIError.unauthorized("invalid token: not the token of any child of node \(sync.node)") }
-        return match
+    var reads: RouteCollection<AppRequestContext> {
+        RouteCollection(context: AppRequestContext.self)
+            .get("status", use: status)
+            .get("run", use: latestRun)
     }
 
-    /// The topology in force, if `child` syncs with this node in it (a token may outlive a move in the tree).
-    private func topologyWhereSyncingHere(_ child: RegionCode) throws -> Topology {
-        let current = topology.topology
-        guard current.upstream(of: child)?.code == sync.node else {
-            throw APIError.forbidden("node \(child) does not sync with \(sync.node) in the topology in force (hash \(current.hash.prefix(12)))")
-        }
-        return current
+    var writes: RouteCollection<AppRequestContext> {
+        RouteCollection(context: AppRequestContext.self)
+            .post("run", use: run)
     }
 
-    @Sendable func receive(_ request: Request, context: some RequestContext) async throws -> Response {
-        let child = try authenticatedChild(request)
+    @Sendable func receive(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let child = try context.authenticatedChild()
         let data: Data
         do {
             data = try await JSONBody.collect(request, limit: Self.batchLimit)
@@ -66,98 +61,48 @@ struct SyncController: Sendable {
             )
             throw APIError(.badRequest, code: "bad_request", message: "the batch ended before its end: the upload was cut off")
         }
-        let header: BatchHeader
-        do {
-            header = try BatchHeader.read(fromBatch: data)
-        } catch {
-            throw APIError(.badRequest, code: "bad_request", message: "not a sync batch: \(error)")
-        }
-        guard header.protocol == SyncProtocol.version else {
-            let newer = header.protocol > SyncProtocol.version ? "this node (\(sync.node))" : "the sender (\(header.sender))"
-            throw APIError(
-                .upgradeRequired,
-                code: "protocol_mismatch",
-                message:
-                    "sync protocol \(header.protocol) from \(header.sender), this node speaks \(SyncProtocol.version): upgrade congress on \(newer)"
-            )
-        }
-        guard header.schemaHash == Migrations.schemaHash else {
-            throw APIError(
-                .conflict,
-                code: "schema_mismatch",
-                message:
-                    "the sender's database schema (\(header.schemaHash.prefix(12))) differs from this node's (\(Migrations.schemaHash.prefix(12))): run the same congress release on both nodes"
-            )
-        }
-        guard header.sender == child else {
-            throw APIError.forbidden("the token is child \(child)'s, but the batch says it comes from \(header.sender)")
-        }
-        let current = try topologyWhereSyncingHere(child)
-        guard header.topologyHash == current.hash else {
-            throw APIError(
-                .conflict,
-                code: "topology_mismatch",
-                message:
-                    "the sender's topology (\(header.topologyHash.prefix(12))) differs from this node's (\(current.hash.prefix(12))): deploy the same config/topology.yaml to both"
-            )
-        }
-        let changes: ChangeRows
-        do {
-            changes = try ChangeRows(document: data)
-        } catch {
-            throw APIError(.badRequest, code: "bad_request", message: "not a sync batch: \(error)")
-        }
-        switch try await sync.applier.apply(header, changes: changes) {
-        case .acked(let ack):
-            metrics.received(ack, from: child)
-            return try JSONBody.response(.ok, ack)
-        case .gap(let expected):
-            throw APIError(
-                .conflict,
-                code: "gap",
-                message: "batch starts at \(header.fromSeq) but \(expected) is expected next: resend from \(expected)",
-                field: "fromSeq",
-                expected: expected
-            )
-        }
+        return try JSONBody.response(.ok, try await sync.receive(data, from: child))
     }
 
-    @Sendable func status(_ request: Request, context: some RequestContext) async throws -> Response {
-        try JSONBody.response(.ok, try await status(now: Date()))
-    }
-
-    /// The parent edge and each child's, as of `now` (the API, the dashboard and /metrics show the same).
-    func status(now: Date) async throws -> SyncStatus {
-        try await sync.status(now: now)
-    }
-
-    /// Trainings from here or above that concern the asking child's subtree, after `since` (this node's change-log seq).
-    @Sendable func directives(_ request: Request, context: some RequestContext) async throws -> Response {
-        let child = try authenticatedChild(request)
-        _ = try topologyWhereSyncingHere(child)
-        let since: Int64
-        switch request.uri.queryParameters.get("since") {
-        case nil: since = 0
-        case let text?:
-            guard let value = Int64(text), value >= 0 else {
-                throw APIError(
-                    .badRequest,
-                    code: "bad_request",
-                    message: "since must be a change-log seq (a whole number ≥ 0), not '\(text)'",
-                    field: "since"
-                )
-            }
-            since = value
-        }
-        let page = try await sync.directiveFeed.directives(for: child, after: since, limit: Self.directivePageSize)
+    @Sendable func directives(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let child = try context.authenticatedChild()
+        let since = Int64(try request.query(accepting: Self.directiveParameters).integer("since") ?? 0)
+        let page = try await sync.directives(for: child, after: since)
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: page)))
     }
 
-    /// Trainings carry their venues: a page of 500 stays well under a few MiB.
-    static let directivePageSize = 500
+    @Sendable func status(_ request: Request, context: AppRequestContext) async throws -> Response {
+        _ = try request.query(accepting: [])
+        return try JSONBody.response(.ok, try await sync.status(now: Date()))
+    }
 
-    @Sendable func run(_ request: Request, context: some RequestContext) async throws -> Response {
-        let report = await sync.run()
+    /// `POST /v1/sync/run`: starts a push and pull now (or joins the one under way) and waits up to `?wait=` seconds for
+    /// it: 200 with the report when it succeeded, 502 with the report when the parent refused or could not be reached,
+    /// 202 with the run's state when it is still going (watch it at `GET /v1/sync/run`).
+    @Sendable func run(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let wait = try Self.wait(request)
+        sync.runs.start()
+        return try Self.respond(await sync.runs.awaitLatest(within: wait))
+    }
+
+    /// `GET /v1/sync/run`: the latest run started over the API, waiting up to `?wait=` seconds for it to finish; 404 when
+    /// none was started since the node started.
+    @Sendable func latestRun(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let wait = try Self.wait(request)
+        return try Self.respond(await sync.runs.awaitLatest(within: wait))
+    }
+
+    private static func wait(_ request: Request) throws -> Duration {
+        .seconds(try request.query(accepting: runParameters).integer("wait") ?? defaultWait)
+    }
+
+    private static func respond(_ run: SyncRuns.Run?) throws -> Response {
+        guard let run else { throw APIError(.notFound, code: "not_found", message: "no sync run was started over the API since this node started") }
+        guard let report = run.report else {
+            var response = try JSONBody.response(.accepted, run)
+            response.headers[.location] = "/v1/sync/run"
+            return response
+        }
         return try JSONBody.response(report.error == nil ? .ok : .badGateway, report)
     }
 }

@@ -14,12 +14,21 @@ struct SystemController: Sendable {
     let store: RecordStore
     let topology: TopologyInForce
     let nodeMetrics: NodeMetrics
+    /// This node's API document (it states the node's own region codes), rendered once.
+    let document: String
 
-    func addRoutes(to api: APIRoutes) {
-        api.add(.get, "/health", use: health)
-        api.add(.get, "/metrics", use: metrics)
-        api.add(.get, "/openapi.yaml", use: openAPI)
-        api.add(.get, "/v1/topology", use: topologyInForce)
+    /// Open to anyone who can reach the node: probes, Prometheus, API clients.
+    var endpoints: RouteCollection<AppRequestContext> {
+        RouteCollection(context: AppRequestContext.self)
+            .get("health", use: health)
+            .get("metrics", use: metrics)
+            .get("openapi.yaml", use: openAPI)
+    }
+
+    /// Mounted in the read group at `/v1`.
+    var reads: RouteCollection<AppRequestContext> {
+        RouteCollection(context: AppRequestContext.self)
+            .get("topology", use: topologyInForce)
     }
 
     private struct Health: Encodable {
@@ -29,9 +38,10 @@ struct SystemController: Sendable {
         var schemaVersion: Int
     }
 
-    @Sendable func health(_ request: Request, context: some RequestContext) async throws -> Response {
+    @Sendable func health(_ request: Request, context: AppRequestContext) async throws -> Response {
+        _ = try request.query(accepting: [])
         do {
-            try await store.client.query("SELECT 1", logger: context.logger)
+            try await store.checkReachable()
             return try JSONBody.response(
                 .ok,
                 Health(status: "ok", node: store.node.rawValue, database: "ok", schemaVersion: Migrations.latestVersion)
@@ -46,19 +56,21 @@ struct SystemController: Sendable {
     }
 
     /// Prometheus text: what the node counted, then its records and sync edges read now from the database.
-    @Sendable func metrics(_ request: Request, context: some RequestContext) async throws -> Response {
-        Response(
+    @Sendable func metrics(_ request: Request, context: AppRequestContext) async throws -> Response {
+        _ = try request.query(accepting: [])
+        return Response(
             status: .ok,
             headers: [.contentType: NodeMetrics.contentType],
             body: .init(byteBuffer: ByteBuffer(string: try await nodeMetrics.text(now: Date())))
         )
     }
 
-    @Sendable func openAPI(_ request: Request, context: some RequestContext) async throws -> Response {
-        Response(
+    @Sendable func openAPI(_ request: Request, context: AppRequestContext) async throws -> Response {
+        _ = try request.query(accepting: [])
+        return Response(
             status: .ok,
             headers: [.contentType: "application/yaml; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.text))
+            body: .init(byteBuffer: ByteBuffer(string: document))
         )
     }
 
@@ -96,7 +108,8 @@ struct SystemController: Sendable {
         }
     }
 
-    @Sendable func topologyInForce(_ request: Request, context: some RequestContext) async throws -> Response {
+    @Sendable func topologyInForce(_ request: Request, context: AppRequestContext) async throws -> Response {
+        _ = try request.query(accepting: [])
         func view(_ node: TopologyNode) -> TopologyView.Node {
             .init(
                 code: node.code.rawValue,

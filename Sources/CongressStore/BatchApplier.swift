@@ -58,7 +58,7 @@ public struct BatchApplier: Sendable {
             return outcome
         } catch {
             await underWay.end(ticket)
-            throw StagedChanges.refusal(error)
+            throw StoreError(databaseError: error)
                 ?? DatabaseError.translated(error, while: "applying batch \(header.fromSeq)–\(header.toSeq) from \(header.sender)")
         }
     }

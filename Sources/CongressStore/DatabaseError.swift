@@ -69,8 +69,3 @@ public struct DatabaseError: Error, Sendable, CustomStringConvertible, CustomDeb
         }
     }
 }
-
-extension PSQLError {
-    /// PostgreSQL's error code, when the server answered with one.
-    var sqlState: String? { serverInfo?[.sqlState] }
-}

@@ -60,7 +60,7 @@ public struct DirectiveFeed: Sendable {
                 return count
             }
         } catch {
-            throw StagedChanges.refusal(error) ?? DatabaseError.translated(error, while: "storing directives from \(parent) up to seq \(toSeq)")
+            throw StoreError(databaseError: error) ?? DatabaseError.translated(error, while: "storing directives from \(parent) up to seq \(toSeq)")
         }
     }
 }

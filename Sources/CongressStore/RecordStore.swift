@@ -37,7 +37,7 @@ public struct ImportSummary: Sendable, Codable, Equatable {
 
 /// The node's records in PostgreSQL: reads, and writes that append to the change log in the same transaction.
 public struct RecordStore: Sendable {
-    public let client: PostgresClient
+    let client: PostgresClient
     /// The node writing: the origin of what it creates, the bound of what it may write.
     public let node: RegionCode
     let logger: Logger
@@ -74,7 +74,7 @@ public struct RecordStore: Sendable {
         var nextCursor: String?
         if items.count > query.limit {
             items.removeLast(items.count - query.limit)
-            nextCursor = items.last.map { ListQuery.Cursor(regionCode: $0.meta.regionCode.rawValue, id: $0.meta.id).encoded }
+            nextCursor = items.last.map { ListCursor(regionCode: $0.meta.regionCode, id: $0.meta.id).text }
         }
         return Page(items: items, nextCursor: nextCursor)
     }
@@ -117,31 +117,34 @@ public struct RecordStore: Sendable {
     /// Creates or replaces many records in one transaction: all are written or none.
     /// Records equal to what is stored are left alone, so re-running an import changes nothing.
     public func importRecords<Body: RecordBody>(_ records: [PreparedRecord<Body>]) async throws -> ImportSummary {
-        try await client.transaction(logger: logger) { connection in
-            let existing = try await Self.lockRows(Body.self, ids: records.map(\.id), on: connection, logger: logger)
-            let regions = try await resolveRegions(records, on: connection)
-            var summary = ImportSummary(created: 0, updated: 0, unchanged: 0)
-            var writes: [Write<Body>] = []
-            var seen = Set<UUID>()
-            for (index, (record, region)) in zip(records, regions).enumerated() {
-                guard seen.insert(record.id).inserted else {
-                    throw StoreError(.unprocessable, "id \(record.id) appears twice in the import", field: "[\(index)].id")
-                }
-                if let current = existing[record.id] {
-                    try requireOwned(current.meta, field: "[\(index)].id")
-                    if !current.meta.deleted && current.body == record.body && current.meta.regionCode == region {
-                        summary.unchanged += 1
-                        continue
-                    }
-                    summary.updated += 1
-                } else {
-                    summary.created += 1
-                }
-                writes.append(Write(id: record.id, regionCode: region, body: record.body, deleted: false))
+        try await client.transaction(logger: logger) { connection in try await importRecords(records, on: connection) }
+    }
+
+    /// `importRecords` inside a transaction the caller holds.
+    func importRecords<Body: RecordBody>(_ records: [PreparedRecord<Body>], on connection: PostgresConnection) async throws -> ImportSummary {
+        let existing = try await Self.lockRows(Body.self, ids: records.map(\.id), on: connection, logger: logger)
+        let regions = try await resolveRegions(records, on: connection)
+        var summary = ImportSummary(created: 0, updated: 0, unchanged: 0)
+        var writes: [Write<Body>] = []
+        var seen = Set<UUID>()
+        for (index, (record, region)) in zip(records, regions).enumerated() {
+            guard seen.insert(record.id).inserted else {
+                throw StoreError(.unprocessable, "id \(record.id) appears twice in the import", field: "[\(index)].id")
             }
-            _ = try await write(writes, on: connection)
-            return summary
+            if let current = existing[record.id] {
+                try requireOwned(current.meta, field: "[\(index)].id")
+                if !current.meta.deleted && current.body == record.body && current.meta.regionCode == region {
+                    summary.unchanged += 1
+                    continue
+                }
+                summary.updated += 1
+            } else {
+                summary.created += 1
+            }
+            writes.append(Write(id: record.id, regionCode: region, body: record.body, deleted: false))
         }
+        _ = try await write(writes, on: connection)
+        return summary
     }
 
     /// Live units of this node by code, so that importing a village again updates it instead of failing.
@@ -275,5 +278,12 @@ extension RecordStore {
         let rows = try await client.query("SELECT last_seq FROM change_counter", logger: logger)
         for try await seq in rows.decode(Int64.self) { return seq }
         return 0
+    }
+}
+
+extension RecordStore {
+    /// Throws unless the database answers a trivial query (the health check).
+    public func checkReachable() async throws {
+        try await client.query("SELECT 1", logger: logger)
     }
 }

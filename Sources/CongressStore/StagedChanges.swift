@@ -81,23 +81,6 @@ enum StagedChanges {
         return count
     }
 
-    /// What PostgreSQL refused in a received batch, in the words a sender can act on (as the API answers a refused
-    /// write); nil for failures that are not the batch's fault.
-    static func refusal(_ error: any Error) -> StoreError? {
-        guard let error = error as? PSQLError, let state = error.sqlState else { return nil }
-        switch state {
-        case "23505":
-            return StoreError(.conflict, "a record with the same key exists: \(error.serverInfo?[.detail] ?? "duplicate")")
-        case "23503":
-            return StoreError(.unprocessable, "a referenced record does not exist")
-        case let state where state.hasPrefix("22"):
-            // Data exceptions: a value PostgreSQL could not take (a malformed uuid or time).
-            return StoreError(.unprocessable, "a value was refused: \(error.serverInfo?[.message] ?? "malformed")")
-        default:
-            return nil
-        }
-    }
-
     /// Kinds with a unique index over live records: their tombstones are applied first, so that a village deleted and
     /// registered again in one batch does not trip the one-live-unit-per-code index.
     private static let hasLiveUniqueIndex: Set<RecordKind> = [.unit, .attendance]

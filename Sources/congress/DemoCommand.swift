@@ -108,9 +108,14 @@ struct DemoCommand: AsyncParsableCommand {
         }
         for setup in ordered {
             guard setup.topology.topology.upstream(of: setup.config.node) != nil else { continue }
-            let request = NodeHTTP.request("http://\(setup.listen)/v1/sync/run", method: .POST, token: setup.secrets.adminToken)
-            // A failed run answers 502 with its report: the report says why.
-            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(300))
+            var request = NodeHTTP.request("http://\(setup.listen)/v1/sync/run?wait=60", method: .POST, token: setup.secrets.adminToken)
+            // A failed run answers 502 with its report: the report says why. One still running after the wait answers 202
+            // and goes on; its report comes from GET /v1/sync/run.
+            var response = try await HTTPClient.shared.execute(request, timeout: .seconds(90))
+            while response.status == .accepted {
+                request = NodeHTTP.request("http://\(setup.listen)/v1/sync/run?wait=60", token: setup.secrets.adminToken)
+                response = try await HTTPClient.shared.execute(request, timeout: .seconds(90))
+            }
             let body = try await response.body.collect(upTo: 1 << 20)
             let report = try JSONDecoder().decode(SyncReport.self, from: Data(buffer: body))
             if let error = report.error { throw InputError(field: "sync", message: "\(setup.config.node): \(error)") }

@@ -77,7 +77,9 @@ struct TestFederation {
 extension APIClient {
     /// Runs this node's sync (push, then pull) now and returns the report.
     func sync() async throws -> SyncReport {
-        let reply = try await send(.post, "/v1/sync/run")
+        var reply = try await send(.post, "/v1/sync/run?wait=60")
+        // A run longer than the wait goes on; its report comes from GET /v1/sync/run.
+        while reply.status == .accepted { reply = try await send(.get, "/v1/sync/run?wait=60") }
         return try reply.decode(SyncReport.self)
     }
 

@@ -47,7 +47,7 @@ import Testing
     @Test func acceptsKindFiltersAndBoundsLimit() throws {
         let query = try ListQuery(kind: .deputy, parameters: [("level", "county"), ("region", "4208"), ("limit", "1000")])
         #expect(query.limit == 1000)
-        #expect(query.filters.map(\.0.parameter) == ["level"])
+        #expect(query.filters.map(\.0.parameter.name) == ["level"])
         #expect(throws: InputError.self) { try ListQuery(kind: .deputy, parameters: [("limit", "0")]) }
         #expect(throws: InputError.self) { try ListQuery(kind: .deputy, parameters: [("region", "420")]) }
     }

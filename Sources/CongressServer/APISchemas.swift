@@ -1,0 +1,338 @@
+import CongressCore
+import OpenAPIKit
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// JSON Schemas of what the API takes and answers, stated from the definitions that decode and check requests: the
+/// enums' cases, the types' text limits, the widths of region codes (by level, inside this node's subtree), the
+/// formats of dates and times. Rules that relate fields or records (a congress code of the deputy's level, the one main
+/// venue, an existing station) are not schema: they answer 422 with the field named.
+struct APISchemas {
+    /// The node whose document this is: codes a record may carry lie in its subtree.
+    let node: RegionCode
+
+    // MARK: Values
+
+    /// A required text: at least one character that is not white space, at most `maxLength`.
+    static func text(_ maxLength: Int, required: Bool = true) -> JSONSchema {
+        .string(required: required, minLength: 1, maxLength: maxLength, pattern: required ? #"\S"# : nil)
+    }
+
+    static func choice<Choice: RawRepresentable & CaseIterable>(_ type: Choice.Type, required: Bool = true) -> JSONSchema
+    where Choice.RawValue == String {
+        .string(required: required, allowedValues: Choice.allCases.map { AnyCodable($0.rawValue) })
+    }
+
+    static func uuid(required: Bool = true) -> JSONSchema { .string(format: .uuid, required: required) }
+
+    /// `YYYY-MM-DD` between the years CalendarDate takes.
+    static func date(required: Bool = true) -> JSONSchema {
+        .string(format: .date, required: required, pattern: #"^(19\d\d|2[01]\d\d|2200)-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"#)
+    }
+
+    /// ISO 8601 with seconds and a zone, as Timestamp reads it.
+    static func time(required: Bool = true) -> JSONSchema {
+        .string(
+            format: .dateTime,
+            required: required,
+            pattern:
+                #"^(19\d\d|20\d\d)-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,3})?(Z|[+-](0\d|1[0-3]):[0-5]\d)$"#
+        )
+    }
+
+    /// A digit string of `width` whose last `last` digits are not all zeros (`4200` is no city).
+    private static func code(width: Int, lastSegment last: Int) -> String {
+        let lead = width - last
+        let nonZero =
+            switch last {
+            case 2: "(0[1-9]|[1-9]\\d)"
+            default: "(00[1-9]|0[1-9]\\d|[1-9]\\d\\d)"
+            }
+        return (lead > 0 ? "\\d{\(lead)}" : "") + nonZero
+    }
+
+    /// Widths of the codes below a code of `width`, with the width of each one's last segment.
+    private static let segments: [(width: Int, last: Int)] = [(2, 2), (4, 2), (6, 2), (9, 3), (12, 3)]
+
+    /// Any region code (a list's `?region=` prefix, a coverage query's region).
+    static let anyRegion: JSONSchema = .string(
+        pattern: "^(CN|" + segments.map { code(width: $0.width, lastSegment: $0.last) }.joined(separator: "|") + ")$"
+    )
+
+    /// A code of one of `levels` (by width; `unit` for 12 digits) inside this node's subtree.
+    func region(widths: [Int], required: Bool = true, description: String? = nil) -> JSONSchema {
+        let own = node.isNation ? 0 : node.rawValue.count
+        var alternatives: [String] = []
+        if node.isNation && widths.contains(0) { alternatives.append("CN") }
+        for segment in Self.segments where widths.contains(segment.width) && segment.width >= own {
+            if segment.width == own {
+                alternatives.append(node.rawValue)
+            } else {
+                let suffix = Self.code(width: segment.width - own, lastSegment: segment.last)
+                alternatives.append((node.isNation ? "" : node.rawValue) + suffix)
+            }
+        }
+        // A width this node cannot hold still gets a pattern nothing matches, so the document stays truthful.
+        let pattern = alternatives.isEmpty ? "^$.^" : "^(" + alternatives.joined(separator: "|") + ")$"
+        return .string(required: required, description: description, pattern: pattern)
+    }
+
+    /// Codes of every width in this node's subtree (a deputy's residence, a station's host region).
+    func regionInSubtree(required: Bool = true) -> JSONSchema { region(widths: [0, 2, 4, 6, 9, 12], required: required) }
+
+    /// A village/community unit code in this node's subtree.
+    func unitCode(required: Bool = true) -> JSONSchema { region(widths: [RegionCode.unitWidth], required: required) }
+
+    /// The levels whose congresses lie in this node's subtree, each with the codes of its congresses.
+    var congresses: [(level: Level, code: JSONSchema)] {
+        Level.allCases.compactMap { level in
+            let width = level.codeWidth ?? 0
+            guard node.isNation || width >= node.rawValue.count else { return nil }
+            return (level, region(widths: [width]))
+        }
+    }
+
+    // MARK: Records
+
+    /// The fields every record carries, set by the node (they may be sent back unchanged).
+    static let metaProperties: OrderedDictionary<String, JSONSchema> = [
+        "id": uuid(),
+        "origin": .string(),
+        "regionCode": .string(),
+        "version": .integer(minimum: (0, exclusive: false)),
+        "updatedAt": .string(format: .dateTime),
+        "deleted": .boolean,
+    ]
+
+    /// What a client sends to create or replace a record of `kind`.
+    func input(_ kind: RecordKind) -> JSONSchema {
+        // What a GET returned may be sent back: `id` must match, `version` guards against a lost update, the rest is
+        // ignored.
+        let ignored = JSONSchema.fragment(required: false, description: "read-only: ignored on input")
+        let echoed: OrderedDictionary<String, JSONSchema> = [
+            "id": Self.uuid(required: false),
+            "version": .integer(
+                required: false,
+                maximum: (Int(RecordInput<Unit>.versions.upperBound), exclusive: false),
+                minimum: (Int(RecordInput<Unit>.versions.lowerBound), exclusive: false)
+            ),
+            "origin": ignored,
+            "updatedAt": ignored,
+            "deleted": ignored,
+        ]
+        switch kind {
+        case .deputy:
+            var properties = echoed + deputyProperties(output: false)
+            properties["regionCode"] = regionInSubtree()
+            properties["idNumber"] = .string(
+                required: false,
+                description: "national ID number (GB 11643, check digit verified): input only, turned into personKey",
+                pattern: #"^\d{6}(18|19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])\d{3}[\dXx]$"#
+            )
+            // The congress code's width follows the level: one alternative per level this node holds.
+            let byLevel = congresses.map { congress in
+                JSONSchema.object(
+                    properties: [
+                        "level": .string(allowedValues: [AnyCodable(congress.level.rawValue)]),
+                        "congressCode": congress.code,
+                    ]
+                )
+            }
+            return .all(of: [Self.closed(properties), .one(of: byLevel)])
+        case .station:
+            var properties = echoed + stationProperties(output: false)
+            properties["regionCode"] = regionInSubtree()
+            return Self.closed(properties)
+        case .assignment:
+            return Self.closed(echoed + Self.assignmentProperties)
+        case .unit:
+            var properties = echoed + unitProperties
+            properties["regionCode"] = unitCode(required: false)
+            return Self.closed(properties)
+        case .training:
+            var properties = echoed + trainingProperties(output: false)
+            properties["regionCode"] = region(widths: [node.rawValue.count], required: false, description: "the organizing node's own code")
+            return Self.closed(properties)
+        case .attendance:
+            return Self.closed(signInProperties)
+        }
+    }
+
+    /// A stored record of `kind` as the API returns it.
+    func output(_ kind: RecordKind) -> JSONSchema {
+        let body: OrderedDictionary<String, JSONSchema> =
+            switch kind {
+            case .deputy: deputyProperties(output: true)
+            case .station: stationProperties(output: true)
+            case .assignment: Self.assignmentProperties
+            case .unit: unitProperties
+            case .training: trainingProperties(output: true)
+            case .attendance:
+                signInProperties + ["walkIn": .boolean(required: false), "signedInAt": Self.time()]
+            }
+        return .object(properties: Self.metaProperties + body)
+    }
+
+    private func deputyProperties(output: Bool) -> OrderedDictionary<String, JSONSchema> {
+        typealias Limit = Deputy.Limit
+        var properties: OrderedDictionary<String, JSONSchema> = [
+            "name": Self.text(Limit.name),
+            "gender": Self.choice(Deputy.Gender.self),
+            "ethnicity": .string(required: false, maxLength: Limit.ethnicity),
+            "birthMonth": .string(required: false, pattern: #"^(19\d\d|20\d\d|2100)-(0[1-9]|1[0-2])$"#),
+            "party": .string(required: false, maxLength: Limit.party),
+            "occupation": .string(required: false, maxLength: Limit.occupation),
+            "level": Self.choice(Level.self),
+            "congressCode": Self.anyRegion,
+            "term": .integer(maximum: (Limit.terms.upperBound, exclusive: false), minimum: (Limit.terms.lowerBound, exclusive: false)),
+            "constituency": .string(required: false, maxLength: Limit.constituency),
+            "delegation": .string(required: false, maxLength: Limit.delegation),
+            "status": Self.choice(Deputy.Status.self),
+            // 7 to 15 digits, spaces and dashes allowed; returned masked (138****5678), which may be sent back.
+            "phone": .string(required: false, pattern: #"^[0-9]{3}[0-9*]{0,8}[0-9]{4}$"#),
+        ]
+        properties["personKey"] =
+            output
+            ? .string(required: false, description: "HMAC-SHA256 of the ID number under the province key")
+            : .string(required: false, description: "read-only: derived from idNumber, ignored on input")
+        return properties
+    }
+
+    private func stationProperties(output: Bool) -> OrderedDictionary<String, JSONSchema> {
+        typealias Limit = Station.Limit
+        var standards: OrderedDictionary<String, JSONSchema> = [:]
+        for standard in ["site", "staff", "rules", "activities", "funds", "equipment"] { standards[standard] = .boolean(required: output) }
+        return [
+            "name": Self.text(Limit.name),
+            "type": Self.choice(Station.StationType.self),
+            "address": .string(required: false, maxLength: Limit.address),
+            "coveredUnits": .array(required: output, uniqueItems: true, items: unitCode()),
+            "staff": .array(
+                required: output,
+                items: Self.closed(["role": Self.choice(Station.StaffMember.Role.self), "name": Self.text(Limit.staffName)])
+            ),
+            "standards": Self.closed(standards, required: output),
+            "status": Self.choice(Station.Status.self, required: output),
+            "openedOn": Self.date(required: false),
+            "closedOn": Self.date(required: false),
+        ]
+    }
+
+    private static let assignmentProperties: OrderedDictionary<String, JSONSchema> = [
+        "deputyId": uuid(),
+        "stationId": uuid(),
+        "role": choice(Assignment.Role.self),
+        "since": date(required: false),
+        "until": date(required: false),
+    ]
+
+    private var unitProperties: OrderedDictionary<String, JSONSchema> {
+        [
+            "code": unitCode(),
+            "name": Self.text(Unit.Limit.name),
+            "urbanRuralClass": .string(required: false, allowedValues: Unit.urbanRuralClasses.sorted().map { AnyCodable($0) }),
+        ]
+    }
+
+    private func trainingProperties(output: Bool) -> OrderedDictionary<String, JSONSchema> {
+        typealias Limit = Training.Limit
+        let venue = Self.closed([
+            "id": Self.uuid(required: output),
+            "kind": Self.choice(Training.Venue.Kind.self),
+            "regionCode": regionInSubtree(),
+            "name": Self.text(Limit.venueName),
+            "capacity": .integer(maximum: (Int(Int32.max), exclusive: false), minimum: (1, exclusive: false)),
+        ])
+        return [
+            "title": Self.text(Limit.title),
+            "organizer": output
+                ? .string(description: "the organizing node")
+                : Self.anyRegion.optionalSchemaObject().with(description: "set by the node: ignored on input"),
+            "startsOn": Self.date(),
+            "endsOn": Self.date(),
+            "mode": Self.choice(Training.Mode.self),
+            "audience": Self.closed([
+                "levels": .array(minItems: 1, uniqueItems: true, items: Self.choice(Level.self)),
+                "regionPrefix": regionInSubtree(),
+            ]),
+            "venues": .array(minItems: 1, items: venue),
+            "walkIns": .boolean(required: false),
+        ]
+    }
+
+    /// One sign-in as a branch node sends it (`POST /v1/trainings/{id}/attendance`).
+    var signInProperties: OrderedDictionary<String, JSONSchema> {
+        [
+            "deputyId": Self.uuid(),
+            "venueId": Self.uuid(),
+            "mode": Self.choice(Attendance.Mode.self),
+            "signedInAt": Self.time(required: false),
+        ]
+    }
+
+    /// An object that refuses members it does not list (the API answers 400 naming an unknown field). A member that may
+    /// be left out may also be null: the decoder takes null as absent.
+    static func closed(_ properties: OrderedDictionary<String, JSONSchema>, required: Bool = true) -> JSONSchema {
+        var members: OrderedDictionary<String, JSONSchema> = [:]
+        // A member of any type (ignored on input) takes null as it is.
+        for (name, schema) in properties { members[name] = schema.required || schema.jsonType == nil ? schema : schema.nullableSchemaObject() }
+        return .object(required: required, properties: members, additionalProperties: .a(false))
+    }
+
+    // MARK: Replication
+
+    /// A child's batch (SPEC §7): the header the parent checks first, then the changes.
+    static var batch: JSONSchema {
+        let sequence = JSONSchema.integer(maximum: (Int(Int64.max), exclusive: false), minimum: (0, exclusive: false))
+        let change = JSONSchema.object(
+            properties: [
+                "kind": choice(RecordKind.self),
+                "id": uuid(),
+                "origin": anyRegion,
+                "regionCode": anyRegion,
+                "version": sequence,
+                "updatedAt": time(),
+                "deleted": .boolean,
+                "body": .object(required: false, nullable: true),
+            ]
+        )
+        return .object(
+            properties: [
+                "protocol": .integer(
+                    description: "the sync protocol this node speaks; another is refused with 426",
+                    allowedValues: [AnyCodable(SyncProtocol.version)]
+                ),
+                "schemaHash": .string(),
+                "topologyHash": .string(),
+                "sender": anyRegion,
+                "fromSeq": sequence,
+                "toSeq": sequence,
+                "edges": .array(required: false, nullable: true, items: .object(properties: ["node": anyRegion, "lastBatchAt": time()])),
+                "changes": .array(items: change),
+            ]
+        )
+    }
+
+    /// What a run of this node's sync reports.
+    static let syncReport = JSONSchema.object(
+        properties: [
+            "parent": .string(required: false, nullable: true),
+            "batches": .integer, "changes": .integer, "applied": .integer, "ackedSeq": .integer, "rewinds": .integer,
+            "directives": .integer, "directivesSeq": .integer,
+            "error": .string(required: false, nullable: true),
+        ]
+    )
+}
+
+extension OrderedDictionary where Key == String, Value == JSONSchema {
+    /// These properties, then `more` (a property of both takes `more`'s schema).
+    fileprivate static func + (properties: Self, more: Self) -> Self {
+        var merged = properties
+        for (name, schema) in more { merged[name] = schema }
+        return merged
+    }
+}

@@ -1,0 +1,45 @@
+import CongressCore
+import Hummingbird
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The request context of every route: Hummingbird's core storage, plus the child node a child token identified.
+public struct AppRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// Set by `ChildTokenMiddleware` on the routes children call (SPEC §7).
+    public var child: RegionCode?
+
+    public init(source: Source) {
+        self.coreContext = .init(source: source)
+        self.child = nil
+    }
+
+    /// The child whose token authenticated this request; the routes that read it sit behind `ChildTokenMiddleware`.
+    func authenticatedChild() throws -> RegionCode {
+        guard let child else { throw APIError.unauthorized("present this node's child token") }
+        return child
+    }
+}
+
+extension AppRequestContext {
+    /// The `{id}` of the route, refused with 400 unless it is a UUID.
+    func recordID() throws -> UUID {
+        let text = parameters.get("id") ?? ""
+        guard let id = UUID(uuidString: text) else { throw InputError(.badRequest, field: "id", message: "'\(text)' is not a UUID") }
+        return id
+    }
+}
+
+extension Request {
+    /// The query's parameters, each checked against the definitions the route takes (the same the API document states).
+    func query(accepting parameters: [QueryParameter]) throws(InputError) -> QueryValues {
+        try QueryValues(uri.queryParameters.map { (String($0.key), String($0.value)) }, accepting: parameters)
+    }
+
+    /// The query's parameters as given, in order.
+    var queryPairs: [(String, String)] { uri.queryParameters.map { (String($0.key), String($0.value)) } }
+}

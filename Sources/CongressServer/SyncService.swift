@@ -1,0 +1,194 @@
+import CongressCore
+import CongressStore
+import CongressSync
+import Synchronization
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The rules of replication at this node (SPEC §7): what a child's batch must be to be applied, which directives a
+/// child gets, the state of every edge, and runs of this node's own sync started over the API.
+struct SyncService: Sendable {
+    let sync: SyncClient
+    let metrics: NodeMetrics
+    let topology: TopologyInForce
+    let runs: SyncRuns
+
+    var node: RegionCode { sync.node }
+
+    init(sync: SyncClient, metrics: NodeMetrics, topology: TopologyInForce) {
+        self.sync = sync
+        self.metrics = metrics
+        self.topology = topology
+        self.runs = SyncRuns(sync: sync)
+    }
+
+    /// The topology in force, if `child` syncs with this node in it (a token may outlive a move in the tree).
+    func topologyWhereSyncingHere(_ child: RegionCode) throws -> Topology {
+        let current = topology.topology
+        guard current.upstream(of: child)?.code == node else {
+            throw APIError.forbidden("node \(child) does not sync with \(node) in the topology in force (hash \(current.hash.prefix(12)))")
+        }
+        return current
+    }
+
+    /// Applies a child's batch all or nothing, after checking that it speaks this node's protocol and schema, comes from
+    /// the child whose token it carries, and was cut from the same topology.
+    func receive(_ data: Data, from child: RegionCode) async throws -> BatchAck {
+        let header: BatchHeader
+        do {
+            header = try BatchHeader.read(fromBatch: data)
+        } catch {
+            throw APIError(.badRequest, code: "bad_request", message: "not a sync batch: \(error)")
+        }
+        guard header.protocol == SyncProtocol.version else {
+            let newer = header.protocol > SyncProtocol.version ? "this node (\(node))" : "the sender (\(header.sender))"
+            throw APIError(
+                .upgradeRequired,
+                code: "protocol_mismatch",
+                message:
+                    "sync protocol \(header.protocol) from \(header.sender), this node speaks \(SyncProtocol.version): upgrade congress on \(newer)"
+            )
+        }
+        guard header.schemaHash == Migrations.schemaHash else {
+            throw APIError(
+                .conflict,
+                code: "schema_mismatch",
+                message:
+                    "the sender's database schema (\(header.schemaHash.prefix(12))) differs from this node's (\(Migrations.schemaHash.prefix(12))): run the same congress release on both nodes"
+            )
+        }
+        guard header.sender == child else {
+            throw APIError.forbidden("the token is child \(child)'s, but the batch says it comes from \(header.sender)")
+        }
+        let current = try topologyWhereSyncingHere(child)
+        guard header.topologyHash == current.hash else {
+            throw APIError(
+                .conflict,
+                code: "topology_mismatch",
+                message:
+                    "the sender's topology (\(header.topologyHash.prefix(12))) differs from this node's (\(current.hash.prefix(12))): deploy the same config/topology.yaml to both"
+            )
+        }
+        let changes: ChangeRows
+        do {
+            changes = try ChangeRows(document: data)
+        } catch {
+            throw APIError(.badRequest, code: "bad_request", message: "not a sync batch: \(error)")
+        }
+        switch try await sync.applier.apply(header, changes: changes) {
+        case .acked(let ack):
+            metrics.received(ack, from: child)
+            return ack
+        case .gap(let expected):
+            throw APIError(
+                .conflict,
+                code: "gap",
+                message: "batch starts at \(header.fromSeq) but \(expected) is expected next: resend from \(expected)",
+                field: "fromSeq",
+                expected: expected
+            )
+        }
+    }
+
+    /// Trainings from here or above that concern `child`'s subtree, after `since` (this node's change-log seq).
+    func directives(for child: RegionCode, after since: Int64) async throws -> String {
+        _ = try topologyWhereSyncingHere(child)
+        return try await sync.directiveFeed.directives(for: child, after: since, limit: Self.directivePageSize)
+    }
+
+    /// Trainings carry their venues: a page of 500 stays well under a few MiB.
+    static let directivePageSize = 500
+
+    /// Each edge's state (`SyncStatus`, as `/metrics` reads it too), and the latest run started over the API.
+    @dynamicMemberLookup
+    struct Status: Encodable {
+        var edges: SyncStatus
+        /// The latest run started over the API (`POST /v1/sync/run`), if any since the node started.
+        var run: SyncRuns.Run?
+
+        subscript<Value>(dynamicMember path: KeyPath<SyncStatus, Value>) -> Value { edges[keyPath: path] }
+
+        private enum CodingKeys: String, CodingKey { case run }
+
+        /// The edges' fields and `run` side by side in one object.
+        func encode(to encoder: any Encoder) throws {
+            try edges.encode(to: encoder)
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encodeIfPresent(run, forKey: .run)
+        }
+    }
+
+    /// The parent edge and each child's, as of `now` (the API, the dashboard and /metrics show the same).
+    func status(now: Date) async throws -> Status {
+        Status(edges: try await sync.status(now: now), run: runs.latest)
+    }
+}
+
+/// Runs of this node's sync started over the API. A run outlives the request that started it, so a request is answered
+/// within its wait whatever the parent does (an unreachable parent keeps a run retrying for minutes); a run asked for
+/// while one is under way joins it.
+final class SyncRuns: Sendable {
+    struct Run: Encodable, Sendable {
+        enum State: String, Encodable, Sendable { case running, finished }
+        var state: State
+        var startedAt: Timestamp
+        var finishedAt: Timestamp?
+        var report: SyncReport?
+    }
+
+    private struct State {
+        var run: Run?
+        var task: Task<SyncReport, Never>?
+        /// Requests waiting for the run under way, resumed when it finishes or when their wait is over.
+        var waiters: [UUID: CheckedContinuation<Void, Never>] = [:]
+    }
+
+    private let sync: SyncClient
+    private let state = Mutex(State())
+
+    init(sync: SyncClient) { self.sync = sync }
+
+    var latest: Run? { state.withLock { $0.run } }
+
+    /// Starts a run unless one is under way (then that one goes on).
+    func start() {
+        state.withLock { state in
+            guard state.run?.state != .running else { return }
+            state.run = Run(state: .running, startedAt: Timestamp(Date()))
+            state.task = Task { [self] in
+                let report = await sync.run()
+                let waiters = self.state.withLock { state in
+                    state.run?.state = .finished
+                    state.run?.finishedAt = Timestamp(Date())
+                    state.run?.report = report
+                    defer { state.waiters = [:] }
+                    return state.waiters.values
+                }
+                for waiter in waiters { waiter.resume() }
+                return report
+            }
+        }
+    }
+
+    /// The latest run once it has finished, or as it stands after `wait`.
+    func awaitLatest(within wait: Duration) async -> Run? {
+        let id = UUID()
+        await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+            let waiting = state.withLock { state in
+                guard state.run?.state == .running else { return false }
+                state.waiters[id] = waiter
+                return true
+            }
+            guard waiting else { return waiter.resume() }
+            Task { [self] in
+                try? await Task.sleep(for: wait)
+                self.state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
+            }
+        }
+        return latest
+    }
+}

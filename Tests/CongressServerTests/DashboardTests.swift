@@ -31,12 +31,12 @@ import Testing
 
             // The browser signs in with the token (redirect, cookie) and gets the dashboard itself.
             let base = city.baseURL!
-            let live = try chromium.dumpDOM("\(base)/?token=\(read)")
+            let live = try await chromium.dumpDOM("\(base)/?token=\(read)")
             #expect(live.contains("覆盖统计") && live.contains("东宝区") && !live.contains("type=\"password\""), "\(live.prefix(400))")
-            let refused = try chromium.dumpDOM("\(base)/?token=wrong")
+            let refused = try await chromium.dumpDOM("\(base)/?token=wrong")
             #expect(refused.contains("令牌无效"))
 
-            let measured = try chromium.measure(
+            let measured = try await chromium.measure(
                 html: html,
                 script: """
                     const rows = [...document.querySelectorAll('tr.region')].map(row => ({
@@ -76,7 +76,7 @@ import Testing
                 kept.map { URL(fileURLWithPath: $0) }
                 ?? FileManager.default.temporaryDirectory.appendingPathComponent("dashboard-\(UUID().uuidString).png")
             defer { if kept == nil { try? FileManager.default.removeItem(at: shot) } }
-            try chromium.screenshot("\(base)/?token=\(read)", to: shot)
+            try await chromium.screenshot("\(base)/?token=\(read)", to: shot)
             let png = try Data(contentsOf: shot)
             #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]))
             // IHDR: width and height, big-endian, at bytes 16...23.

@@ -17,24 +17,24 @@ struct HeadlessChromium {
     }
 
     /// The document as the browser holds it once loaded (cookies and redirects followed, scripts run).
-    func dumpDOM(_ url: String) throws -> String {
-        String(decoding: try run(["--dump-dom", url]), as: UTF8.self)
+    func dumpDOM(_ url: String) async throws -> String {
+        String(decoding: try await run(["--dump-dom", url]), as: UTF8.self)
     }
 
     /// A PNG of the page at the window size.
-    func screenshot(_ url: String, to file: URL) throws {
-        _ = try run(["--screenshot=\(file.path)", url])
+    func screenshot(_ url: String, to file: URL) async throws {
+        _ = try await run(["--screenshot=\(file.path)", url])
     }
 
     /// Loads `html` from a file with `script` appended, and returns what the script left in `<pre id="measured">`: the
     /// page's own markup and styles, measured by the browser's layout.
-    func measure(html: String, script: String) throws -> Data {
+    func measure(html: String, script: String) async throws -> Data {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("dashboard-\(UUID().uuidString).html")
         defer { try? FileManager.default.removeItem(at: file) }
         let probe =
             "<script>(() => { const pre = document.createElement('pre'); pre.id = 'measured'; pre.textContent = JSON.stringify((() => { \(script) })()); document.body.append(pre); })();</script>"
         try html.replacingOccurrences(of: "</body>", with: probe + "</body>").write(to: file, atomically: true, encoding: .utf8)
-        let dom = try dumpDOM(file.absoluteString)
+        let dom = try await dumpDOM(file.absoluteString)
         guard let start = dom.range(of: "<pre id=\"measured\">"), let end = dom.range(of: "</pre>", range: start.upperBound..<dom.endIndex) else {
             throw TestSetupError("the measuring script left nothing: \(dom.suffix(500))")
         }
@@ -44,25 +44,20 @@ struct HeadlessChromium {
         return Data(text.utf8)
     }
 
-    private func run(_ arguments: [String]) throws -> Data {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
+    private func run(_ arguments: [String]) async throws -> Data {
         let profile = FileManager.default.temporaryDirectory.appendingPathComponent("chromium-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: profile) }
-        process.arguments =
+        let finished = try await ChildProcess.run(
+            executable,
             [
                 "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run", "--disable-dev-shm-usage",
                 "--user-data-dir=\(profile.path)", "--window-size=\(windowSize.width),\(windowSize.height)",
-            ] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw TestSetupError("chromium \(arguments.first ?? "") exited with \(process.terminationStatus)")
+            ] + arguments,
+            mergingErrors: false
+        )
+        guard finished.terminationStatus == 0 else {
+            throw TestSetupError("chromium \(arguments.first ?? "") exited with \(finished.terminationStatus)")
         }
-        return data
+        return finished.output
     }
 }

@@ -19,21 +19,9 @@ import Testing
     }
 
     /// What `promtool check metrics` says of `text` (nothing when it finds nothing wrong), and its exit status.
-    static func check(_ text: String) throws -> (status: Int32, problems: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try promtool)
-        process.arguments = ["check", "metrics"]
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        input.fileHandleForWriting.write(Data(text.utf8))
-        try input.fileHandleForWriting.close()
-        let problems = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, problems)
+    static func check(_ text: String) async throws -> (status: Int32, problems: String) {
+        let finished = try await ChildProcess.run(try promtool, ["check", "metrics"], input: Data(text.utf8))
+        return (finished.terminationStatus, finished.text)
     }
 
     static func metrics(_ node: APIClient) async throws -> String {
@@ -68,7 +56,7 @@ import Testing
         _ = try await county.send(.get, "/v1/coverage")
 
         for (node, text) in [("county", try await Self.metrics(county)), ("township", try await Self.metrics(township))] {
-            let (status, problems) = try Self.check(text)
+            let (status, problems) = try await Self.check(text)
             #expect(status == 0 && problems.isEmpty, "promtool check metrics on the \(node)'s /metrics: \(problems)\n\(text)")
             #expect(text.contains("# TYPE hb_requests_total counter"), "\(node): \(text)")
             #expect(text.contains("# TYPE http_server_request_duration_seconds histogram"), "\(node): \(text)")
@@ -138,7 +126,7 @@ import Testing
             let children = try await city.send(.get, "/v1/sync/status").json["children"] as? [[String: Any]]
             #expect(children?.first { $0["code"] as? String == "420802" }?["stale"] as? Bool == true)
             if (try? Self.promtool) != nil {
-                let (status, problems) = try Self.check(late)
+                let (status, problems) = try await Self.check(late)
                 #expect(status == 0 && problems.isEmpty, "\(problems)")
             }
         }

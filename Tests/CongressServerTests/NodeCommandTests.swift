@@ -7,13 +7,13 @@ import Testing
     @Test func seedingTwiceWritesOnceAndBadOptionsChangeNothing() async throws {
         let node = try await TestNode.make()
         let files = try NodeProcess(node, topologyYAML: testTopologyYAML)
-        let first = try files.command(["seed", "--synthetic", "--scale", "small", "--seed", "3"])
+        let first = try await files.command(["seed", "--synthetic", "--scale", "small", "--seed", "3"])
         #expect(first.status == 0, "\(first.output)")
         #expect(first.output.contains("seeded 420802:"))
         let seeded = try await node.snapshot()
         #expect(try await TestDatabase.texts("SELECT count(*)::text FROM deputies", on: node.database) != ["0"])
 
-        let again = try files.command(["seed", "--synthetic", "--scale", "small", "--seed", "3"])
+        let again = try await files.command(["seed", "--synthetic", "--scale", "small", "--seed", "3"])
         #expect(again.status == 0)
         #expect(again.output.contains("deputies (0 new)"), "\(again.output)")
         #expect(try await node.snapshot() == seeded)
@@ -24,7 +24,7 @@ import Testing
             (["seed", "--synthetic", "--scale", "huge"], "huge"),
             (["restore", "--from", "/nonexistent/backup.dump"], "cannot read the backup"),
         ] {
-            let refused = try files.command(arguments)
+            let refused = try await files.command(arguments)
             #expect(refused.status != 0, "\(arguments)")
             #expect(refused.output.contains(message), "\(arguments): \(refused.output)")
         }
@@ -37,10 +37,10 @@ import Testing
         let dump = files.folder.appendingPathComponent("node.dump").path
         _ = try await node.run { api in try await api.create("deputies", Fixture.deputy(name: "备份前")) }
         let atBackup = try await node.snapshot()
-        let backup = try files.command(["backup", "--out", dump])
+        let backup = try await files.command(["backup", "--out", dump])
         #expect(backup.status == 0, "\(backup.output)")
         _ = try await node.run { api in try await api.create("deputies", Fixture.deputy(name: "备份后")) }
-        let restore = try files.command(["restore", "--from", dump])
+        let restore = try await files.command(["restore", "--from", dump])
         #expect(restore.status == 0, "\(restore.output)")
         #expect(try await node.snapshot() == atBackup)
     }

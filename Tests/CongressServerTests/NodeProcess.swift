@@ -78,22 +78,14 @@ final class NodeProcess: @unchecked Sendable {
     }
 
     /// `congress sync --node FILE`: its exit status and what it printed.
-    func syncOnce() throws -> (status: Int32, output: String) {
-        try command(["sync"])
+    func syncOnce() async throws -> (status: Int32, output: String) {
+        try await command(["sync"])
     }
 
     /// `congress ARGUMENTS --node CONFIG` run to its end: its exit status and what it printed.
-    func command(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try Self.executable)
-        process.arguments = arguments + ["--node", configFile.path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output)
+    func command(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+        let finished = try await ChildProcess.run(try Self.executable, arguments + ["--node", configFile.path])
+        return (finished.terminationStatus, finished.text)
     }
 
     deinit {

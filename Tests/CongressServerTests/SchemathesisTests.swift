@@ -37,9 +37,7 @@ import Testing
             // plan received from the city, read-only here, so the fuzzer's deletes cannot take it away.
             _ = try await TestDatabase.texts("UPDATE trainings SET origin = '4208' WHERE id = '\(training)' RETURNING 'x'", on: node.database)
             let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: fuzzer)
-            process.arguments = [
+            let arguments = [
                 "--config-file", repository.appendingPathComponent("ops/fuzz/schemathesis.toml").path,
                 "run", "\(api.baseURL!)/openapi.yaml",
                 "--checks", "all",
@@ -51,13 +49,9 @@ import Testing
             environment["CONGRESS_FUZZ_CHILD_TOKEN"] = child.parentToken
             environment["CONGRESS_FUZZ_TRAINING_ID"] = training
             environment["SCHEMATHESIS_HOOKS"] = nil
-            process.environment = environment
-            let output = Pipe()
-            process.standardOutput = output
-            process.standardError = output
-            try process.run()
-            let text = try await Task.detached { String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }.value
-            process.waitUntilExit()
+            // Waited for off the cooperative pool: the node it fuzzes runs on that pool.
+            let process = try await ChildProcess.run(fuzzer, arguments, environment: environment)
+            let text = process.text
             print("Schemathesis against node 420802:\n\(text)")
             #expect(process.terminationStatus == 0, "Schemathesis found failures:\n\(text.suffix(20_000))")
             #expect(!node.logs.text.contains("request failed"), "a request failed inside the node")

@@ -100,7 +100,7 @@ import Testing
             _ = await push.value
 
             // `congress sync` on the dead node's files resumes from the acknowledgement it stored (or before it).
-            let (status, output) = try child.syncOnce()
+            let (status, output) = try await child.syncOnce()
             #expect(status == 0, "\(output)")
             #expect(output.contains("420802001 → 420802:"))
             let atChild = try await Self.records(on: federation.township.database)

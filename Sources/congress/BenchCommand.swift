@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import CongressCore
 import CongressServer
 import CongressStore
+import CongressTooling
 import Foundation
 import Logging
 import PostgresNIO
@@ -85,7 +86,7 @@ struct TopologyBench: AsyncParsableCommand {
     }
 }
 
-/// Where benchmarks keep their databases, and how they wait for a node they started.
+/// Where benchmarks keep their databases.
 enum BenchDatabase {
     /// Runs `body` with a PostgreSQL server: the one `url` names, else a throwaway managed cluster in a temporary folder
     /// (also handed to `body` for files), removed afterwards.
@@ -98,18 +99,6 @@ enum BenchDatabase {
         if let url { server = try DatabaseAddress(url: url) } else { server = try await managed!.start().address }
         defer { try? managed?.stop() }
         return try await body(server, folder)
-    }
-
-    static func waitUntilListening(port: Int) async throws {
-        for _ in 0..<600 {
-            if let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/health"), timeout: .seconds(1)),
-                response.status == .ok
-            {
-                return
-            }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        throw InputError(field: "bench", message: "the node did not start listening on port \(port)")
     }
 }
 
@@ -141,7 +130,7 @@ enum BenchNode {
         let app = try buildApplication(configuration)
         let client = PostgresClient(configuration: address.clientConfiguration, backgroundLogger: quiet)
         return try await whileRunning([app, client], logger: logger) {
-            try await BenchDatabase.waitUntilListening(port: port)
+            try await NodeHTTP.waitUntilListening(port: port)
             return try await body(topology, client, secrets, "http://127.0.0.1:\(port)")
         }
     }

@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import CongressCore
 import CongressServer
 import CongressStore
+import CongressTooling
 import Foundation
 import Logging
 import PostgresNIO

@@ -4,6 +4,7 @@ import CongressCore
 import CongressServer
 import CongressStore
 import CongressSync
+import CongressTooling
 import Foundation
 import Logging
 import PostgresNIO
@@ -256,7 +257,7 @@ struct SyncBenchRun {
         let parent = PostgresClient(configuration: parentDatabase.clientConfiguration, backgroundLogger: quiet)
         return try await whileRunning([app, child, parent], logger: logger) {
             try await Migrations.apply(on: child, logger: logger)
-            try await BenchDatabase.waitUntilListening(port: port)
+            try await NodeHTTP.waitUntilListening(port: port)
             let sync = SyncClient(
                 store: SyncStore(client: child, node: Self.child, logger: logger),
                 topology: TopologyInForce(topology),

@@ -7,7 +7,7 @@ struct CongressCommand: AsyncParsableCommand {
         abstract: "A federated registry of people's congresses: stations, deputies and trainings, replicated upward.",
         subcommands: [
             Serve.self, DemoCommand.self, SyncCommand.self, SeedCommand.self, BackupCommand.self, RestoreCommand.self, SecretsCommand.self,
-            UnitsCommand.self, TopologyCommand.self, BenchCommand.self,
+            UnitsCommand.self, TopologyCommand.self,
         ]
     )
 }

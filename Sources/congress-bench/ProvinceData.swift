@@ -5,6 +5,9 @@ import PostgresNIO
 /// Records for a generated province, written straight into the node's tables as replication would have left them
 /// (origin: the county): per township 21 villages, about 5 stations, 69 mandates (at five levels) of 55 persons,
 /// assignments and sign-ins to one province training.
+///
+/// Written in SQL: the store writes others' records only by applying a sync batch (`SyncStore.apply`), and a province
+/// of them built as batches in this process would make the setup the long part of the run.
 enum ProvinceData {
     static func generate(
         townships: [RegionCode],

@@ -38,15 +38,18 @@ struct SyncBenchRun {
                 logger: logger
             )
             try await parent.query(PostgresQuery(unsafeSQL: "CREATE TABLE copy_target (LIKE deputies INCLUDING ALL)"), logger: logger)
+            let childSync = SyncStore(client: child, node: Self.child, logger: logger)
             var syncs: [Double] = []
             var copies: [Double] = []
             for _ in 0..<3 {
+                // Emptying the parent between rounds is the benchmark's own doing: no store method does that.
                 for statement in [
                     "TRUNCATE deputies, change_log, sync_checkpoints, copy_target", "UPDATE change_counter SET last_seq = 0", "CHECKPOINT",
                 ] {
                     try await parent.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                 }
-                try await child.query("DELETE FROM sync_upstream", logger: logger)
+                // The child pushes everything again, as when its parent asks it to rewind.
+                try await childSync.recordAck(0, parent: Self.parent, rewind: true)
                 syncs.append(
                     try await BenchResult.seconds {
                         let report = await sync.run()
@@ -73,7 +76,10 @@ struct SyncBenchRun {
         try await withNodes { child, parent, sync in
             try await Self.generate(records, on: child, seqsFrom: 0)
             try await Self.generate(records, on: parent, seqsFrom: 0)
-            try await child.query("INSERT INTO sync_upstream (parent, acked_seq) VALUES (\(Self.parent.rawValue), \(Int64(records)))", logger: logger)
+            let childSync = SyncStore(client: child, node: Self.child, logger: logger)
+            _ = try await childSync.upstream(parent: Self.parent)
+            try await childSync.recordAck(Int64(records), parent: Self.parent)
+            // Only an applied batch moves a child's checkpoint at the parent (SyncStore has no method to set one): written here.
             try await parent.query(
                 "INSERT INTO sync_checkpoints (sender, acked_seq) VALUES (\(Self.child.rawValue), \(Int64(records)))",
                 logger: logger
@@ -100,6 +106,9 @@ struct SyncBenchRun {
 
     /// Deputies written at the township, as its own writes would have left them: records, change log, counter.
     /// Ids derive from the number, so the parent can be given the very same records.
+    ///
+    /// Written in SQL, not with `RecordStore.importRecords`: that takes records prepared in this process and writes them
+    /// in one transaction, and a million of them would make the setup, not the sync, the long part of the run.
     static func generate(_ count: Int, on client: PostgresClient, seqsFrom first: Int64) async throws {
         try await client.query(
             PostgresQuery(
@@ -128,7 +137,8 @@ struct SyncBenchRun {
         try await client.query("UPDATE change_counter SET last_seq = \(first + Int64(count))", logger: Logger(label: "bench"))
     }
 
-    /// `count` deputies spread over the table changed at the township, as its API would write them.
+    /// `count` deputies spread over the table changed at the township, as its API would write them (in SQL, as
+    /// `generate`: `RecordStore.replace` would read and write them one by one).
     static func update(_ count: Int, on client: PostgresClient, round: Int) async throws {
         try await client.query(
             PostgresQuery(

@@ -18,23 +18,10 @@ struct TestFederation {
 
     static func make(townshipSchedule: String? = nil, countySchedule: String? = nil) async throws -> TestFederation {
         let ports = try (0..<3).map { _ in try LoopbackPort.free() }
-        let yaml = """
-            version: 1
-            root:
-              code: "4208"
-              name: 荆门市
-              level: city
-              url: http://127.0.0.1:\(ports[0])
-              children:
-                - code: "420802"
-                  name: 东宝区
-                  level: county
-                  url: http://127.0.0.1:\(ports[1])\(countySchedule.map { "\n      sync: { schedule: \"\($0)\" }" } ?? "")
-                  children:
-                    - { code: "420802001", name: 龙泉街道, level: township, url: "http://127.0.0.1:\(ports[2])"\(townshipSchedule.map { ", sync: { schedule: \"\($0)\" }" } ?? "") }
-                    - { code: "420802002", name: 泉口街道, level: township }
-                - { code: "420804", name: 掇刀区, level: county }
-            """
+        let yaml = TestTopology.city(
+            ports: ["4208": ports[0], "420802": ports[1], "420802001": ports[2]],
+            schedules: ["420802": countySchedule, "420802001": townshipSchedule].compactMapValues { $0 }
+        ).yaml
         let nodes = try await nodes(["4208", "420802", "420802001"], of: yaml)
         return TestFederation(yaml: yaml, city: nodes[0], county: nodes[1], township: nodes[2])
     }

@@ -15,23 +15,7 @@ struct RolloutFederation {
 
     static func make() async throws -> RolloutFederation {
         let ports = try (0..<4).map { _ in try LoopbackPort.free() }
-        let yaml = """
-            version: 1
-            root:
-              code: "4208"
-              name: 荆门市
-              level: city
-              url: http://127.0.0.1:\(ports[0])
-              children:
-                - code: "420802"
-                  name: 东宝区
-                  level: county
-                  url: http://127.0.0.1:\(ports[1])
-                  children:
-                    - { code: "420802001", name: 龙泉街道, level: township, url: "http://127.0.0.1:\(ports[2])" }
-                    - { code: "420802002", name: 泉口街道, level: township }
-                - { code: "420804", name: 掇刀区, level: county, url: "http://127.0.0.1:\(ports[3])" }
-            """
+        let yaml = TestTopology.city(ports: ["4208": ports[0], "420802": ports[1], "420802001": ports[2], "420804": ports[3]]).yaml
         let nodes = try await TestFederation.nodes(["4208", "420802", "420802001", "420804"], of: yaml)
         return RolloutFederation(city: nodes[0], dongbao: nodes[1], longquan: nodes[2], duodao: nodes[3])
     }

@@ -16,11 +16,10 @@ import Testing
         }
         let ports = try (0..<2).map { _ in try LoopbackPort.free() }
         // The county has a township node below it, so the sync feed has a child to serve.
-        let yaml = testTopologyYAML.replacingOccurrences(of: "url: http://127.0.0.1:18411", with: "url: http://127.0.0.1:\(ports[0])")
-            .replacingOccurrences(
-                of: "{ code: \"420802001\", name: 龙泉街道, level: township }",
-                with: "{ code: \"420802001\", name: 龙泉街道, level: township, url: \"http://127.0.0.1:\(ports[1])\" }"
-            )
+        var layout = TestTopology.standard
+        layout.ports["420802"] = ports[0]
+        layout.ports["420802001"] = ports[1]
+        let yaml = layout.yaml
         let topology = try TopologyLoader.parse(yaml, file: "test-topology.yaml").topology
         let secrets = NodeSecrets.generate(for: topology, keeping: [:])
         let node = try await TestNode.make(node: "420802", topologyYAML: yaml, federationSecrets: secrets)

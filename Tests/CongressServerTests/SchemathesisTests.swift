@@ -51,6 +51,11 @@ import Testing
             environment["CONGRESS_FUZZ_TRAINING_ID"] = training
             environment["SCHEMATHESIS_HOOKS"] = nil
             process.environment = environment
+            // Its caches (.hypothesis, .schemathesis) go to a folder of their own, not into the checkout.
+            let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("schemathesis-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: scratch) }
+            process.currentDirectoryURL = scratch
             let output = Pipe()
             process.standardOutput = output
             process.standardError = output

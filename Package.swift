@@ -5,7 +5,8 @@ let package = Package(
     name: "congress-registry",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "congress", targets: ["congress"])
+        .executable(name: "congress", targets: ["congress"]),
+        .executable(name: "congress-bench", targets: ["congress-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -66,6 +67,15 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        .target(
+            name: "CongressTooling",
+            dependencies: [
+                "CongressCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]
+        ),
         .executableTarget(
             name: "congress",
             dependencies: [
@@ -73,6 +83,7 @@ let package = Package(
                 "CongressStore",
                 "CongressSync",
                 "CongressServer",
+                "CongressTooling",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -80,6 +91,20 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "congress-bench",
+            dependencies: [
+                "CongressCore",
+                "CongressStore",
+                "CongressSync",
+                "CongressServer",
+                "CongressTooling",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Yams", package: "Yams"),
             ]
         ),

@@ -146,27 +146,22 @@ enum OpenAPIDocument {
                 query: SyncController.directiveParameters,
                 refusals: [403: "the child does not sync here"]
             ),
-            Operation(
-                method: .post,
-                path: "/v1/deputies/import",
-                caller: .admin,
-                summary: "deputies in bulk, all or nothing",
-                body: .array(minItems: 1, maxItems: RecordService.maximumImport, items: schemas.input(.deputy)),
-                answer: importSummary,
-                refusals: [403: "a record outside this node's subtree", 409: "a record owned by another node"]
-            ),
-            Operation(
-                method: .post,
-                path: "/v1/units/import",
-                caller: .admin,
-                summary: "villages and communities in bulk, all or nothing",
-                body: .array(minItems: 1, maxItems: RecordService.maximumImport, items: schemas.input(.unit)),
-                answer: importSummary,
-                refusals: [403: "a record outside this node's subtree", 409: "a record owned by another node"]
-            ),
         ]
         for kind in RecordKind.allCases where kind != .attendance {
             operations += recordOperations(kind, schemas)
+        }
+        for kind in [RecordKind.deputy, .unit] {
+            operations.append(
+                Operation(
+                    method: .post,
+                    path: "/v1/\(kind.collection)/import",
+                    caller: .admin,
+                    summary: "\(kind.collection) in bulk, all or nothing",
+                    body: .array(minItems: 1, maxItems: RecordService.maximumImport, items: schemas.input(kind)),
+                    answer: importSummary,
+                    refusals: [403: "a record outside this node's subtree", 409: "a record owned by another node"]
+                )
+            )
         }
         operations += trainingOperations(schemas)
         return operations

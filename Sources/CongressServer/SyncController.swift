@@ -18,7 +18,12 @@ struct SyncController: Sendable {
     static let batchLimit = 256 << 20
     /// `?since=` of the directive feed.
     static let directiveParameters = [
-        QueryParameter("since", .integer(0...Int(Int64.max)), summary: "this node's change-log seq already received (default 0)")
+        QueryParameter(
+            "since",
+            .integer(0...Int(Int64.max)),
+            summary: "this node's change-log seq already received (default 0)",
+            refusal: .badRequest
+        )
     ]
     /// `?wait=` of a run: how long the request waits for the run to finish before it answers that it is still running.
     static let runParameters = [

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CongressCore
 import CongressStore
+import CongressTooling
 import Foundation
 import Logging
 

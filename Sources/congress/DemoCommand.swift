@@ -4,6 +4,7 @@ import CongressCore
 import CongressServer
 import CongressStore
 import CongressSync
+import CongressTooling
 import Foundation
 import Logging
 import PostgresNIO
@@ -80,7 +81,7 @@ struct DemoCommand: AsyncParsableCommand {
                 services.append(client)
             }
             try await whileRunning(services, logger: quiet) {
-                for setup in setups { try await BenchDatabase.waitUntilListening(port: setup.listen.port) }
+                for setup in setups { try await NodeHTTP.waitUntilListening(port: setup.listen.port) }
                 for (setup, client) in zip(setups, clients) {
                     let summary = try await SeedCommand.seed(setup: setup, client: client, scale: scale, seed: seed, shared: 0.2, logger: quiet)
                     Report.progress("seeded \(setup.config.node): \(summary)")

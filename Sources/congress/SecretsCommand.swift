@@ -1,5 +1,6 @@
 import ArgumentParser
 import CongressCore
+import CongressTooling
 import Foundation
 
 struct SecretsCommand: AsyncParsableCommand {

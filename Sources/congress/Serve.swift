@@ -2,6 +2,7 @@ import ArgumentParser
 import CongressCore
 import CongressServer
 import CongressStore
+import CongressTooling
 import Logging
 import Metrics
 import PostgresNIO

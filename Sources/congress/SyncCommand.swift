@@ -4,6 +4,7 @@ import CongressCore
 import CongressServer
 import CongressStore
 import CongressSync
+import CongressTooling
 import Logging
 import PostgresNIO
 

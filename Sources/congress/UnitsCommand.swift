@@ -1,6 +1,7 @@
 import ArgumentParser
 import AsyncHTTPClient
 import CongressCore
+import CongressTooling
 import Foundation
 import NIOCore
 

@@ -11,12 +11,13 @@ enum ChildProcess {
         var text: String { String(decoding: output, as: UTF8.self) }
     }
 
-    /// Runs `executable` with `arguments` (and `environment`, if given); `output` is its standard output, with its
-    /// standard error too when `mergingErrors` (else that is dropped).
+    /// Runs `executable` with `arguments` (and `environment` and working `directory`, if given); `output` is its
+    /// standard output, with its standard error too when `mergingErrors` (else that is dropped).
     static func run(
         _ executable: String,
         _ arguments: [String],
         environment: [String: String]? = nil,
+        in directory: URL? = nil,
         input: Data? = nil,
         mergingErrors: Bool = true
     ) async throws -> Finished {
@@ -24,6 +25,7 @@ enum ChildProcess {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         if let environment { process.environment = environment }
+        if let directory { process.currentDirectoryURL = directory }
         let output = Pipe()
         process.standardOutput = output
         process.standardError = mergingErrors ? output : FileHandle.nullDevice

@@ -109,13 +109,11 @@ private struct RawRecord {
             // Trainings and sign-ins (the sign-in routes belong to training rollouts; the store writes them here).
             var trainings: [(id: UUID, venue: UUID)] = []
             for _ in 0..<2 {
-                let reply = try await api.send(
-                    .post,
-                    "/v1/trainings",
-                    json: Fixture.training(branchRegion: townships.randomElement(using: &random)!).replacing("420802", with: "4201")
+                let training = try await api.create(
+                    Training.self,
+                    Fixture.training(branchRegion: townships.randomElement(using: &random)!).replacing("420802", with: "4201")
                 )
-                let venues = try #require(reply.json["venues"] as? [[String: Any]])
-                trainings.append((UUID(uuidString: reply.json["id"] as! String)!, UUID(uuidString: venues[0]["id"] as! String)!))
+                trainings.append((training.meta.id, try #require(training.body.venues.first?.id)))
             }
             try await TestDatabase.withClient(on: node.database) { client in
                 let store = RecordStore(client: client, node: node.node, logger: TestDatabase.quietLogger)

@@ -6,7 +6,7 @@ import Testing
 @Suite struct NodeCommandTests {
     @Test func seedingTwiceWritesOnceAndBadOptionsChangeNothing() async throws {
         let node = try await TestNode.make()
-        let files = try NodeProcess(node, topologyYAML: testTopologyYAML)
+        let files = try NodeProcess(node, topologyYAML: TestTopology.standard.yaml)
         let first = try await files.command(["seed", "--synthetic", "--scale", "small", "--seed", "3"])
         #expect(first.status == 0, "\(first.output)")
         #expect(first.output.contains("seeded 420802:"))
@@ -33,7 +33,7 @@ import Testing
 
     @Test func aBackupRestoredByTheCommandsBringsBackWhatItHeld() async throws {
         let node = try await TestNode.make()
-        let files = try NodeProcess(node, topologyYAML: testTopologyYAML)
+        let files = try NodeProcess(node, topologyYAML: TestTopology.standard.yaml)
         let dump = files.folder.appendingPathComponent("node.dump").path
         _ = try await node.run { api in try await api.create("deputies", Fixture.deputy(name: "备份前")) }
         let atBackup = try await node.snapshot()

@@ -1,3 +1,4 @@
+import CongressCore
 import Foundation
 import Hummingbird
 import Testing
@@ -17,16 +18,16 @@ import Testing
                 let uri = "/v1/units?limit=10" + (cursor.map { "&cursor=\($0)" } ?? "")
                 let page = try await api.send(.get, uri)
                 #expect(page.status == .ok)
-                let items = try #require(page.json["items"] as? [[String: Any]])
-                seen += items.compactMap { $0["code"] as? String }
-                cursor = page.json["nextCursor"] as? String
+                let listed = try page.decode(APIClient.Page<CongressCore.Unit>.self)
+                seen += listed.items.map(\.body.code.rawValue)
+                cursor = listed.nextCursor
                 pages += 1
             } while cursor != nil && pages < 10
             #expect(pages == 3)
             #expect(seen == codes.sorted())
 
             let filtered = try await api.send(.get, "/v1/units?region=420802002&limit=1000")
-            let filteredCodes = (filtered.json["items"] as? [[String: Any]])?.compactMap { $0["code"] as? String } ?? []
+            let filteredCodes = try filtered.decode(APIClient.Page<CongressCore.Unit>.self).items.map(\.body.code.rawValue)
             #expect(filteredCodes == codes.filter { $0.hasPrefix("420802002") }.sorted())
             #expect(filtered.body.contains("\"nextCursor\":null"))
         }
@@ -37,8 +38,8 @@ import Testing
         try await node.run { api in
             _ = try await api.create("deputies", Fixture.deputy(name: "甲"))
             _ = try await api.create("deputies", Fixture.deputy(name: "乙", region: "420802002", level: "township", congress: "420802002"))
-            let township = try await api.send(.get, "/v1/deputies?level=township")
-            #expect((township.json["items"] as? [[String: Any]])?.map { $0["name"] as? String } == ["乙"])
+            let township = try await api.list(Deputy.self, query: "?level=township")
+            #expect(township.items.map(\.body.name) == ["乙"])
             let badLevel = try await api.send(.get, "/v1/deputies?level=village")
             #expect(badLevel.status == .unprocessableContent)
             #expect(badLevel.error?.field == "level")

@@ -26,7 +26,7 @@ import Testing
                 json: Fixture.deputy(level: "township", congress: "420802001", extra: #", "idNumber": "\#(Self.idNumber.lowercased())""#)
             )
             replies.append(again.body)
-            #expect(again.json["personKey"] as? String == key)
+            #expect(try again.decode(Record<Deputy>.self).body.personKey == key)
             var edited = created.json
             edited["idNumber"] = Self.idNumber
             edited["name"] = "张三丰"
@@ -49,8 +49,7 @@ import Testing
             for path in ["/v1/deputies", "/v1/deputies/\(id)", "/v1/deputies?includeDeleted=true", "/metrics"] {
                 replies.append(try await api.send(.get, path).body)
             }
-            let list = try await api.send(.get, "/v1/deputies?limit=1000")
-            let keys = (list.json["items"] as? [[String: Any]])?.compactMap { $0["personKey"] as? String } ?? []
+            let keys = try await api.list(Deputy.self, query: "?limit=1000").items.compactMap(\.body.personKey)
             return (replies.joined(separator: "\n"), keys.first { $0 != key } ?? "")
         }
         responses.append(replies)

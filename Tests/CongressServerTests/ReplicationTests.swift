@@ -18,23 +18,10 @@ struct TestFederation {
 
     static func make(townshipSchedule: String? = nil, countySchedule: String? = nil) async throws -> TestFederation {
         let ports = try (0..<3).map { _ in try LoopbackPort.free() }
-        let yaml = """
-            version: 1
-            root:
-              code: "4208"
-              name: 荆门市
-              level: city
-              url: http://127.0.0.1:\(ports[0])
-              children:
-                - code: "420802"
-                  name: 东宝区
-                  level: county
-                  url: http://127.0.0.1:\(ports[1])\(countySchedule.map { "\n      sync: { schedule: \"\($0)\" }" } ?? "")
-                  children:
-                    - { code: "420802001", name: 龙泉街道, level: township, url: "http://127.0.0.1:\(ports[2])"\(townshipSchedule.map { ", sync: { schedule: \"\($0)\" }" } ?? "") }
-                    - { code: "420802002", name: 泉口街道, level: township }
-                - { code: "420804", name: 掇刀区, level: county }
-            """
+        let yaml = TestTopology.city(
+            ports: ["4208": ports[0], "420802": ports[1], "420802001": ports[2]],
+            schedules: ["420802": countySchedule, "420802001": townshipSchedule].compactMapValues { $0 }
+        ).yaml
         let nodes = try await nodes(["4208", "420802", "420802001"], of: yaml)
         return TestFederation(yaml: yaml, city: nodes[0], county: nodes[1], township: nodes[2])
     }
@@ -75,14 +62,6 @@ struct TestFederation {
 }
 
 extension APIClient {
-    /// Runs this node's sync (push, then pull) now and returns the report.
-    func sync() async throws -> SyncReport {
-        var reply = try await send(.post, "/v1/sync/run?wait=60")
-        // A run longer than the wait goes on; its report comes from GET /v1/sync/run.
-        while reply.status == .accepted { reply = try await send(.get, "/v1/sync/run?wait=60") }
-        return try reply.decode(SyncReport.self)
-    }
-
     /// Every record of `collection` this node holds (tombstones too), as `id → (origin, version, deleted, name)`.
     func held(_ collection: String) async throws -> [String: String] {
         let reply = try await send(.get, "/v1/\(collection)?includeDeleted=true&limit=1000")
@@ -100,9 +79,9 @@ extension APIClient {
         let federation = try await TestFederation.make()
         try await federation.run { city, county, township in
             let atTownship = try await township.create(
-                "deputies",
+                Deputy.self,
                 Fixture.deputy(name: "王五", region: "420802001", level: "township", congress: "420802001")
-            )
+            ).meta.id
             // 泉口街道 has no node: its records are written at the county.
             let atCounty = try await county.create("stations", Fixture.station(name: "泉口街道代表联络站", region: "420802002", units: ["420802002001"]))
 
@@ -110,15 +89,13 @@ extension APIClient {
             #expect(try await county.sync().error == nil)
             let deputiesAtCity = try await city.held("deputies")
             #expect(deputiesAtCity == (try await township.held("deputies")))
-            #expect(deputiesAtCity[atTownship]?.hasPrefix("420802001 v1 deleted=false") == true)
+            #expect(deputiesAtCity["\(atTownship)"]?.hasPrefix("420802001 v1 deleted=false") == true)
             #expect((try await city.held("stations"))[atCounty]?.hasPrefix("420802 v") == true)
 
             // An update and a delete follow the same way.
-            let stored = try await township.send(.get, "/v1/deputies/\(atTownship)").json
-            var changed = stored
-            changed["occupation"] = "教师"
-            let body = String(decoding: try JSONSerialization.data(withJSONObject: changed), as: UTF8.self)
-            #expect(try await township.send(.put, "/v1/deputies/\(atTownship)", json: body).status == .ok)
+            var changed = try await township.get(Deputy.self, id: atTownship)
+            changed.body.occupation = "教师"
+            #expect(try await township.send(.put, "/v1/deputies/\(atTownship)", json: try changed.json).status == .ok)
             let second = try await township.create(
                 "deputies",
                 Fixture.deputy(name: "赵六", region: "420802001", level: "township", congress: "420802001")
@@ -131,8 +108,7 @@ extension APIClient {
             let after = try await city.held("deputies")
             #expect(after == (try await township.held("deputies")))
             #expect(after[second]?.contains("deleted=true") == true)
-            let occupation = try await city.send(.get, "/v1/deputies/\(atTownship)").json["occupation"] as? String
-            #expect(occupation == "教师")
+            #expect(try await city.get(Deputy.self, id: atTownship).body.occupation == "教师")
             // Received records are read-only where they arrive.
             #expect(try await county.send(.delete, "/v1/deputies/\(atTownship)").status == .conflict)
 
@@ -169,7 +145,7 @@ extension APIClient {
                     token: .custom("Bearer \(federation.township.secrets.parentToken!)")
                 )
                 #expect(reply.status == .ok)
-                #expect(reply.json["applied"] as? Int == 0)
+                #expect(try reply.decode(BatchAck.self).applied == 0)
             }
             #expect(try await federation.county.snapshot() == before)
 
@@ -206,7 +182,7 @@ extension APIClient {
     @Test func aTrainingPlannedAtTheCityReachesTheTownshipReadOnlyAndNeverGoesBackUp() async throws {
         let federation = try await TestFederation.make()
         try await federation.run { city, county, township in
-            let training = try await city.create("trainings", Fixture.training(branchRegion: "420802001"))
+            let training = try await city.create(Training.self, Fixture.training(branchRegion: "420802001")).meta.id
             // A training for another county's deputies does not concern 东宝区.
             let elsewhere = Fixture.training(branchRegion: "420804001")
                 .replacingOccurrences(of: "\"regionPrefix\": \"420802\"", with: "\"regionPrefix\": \"420804\"")
@@ -222,8 +198,8 @@ extension APIClient {
             let atTownship = try await township.sync()
             #expect(atTownship.directives == 1)
             let held = try await township.held("trainings")
-            #expect(held.keys.sorted() == [training])
-            #expect(held[training]?.hasPrefix("4208 v") == true)
+            #expect(held.keys.sorted() == ["\(training)"])
+            #expect(held["\(training)"]?.hasPrefix("4208 v") == true)
             #expect((try await county.held("trainings"))[other] == nil)
             // Read-only below, and never sent back up.
             #expect(try await township.send(.delete, "/v1/trainings/\(training)").status == .conflict)
@@ -232,15 +208,12 @@ extension APIClient {
             #expect(secondRun.directives == 0)
 
             // A change at the organiser follows on the next runs.
-            let stored = try await city.send(.get, "/v1/trainings/\(training)").json
-            var changed = stored
-            changed["title"] = "代表履职能力提升培训"
-            let body = String(decoding: try JSONSerialization.data(withJSONObject: changed), as: UTF8.self)
-            #expect(try await city.send(.put, "/v1/trainings/\(training)", json: body).status == .ok)
+            var changed = try await city.get(Training.self, id: training)
+            changed.body.title = "代表履职能力提升培训"
+            #expect(try await city.send(.put, "/v1/trainings/\(training)", json: try changed.json).status == .ok)
             #expect(try await county.sync().directives == 1)
             #expect(try await township.sync().directives == 1)
-            let title = try await township.send(.get, "/v1/trainings/\(training)").json["title"] as? String
-            #expect(title == "代表履职能力提升培训")
+            #expect(try await township.get(Training.self, id: training).body.title == "代表履职能力提升培训")
         }
     }
 }

@@ -15,23 +15,7 @@ struct RolloutFederation {
 
     static func make() async throws -> RolloutFederation {
         let ports = try (0..<4).map { _ in try LoopbackPort.free() }
-        let yaml = """
-            version: 1
-            root:
-              code: "4208"
-              name: 荆门市
-              level: city
-              url: http://127.0.0.1:\(ports[0])
-              children:
-                - code: "420802"
-                  name: 东宝区
-                  level: county
-                  url: http://127.0.0.1:\(ports[1])
-                  children:
-                    - { code: "420802001", name: 龙泉街道, level: township, url: "http://127.0.0.1:\(ports[2])" }
-                    - { code: "420802002", name: 泉口街道, level: township }
-                - { code: "420804", name: 掇刀区, level: county, url: "http://127.0.0.1:\(ports[3])" }
-            """
+        let yaml = TestTopology.city(ports: ["4208": ports[0], "420802": ports[1], "420802001": ports[2], "420804": ports[3]]).yaml
         let nodes = try await TestFederation.nodes(["4208", "420802", "420802001", "420804"], of: yaml)
         return RolloutFederation(city: nodes[0], dongbao: nodes[1], longquan: nodes[2], duodao: nodes[3])
     }
@@ -76,23 +60,19 @@ struct RolloutFederation {
             _ = try await city.create("deputies", Fixture.deputy(name: "孙市代表", region: "4208", level: "city", congress: "4208"))
             for node in [longquan, dongbao, duodao] { #expect(try await node.sync().error == nil) }
 
-            let training = try await city.send(
-                .post,
-                "/v1/trainings",
-                json: """
-                    {"title": "全市代表履职培训", "startsOn": "2026-12-01", "endsOn": "2026-12-02", "mode": "hybrid",
-                     "audience": {"levels": ["city", "county", "township"], "regionPrefix": "4208"},
-                     "venues": [{"kind": "main", "regionCode": "4208", "name": "市人大主会场", "capacity": 100},
-                                {"kind": "branch", "regionCode": "420802", "name": "东宝分会场", "capacity": 10},
-                                {"kind": "branch", "regionCode": "420804", "name": "掇刀分会场", "capacity": 1},
-                                {"kind": "branch", "regionCode": "420802001", "name": "龙泉分会场", "capacity": 5}]}
-                    """
+            let training = try await city.create(
+                Training.self,
+                """
+                {"title": "全市代表履职培训", "startsOn": "2026-12-01", "endsOn": "2026-12-02", "mode": "hybrid",
+                 "audience": {"levels": ["city", "county", "township"], "regionPrefix": "4208"},
+                 "venues": [{"kind": "main", "regionCode": "4208", "name": "市人大主会场", "capacity": 100},
+                            {"kind": "branch", "regionCode": "420802", "name": "东宝分会场", "capacity": 10},
+                            {"kind": "branch", "regionCode": "420804", "name": "掇刀分会场", "capacity": 1},
+                            {"kind": "branch", "regionCode": "420802001", "name": "龙泉分会场", "capacity": 5}]}
+                """
             )
-            #expect(training.status == .created, "\(training.body)")
-            let trainingID = try #require(training.json["id"] as? String)
-            let venues = Dictionary(
-                uniqueKeysWithValues: try #require(training.json["venues"] as? [[String: Any]]).map { ($0["name"] as! String, $0["id"] as! String) }
-            )
+            let trainingID = training.meta.id
+            let venues = Dictionary(uniqueKeysWithValues: training.body.venues.map { ($0.name, "\($0.id!)") })
 
             // The roster: six persons; 王芳 once; 掇刀's one seat goes to the deputy whose region it is, the other overflows to the main venue.
             let roster = try await city.send(.get, "/v1/trainings/\(trainingID)/roster")
@@ -237,9 +217,9 @@ struct RolloutFederation {
                 "deputies",
                 Fixture.deputy(name: "乡代表", region: "420802001", level: "township", congress: "420802001")
             )
-            let plan = try await api.send(.post, "/v1/trainings", json: Self.training())
-            let id = try #require(plan.json["id"] as? String)
-            let venue = try #require((plan.json["venues"] as? [[String: Any]])?.first?["id"] as? String)
+            let plan = try await api.create(Training.self, Self.training())
+            let id = plan.meta.id
+            let venue = try #require(plan.body.venues.first?.id)
             let before = try await node.snapshot()
             let cases: [(String, String, HTTPResponse.Status, String)] = [
                 (
@@ -271,20 +251,19 @@ struct RolloutFederation {
             #expect(try await api.send(.post, "/v1/trainings/\(UUID())/attendance", json: "{}").status == .notFound)
 
             // A training that takes walk-ins lets the township deputy in, marked as such.
-            let open = try await api.send(
-                .post,
-                "/v1/trainings",
-                json: Self.training().replacing(#""mode": "offline""#, with: #""mode": "offline", "walkIns": true"#)
+            let open = try await api.create(
+                Training.self,
+                Self.training().replacing(#""mode": "offline""#, with: #""mode": "offline", "walkIns": true"#)
             )
-            let openID = try #require(open.json["id"] as? String)
-            let openVenue = try #require((open.json["venues"] as? [[String: Any]])?.first?["id"] as? String)
+            let openID = open.meta.id
+            let openVenue = try #require(open.body.venues.first?.id)
             let walkIn = try await api.send(
                 .post,
                 "/v1/trainings/\(openID)/attendance",
                 json: #"{"deputyId": "\#(township)", "venueId": "\#(openVenue)", "mode": "onsite"}"#
             )
             #expect(walkIn.status == .created, "\(walkIn.body)")
-            #expect(walkIn.json["walkIn"] as? Bool == true)
+            #expect(try walkIn.decode(Record<Attendance>.self).body.walkIn == true)
             let progress = try await api.send(.get, "/v1/trainings/\(openID)/progress")
             #expect(progress.json["walkIns"] as? Int == 1 && progress.json["covered"] as? Int == 0)
         }

@@ -16,11 +16,10 @@ import Testing
         }
         let ports = try (0..<2).map { _ in try LoopbackPort.free() }
         // The county has a township node below it, so the sync feed has a child to serve.
-        let yaml = testTopologyYAML.replacingOccurrences(of: "url: http://127.0.0.1:18411", with: "url: http://127.0.0.1:\(ports[0])")
-            .replacingOccurrences(
-                of: "{ code: \"420802001\", name: 龙泉街道, level: township }",
-                with: "{ code: \"420802001\", name: 龙泉街道, level: township, url: \"http://127.0.0.1:\(ports[1])\" }"
-            )
+        var layout = TestTopology.standard
+        layout.ports["420802"] = ports[0]
+        layout.ports["420802001"] = ports[1]
+        let yaml = layout.yaml
         let topology = try TopologyLoader.parse(yaml, file: "test-topology.yaml").topology
         let secrets = NodeSecrets.generate(for: topology, keeping: [:])
         let node = try await TestNode.make(node: "420802", topologyYAML: yaml, federationSecrets: secrets)
@@ -49,8 +48,12 @@ import Testing
             environment["CONGRESS_FUZZ_CHILD_TOKEN"] = child.parentToken
             environment["CONGRESS_FUZZ_TRAINING_ID"] = training
             environment["SCHEMATHESIS_HOOKS"] = nil
+            // Its caches (.hypothesis, .schemathesis) go to a folder of their own, not into the checkout.
+            let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("schemathesis-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: scratch) }
             // Waited for off the cooperative pool: the node it fuzzes runs on that pool.
-            let process = try await ChildProcess.run(fuzzer, arguments, environment: environment)
+            let process = try await ChildProcess.run(fuzzer, arguments, environment: environment, in: scratch)
             let text = process.text
             print("Schemathesis against node 420802:\n\(text)")
             #expect(process.terminationStatus == 0, "Schemathesis found failures:\n\(text.suffix(20_000))")

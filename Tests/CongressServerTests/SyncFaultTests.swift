@@ -72,7 +72,7 @@ import Testing
             try await Self.createDeputies(2, at: township)
             let failed = try await township.send(.post, "/v1/sync/run")
             #expect(failed.status == .badGateway)
-            #expect(failed.json["error"] as? String ?? "" != "")
+            #expect(try failed.decode(SyncReport.self).error ?? "" != "")
             let status = try await township.send(.get, "/v1/sync/status").json["parent"] as? [String: Any]
             #expect((status?["lastError"] as? String)?.contains("cannot reach the parent") == true)
             #expect(status?["pending"] as? Int == 2)

@@ -9,29 +9,9 @@ import Testing
 @Suite struct SyncPropertyTests {
     /// A city, two counties, three township nodes and a township without a node (served by its county).
     static func topology(ports: [Int]) -> String {
-        """
-        version: 1
-        root:
-          code: "4208"
-          name: 荆门市
-          level: city
-          url: http://127.0.0.1:\(ports[0])
-          children:
-            - code: "420802"
-              name: 东宝区
-              level: county
-              url: http://127.0.0.1:\(ports[1])
-              children:
-                - { code: "420802001", name: 龙泉街道, level: township, url: "http://127.0.0.1:\(ports[2])" }
-                - { code: "420802002", name: 泉口街道, level: township, url: "http://127.0.0.1:\(ports[3])" }
-                - { code: "420802003", name: 东宝区子陵铺镇, level: township }
-            - code: "420804"
-              name: 掇刀区
-              level: county
-              url: http://127.0.0.1:\(ports[4])
-              children:
-                - { code: "420804001", name: 掇刀石街道, level: township, url: "http://127.0.0.1:\(ports[5])" }
-        """
+        let codes = ["4208", "420802", "420802001", "420802002", "420804", "420804001"]
+        return TestTopology.city(ports: Dictionary(uniqueKeysWithValues: zip(codes, ports)))
+            .adding("420802003", "东宝区子陵铺镇").adding("420804001", "掇刀石街道").yaml
     }
 
     /// Where each node writes: its own area, and for a county also the township without a node.

@@ -96,33 +96,6 @@ final class LogCapture: @unchecked Sendable {
     }
 }
 
-/// The example topology tests run against (a county with its townships).
-let testTopologyYAML = """
-    version: 1
-    root:
-      code: "42"
-      name: 湖北省
-      level: province
-      url: http://127.0.0.1:18400
-      children:
-        - code: "4208"
-          name: 荆门市
-          level: city
-          url: http://127.0.0.1:18410
-          children:
-            - code: "420802"
-              name: 东宝区
-              level: county
-              url: http://127.0.0.1:18411
-              children:
-                - { code: "420802001", name: 龙泉街道, level: township }
-                - { code: "420802002", name: 泉口街道, level: township }
-            - code: "420804"
-              name: 掇刀区
-              level: county
-              url: http://127.0.0.1:18412
-    """
-
 /// One node on its own fresh database, driven through its router.
 struct TestNode {
     let node: RegionCode
@@ -134,7 +107,7 @@ struct TestNode {
     /// `federationSecrets`: every node's secrets from one `generate`, so that parents know their children's tokens.
     static func make(
         node: String = "420802",
-        topologyYAML: String = testTopologyYAML,
+        topologyYAML: String = TestTopology.standard.yaml,
         federationSecrets: [NodeSecrets]? = nil
     ) async throws -> TestNode {
         let topology = try TopologyLoader.parse(topologyYAML, file: "test-topology.yaml").topology

@@ -47,7 +47,8 @@ import Testing
     }
 
     @Test func validEditTakesEffectAndInvalidOneIsRefused() async throws {
-        let folder = try TopologyFolder(testTopologyYAML)
+        let standard = TestTopology.standard.yaml
+        let folder = try TopologyFolder(standard)
         defer { folder.remove() }
         let node = try await TestNode.make()
         let configure: (inout AppConfiguration) -> Void = {
@@ -56,13 +57,10 @@ import Testing
         }
         try await node.run(.live, configure: configure) { api in
             let first = try await api.send(.get, "/v1/topology").json
-            #expect(first["hash"] as? String == Topology.hash(of: testTopologyYAML))
+            #expect(first["hash"] as? String == Topology.hash(of: standard))
             #expect(first["lastRejected"] is NSNull)
 
-            let edited = testTopologyYAML.replacingOccurrences(
-                of: "- { code: \"420802002\", name: 泉口街道, level: township }",
-                with: "- { code: \"420802002\", name: 泉口街道, level: township }\n            - { code: \"420802100\", name: 子陵铺镇, level: township }"
-            )
+            let edited = TestTopology.standard.adding("420802100", "子陵铺镇").yaml
             try folder.write(edited)
             let reloaded = try await Self.topology(of: api) { $0["hash"] as? String == Topology.hash(of: edited) }
             #expect(reloaded["hash"] as? String == Topology.hash(of: edited))
@@ -94,7 +92,7 @@ import Testing
     }
 
     @Test func reloadsOnSIGHUP() async throws {
-        let folder = try TopologyFolder(testTopologyYAML)
+        let folder = try TopologyFolder(TestTopology.standard.yaml)
         defer { folder.remove() }
         let node = try await TestNode.make()
         // The file is not watched for changes here: only the signal can trigger this reload.
@@ -104,7 +102,7 @@ import Testing
         }
         try await node.run(.live, configure: configure) { api in
             for _ in 0..<200 where !node.logs.text.contains("topology reloads on SIGHUP") { try await Task.sleep(for: .milliseconds(20)) }
-            let renamed = testTopologyYAML.replacingOccurrences(of: "name: 泉口街道", with: "name: 泉口社区")
+            let renamed = TestTopology.standard.renaming("420802002", to: "泉口社区").yaml
             try folder.write(renamed)
             kill(getpid(), SIGHUP)
             let json = try await Self.topology(of: api) { $0["hash"] as? String == Topology.hash(of: renamed) }
@@ -113,7 +111,8 @@ import Testing
     }
 
     @Test func aTopologyWithoutThisNodeIsRefused() async throws {
-        let folder = try TopologyFolder(testTopologyYAML)
+        let standard = TestTopology.standard.yaml
+        let folder = try TopologyFolder(standard)
         defer { folder.remove() }
         let node = try await TestNode.make(node: "420804")
         let configure: (inout AppConfiguration) -> Void = {
@@ -121,10 +120,10 @@ import Testing
             $0.topologyPollInterval = .milliseconds(50)
         }
         try await node.run(.live, configure: configure) { api in
-            let without = testTopologyYAML.components(separatedBy: "        - code: \"420804\"")[0]
+            let without = TestTopology.standard.removing("420804").yaml
             try folder.write(without)
             let json = try await Self.topology(of: api) { $0["lastRejected"] is [String: Any] }
-            #expect(json["hash"] as? String == Topology.hash(of: testTopologyYAML))
+            #expect(json["hash"] as? String == Topology.hash(of: standard))
             let errors = (json["lastRejected"] as? [String: Any])?["errors"] as? [[String: Any]]
             #expect(
                 errors?.first?["message"] as? String

@@ -1,13 +1,11 @@
 import ArgumentParser
-import AsyncHTTPClient
 import CongressCore
-import CongressServer
 import CongressStore
+import CongressTooling
 import Foundation
 import Logging
-import PostgresNIO
 
-/// `congress bench roster`: a training's roster for seed 002's shape and for a whole province (SPEC §9).
+/// `congress-bench roster`: a training's roster for seed 002's shape and for a whole province (SPEC §9).
 struct RosterBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "roster",

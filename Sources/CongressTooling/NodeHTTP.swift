@@ -4,9 +4,9 @@ import NIOCore
 import NIOHTTP1
 
 /// Calls to a node's API from the command line (demo, benchmarks, imports).
-enum NodeHTTP {
+public enum NodeHTTP {
     /// A request carrying the node's bearer token, and a JSON body when given.
-    static func request(_ url: String, method: HTTPMethod = .GET, token: String, json: ByteBuffer? = nil) -> HTTPClientRequest {
+    public static func request(_ url: String, method: HTTPMethod = .GET, token: String, json: ByteBuffer? = nil) -> HTTPClientRequest {
         var request = HTTPClientRequest(url: url)
         request.method = method
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
@@ -18,7 +18,7 @@ enum NodeHTTP {
     }
 
     /// Sends `request` and returns the answer's body; another status than `expected` throws with the node's answer.
-    static func send(
+    public static func send(
         _ request: HTTPClientRequest,
         on http: HTTPClient = .shared,
         expecting expected: HTTPResponseStatus = .ok,
@@ -31,5 +31,18 @@ enum NodeHTTP {
             throw InputError(field: "http", message: "\(request.method) \(request.url) answered \(response.status): \(String(buffer: body))")
         }
         return body
+    }
+
+    /// Waits (up to 30 s) until a node started in this process answers `GET /health` on `port` of the loopback.
+    public static func waitUntilListening(port: Int) async throws {
+        for _ in 0..<600 {
+            if let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/health"), timeout: .seconds(1)),
+                response.status == .ok
+            {
+                return
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw InputError(field: "node", message: "the node did not start listening on port \(port)")
     }
 }

@@ -1,0 +1,41 @@
+import CongressCore
+import CongressServer
+import CongressStore
+import CongressTooling
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The root node of a generated topology on a fresh database of `server`, serving on a free loopback port in this
+/// process while `body` runs (with a pool on the same database, the node's secrets and its address).
+enum BenchNode {
+    static func run<T: Sendable>(
+        _ shape: SyntheticTopology,
+        on server: DatabaseAddress,
+        named name: String,
+        logger: Logger,
+        _ body: (_ topology: Topology, _ client: PostgresClient, _ secrets: NodeSecrets, _ base: String) async throws -> T
+    ) async throws -> T {
+        let topology = try TopologyLoader.parse(shape.yaml, file: "generated.yaml").topology
+        let address = server.with(database: "bench_\(name)_\(UUID().uuidString.prefix(8).lowercased())")
+        try await ManagedPostgres.createDatabaseIfMissing(address.database, on: server, logger: logger)
+        let port = try LoopbackPort.free()
+        let secrets = NodeSecrets.generate(for: topology, keeping: [:]).first { $0.node == topology.root.code }!
+        let quiet = logger.errorsOnly
+        var configuration = AppConfiguration(
+            node: topology.root.code,
+            topology: topology,
+            secrets: secrets,
+            database: address,
+            listen: HostAndPort(host: "127.0.0.1", port: port),
+            logger: quiet
+        )
+        configuration.schedulesPushes = false
+        let app = try buildApplication(configuration)
+        let client = PostgresClient(configuration: address.clientConfiguration, backgroundLogger: quiet)
+        return try await whileRunning([app, client], logger: logger) {
+            try await NodeHTTP.waitUntilListening(port: port)
+            return try await body(topology, client, secrets, "http://127.0.0.1:\(port)")
+        }
+    }
+}

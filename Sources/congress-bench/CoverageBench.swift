@@ -1,0 +1,95 @@
+import ArgumentParser
+import CongressCore
+import CongressTooling
+import Foundation
+import Logging
+
+/// `congress-bench coverage`: coverage requests for a generated province at 50 concurrent clients (SPEC §11).
+struct CoverageBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "coverage",
+        abstract: "Coverage for a generated province (1,300 townships, 27k villages, 90k deputies, 7k stations) at 50 concurrent clients.",
+        discussion: """
+            Baseline: the same load on GET /health (one database round trip), in the same run. Also times how long a write \
+            takes to show in the figures (the node recounts in the background). Runs a throwaway managed PostgreSQL (or uses --database) and the node in this process.
+            """
+    )
+
+    @Flag(help: "A smaller province (100 townships) and shorter load, for a smoke run.")
+    var quick = false
+
+    @Option(help: "A PostgreSQL server to use instead of a throwaway one (postgres://user@host:port/db); a database is created on it.")
+    var database: String?
+
+    @Option(help: "Concurrent clients.")
+    var clients = 50
+
+    func run() async throws {
+        try await Report.run {
+            var logger = Logger(label: "bench")
+            logger.logLevel = .warning
+            let shape = quick ? SyntheticTopology(cities: 2, countiesPerCity: 5, townshipsPerCounty: 10) : .province
+            let duration: Duration = quick ? .seconds(3) : .seconds(10)
+            try await BenchDatabase.withServer(url: database, logger: logger) { server, _ in
+                try await BenchNode.run(shape, on: server, named: "coverage", logger: logger) { topology, client, secrets, base in
+                    let counts = try await ProvinceData.generate(
+                        townships: topology.allNodes.filter { $0.level == .township }.map(\.code),
+                        on: client
+                    )
+                    print("province: \(shape.townships) townships, \(counts)")
+                    let load = LoadGenerator(token: secrets.readToken, clients: clients)
+                    defer { load.shutdown() }
+
+                    let firstBuild = try await BenchResult.seconds { try await load.get(base + "/v1/coverage?depth=1") }
+                    let regions = [topology.root] + topology.root.children + topology.root.children.flatMap(\.children)
+                    let paths = regions.map { "/v1/coverage?region=\($0.code)&depth=1" }
+                    let coverage = try await load.run(base: base, paths: paths, for: duration)
+                    let health = try await load.run(base: base, paths: ["/health"], for: duration)
+                    print("coverage: \(coverage.summary); health: \(health.summary); first snapshot \(String(format: "%.3f", firstBuild)) s")
+
+                    // A write makes the node recount; until that is done requests are answered from the snapshot in hand.
+                    let station = #"{"name": "新建站点", "type": "station", "regionCode": "\#(regions.last!.code)", "status": "active"}"#
+                    let rebuild = try await BenchResult.seconds {
+                        try await load.post(base + "/v1/stations", json: station, token: secrets.adminToken)
+                        let written = Date()
+                        while try await load.generatedAt(base + "/v1/coverage?depth=1") < written { try await Task.sleep(for: .milliseconds(10)) }
+                    }
+
+                    print(
+                        BenchResult(
+                            name: "coverage_p50",
+                            value: coverage.p50 * 1000,
+                            unit: "ms",
+                            baseline: health.p50 * 1000,
+                            goal: "<=20",
+                            met: coverage.p50 <= 0.020
+                        ).line
+                    )
+                    print(
+                        BenchResult(
+                            name: "coverage_p99",
+                            value: coverage.p99 * 1000,
+                            unit: "ms",
+                            baseline: health.p99 * 1000,
+                            goal: "<=100",
+                            met: coverage.p99 <= 0.100
+                        ).line
+                    )
+                    print(
+                        BenchResult(
+                            name: "coverage_requests_per_s",
+                            value: coverage.rate,
+                            unit: "req/s",
+                            baseline: health.rate,
+                            goal: ">=2000",
+                            met: coverage.rate >= 2000
+                        ).line
+                    )
+                    print(
+                        BenchResult(name: "coverage_write_visible_after", value: rebuild, unit: "s", baseline: nil, goal: "<2", met: rebuild < 2).line
+                    )
+                }
+            }
+        }
+    }
+}

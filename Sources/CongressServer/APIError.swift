@@ -87,8 +87,7 @@ extension APIError {
                 }
             self.init(error.status, code: code, message: message)
         default:
-            guard let error = StoreError(databaseError: error) else { return nil }
-            self.init(storeError: error)
+            return nil
         }
     }
 

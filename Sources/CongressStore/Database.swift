@@ -95,7 +95,8 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
 
 extension PostgresClient {
     /// Runs `work` in one transaction and lets the closure's own error through unwrapped,
-    /// so a refused write reaches the client as what it is rather than as a transaction failure.
+    /// so a refused write reaches the client as what it is rather than as a transaction failure; a refusal of
+    /// PostgreSQL's that means something to the client (a duplicate key, a malformed value) becomes a `StoreError`.
     /// `file` and `line` are the caller's: a failed BEGIN or COMMIT names the store method it served.
     func transaction<Result: Sendable>(
         logger: Logger,
@@ -106,8 +107,8 @@ extension PostgresClient {
         do {
             return try await withTransaction(logger: logger, file: file, line: line) { connection in try await work(connection) }
         } catch let error as PostgresTransactionError {
-            if let closureError = error.closureError { throw closureError }
-            throw error
+            guard let closureError = error.closureError else { throw error }
+            throw StoreError(databaseError: closureError) ?? closureError
         }
     }
 }

@@ -3,7 +3,7 @@ import PostgresNIO
 extension StoreError {
     /// What a PostgreSQL error means in the store's words, by SQLSTATE; nil for errors nobody anticipated (a broken
     /// connection, a bug), which callers report as internal errors with their full detail.
-    public init?(databaseError error: any Error) {
+    init?(databaseError error: any Error) {
         guard let error = error as? PSQLError else { return nil }
         switch error.serverInfo?[.sqlState] {
         case "23505":

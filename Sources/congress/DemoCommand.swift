@@ -65,17 +65,7 @@ struct DemoCommand: AsyncParsableCommand {
             var services: [any Service] = []
             var clients: [PostgresClient] = []
             for (setup, database) in zip(setups, databases) {
-                var configuration = AppConfiguration(
-                    node: setup.config.node,
-                    topology: setup.topology.topology,
-                    topologyFile: setup.config.topologyPath,
-                    secrets: setup.secrets,
-                    database: database.address,
-                    listen: setup.listen,
-                    logger: quiet
-                )
-                configuration.topologyWarnings = setup.topology.warnings
-                services.append(try buildApplication(configuration))
+                services.append(try buildApplication(setup.appConfiguration(database: database, logger: quiet)))
                 let client = PostgresClient(configuration: database.address.clientConfiguration, backgroundLogger: quiet)
                 clients.append(client)
                 services.append(client)

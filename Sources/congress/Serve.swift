@@ -33,18 +33,7 @@ struct Serve: AsyncParsableCommand {
                 guard LoopbackPort.isFree(setup.listen.port) || setup.listen.host != "127.0.0.1" else {
                     throw InputError(field: "listen", message: "\(setup.listen) is already in use: is this node already running?")
                 }
-                var configuration = AppConfiguration(
-                    node: setup.config.node,
-                    topology: setup.topology.topology,
-                    topologyFile: setup.config.topologyPath,
-                    secrets: setup.secrets,
-                    database: database.address,
-                    listen: setup.listen,
-                    registry: registry,
-                    logger: logger
-                )
-                configuration.topologyWarnings = setup.topology.warnings
-                let app = try buildApplication(configuration)
+                let app = try buildApplication(setup.appConfiguration(database: database, registry: registry, logger: logger))
                 try await app.runService()
             } catch {
                 try setup.stopDatabase(database)
@@ -79,6 +68,26 @@ struct NodeSetup {
             throw ConfigFileError(file: config.secretsPath, message: "these secrets are for node \(secrets.node), not \(config.node)")
         }
         return NodeSetup(config: config, topology: loaded, secrets: secrets, listen: listen, logger: logger)
+    }
+
+    /// What `buildApplication` needs to serve this node on `database`.
+    func appConfiguration(
+        database: RunningDatabase,
+        registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+        logger: Logger
+    ) -> AppConfiguration {
+        var configuration = AppConfiguration(
+            node: config.node,
+            topology: topology.topology,
+            topologyFile: config.topologyPath,
+            secrets: secrets,
+            database: database.address,
+            listen: listen,
+            registry: registry,
+            logger: logger
+        )
+        configuration.topologyWarnings = topology.warnings
+        return configuration
     }
 
     struct RunningDatabase {

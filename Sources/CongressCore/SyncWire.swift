@@ -74,9 +74,13 @@ public struct BatchAck: Sendable, Codable, Equatable {
     public var acked: Int64
     /// Changes that altered something here (older versions and replays are no-ops).
     public var applied: Int
+    /// The hash of the topology the parent holds (absent from parents older than SPEC §17): a child whose own differs
+    /// fetches the parent's file (`GET /v1/sync/topology`).
+    public var topologyHash: String?
 
-    public init(acked: Int64, applied: Int) {
+    public init(acked: Int64, applied: Int, topologyHash: String? = nil) {
         self.acked = acked
         self.applied = applied
+        self.topologyHash = topologyHash
     }
 }

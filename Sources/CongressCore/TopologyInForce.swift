@@ -48,6 +48,18 @@ public final class TopologyInForce: Sendable {
         return loaded
     }
 
+    /// The refusal of a parent's file (trigger `parent …`) made since the topology in force was loaded: the child
+    /// reports it to its parent with each push until it adopts a file again.
+    public var parentFileRefused: Rejection? {
+        state.withLock { state in
+            guard let rejected = state.lastRejected, rejected.trigger.hasPrefix(Self.parentTrigger), state.loadedAt < rejected.at else { return nil }
+            return rejected
+        }
+    }
+
+    /// How a refusal of the parent's file names its trigger: `parent CODE`.
+    public static let parentTrigger = "parent"
+
     public func accept(_ loaded: TopologyLoader.Loaded) {
         state.withLock { $0 = State(topology: loaded.topology, loadedAt: .now, warnings: loaded.warnings, lastRejected: $0.lastRejected) }
     }

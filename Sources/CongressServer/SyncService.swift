@@ -66,6 +66,9 @@ struct SyncService: Sendable {
         guard header.sender == child else {
             throw APIError.forbidden("the token is child \(child)'s, but the batch says it comes from \(header.sender)")
         }
+        // What the child says of its topology is kept even when this node refuses the batch: a child that this node's
+        // topology dropped reports here why it refused that topology.
+        sync.childTopologies.record(header)
         let current = try topologyWhereSyncingHere(child)
         let changes: ChangeRows
         do {

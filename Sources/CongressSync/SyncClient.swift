@@ -131,18 +131,22 @@ public struct SyncClient: Sendable {
             } catch let refusal as SyncError where refusal.status == 403 {
                 // The parent's topology may no longer have this node sync there: fetch it to tell (and report why it
                 // is refused here), then fail the run with the parent's refusal.
+                var refused: SyncError?
                 do {
-                    try await follow(parent: parent.code, at: url, token: token, report: &report)
-                } catch let refused as SyncError {
-                    throw SyncError(status: 403, message: "\(refusal.message); \(refused.message)", retryable: false)
+                    refused = try await follow(parent: parent.code, at: url, token: token, report: &report)
                 } catch {
                     logger.warning("could not fetch the parent's topology", metadata: ["error": "\(String(reflecting: error))"])
                 }
-                throw refusal
+                guard let refused else { throw refusal }
+                await tell(parent.code, at: url, token: token, report: report)
+                throw SyncError(status: 403, message: "\(refusal.message); \(refused.message)", retryable: false)
             }
             try await pull(from: parent.code, at: url, token: token, report: &report)
-            if let parentTopology, parentTopology != topology.topology.hash {
-                try await follow(parent: parent.code, at: url, token: token, report: &report)
+            if let parentTopology, parentTopology != topology.topology.hash,
+                let refused = try await follow(parent: parent.code, at: url, token: token, report: &report)
+            {
+                await tell(parent.code, at: url, token: token, report: report)
+                throw refused
             }
             try await changeLog.recordRun(parent: parent.code, error: nil)
         } catch is CancellationError {
@@ -162,12 +166,12 @@ public struct SyncClient: Sendable {
     /// operator's edit passes (SPEC §17): written to this node's topology file (a new file renamed over the old one)
     /// and swapped in, so this node's children get it at their next sync. A file that fails the check, or no longer
     /// holds this node, is refused: the topology in force stays, the refusal is kept (`GET /v1/topology`'s
-    /// `lastRejected`, and the next push tells the parent) and thrown, so the run reports it.
-    private func follow(parent: RegionCode, at url: String, token: String, report: inout SyncReport) async throws {
+    /// `lastRejected`, and each push tells the parent until a file is adopted again) and returned, for the run to report.
+    private func follow(parent: RegionCode, at url: String, token: String, report: inout SyncReport) async throws -> SyncError? {
         let text = String(decoding: try await withRetries { try await get(url + "/v1/sync/topology", token: token) }, as: UTF8.self)
         let hash = Topology.hash(of: text)
         let previous = topology.topology
-        guard hash != previous.hash else { return }
+        guard hash != previous.hash else { return nil }
         let trigger = "\(TopologyInForce.parentTrigger) \(parent)"
         let loaded: TopologyLoader.Loaded
         do throws(ConfigFileError) {
@@ -180,13 +184,12 @@ public struct SyncClient: Sendable {
                 metadata: ["parent": "\(parent)", "hash": "\(hash)", "inForce": "\(previous.hash)", "errors": "\(errors.count)"]
             )
             for error in errors { logger.error("\(error)") }
-            let refusal = SyncError(
+            return SyncError(
                 status: nil,
                 message: "the parent's topology (\(hash.prefix(12))) was refused, \(previous.hash.prefix(12)) stays in force: "
                     + errors.map(\.description).joined(separator: "; "),
                 retryable: false
             )
-            throw refusal
         }
         if let file = topology.file {
             do {
@@ -204,6 +207,20 @@ public struct SyncClient: Sendable {
             metadata: ["parent": "\(parent)", "hash": "\(hash)", "previous": "\(previous.hash)", "file": "\(topology.file ?? "none")"]
         )
         for warning in loaded.warnings { logger.warning("\(warning)") }
+        return nil
+    }
+
+    /// Tells the parent at once that its file was refused here: one more push, whose header carries the refusal (the
+    /// parent keeps what a child says of its topology even when it refuses the batch). A one-shot `congress sync`
+    /// keeps no refusal for a later run, so it is said in this one.
+    private func tell(_ parent: RegionCode, at url: String, token: String, report: SyncReport) async {
+        var heartbeat = report
+        heartbeat.batches = 0
+        do {
+            _ = try await push(to: parent, at: url, token: token, topologyHash: topology.topology.hash, report: &heartbeat)
+        } catch {
+            logger.debug("the push telling the parent of the refusal was refused too", metadata: ["error": "\(String(reflecting: error))"])
+        }
     }
 
     /// What went wrong, in words for the sync status and the dashboard: each error's own description, never a generic

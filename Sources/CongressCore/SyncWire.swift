@@ -24,6 +24,8 @@ public struct BatchHeader: Sendable, Codable, Equatable {
     public var toSeq: Int64
     /// When the sender last heard from each node below it, so every ancestor can tell how fresh a subtree is.
     public var edges: [SyncEdge]?
+    /// The sender refused its parent's topology file since it last adopted one (SPEC §17): which file and why.
+    public var topologyRefused: TopologyRefusal?
 
     public init(
         protocol: Int,
@@ -32,7 +34,8 @@ public struct BatchHeader: Sendable, Codable, Equatable {
         sender: RegionCode,
         fromSeq: Int64,
         toSeq: Int64,
-        edges: [SyncEdge]? = nil
+        edges: [SyncEdge]? = nil,
+        topologyRefused: TopologyRefusal? = nil
     ) {
         self.protocol = `protocol`
         self.schemaHash = schemaHash
@@ -41,6 +44,20 @@ public struct BatchHeader: Sendable, Codable, Equatable {
         self.fromSeq = fromSeq
         self.toSeq = toSeq
         self.edges = edges
+        self.topologyRefused = topologyRefused
+    }
+}
+
+/// A child's refusal of its parent's topology file: the file's hash, when, and each error as `FILE:LINE:COL: error: …`.
+public struct TopologyRefusal: Sendable, Codable, Equatable {
+    public var hash: String
+    public var at: Timestamp
+    public var errors: [String]
+
+    public init(hash: String, at: Timestamp, errors: [String]) {
+        self.hash = hash
+        self.at = at
+        self.errors = errors
     }
 }
 
@@ -74,9 +91,13 @@ public struct BatchAck: Sendable, Codable, Equatable {
     public var acked: Int64
     /// Changes that altered something here (older versions and replays are no-ops).
     public var applied: Int
+    /// The hash of the topology the parent holds (absent from parents older than SPEC §17): a child whose own differs
+    /// fetches the parent's file (`GET /v1/sync/topology`).
+    public var topologyHash: String?
 
-    public init(acked: Int64, applied: Int) {
+    public init(acked: Int64, applied: Int, topologyHash: String? = nil) {
         self.acked = acked
         self.applied = applied
+        self.topologyHash = topologyHash
     }
 }

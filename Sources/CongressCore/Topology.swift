@@ -110,14 +110,17 @@ public struct Topology: Sendable {
     public var root: TopologyNode
     /// SHA-256 of the file's bytes: nodes compare it to know they describe the same federation.
     public var hash: String
+    /// The file's text as read, which a parent hands its children (SPEC §17); nil for a topology built in code.
+    public var text: String?
     private var parents: [RegionCode: RegionCode]
     private var nodes: [RegionCode: TopologyNode]
 
-    public init(version: Int, defaultSync: SyncSchedule, root: TopologyNode, hash: String) {
+    public init(version: Int, defaultSync: SyncSchedule, root: TopologyNode, hash: String, text: String? = nil) {
         self.version = version
         self.defaultSync = defaultSync
         self.root = root
         self.hash = hash
+        self.text = text
         var parents: [RegionCode: RegionCode] = [:]
         var nodes: [RegionCode: TopologyNode] = [:]
         for node in root.allNodes {

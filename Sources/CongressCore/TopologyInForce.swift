@@ -36,6 +36,30 @@ public final class TopologyInForce: Sendable {
     public var topology: Topology { state.withLock { $0.topology } }
     public var current: State { state.withLock { $0 } }
 
+    /// The topology in `text` if this node may run under it: it passes every check of `topology check` and still holds
+    /// `node` (a running node cannot be removed from under itself). The same test for an operator's edit and for a
+    /// parent's file (SPEC §17); `file` names the text in the errors.
+    public static func check(_ text: String, file: String, node: RegionCode) throws(ConfigFileError) -> TopologyLoader.Loaded {
+        let loaded = try TopologyLoader.parse(text, file: file)
+        guard loaded.topology.node(node) != nil else {
+            let message = "node \(node) is not in this topology: a running node cannot be removed from under itself (stop it first)"
+            throw ConfigFileError([Diagnostic(file: file, at: .start, severity: .error, message: message)])
+        }
+        return loaded
+    }
+
+    /// The refusal of a parent's file (trigger `parent …`) made since the topology in force was loaded: the child
+    /// reports it to its parent with each push until it adopts a file again.
+    public var parentFileRefused: Rejection? {
+        state.withLock { state in
+            guard let rejected = state.lastRejected, rejected.trigger.hasPrefix(Self.parentTrigger), state.loadedAt < rejected.at else { return nil }
+            return rejected
+        }
+    }
+
+    /// How a refusal of the parent's file names its trigger: `parent CODE`.
+    public static let parentTrigger = "parent"
+
     public func accept(_ loaded: TopologyLoader.Loaded) {
         state.withLock { $0 = State(topology: loaded.topology, loadedAt: .now, warnings: loaded.warnings, lastRejected: $0.lastRejected) }
     }

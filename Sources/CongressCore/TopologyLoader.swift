@@ -23,7 +23,7 @@ public enum TopologyLoader {
         let parsed = parser.parse(text)
         let diagnostics = parser.reader.sortedDiagnostics
         guard let (version, defaultSync, root) = parsed, !parser.reader.hasErrors else { throw ConfigFileError(diagnostics) }
-        let topology = Topology(version: version, defaultSync: defaultSync, root: root, hash: Topology.hash(of: text))
+        let topology = Topology(version: version, defaultSync: defaultSync, root: root, hash: Topology.hash(of: text), text: text)
         return Loaded(topology: topology, warnings: diagnostics)
     }
 }

@@ -312,6 +312,11 @@ struct APISchemas {
                 "fromSeq": sequence,
                 "toSeq": sequence,
                 "edges": .array(required: false, nullable: true, items: .object(properties: ["node": anyRegion, "lastBatchAt": time()])),
+                "topologyRefused": .object(
+                    required: false,
+                    nullable: true,
+                    properties: ["hash": .string(), "at": time(), "errors": .array(items: .string())]
+                ),
                 "changes": .array(items: change),
             ]
         )
@@ -323,6 +328,7 @@ struct APISchemas {
             "parent": .string(required: false, nullable: true),
             "batches": .integer, "changes": .integer, "applied": .integer, "ackedSeq": .integer, "rewinds": .integer,
             "directives": .integer, "directivesSeq": .integer,
+            "topologyAdopted": .string(required: false, nullable: true),
             "error": .string(required: false, nullable: true),
         ]
     )

@@ -135,7 +135,7 @@ enum OpenAPIDocument {
                 body: APISchemas.batch,
                 refusals: [
                     403: "a change outside the sender's subtree, or a sender that does not sync here",
-                    409: "a gap (resend from `expected`), or a schema or topology that differs", 426: "a different sync protocol",
+                    409: "a gap (resend from `expected`), or a schema that differs", 426: "a different sync protocol",
                 ]
             ),
             Operation(
@@ -145,6 +145,16 @@ enum OpenAPIDocument {
                 summary: "trainings for the child's subtree after ?since=",
                 query: SyncController.directiveParameters,
                 refusals: [403: "the child does not sync here"]
+            ),
+            Operation(
+                method: .get,
+                path: "/v1/sync/topology",
+                caller: .child,
+                summary: "the topology file this node holds, for its children to check and adopt (SPEC §17)",
+                // The file's text, as written; read as YAML it is a topology document.
+                answer: .object(description: "the topology file (SPEC §5)", properties: ["version": .integer, "root": .object]),
+                contentTypes: [.yaml],
+                refusals: [404: "the topology was not read from a file"]
             ),
         ]
         for kind in RecordKind.allCases where kind != .attendance {
@@ -276,7 +286,8 @@ enum OpenAPIDocument {
         }
         var responses: OrderedDictionary<OpenAPI.Response.StatusCode, Either<OpenAPI.Reference<OpenAPI.Response>, OpenAPI.Response>> = [:]
         var content: OpenAPI.Content.Map = [:]
-        for type in operation.contentTypes { content[type] = body(type == .json ? operation.answer : .string) }
+        // JSON and YAML answers have the schema of what they hold once parsed (a YAML text is an object to a client).
+        for type in operation.contentTypes { content[type] = body([.json, .yaml].contains(type) ? operation.answer : .string) }
         responses[.status(code: operation.success)] = .response(description: "done", content: content)
 
         var parameters: OpenAPI.Parameter.Array = operation.query.map { parameter in

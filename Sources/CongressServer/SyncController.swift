@@ -37,6 +37,7 @@ struct SyncController: Sendable {
         RouteCollection(context: AppRequestContext.self)
             .post("batches", use: receive)
             .get("directives", use: directives)
+            .get("topology", use: topologyFile)
     }
 
     var reads: RouteCollection<AppRequestContext> {
@@ -74,6 +75,17 @@ struct SyncController: Sendable {
         let since = Int64(try request.query(accepting: Self.directiveParameters).integer("since") ?? 0)
         let page = try await sync.directives(for: child, after: since)
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: page)))
+    }
+
+    /// `GET /v1/sync/topology`: the topology file this node holds, as its children adopt it.
+    @Sendable func topologyFile(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let child = try context.authenticatedChild()
+        _ = try request.query(accepting: [])
+        return Response(
+            status: .ok,
+            headers: [.contentType: "application/yaml; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: try sync.topologyFile(for: child)))
+        )
     }
 
     @Sendable func status(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -35,8 +35,10 @@ struct SyncService: Sendable {
         return current
     }
 
-    /// Applies a child's batch all or nothing, after checking that it speaks this node's protocol and schema, comes from
-    /// the child whose token it carries, and was cut from the same topology.
+    /// Applies a child's batch all or nothing, after checking that it speaks this node's protocol and schema and comes
+    /// from the child whose token it carries. The batch is judged by the sender's subtree in this node's topology (the
+    /// applier refuses anything outside it), whatever topology the sender holds: the answer names this node's, and a
+    /// child whose own differs fetches it (SPEC §17).
     func receive(_ data: Data, from child: RegionCode) async throws -> BatchAck {
         let header: BatchHeader
         do {
@@ -64,15 +66,10 @@ struct SyncService: Sendable {
         guard header.sender == child else {
             throw APIError.forbidden("the token is child \(child)'s, but the batch says it comes from \(header.sender)")
         }
+        // What the child says of its topology is kept even when this node refuses the batch: a child that this node's
+        // topology dropped reports here why it refused that topology.
+        sync.childTopologies.record(header)
         let current = try topologyWhereSyncingHere(child)
-        guard header.topologyHash == current.hash else {
-            throw APIError(
-                .conflict,
-                code: "topology_mismatch",
-                message:
-                    "the sender's topology (\(header.topologyHash.prefix(12))) differs from this node's (\(current.hash.prefix(12))): deploy the same config/topology.yaml to both"
-            )
-        }
         let changes: ChangeRows
         do {
             changes = try ChangeRows(document: data)
@@ -80,8 +77,9 @@ struct SyncService: Sendable {
             throw APIError(.badRequest, code: "bad_request", message: "not a sync batch: \(error)")
         }
         switch try await sync.applier.apply(header, changes: changes) {
-        case .acked(let ack):
+        case .acked(var ack):
             metrics.received(ack, from: child)
+            ack.topologyHash = current.hash
             return ack
         case .gap(let expected):
             throw APIError(
@@ -92,6 +90,15 @@ struct SyncService: Sendable {
                 expected: expected
             )
         }
+    }
+
+    /// The text of this node's topology file, for a child to follow (SPEC §17). Any enrolled child gets it, also one
+    /// this topology no longer lists here: it learns why its batches are refused, and refuses a file without itself.
+    func topologyFile(for child: RegionCode) throws -> String {
+        guard let text = topology.topology.text else {
+            throw APIError(.notFound, code: "not_found", message: "this node's topology was built in code, not read from a file")
+        }
+        return text
     }
 
     /// Trainings from here or above that concern `child`'s subtree, after `since` (this node's change-log seq).

@@ -75,16 +75,12 @@ struct TopologyReloader: Service {
         }
         let loaded: TopologyLoader.Loaded
         do throws(ConfigFileError) {
-            loaded = try TopologyLoader.parse(text, file: file)
+            loaded = try TopologyInForce.check(text, file: file, node: node)
         } catch {
             refuse(hash: hash, diagnostics: error.diagnostics, trigger: trigger)
             return
         }
-        guard let entry = loaded.topology.node(node) else {
-            let message = "node \(node) is not in this topology: a running node cannot be removed from under itself (stop it first)"
-            refuse(hash: hash, diagnostics: [Diagnostic(file: file, at: .start, severity: .error, message: message)], trigger: trigger)
-            return
-        }
+        let entry = loaded.topology.node(node)
         inForce.accept(loaded)
         logger.notice(
             "topology reloaded",
@@ -93,7 +89,7 @@ struct TopologyReloader: Service {
             ]
         )
         for warning in loaded.warnings { logger.warning("\(warning)") }
-        if entry.url != previous.node(node)?.url {
+        if let entry, entry.url != previous.node(node)?.url {
             logger.warning("this node's url changed to \(entry.url ?? "none"); it keeps its listening address until restarted")
         }
     }

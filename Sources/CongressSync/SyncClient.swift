@@ -24,6 +24,8 @@ public struct SyncReport: Sendable, Codable, Equatable {
     /// Directives (trainings from above) received and stored here, and the parent's seq they reach.
     public var directives: Int = 0
     public var directivesSeq: Int64 = 0
+    /// The hash of the parent's topology this run adopted, if it did (SPEC §17).
+    public var topologyAdopted: String?
     public var error: String?
 }
 
@@ -75,6 +77,8 @@ public struct SyncClient: Sendable {
     public let directiveFeed: DirectiveFeed
     /// One run at a time per node: a run asked for while the scheduled one is under way waits for it.
     private let running = RunGate()
+    /// What each child said of its topology with its latest batch (shown in the sync status).
+    public let childTopologies = ChildTopologies()
     let topology: TopologyInForce
     let token: String?
     let http: HTTPClient
@@ -116,13 +120,34 @@ public struct SyncClient: Sendable {
         let current = topology.topology
         guard let parent = current.upstream(of: node), let url = parent.url else { return SyncReport() }
         var report = SyncReport(parent: parent.code.rawValue)
+        var parentTopology: String?
         do {
             guard let token else { throw SyncError(status: nil, message: "no parentToken in this node's secrets", retryable: false) }
             let state = try await changeLog.upstream(parent: parent.code)
             report.ackedSeq = state.ackedSeq
             report.directivesSeq = state.directivesSeq
-            try await push(to: parent.code, at: url, token: token, topologyHash: current.hash, report: &report)
+            do {
+                parentTopology = try await push(to: parent.code, at: url, token: token, topologyHash: current.hash, report: &report)
+            } catch let refusal as SyncError where refusal.status == 403 {
+                // The parent's topology may no longer have this node sync there: fetch it to tell (and report why it
+                // is refused here), then fail the run with the parent's refusal.
+                var refused: SyncError?
+                do {
+                    refused = try await follow(parent: parent.code, at: url, token: token, report: &report)
+                } catch {
+                    logger.warning("could not fetch the parent's topology", metadata: ["error": "\(String(reflecting: error))"])
+                }
+                guard let refused else { throw refusal }
+                await tell(parent.code, at: url, token: token, report: report)
+                throw SyncError(status: 403, message: "\(refusal.message); \(refused.message)", retryable: false)
+            }
             try await pull(from: parent.code, at: url, token: token, report: &report)
+            if let parentTopology, parentTopology != topology.topology.hash,
+                let refused = try await follow(parent: parent.code, at: url, token: token, report: &report)
+            {
+                await tell(parent.code, at: url, token: token, report: report)
+                throw refused
+            }
             try await changeLog.recordRun(parent: parent.code, error: nil)
         } catch is CancellationError {
             // The node is stopping: the next run resumes from the last acknowledgement.
@@ -135,6 +160,67 @@ public struct SyncClient: Sendable {
             try? await changeLog.recordRun(parent: parent.code, error: report.error)
         }
         return report
+    }
+
+    /// Fetches the parent's topology file and adopts it if it differs from the one in force and passes the check an
+    /// operator's edit passes (SPEC §17): written to this node's topology file (a new file renamed over the old one)
+    /// and swapped in, so this node's children get it at their next sync. A file that fails the check, or no longer
+    /// holds this node, is refused: the topology in force stays, the refusal is kept (`GET /v1/topology`'s
+    /// `lastRejected`, and each push tells the parent until a file is adopted again) and returned, for the run to report.
+    private func follow(parent: RegionCode, at url: String, token: String, report: inout SyncReport) async throws -> SyncError? {
+        let text = String(decoding: try await withRetries { try await get(url + "/v1/sync/topology", token: token) }, as: UTF8.self)
+        let hash = Topology.hash(of: text)
+        let previous = topology.topology
+        guard hash != previous.hash else { return nil }
+        let trigger = "\(TopologyInForce.parentTrigger) \(parent)"
+        let loaded: TopologyLoader.Loaded
+        do throws(ConfigFileError) {
+            loaded = try TopologyInForce.check(text, file: "topology.yaml@\(parent)", node: node)
+        } catch {
+            let errors = error.diagnostics.filter { $0.severity == .error }
+            topology.reject(TopologyInForce.Rejection(at: .now, hash: hash, trigger: trigger, errors: errors))
+            logger.error(
+                "the parent's topology refused; the one in force stays",
+                metadata: ["parent": "\(parent)", "hash": "\(hash)", "inForce": "\(previous.hash)", "errors": "\(errors.count)"]
+            )
+            for error in errors { logger.error("\(error)") }
+            return SyncError(
+                status: nil,
+                message: "the parent's topology (\(hash.prefix(12))) was refused, \(previous.hash.prefix(12)) stays in force: "
+                    + errors.map(\.description).joined(separator: "; "),
+                retryable: false
+            )
+        }
+        if let file = topology.file {
+            do {
+                // `.atomic` writes a temporary file beside it and renames it over the old one: the reloader never
+                // reads half a file.
+                try Data(text.utf8).write(to: URL(fileURLWithPath: file), options: .atomic)
+            } catch {
+                throw SyncError(status: nil, message: "cannot write the parent's topology to \(file): \(error)", retryable: false)
+            }
+        }
+        topology.accept(loaded)
+        report.topologyAdopted = hash
+        logger.notice(
+            "topology adopted from the parent",
+            metadata: ["parent": "\(parent)", "hash": "\(hash)", "previous": "\(previous.hash)", "file": "\(topology.file ?? "none")"]
+        )
+        for warning in loaded.warnings { logger.warning("\(warning)") }
+        return nil
+    }
+
+    /// Tells the parent at once that its file was refused here: one more push, whose header carries the refusal (the
+    /// parent keeps what a child says of its topology even when it refuses the batch). A one-shot `congress sync`
+    /// keeps no refusal for a later run, so it is said in this one.
+    private func tell(_ parent: RegionCode, at url: String, token: String, report: SyncReport) async {
+        var heartbeat = report
+        heartbeat.batches = 0
+        do {
+            _ = try await push(to: parent, at: url, token: token, topologyHash: topology.topology.hash, report: &heartbeat)
+        } catch {
+            logger.debug("the push telling the parent of the refusal was refused too", metadata: ["error": "\(String(reflecting: error))"])
+        }
     }
 
     /// What went wrong, in words for the sync status and the dashboard: each error's own description, never a generic
@@ -162,9 +248,22 @@ public struct SyncClient: Sendable {
         var behind: Int64?
     }
 
-    private func push(to parent: RegionCode, at url: String, token: String, topologyHash: String, report: inout SyncReport) async throws {
+    /// Pushes the change log; returns the hash of the topology the parent holds, as its last answer named it.
+    private func push(
+        to parent: RegionCode,
+        at url: String,
+        token: String,
+        topologyHash: String,
+        report: inout SyncReport
+    ) async throws
+        -> String?
+    {
         var acked = report.ackedSeq
+        var parentTopology: String?
         let edges = try await applier.edges()
+        let refused = topology.parentFileRefused.map { rejection in
+            TopologyRefusal(hash: rejection.hash, at: rejection.at, errors: rejection.errors.map(\.description))
+        }
         // The next batch is read while the parent applies the current one: the two databases work at the same time.
         var next = prefetch(after: acked)
         var posted: [Posted] = []
@@ -181,7 +280,8 @@ public struct SyncClient: Sendable {
                 sender: node,
                 fromSeq: batch?.fromSeq ?? acked + 1,
                 toSeq: batch?.toSeq ?? acked,
-                edges: edges
+                edges: edges,
+                topologyRefused: refused
             )
             let body = try Self.document(header, changes: batch?.changesJSON ?? "[]")
             let answer = Task { try await withRetries { try await self.post(body, to: url + "/v1/sync/batches", token: token) } }
@@ -206,7 +306,7 @@ public struct SyncClient: Sendable {
             }
             if posted.isEmpty {
                 // With nothing pending, one empty batch still tells the parent this child is alive and current.
-                guard report.batches == 0 else { return }
+                guard report.batches == 0 else { return parentTopology }
                 posted.append(try post(nil))
             }
             let request = posted.removeFirst()
@@ -218,7 +318,8 @@ public struct SyncClient: Sendable {
                 report.changes += request.batch?.count ?? 0
                 report.applied += ack.applied
                 report.ackedSeq = acked
-                if request.batch == nil { return }
+                parentTopology = ack.topologyHash ?? parentTopology
+                if request.batch == nil { return parentTopology }
                 if ack.acked != request.header.toSeq { restart(after: acked) }
             case .gap(let expected) where request.behind.map { expected >= $0 } ?? false:
                 // Answered before the batch in front of it (acknowledged since) was applied: not a gap, send again.

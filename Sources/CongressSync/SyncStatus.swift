@@ -1,5 +1,6 @@
 import CongressCore
 import CongressStore
+import Synchronization
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -34,12 +35,25 @@ public struct SyncStatus: Sendable, Encodable {
         public var changes: Int64
         /// No batch within the child's schedule's period plus slack.
         public var stale: Bool
+        /// The topology hash of the child's latest batch since this node started, and the refusal of this node's
+        /// topology it reported then, if any (SPEC §17).
+        public var topologyHash: String?
+        public var topologyRefused: TopologyRefusal?
+    }
+
+    /// A child whose token is enrolled here and which pushed since this node started, but which the topology in force
+    /// no longer has sync here (its batches are refused): what it said of its topology.
+    public struct FormerChild: Sendable, Encodable {
+        public var code: String
+        public var topologyHash: String
+        public var topologyRefused: TopologyRefusal?
     }
 
     public var node: String
     public var lastSeq: Int64
     public var parent: Parent?
     public var children: [Child]
+    public var formerChildren: [FormerChild] = []
 }
 
 extension SyncClient {
@@ -64,8 +78,10 @@ extension SyncClient {
             )
         }
         let checkpoints = Dictionary(uniqueKeysWithValues: try await applier.checkpoints().map { ($0.sender, $0) })
+        let topologies = childTopologies.all
         let children = current.downstream(of: node).map { child in
             let checkpoint = checkpoints[child.code]
+            let reported = topologies[child.code]
             return SyncStatus.Child(
                 code: child.code.rawValue,
                 name: child.name,
@@ -74,9 +90,40 @@ extension SyncClient {
                 lastBatchAt: checkpoint?.lastBatchAt,
                 batches: checkpoint?.batches ?? 0,
                 changes: checkpoint?.changes ?? 0,
-                stale: child.sync.isStale(lastDelivery: checkpoint?.lastBatchAt?.date, now: now)
+                stale: child.sync.isStale(lastDelivery: checkpoint?.lastBatchAt?.date, now: now),
+                topologyHash: reported?.hash,
+                topologyRefused: reported?.refused
             )
         }
-        return SyncStatus(node: node.rawValue, lastSeq: try await changeLog.lastSeq(), parent: parent, children: children)
+        let listed = Set(children.map(\.code))
+        let former = topologies.filter { !listed.contains($0.key.rawValue) }.sorted { $0.key.rawValue < $1.key.rawValue }.map {
+            SyncStatus.FormerChild(code: $0.key.rawValue, topologyHash: $0.value.hash, topologyRefused: $0.value.refused)
+        }
+        return SyncStatus(
+            node: node.rawValue,
+            lastSeq: try await changeLog.lastSeq(),
+            parent: parent,
+            children: children,
+            formerChildren: former
+        )
     }
+}
+
+/// What each child said of its topology with its latest batch: the hash it holds and the refusal of this node's file it
+/// reported, if any. Kept in memory: the next batch after a restart tells again.
+public final class ChildTopologies: Sendable {
+    public struct Reported: Sendable {
+        public var hash: String
+        public var refused: TopologyRefusal?
+    }
+
+    private let reported = Mutex<[RegionCode: Reported]>([:])
+
+    public init() {}
+
+    public func record(_ header: BatchHeader) {
+        reported.withLock { $0[header.sender] = Reported(hash: header.topologyHash, refused: header.topologyRefused) }
+    }
+
+    public var all: [RegionCode: Reported] { reported.withLock { $0 } }
 }

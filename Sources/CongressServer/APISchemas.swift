@@ -256,7 +256,8 @@ struct APISchemas {
             "endsOn": Self.date(),
             "mode": Self.choice(Training.Mode.self),
             "audience": Self.closed([
-                "levels": .array(minItems: 1, uniqueItems: true, items: Self.choice(Level.self)),
+                // A level named twice counts once: the node keeps each level once, in order.
+                "levels": .array(minItems: 1, items: Self.choice(Level.self)),
                 "regionPrefix": regionInSubtree(),
             ]),
             "venues": .array(minItems: 1, items: venue),

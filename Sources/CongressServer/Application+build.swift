@@ -68,12 +68,14 @@ public func buildApplication(_ configuration: AppConfiguration) throws -> Applic
         batchSize: configuration.syncBatchSize,
         logger: logger
     )
+    let runs = SyncRuns(sync: sync)
     let router = buildRouter(
         configuration,
         store: store,
         coverageStore: CoverageStore(client: client, logger: logger),
         topology: topology,
-        sync: sync
+        sync: sync,
+        runs: runs
     )
     let pool = ConnectionPool(client)
     // Nothing queries before the pool runs, and no scheduled sync starts before the schema is in place.
@@ -82,6 +84,7 @@ public func buildApplication(_ configuration: AppConfiguration) throws -> Applic
     if configuration.schedulesPushes {
         services.append(SyncScheduler(sync: sync, topology: topology, node: configuration.node, logger: logger, startsAfter: migrated))
     }
+    services.append(runs)
     if let file = configuration.topologyFile {
         services.append(
             TopologyReloader(
@@ -116,13 +119,14 @@ func buildRouter(
     store: RecordStore,
     coverageStore: CoverageStore,
     topology: TopologyInForce,
-    sync: SyncClient
+    sync: SyncClient,
+    runs: SyncRuns
 ) -> Router<AppRequestContext> {
     let secrets = configuration.secrets
     let records = RecordService(store: store, personKeys: PersonKeyDeriver(provinceKey: secrets.provinceKey))
     let trainings = TrainingService(store: store)
     let metrics = NodeMetrics(registry: configuration.registry, records: store, sync: sync)
-    let syncService = SyncService(sync: sync, metrics: metrics, topology: topology)
+    let syncService = SyncService(sync: sync, metrics: metrics, topology: topology, runs: runs)
     let cache = CoverageCache(store: coverageStore, deliveries: sync.applier, topology: topology, node: configuration.node, metrics: metrics)
     let coverage = CoverageService(cache: cache, topology: topology, node: configuration.node)
     let routeTable = RouteTable()

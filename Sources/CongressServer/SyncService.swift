@@ -1,6 +1,7 @@
 import CongressCore
 import CongressStore
 import CongressSync
+import ServiceLifecycle
 import Synchronization
 
 #if canImport(FoundationEssentials)
@@ -19,11 +20,11 @@ struct SyncService: Sendable {
 
     var node: RegionCode { sync.node }
 
-    init(sync: SyncClient, metrics: NodeMetrics, topology: TopologyInForce) {
+    init(sync: SyncClient, metrics: NodeMetrics, topology: TopologyInForce, runs: SyncRuns) {
         self.sync = sync
         self.metrics = metrics
         self.topology = topology
-        self.runs = SyncRuns(sync: sync)
+        self.runs = runs
     }
 
     /// The topology in force, if `child` syncs with this node in it (a token may outlive a move in the tree).
@@ -138,7 +139,7 @@ struct SyncService: Sendable {
 /// Runs of this node's sync started over the API. A run outlives the request that started it, so a request is answered
 /// within its wait whatever the parent does (an unreachable parent keeps a run retrying for minutes); a run asked for
 /// while one is under way joins it.
-final class SyncRuns: Sendable {
+final class SyncRuns: Service {
     struct Run: Encodable, Sendable {
         enum State: String, Encodable, Sendable { case running, finished }
         var state: State
@@ -158,6 +159,13 @@ final class SyncRuns: Sendable {
     private let state = Mutex(State())
 
     init(sync: SyncClient) { self.sync = sync }
+
+    /// A service of the node so that a run under way ends with the node: cancelled when the node shuts down, before the
+    /// pool it writes to closes (services stop in the reverse of their order).
+    func run() async throws {
+        try? await gracefulShutdown()
+        state.withLock { $0.task }?.cancel()
+    }
 
     var latest: Run? { state.withLock { $0.run } }
 

@@ -45,7 +45,8 @@ import Yams
             store: RecordStore(client: client, node: node.node, logger: Logger(label: "test")),
             coverageStore: CoverageStore(client: client, logger: Logger(label: "test")),
             topology: topology,
-            sync: sync
+            sync: sync,
+            runs: SyncRuns(sync: sync)
         )
         let served = Set(router.routes.map { "\($0.method.rawValue) \($0.path.description)" })
         let documented = try Self.documentedRoutes(OpenAPIDocument.yaml(node: node.node))

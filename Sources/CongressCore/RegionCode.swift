@@ -64,15 +64,26 @@ public struct RegionCode: Hashable, Sendable, Comparable, CustomStringConvertibl
     public static func < (lhs: RegionCode, rhs: RegionCode) -> Bool { lhs.rawValue < rhs.rawValue }
 
     /// A regular expression matching exactly the codes `init?(_:)` accepts (for the API document).
-    public static let pattern: String = {
-        func code(width: Int, last: Int) -> String {
-            let lead = width - last
+    public static let pattern = RegionCode.nation.pattern(widths: [0, 2, 4, 6, 9, 12])!
+
+    /// A regular expression (a group, not anchored) matching exactly the codes of `widths` (0 for `CN`) in this code's
+    /// subtree that `init?(_:)` accepts; nil when there are none.
+    public func pattern(widths: Set<Int>) -> String? {
+        let own = isNation ? 0 : rawValue.utf8.count
+        var alternatives: [String] = []
+        if isNation && widths.contains(0) { alternatives.append("CN") }
+        for (width, last) in [(2, 2), (4, 2), (6, 2), (9, 3), (12, 3)] where widths.contains(width) && width >= own {
+            guard width > own else {
+                alternatives.append(rawValue)
+                continue
+            }
+            // The digits below this code, the last segment not all zeros.
+            let lead = width - own - last
             let nonZero = last == 2 ? "(0[1-9]|[1-9][0-9])" : "(00[1-9]|0[1-9][0-9]|[1-9][0-9][0-9])"
-            return (lead > 0 ? "[0-9]{\(lead)}" : "") + nonZero
+            alternatives.append((isNation ? "" : rawValue) + (lead > 0 ? "[0-9]{\(lead)}" : "") + nonZero)
         }
-        let widths = [(2, 2), (4, 2), (6, 2), (9, 3), (12, 3)]
-        return "(CN|" + widths.map { code(width: $0.0, last: $0.1) }.joined(separator: "|") + ")"
-    }()
+        return alternatives.isEmpty ? nil : "(" + alternatives.joined(separator: "|") + ")"
+    }
 
     /// What a valid code looks like, for error messages.
     public static let formatHint = "a region code is CN or 2, 4, 6, 9 or 12 digits whose last part is not all zeros"

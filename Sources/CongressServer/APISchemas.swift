@@ -44,40 +44,13 @@ struct APISchemas {
         )
     }
 
-    /// A digit string of `width` whose last `last` digits are not all zeros (`4200` is no city).
-    private static func code(width: Int, lastSegment last: Int) -> String {
-        let lead = width - last
-        let nonZero =
-            switch last {
-            case 2: "(0[1-9]|[1-9]\\d)"
-            default: "(00[1-9]|0[1-9]\\d|[1-9]\\d\\d)"
-            }
-        return (lead > 0 ? "\\d{\(lead)}" : "") + nonZero
-    }
-
-    /// Widths of the codes below a code of `width`, with the width of each one's last segment.
-    private static let segments: [(width: Int, last: Int)] = [(2, 2), (4, 2), (6, 2), (9, 3), (12, 3)]
-
     /// Any region code (a list's `?region=` prefix, a coverage query's region).
-    static let anyRegion: JSONSchema = .string(
-        pattern: "^(CN|" + segments.map { code(width: $0.width, lastSegment: $0.last) }.joined(separator: "|") + ")$"
-    )
+    static let anyRegion: JSONSchema = .string(pattern: "^" + RegionCode.pattern + "$")
 
-    /// A code of one of `levels` (by width; `unit` for 12 digits) inside this node's subtree.
-    func region(widths: [Int], required: Bool = true, description: String? = nil) -> JSONSchema {
-        let own = node.isNation ? 0 : node.rawValue.count
-        var alternatives: [String] = []
-        if node.isNation && widths.contains(0) { alternatives.append("CN") }
-        for segment in Self.segments where widths.contains(segment.width) && segment.width >= own {
-            if segment.width == own {
-                alternatives.append(node.rawValue)
-            } else {
-                let suffix = Self.code(width: segment.width - own, lastSegment: segment.last)
-                alternatives.append((node.isNation ? "" : node.rawValue) + suffix)
-            }
-        }
+    /// A code of one of `widths` (0 for `CN`, 12 for a village) inside this node's subtree.
+    func region(widths: Set<Int>, required: Bool = true, description: String? = nil) -> JSONSchema {
         // A width this node cannot hold still gets a pattern nothing matches, so the document stays truthful.
-        let pattern = alternatives.isEmpty ? "^$.^" : "^(" + alternatives.joined(separator: "|") + ")$"
+        let pattern = node.pattern(widths: widths).map { "^" + $0 + "$" } ?? "^$.^"
         return .string(required: required, description: description, pattern: pattern)
     }
 
@@ -155,7 +128,11 @@ struct APISchemas {
             return Self.closed(properties)
         case .training:
             var properties = echoed + trainingProperties(output: false)
-            properties["regionCode"] = region(widths: [node.rawValue.count], required: false, description: "the organizing node's own code")
+            properties["regionCode"] = region(
+                widths: [node.isNation ? 0 : node.rawValue.count],
+                required: false,
+                description: "the organizing node's own code"
+            )
             return Self.closed(properties)
         case .attendance:
             return Self.closed(signInProperties)

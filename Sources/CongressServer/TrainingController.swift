@@ -35,12 +35,17 @@ struct TrainingController: Sendable {
     /// array of them (200 with counts; all written or none).
     @Sendable func signIn(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try context.recordID()
-        // An unknown training is 404 whatever the body (the transaction checks it again).
-        _ = try await trainings.training(id)
         let data = try await JSONBody.collect(request, limit: BodyLimit.bulk)
         let bulk = data.first { !" \n\r\t".utf8.contains($0) } == UInt8(ascii: "[")
         typealias Input = TrainingService.SignInInput
-        let inputs = bulk ? try StrictDecoder().decode([Input].self, from: data) : [try StrictDecoder().decode(Input.self, from: data)]
+        let inputs: [Input]
+        do {
+            inputs = bulk ? try StrictDecoder().decode([Input].self, from: data) : [try StrictDecoder().decode(Input.self, from: data)]
+        } catch {
+            // An unknown training is 404 whatever the body; a known one's sign-ins are checked in their transaction.
+            _ = try await trainings.training(id)
+            throw error
+        }
         let outcome = try await trainings.signIn(training: id, inputs) { index, name in bulk ? "[\(index)].\(name)" : name }
         context.logger.info(
             "signed in",

@@ -16,7 +16,12 @@ public enum SyncProtocol {
 /// Everything of a pushed batch but its changes: who sends, which seqs, and the versions to agree on.
 public struct BatchHeader: Sendable, Codable, Equatable {
     public var `protocol`: Int
+    /// The replication schema the batch is written in: its hash, and its version (absent from wave-1 senders, whose
+    /// hash names version 1).
     public var schemaHash: String
+    public var schemaVersion: Int?
+    /// The sender's release of congress (absent from wave-1 senders), shown in the parent's sync status.
+    public var release: String?
     public var topologyHash: String
     public var sender: RegionCode
     /// The batch holds the sender's change-log entries `fromSeq...toSeq` (entries for a record changed twice are sent once).
@@ -30,6 +35,8 @@ public struct BatchHeader: Sendable, Codable, Equatable {
     public init(
         protocol: Int,
         schemaHash: String,
+        schemaVersion: Int? = nil,
+        release: String? = nil,
         topologyHash: String,
         sender: RegionCode,
         fromSeq: Int64,
@@ -39,6 +46,8 @@ public struct BatchHeader: Sendable, Codable, Equatable {
     ) {
         self.protocol = `protocol`
         self.schemaHash = schemaHash
+        self.schemaVersion = schemaVersion
+        self.release = release
         self.topologyHash = topologyHash
         self.sender = sender
         self.fromSeq = fromSeq
@@ -98,6 +107,38 @@ public struct BatchAck: Sendable, Codable, Equatable {
     public init(acked: Int64, applied: Int, topologyHash: String? = nil) {
         self.acked = acked
         self.applied = applied
+        self.topologyHash = topologyHash
+    }
+}
+
+/// What a parent tells a child before the child pushes (`GET /v1/sync/hello`, SPEC §17): the release and replication
+/// schema it runs, so that a newer child writes in a version the parent reads and holds back the kinds it does not know.
+/// A wave-1 parent has no such route: it speaks schema version 1.
+public struct SyncHello: Sendable, Codable, Equatable {
+    public var node: RegionCode
+    public var release: String
+    public var `protocol`: Int
+    public var schemaVersion: Int
+    public var schemaHash: String
+    /// The oldest schema version this node accepts from a child.
+    public var oldestSchemaVersion: Int
+    public var topologyHash: String
+
+    public init(
+        node: RegionCode,
+        release: String,
+        protocol: Int,
+        schemaVersion: Int,
+        schemaHash: String,
+        oldestSchemaVersion: Int,
+        topologyHash: String
+    ) {
+        self.node = node
+        self.release = release
+        self.protocol = `protocol`
+        self.schemaVersion = schemaVersion
+        self.schemaHash = schemaHash
+        self.oldestSchemaVersion = oldestSchemaVersion
         self.topologyHash = topologyHash
     }
 }

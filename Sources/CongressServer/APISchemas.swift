@@ -285,6 +285,13 @@ struct APISchemas {
                     allowedValues: [AnyCodable(SyncProtocol.version)]
                 ),
                 "schemaHash": .string(),
+                "schemaVersion": .integer(
+                    required: false,
+                    nullable: true,
+                    description: "the replication schema version the batch is written in (wave-1 senders name none: their hash names version 1)",
+                    minimum: (1, exclusive: false)
+                ),
+                "release": .string(required: false, nullable: true),
                 "topologyHash": .string(),
                 "sender": anyRegion,
                 "fromSeq": sequence,
@@ -300,6 +307,14 @@ struct APISchemas {
         )
     }
 
+    /// `GET /v1/sync/hello`.
+    static let hello = JSONSchema.object(
+        properties: [
+            "node": .string, "release": .string, "protocol": .integer, "schemaVersion": .integer, "schemaHash": .string,
+            "oldestSchemaVersion": .integer, "topologyHash": .string,
+        ]
+    )
+
     /// What a run of this node's sync reports.
     static let syncReport = JSONSchema.object(
         properties: [
@@ -307,6 +322,7 @@ struct APISchemas {
             "batches": .integer, "changes": .integer, "applied": .integer, "ackedSeq": .integer, "rewinds": .integer,
             "directives": .integer, "directivesSeq": .integer,
             "topologyAdopted": .string(required: false, nullable: true),
+            "schemaVersion": .integer(required: false, nullable: true), "released": .integer,
             "error": .string(required: false, nullable: true),
         ]
     )

@@ -19,6 +19,8 @@ public struct AppConfiguration: Sendable {
     public var schedulesPushes = true
     public var syncRetry: RetryPolicy = .standard
     public var syncBatchSize = SyncProtocol.batchSize
+    /// The replication schemas this node reads and writes; tests give an older release's to simulate mixed releases.
+    public var schemas: SchemaHistory = .thisRelease
     public var secrets: NodeSecrets
     public var database: DatabaseAddress
     public var listen: HostAndPort
@@ -63,6 +65,7 @@ public func buildApplication(_ configuration: AppConfiguration) throws -> Applic
         applier: BatchApplier(client: client, node: configuration.node, logger: logger),
         directiveFeed: DirectiveFeed(client: client, node: configuration.node, logger: logger),
         topology: topology,
+        schemas: configuration.schemas,
         token: configuration.secrets.parentToken,
         retry: configuration.syncRetry,
         batchSize: configuration.syncBatchSize,

@@ -134,9 +134,17 @@ enum OpenAPIDocument {
                 summary: "a child's batch of changes (SPEC §7), applied all or nothing",
                 body: APISchemas.batch,
                 refusals: [
-                    403: "a change outside the sender's subtree, or a sender that does not sync here",
-                    409: "a gap (resend from `expected`), or a schema that differs", 426: "a different sync protocol",
+                    403: "a change outside the sender's subtree or of a kind its schema version lacks, or a sender that does not sync here",
+                    409: "a gap (resend from `expected`), or a replication schema this node does not know (the message names the node to upgrade)",
+                    426: "a different sync protocol, or a replication schema older than this node reads (upgrade the sender)",
                 ]
+            ),
+            Operation(
+                method: .get,
+                path: "/v1/sync/hello",
+                caller: .child,
+                summary: "the release and replication schemas this node reads, asked by a child before it pushes (SPEC §17)",
+                answer: APISchemas.hello
             ),
             Operation(
                 method: .get,

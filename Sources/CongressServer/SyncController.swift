@@ -16,14 +16,21 @@ struct SyncController: Sendable {
 
     /// A batch of 5,000 changes is a few MiB; a child with very large records still fits.
     static let batchLimit = 256 << 20
-    /// `?since=` of the directive feed.
+    /// `?since=` and `?schemaVersion=` of the directive feed.
     static let directiveParameters = [
         QueryParameter(
             "since",
             .integer(0...Int(Int64.max)),
             summary: "this node's change-log seq already received (default 0)",
             refusal: .badRequest
-        )
+        ),
+        QueryParameter(
+            "schemaVersion",
+            .integer(1...Int(Int32.max)),
+            summary: "the newest replication schema version the child reads (default 1, as wave-1 children, which do not say): "
+                + "directives of kinds it lacks are left out",
+            refusal: .badRequest
+        ),
     ]
     /// `?wait=` of a run: how long the request waits for the run to finish before it answers that it is still running.
     static let runParameters = [
@@ -35,6 +42,7 @@ struct SyncController: Sendable {
     /// Called by child nodes with their parent token.
     var children: RouteCollection<AppRequestContext> {
         RouteCollection(context: AppRequestContext.self)
+            .get("hello", use: hello)
             .post("batches", use: receive)
             .get("directives", use: directives)
             .get("topology", use: topologyFile)
@@ -72,9 +80,16 @@ struct SyncController: Sendable {
 
     @Sendable func directives(_ request: Request, context: AppRequestContext) async throws -> Response {
         let child = try context.authenticatedChild()
-        let since = Int64(try request.query(accepting: Self.directiveParameters).integer("since") ?? 0)
-        let page = try await sync.directives(for: child, after: since)
+        let query = try request.query(accepting: Self.directiveParameters)
+        let page = try await sync.directives(for: child, after: Int64(query.integer("since") ?? 0), schemaVersion: query.integer("schemaVersion"))
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: page)))
+    }
+
+    /// `GET /v1/sync/hello`: the release and replication schemas this node reads, asked by a child before it pushes.
+    @Sendable func hello(_ request: Request, context: AppRequestContext) async throws -> Response {
+        _ = try context.authenticatedChild()
+        _ = try request.query(accepting: [])
+        return try JSONBody.response(.ok, sync.hello())
     }
 
     /// `GET /v1/sync/topology`: the topology file this node holds, as its children adopt it.

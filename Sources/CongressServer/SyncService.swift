@@ -36,9 +36,10 @@ struct SyncService: Sendable {
         return current
     }
 
-    /// Applies a child's batch all or nothing, after checking that it speaks this node's protocol and schema and comes
-    /// from the child whose token it carries. The batch is judged by the sender's subtree in this node's topology (the
-    /// applier refuses anything outside it), whatever topology the sender holds: the answer names this node's, and a
+    /// Applies a child's batch all or nothing, after checking that it speaks this node's protocol and a replication schema
+    /// this node reads (its own, or one or two versions older), and comes from the child whose token it carries. The
+    /// batch is judged by the sender's subtree in this node's topology (the applier refuses anything outside it, and any
+    /// kind the batch's schema version lacks), whatever topology the sender holds: the answer names this node's, and a
     /// child whose own differs fetches it (SPEC §17).
     func receive(_ data: Data, from child: RegionCode) async throws -> BatchAck {
         let header: BatchHeader
@@ -56,20 +57,13 @@ struct SyncService: Sendable {
                     "sync protocol \(header.protocol) from \(header.sender), this node speaks \(SyncProtocol.version): upgrade congress on \(newer)"
             )
         }
-        guard header.schemaHash == Migrations.schemaHash else {
-            throw APIError(
-                .conflict,
-                code: "schema_mismatch",
-                message:
-                    "the sender's database schema (\(header.schemaHash.prefix(12))) differs from this node's (\(Migrations.schemaHash.prefix(12))): run the same congress release on both nodes"
-            )
-        }
+        let schema = try schema(of: header)
         guard header.sender == child else {
             throw APIError.forbidden("the token is child \(child)'s, but the batch says it comes from \(header.sender)")
         }
-        // What the child says of its topology is kept even when this node refuses the batch: a child that this node's
+        // What the child says of itself is kept even when this node refuses the batch: a child that this node's
         // topology dropped reports here why it refused that topology.
-        sync.childTopologies.record(header)
+        try await sync.applier.recordReport(header, schemaVersion: schema.version)
         let current = try topologyWhereSyncingHere(child)
         let changes: ChangeRows
         do {
@@ -77,7 +71,7 @@ struct SyncService: Sendable {
         } catch {
             throw APIError(.badRequest, code: "bad_request", message: "not a sync batch: \(error)")
         }
-        switch try await sync.applier.apply(header, changes: changes) {
+        switch try await sync.applier.apply(header, changes: changes, kinds: schema.kinds) {
         case .acked(var ack):
             metrics.received(ack, from: child)
             ack.topologyHash = current.hash
@@ -93,6 +87,62 @@ struct SyncService: Sendable {
         }
     }
 
+    /// The replication schema `header`'s batch is written in, if this node reads it: one it knows by version and hash
+    /// (a wave-1 batch names none: its hash names version 1), no older than `SchemaHistory.oldestSpoken`. A refusal names
+    /// the node to upgrade.
+    func schema(of header: BatchHeader) throws -> ReplicationSchema {
+        let schemas = sync.schemas
+        let own = schemas.current
+        let version = header.schemaVersion ?? (header.schemaHash == schemas.schema(1)?.hash ? 1 : nil)
+        guard let version else {
+            throw APIError(
+                .conflict,
+                code: "schema_mismatch",
+                message: "the batch from \(header.sender) names no schema version and its schema hash (\(header.schemaHash.prefix(12))) "
+                    + "is not wave 1's: upgrade congress on \(header.sender) (this node runs release \(CongressRelease.current), schema v\(own.version))"
+            )
+        }
+        if version > own.version {
+            throw APIError(
+                .conflict,
+                code: "schema_mismatch",
+                message: "the batch from \(header.sender) is written in replication schema v\(version), this node (\(node), release "
+                    + "\(CongressRelease.current)) reads v\(schemas.oldestSpoken)–v\(own.version): upgrade congress on \(node)"
+            )
+        }
+        guard version >= schemas.oldestSpoken else {
+            throw APIError(
+                .upgradeRequired,
+                code: "schema_too_old",
+                message: "the batch from \(header.sender) (release \(header.release ?? "wave 1")) is written in replication schema v\(version), "
+                    + "this node (\(node)) reads v\(schemas.oldestSpoken)–v\(own.version): upgrade congress on \(header.sender)"
+            )
+        }
+        guard let schema = schemas.schema(version), schema.hash == header.schemaHash else {
+            throw APIError(
+                .conflict,
+                code: "schema_mismatch",
+                message: "the batch from \(header.sender) says replication schema v\(version) but its hash (\(header.schemaHash.prefix(12))) is not "
+                    + "this node's v\(version): \(header.sender) and \(node) run builds that disagree on it; install a released congress on both"
+            )
+        }
+        return schema
+    }
+
+    /// What this node tells a child before it pushes (`GET /v1/sync/hello`): the release and replication schemas it reads.
+    func hello() -> SyncHello {
+        let schemas = sync.schemas
+        return SyncHello(
+            node: node,
+            release: CongressRelease.current,
+            protocol: SyncProtocol.version,
+            schemaVersion: schemas.current.version,
+            schemaHash: schemas.current.hash,
+            oldestSchemaVersion: schemas.oldestSpoken,
+            topologyHash: topology.topology.hash
+        )
+    }
+
     /// The text of this node's topology file, for a child to follow (SPEC §17). Any enrolled child gets it, also one
     /// this topology no longer lists here: it learns why its batches are refused, and refuses a file without itself.
     func topologyFile(for child: RegionCode) throws -> String {
@@ -102,10 +152,14 @@ struct SyncService: Sendable {
         return text
     }
 
-    /// Trainings from here or above that concern `child`'s subtree, after `since` (this node's change-log seq).
-    func directives(for child: RegionCode, after since: Int64) async throws -> String {
+    /// Trainings from here or above that concern `child`'s subtree, after `since` (this node's change-log seq), of the
+    /// kinds the child's replication schema version carries (a wave-1 child names none: version 1; one newer than this
+    /// node reads all this node has).
+    func directives(for child: RegionCode, after since: Int64, schemaVersion: Int?) async throws -> String {
         _ = try topologyWhereSyncingHere(child)
-        return try await sync.directiveFeed.directives(for: child, after: since, limit: Self.directivePageSize)
+        let schemas = sync.schemas
+        let kinds = schemas.schema(min(schemaVersion ?? 1, schemas.current.version))?.kinds ?? []
+        return try await sync.directiveFeed.directives(for: child, after: since, limit: Self.directivePageSize, kinds: kinds)
     }
 
     /// Trainings carry their venues: a page of 500 stays well under a few MiB.

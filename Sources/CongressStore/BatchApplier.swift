@@ -24,6 +24,18 @@ public struct ChildCheckpoint: Sendable, Equatable {
     public var changes: Int64
 }
 
+/// What a child said of itself with its latest batch, applied or refused (SPEC §17): its release, the replication schema
+/// version it wrote in, the topology it holds and its refusal of this node's topology file, if any.
+public struct ChildReport: Sendable, Equatable {
+    public var sender: RegionCode
+    /// Absent from wave-1 children.
+    public var release: String?
+    public var schemaVersion: Int
+    public var topologyHash: String
+    public var topologyRefused: TopologyRefusal?
+    public var reportedAt: Timestamp
+}
+
 /// The parent's side of replication: batches pushed by children applied all or nothing, each child's checkpoint, and
 /// when each node below last delivered (its own batches here, and what the children report of theirs).
 public struct BatchApplier: Sendable {
@@ -47,12 +59,12 @@ public struct BatchApplier: Sendable {
     ///
     /// Throws `StoreError` for a batch PostgreSQL refuses (out of scope, a malformed value), `DatabaseError` when the
     /// database fails.
-    public func apply(_ header: BatchHeader, changes: ChangeRows) async throws -> ApplyOutcome {
+    public func apply(_ header: BatchHeader, changes: ChangeRows, kinds: Set<RecordKind>) async throws -> ApplyOutcome {
         let ticket = await underWay.begin(header.sender, from: header.fromSeq)
         do {
-            var outcome = try await applyOnce(header, changes: changes)
+            var outcome = try await applyOnce(header, changes: changes, kinds: kinds)
             while case .gap(let expected) = outcome, await underWay.awaitEnd(of: header.sender, startingBy: expected, other: ticket) {
-                outcome = try await applyOnce(header, changes: changes)
+                outcome = try await applyOnce(header, changes: changes, kinds: kinds)
             }
             await underWay.end(ticket)
             return outcome
@@ -63,7 +75,7 @@ public struct BatchApplier: Sendable {
         }
     }
 
-    private func applyOnce(_ header: BatchHeader, changes: ChangeRows) async throws -> ApplyOutcome {
+    private func applyOnce(_ header: BatchHeader, changes: ChangeRows, kinds: Set<RecordKind>) async throws -> ApplyOutcome {
         try await client.transaction(logger: logger) { connection in
             // Copied in before the checkpoint is locked: while the sender's previous batch still holds it.
             try await StagedChanges.stage(changes, on: connection, logger: logger)
@@ -86,7 +98,7 @@ public struct BatchApplier: Sendable {
                 return .acked(BatchAck(acked: header.toSeq, applied: 0))
             }
             if header.fromSeq > checkpoint + 1 { return .gap(expected: checkpoint + 1) }
-            let count = try await StagedChanges.apply(scope: .subtree(of: header.sender), on: connection, logger: logger)
+            let count = try await StagedChanges.apply(scope: .subtree(of: header.sender, kinds: kinds), on: connection, logger: logger)
             try await connection.query(
                 """
                 UPDATE sync_checkpoints SET acked_seq = \(header.toSeq), last_batch_at = now(), batches = batches + 1, changes = changes + \(count)
@@ -152,6 +164,46 @@ public struct BatchApplier: Sendable {
                 guard let code = RegionCode(sender) else { continue }
                 result.append(
                     ChildCheckpoint(sender: code, ackedSeq: acked, lastBatchAt: last.map(Timestamp.init), batches: batches, changes: changes)
+                )
+            }
+            return result
+        }
+    }
+
+    /// Keeps what `header` says of its sender (written in schema `schemaVersion`), before the batch is judged: a child
+    /// whose batches are refused still shows what it runs and holds.
+    public func recordReport(_ header: BatchHeader, schemaVersion: Int) async throws {
+        let refused = try header.topologyRefused.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
+        try await DatabaseError.translating("recording what \(header.sender) runs") {
+            try await client.query(
+                """
+                INSERT INTO sync_child_reports (sender, release, schema_version, topology_hash, topology_refused)
+                VALUES (\(header.sender.rawValue), \(header.release), \(schemaVersion), \(header.topologyHash), \(refused)::jsonb)
+                ON CONFLICT (sender) DO UPDATE SET release = excluded.release, schema_version = excluded.schema_version,
+                    topology_hash = excluded.topology_hash, topology_refused = excluded.topology_refused, reported_at = now()
+                """,
+                logger: logger
+            )
+        }
+    }
+
+    /// What each child said of itself with its latest batch, by code.
+    public func reports() async throws -> [RegionCode: ChildReport] {
+        try await DatabaseError.translating("reading what the children run") {
+            let rows = try await client.query(
+                "SELECT sender, release, schema_version, topology_hash, topology_refused::text, reported_at FROM sync_child_reports",
+                logger: logger
+            )
+            var result: [RegionCode: ChildReport] = [:]
+            for try await (sender, release, version, hash, refused, at) in rows.decode((String, String?, Int, String, String?, Date).self) {
+                guard let code = RegionCode(sender) else { continue }
+                result[code] = ChildReport(
+                    sender: code,
+                    release: release,
+                    schemaVersion: version,
+                    topologyHash: hash,
+                    topologyRefused: try refused.map { try JSONDecoder().decode(TopologyRefusal.self, from: Data($0.utf8)) },
+                    reportedAt: Timestamp(at)
                 )
             }
             return result

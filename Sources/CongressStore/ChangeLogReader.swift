@@ -28,6 +28,9 @@ public struct UpstreamState: Sendable, Equatable {
     public var lastError: String?
     /// The parent's change-log seq up to which its directives have been received here.
     public var directivesSeq: Int64 = 0
+    /// The replication schema version last spoken to the parent (nil: none yet), and the one directives were pulled with.
+    public var spokenSchemaVersion: Int?
+    public var directivesSchemaVersion: Int?
 }
 
 /// The child's side of replication: batches read from this node's change log for its parent, and how far the parent
@@ -45,17 +48,18 @@ public struct ChangeLogReader: Sendable {
 
     /// The next `limit` change-log entries after `seq`, each record named there once in its current state, tombstones
     /// included. Only records whose origin lies in this node's subtree go up: directives received from above stay here,
-    /// and the batch's range still covers them, so the parent sees no gap.
+    /// and the batch's range still covers them, so the parent sees no gap. Only `kinds` go up too: the others are held
+    /// back while the parent does not know them (`speak`), and sent when it does.
     ///
     /// The window is taken by seq alone and filtered afterwards: with the origin filter inside it, a planner that
     /// underestimates how many entries match (as after a bulk write, before the table is analyzed) reads every entry
     /// after `seq` and sorts them — a push of N entries then costs N²/limit.
-    public func nextBatch(after seq: Int64, limit: Int) async throws -> OutgoingBatch? {
+    public func nextBatch(after seq: Int64, limit: Int, kinds: Set<RecordKind>) async throws -> OutgoingBatch? {
         let sql = """
             WITH window_entries AS (
                 SELECT seq, kind, record_id, origin FROM change_log WHERE seq > $1 ORDER BY seq LIMIT $2
             ),
-            w AS (SELECT seq, kind, record_id FROM window_entries WHERE origin LIKE $3 || '%'),
+            w AS (SELECT seq, kind, record_id FROM window_entries WHERE origin LIKE $3 || '%' AND kind = ANY($4)),
             \(Self.currentStateSQL)
             SELECT (SELECT max(seq) FROM window_entries), (SELECT count(*) FROM changes)::bigint,
                 coalesce((SELECT json_agg(change) FROM changes)::text, '[]')
@@ -64,6 +68,7 @@ public struct ChangeLogReader: Sendable {
         bindings.append(seq)
         bindings.append(Int64(limit))
         bindings.append(node.rawValue)
+        bindings.append(kinds.map(\.rawValue).sorted())
         return try await DatabaseError.translating("reading the change log after seq \(seq)") {
             let rows = try await client.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
             for try await (to, count, json) in rows.decode((Int64?, Int64, String).self) {
@@ -115,7 +120,9 @@ public struct ChangeLogReader: Sendable {
             try await client.query(
                 """
                 INSERT INTO sync_upstream (parent) VALUES (\(parent.rawValue))
-                ON CONFLICT (singleton) DO UPDATE SET parent = excluded.parent, acked_seq = 0, directives_seq = 0 WHERE sync_upstream.parent <> excluded.parent
+                ON CONFLICT (singleton) DO UPDATE SET parent = excluded.parent, acked_seq = 0, directives_seq = 0,
+                    spoken_schema_version = NULL, directives_schema_version = NULL
+                WHERE sync_upstream.parent <> excluded.parent
                 """,
                 logger: logger
             )
@@ -127,13 +134,14 @@ public struct ChangeLogReader: Sendable {
         try await DatabaseError.translating("reading the parent edge's state") {
             let rows = try await client.query(
                 """
-                SELECT parent, acked_seq, last_attempt_at, last_success_at, last_failure_at, last_error, directives_seq
+                SELECT parent, acked_seq, last_attempt_at, last_success_at, last_failure_at, last_error, directives_seq,
+                    spoken_schema_version, directives_schema_version
                 FROM sync_upstream
                 """,
                 logger: logger
             )
-            for try await (parent, acked, attempt, success, failure, error, directives) in rows.decode(
-                (String, Int64, Date?, Date?, Date?, String?, Int64).self
+            for try await (parent, acked, attempt, success, failure, error, directives, spoken, directivesSchema) in rows.decode(
+                (String, Int64, Date?, Date?, Date?, String?, Int64, Int?, Int?).self
             ) {
                 guard let parent = RegionCode(parent) else { return nil }
                 return UpstreamState(
@@ -143,7 +151,9 @@ public struct ChangeLogReader: Sendable {
                     lastSuccessAt: success.map(Timestamp.init),
                     lastFailureAt: failure.map(Timestamp.init),
                     lastError: error,
-                    directivesSeq: directives
+                    directivesSeq: directives,
+                    spokenSchemaVersion: spoken,
+                    directivesSchemaVersion: directivesSchema
                 )
             }
             return nil
@@ -180,5 +190,79 @@ public struct ChangeLogReader: Sendable {
                 )
             }
         }
+    }
+
+    /// Records that `schema` is spoken to `parent` from now on, before anything is pushed in it. Kinds of this node's
+    /// schema that `schema` lacks are held back: `nextBatch` skips them, and they are not lost, as every record of a kind
+    /// the previously spoken version lacked and `schema` has is logged again here (in this transaction), after the
+    /// acknowledged seq, so that this push sends it. Returns how many records were logged again.
+    public func speak(_ schema: ReplicationSchema, in history: SchemaHistory, to parent: RegionCode) async throws -> Int {
+        try await DatabaseError.translating("recording that schema v\(schema.version) is spoken to \(parent)") {
+            try await client.transaction(logger: logger) { connection in
+                var spoken: Int?
+                let rows = try await connection.query(
+                    "SELECT spoken_schema_version FROM sync_upstream WHERE parent = \(parent.rawValue) FOR UPDATE",
+                    logger: logger
+                )
+                for try await version in rows.decode(Int?.self) { spoken = version }
+                let released = spoken.flatMap(history.schema).map { schema.kinds.subtracting($0.kinds) } ?? []
+                var relogged = 0
+                for kind in RecordKind.allCases where released.contains(kind) {
+                    relogged += try await relog(kind, on: connection)
+                }
+                try await connection.query(
+                    "UPDATE sync_upstream SET spoken_schema_version = \(schema.version) WHERE parent = \(parent.rawValue)",
+                    logger: logger
+                )
+                if relogged > 0 {
+                    logger.notice(
+                        "records held back until the parent knew their kind are sent now",
+                        metadata: ["parent": "\(parent)", "schema": "\(schema.version)", "records": "\(relogged)"]
+                    )
+                }
+                return relogged
+            }
+        }
+    }
+
+    /// Appends a change-log entry for every record of `kind` from this node's subtree (tombstones too), in its current
+    /// version: the parent applies what it lacks and ignores the rest.
+    private func relog(_ kind: RecordKind, on connection: PostgresConnection) async throws -> Int {
+        let rows = try await connection.query(
+            """
+            WITH r AS (
+                SELECT id, origin, region_code, version, deleted FROM \(unescaped: kind.collection) WHERE origin LIKE \(node.rawValue) || '%'
+            ),
+            counter AS (UPDATE change_counter SET last_seq = last_seq + (SELECT count(*) FROM r) RETURNING last_seq),
+            logged AS (
+                INSERT INTO change_log (seq, kind, record_id, origin, region_code, version, deleted)
+                SELECT (SELECT last_seq FROM counter) - (SELECT count(*) FROM r) + row_number() OVER (ORDER BY id),
+                    \(kind.rawValue), id, origin, region_code, version, deleted
+                FROM r
+                RETURNING 1
+            )
+            SELECT count(*)::bigint FROM logged
+            """,
+            logger: logger
+        )
+        var count: Int64 = 0
+        for try await logged in rows.decode(Int64.self) { count = logged }
+        return Int(count)
+    }
+
+    /// Records of this node's subtree whose kind the schema spoken to the parent lacks: held back until it knows them.
+    public func heldBack(speaking spoken: ReplicationSchema, of own: ReplicationSchema) async throws -> [RecordKind: Int64] {
+        var held: [RecordKind: Int64] = [:]
+        for kind in RecordKind.allCases where own.kinds.contains(kind) && !spoken.kinds.contains(kind) {
+            held[kind] = try await DatabaseError.translating("counting the \(kind.collection) held back") {
+                let rows = try await client.query(
+                    "SELECT count(*)::bigint FROM \(unescaped: kind.collection) WHERE origin LIKE \(node.rawValue) || '%'",
+                    logger: logger
+                )
+                for try await count in rows.decode(Int64.self) { return count }
+                return 0
+            }
+        }
+        return held
     }
 }

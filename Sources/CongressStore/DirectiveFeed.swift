@@ -17,8 +17,9 @@ public struct DirectiveFeed: Sendable {
 
     /// The page of directives for `child` after this node's seq `since`: trainings from this node or above whose venues or
     /// audience touch the child's subtree, each in its current state, as `{"since", "toSeq", "count", "changes"}`.
-    /// `toSeq` moves past entries that do not concern the child, so its next page starts after them.
-    public func directives(for child: RegionCode, after since: Int64, limit: Int) async throws -> String {
+    /// `toSeq` moves past entries that do not concern the child, so its next page starts after them, and past those
+    /// of kinds the child's release does not read (`kinds`): a child that upgrades pulls its directives again.
+    public func directives(for child: RegionCode, after since: Int64, limit: Int, kinds: Set<RecordKind>) async throws -> String {
         let sql = """
             WITH w AS (
                 SELECT seq, kind, record_id FROM change_log WHERE kind = '\(RecordKind.training.rawValue)' AND seq > $1 ORDER BY seq LIMIT $2
@@ -26,7 +27,7 @@ public struct DirectiveFeed: Sendable {
             \(ChangeLogReader.currentStateSQL),
             concerning AS (
                 SELECT change FROM changes
-                WHERE origin NOT LIKE $3 || '%' AND (
+                WHERE origin NOT LIKE $3 || '%' AND change ->> 'kind' = ANY($4) AND (
                     coalesce(body #>> '{audience,regionPrefix}', '') LIKE $3 || '%'
                     OR left($3, length(coalesce(body #>> '{audience,regionPrefix}', ''))) = coalesce(body #>> '{audience,regionPrefix}', '')
                     OR EXISTS (SELECT FROM jsonb_array_elements(body -> 'venues') v WHERE v ->> 'regionCode' LIKE $3 || '%')
@@ -39,6 +40,7 @@ public struct DirectiveFeed: Sendable {
         bindings.append(since)
         bindings.append(Int64(limit))
         bindings.append(child.rawValue)
+        bindings.append(kinds.map(\.rawValue).sorted())
         return try await DatabaseError.translating("reading the directives for \(child) after seq \(since)") {
             let rows = try await client.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
             for try await page in rows.decode(String.self) { return page }
@@ -47,14 +49,18 @@ public struct DirectiveFeed: Sendable {
     }
 
     /// Stores a page of directives from the parent, read-only here (and passed on to this node's children through its
-    /// own change log), and moves the directives cursor to `toSeq`, in one transaction. Returns how many applied.
-    public func applyDirectives(_ changes: ChangeRows, toSeq: Int64, parent: RegionCode) async throws -> Int {
+    /// own change log), and moves the directives cursor to `toSeq`, in one transaction, noting the replication schema
+    /// version they were read with. Returns how many applied.
+    public func applyDirectives(_ changes: ChangeRows, toSeq: Int64, parent: RegionCode, schemaVersion: Int) async throws -> Int {
         do {
             return try await client.transaction(logger: logger) { connection in
                 try await StagedChanges.stage(changes, on: connection, logger: logger)
                 let count = try await StagedChanges.apply(scope: .directivesFor(node), on: connection, logger: logger)
                 try await connection.query(
-                    "UPDATE sync_upstream SET directives_seq = \(toSeq) WHERE parent = \(parent.rawValue)",
+                    """
+                    UPDATE sync_upstream SET directives_seq = \(toSeq), directives_schema_version = \(schemaVersion)
+                    WHERE parent = \(parent.rawValue)
+                    """,
                     logger: logger
                 )
                 return count

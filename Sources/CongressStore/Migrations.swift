@@ -167,14 +167,33 @@ public enum Migrations {
                 "UPDATE sync_upstream SET last_failure_at = last_attempt_at WHERE last_error IS NOT NULL",
             ]
         ),
+        Step(
+            version: 6,
+            name: "mixed releases",
+            sql: [
+                // At a child: the replication schema version it last spoke to its parent (nil: none yet). Kinds a
+                // version does not know are held back while it is spoken, and sent once a later version is.
+                "ALTER TABLE sync_upstream ADD COLUMN spoken_schema_version integer",
+                // At a child: the schema version its directives were pulled with; a release that reads more kinds
+                // pulls them all again.
+                "ALTER TABLE sync_upstream ADD COLUMN directives_schema_version integer",
+                // At a parent: what each child said of itself with its latest batch, refused or not (SPEC §17).
+                """
+                CREATE TABLE sync_child_reports (
+                    sender text COLLATE "C" PRIMARY KEY,
+                    release text,
+                    schema_version integer NOT NULL,
+                    topology_hash text NOT NULL,
+                    topology_refused jsonb,
+                    reported_at timestamptz NOT NULL DEFAULT now()
+                )
+                """,
+            ]
+        ),
     ]
 
-    /// Names the schema this build writes: parent and child must agree before they exchange rows.
-    public static let schemaHash = Hex.sha256(
-        steps.map { "\($0.version):\($0.name):\($0.sql.joined(separator: ";"))" }.joined(separator: "\n")
-    )
-
-    /// The schema version this build expects: nodes compare it before they sync.
+    /// The database schema version this build expects. Nodes do not compare it: what replicates is named by
+    /// `ReplicationSchema`, so steps that add only a node's own tables never stop a sync.
     public static var latestVersion: Int { steps.last?.version ?? 0 }
 
     /// Applies the steps not yet applied. Safe to run concurrently: an advisory lock serialises nodes

@@ -7,18 +7,19 @@ import PostgresNIO
 enum StagedChanges {
     /// Which changes a node accepts from a peer.
     enum Scope {
-        /// From a child: every change's origin and region inside the child's subtree.
-        case subtree(of: RegionCode)
+        /// From a child: every change's origin and region inside the child's subtree, of a kind of the replication
+        /// schema its batch is written in.
+        case subtree(of: RegionCode, kinds: Set<RecordKind>)
         /// From the parent: trainings organised by an ancestor of this node.
         case directivesFor(RegionCode)
 
         /// SQL true for a change `c` outside the scope; `$1` is the code bound by `bound`.
         var outsideSQL: String {
             switch self {
-            case .subtree:
+            case .subtree(_, let kinds):
                 return """
                     NOT (c.origin LIKE $1 || '%' AND c.region_code LIKE $1 || '%')
-                        OR c.kind NOT IN (\(RecordKind.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")))
+                        OR c.kind NOT IN (\(kinds.map { "'\($0.rawValue)'" }.sorted().joined(separator: ", ")))
                     """
             case .directivesFor:
                 return "NOT (left($1, length(c.origin)) = c.origin AND c.origin <> $1) OR c.kind <> '\(RecordKind.training.rawValue)'"
@@ -27,13 +28,13 @@ enum StagedChanges {
 
         var bound: String {
             switch self {
-            case .subtree(let code), .directivesFor(let code): code.rawValue
+            case .subtree(let code, _), .directivesFor(let code): code.rawValue
             }
         }
 
         var refusal: String {
             switch self {
-            case .subtree(let code): "lies outside sender \(code)'s subtree"
+            case .subtree(let code, _): "lies outside sender \(code)'s subtree, or is of a kind its schema version does not carry"
             case .directivesFor(let code): "is not a training organised above node \(code)"
             }
         }

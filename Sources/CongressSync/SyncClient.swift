@@ -26,6 +26,10 @@ public struct SyncReport: Sendable, Codable, Equatable {
     public var directivesSeq: Int64 = 0
     /// The hash of the parent's topology this run adopted, if it did (SPEC §17).
     public var topologyAdopted: String?
+    /// The replication schema version this run wrote in (the parent's, when it is older than this node's), and how many
+    /// records of kinds held back until the parent knew them it logged again to send (SPEC §17).
+    public var schemaVersion: Int?
+    public var released: Int = 0
     public var error: String?
 }
 
@@ -77,9 +81,9 @@ public struct SyncClient: Sendable {
     public let directiveFeed: DirectiveFeed
     /// One run at a time per node: a run asked for while the scheduled one is under way waits for it.
     private let running = RunGate()
-    /// What each child said of its topology with its latest batch (shown in the sync status).
-    public let childTopologies = ChildTopologies()
     let topology: TopologyInForce
+    /// The replication schemas this node speaks (the last is its own).
+    public let schemas: SchemaHistory
     let token: String?
     let http: HTTPClient
     let retry: RetryPolicy
@@ -91,6 +95,7 @@ public struct SyncClient: Sendable {
         applier: BatchApplier,
         directiveFeed: DirectiveFeed,
         topology: TopologyInForce,
+        schemas: SchemaHistory = .thisRelease,
         token: String?,
         http: HTTPClient = .sync,
         retry: RetryPolicy = .standard,
@@ -101,6 +106,7 @@ public struct SyncClient: Sendable {
         self.applier = applier
         self.directiveFeed = directiveFeed
         self.topology = topology
+        self.schemas = schemas
         self.token = token
         self.http = http
         self.retry = retry
@@ -124,10 +130,14 @@ public struct SyncClient: Sendable {
         do {
             guard let token else { throw SyncError(status: nil, message: "no parentToken in this node's secrets", retryable: false) }
             let state = try await changeLog.upstream(parent: parent.code)
+            let spoken = try await schema(spokenBy: parent.code, at: url, token: token)
+            report.schemaVersion = spoken.version
+            report.released = try await changeLog.speak(spoken, in: schemas, to: parent.code)
             report.ackedSeq = state.ackedSeq
-            report.directivesSeq = state.directivesSeq
+            // Directives read by an older release of this node may have left out kinds this one reads: pull them all again.
+            report.directivesSeq = state.directivesSchemaVersion == schemas.current.version ? state.directivesSeq : 0
             do {
-                parentTopology = try await push(to: parent.code, at: url, token: token, topologyHash: current.hash, report: &report)
+                parentTopology = try await push(to: parent.code, at: url, token: token, speaking: spoken, report: &report)
             } catch let refusal as SyncError where refusal.status == 403 {
                 // The parent's topology may no longer have this node sync there: fetch it to tell (and report why it
                 // is refused here), then fail the run with the parent's refusal.
@@ -138,14 +148,14 @@ public struct SyncClient: Sendable {
                     logger.warning("could not fetch the parent's topology", metadata: ["error": "\(String(reflecting: error))"])
                 }
                 guard let refused else { throw refusal }
-                await tell(parent.code, at: url, token: token, report: report)
+                await tell(parent.code, at: url, token: token, speaking: spoken, report: report)
                 throw SyncError(status: 403, message: "\(refusal.message); \(refused.message)", retryable: false)
             }
-            try await pull(from: parent.code, at: url, token: token, report: &report)
+            try await pull(from: parent.code, at: url, token: token, speaking: spoken, report: &report)
             if let parentTopology, parentTopology != topology.topology.hash,
                 let refused = try await follow(parent: parent.code, at: url, token: token, report: &report)
             {
-                await tell(parent.code, at: url, token: token, report: report)
+                await tell(parent.code, at: url, token: token, speaking: spoken, report: report)
                 throw refused
             }
             try await changeLog.recordRun(parent: parent.code, error: nil)
@@ -160,6 +170,47 @@ public struct SyncClient: Sendable {
             try? await changeLog.recordRun(parent: parent.code, error: report.error)
         }
         return report
+    }
+
+    /// The replication schema to write in for `parent`, as it answers `GET /v1/sync/hello` (a wave-1 parent has no such
+    /// route: it reads version 1): this node's own when the parent reads it, else the parent's, if this node still
+    /// speaks it — kinds the parent does not know are then held back (SPEC §17). A parent too old or too new for this
+    /// node is a refusal that names the node to upgrade.
+    private func schema(spokenBy parent: RegionCode, at url: String, token: String) async throws -> ReplicationSchema {
+        let own = schemas.current
+        let hello: SyncHello?
+        do {
+            hello = try JSONDecoder().decode(SyncHello.self, from: try await withRetries { try await get(url + "/v1/sync/hello", token: token) })
+        } catch let refusal as SyncError where refusal.status == 404 {
+            hello = nil
+        }
+        let release = hello?.release ?? "wave 1"
+        if let hello, own.version < hello.oldestSchemaVersion {
+            throw SyncError(
+                status: nil,
+                message: "the parent \(parent) (release \(release)) reads replication schema v\(hello.oldestSchemaVersion)–v\(hello.schemaVersion), "
+                    + "this node writes v\(own.version) at the newest: upgrade congress on \(node)",
+                retryable: false
+            )
+        }
+        let version = hello?.schemaVersion ?? 1
+        if version >= own.version { return own }
+        guard version >= schemas.oldestSpoken, let schema = schemas.schema(version), hello.map({ $0.schemaHash == schema.hash }) ?? true else {
+            throw SyncError(
+                status: nil,
+                message: "the parent \(parent) (release \(release)) reads replication schema v\(version), this node (release "
+                    + "\(CongressRelease.current)) writes v\(schemas.oldestSpoken)–v\(own.version): upgrade congress on \(parent)",
+                retryable: false
+            )
+        }
+        if schema.kinds != own.kinds {
+            let held = own.kinds.subtracting(schema.kinds).map(\.rawValue).sorted().joined(separator: ", ")
+            logger.notice(
+                "the parent runs an older release: kinds it does not know are held back until it is upgraded",
+                metadata: ["parent": "\(parent)", "parentSchema": "\(version)", "schema": "\(own.version)", "heldBack": "\(held)"]
+            )
+        }
+        return schema
     }
 
     /// Fetches the parent's topology file and adopts it if it differs from the one in force and passes the check an
@@ -213,11 +264,11 @@ public struct SyncClient: Sendable {
     /// Tells the parent at once that its file was refused here: one more push, whose header carries the refusal (the
     /// parent keeps what a child says of its topology even when it refuses the batch). A one-shot `congress sync`
     /// keeps no refusal for a later run, so it is said in this one.
-    private func tell(_ parent: RegionCode, at url: String, token: String, report: SyncReport) async {
+    private func tell(_ parent: RegionCode, at url: String, token: String, speaking schema: ReplicationSchema, report: SyncReport) async {
         var heartbeat = report
         heartbeat.batches = 0
         do {
-            _ = try await push(to: parent, at: url, token: token, topologyHash: topology.topology.hash, report: &heartbeat)
+            _ = try await push(to: parent, at: url, token: token, speaking: schema, report: &heartbeat)
         } catch {
             logger.debug("the push telling the parent of the refusal was refused too", metadata: ["error": "\(String(reflecting: error))"])
         }
@@ -248,16 +299,18 @@ public struct SyncClient: Sendable {
         var behind: Int64?
     }
 
-    /// Pushes the change log; returns the hash of the topology the parent holds, as its last answer named it.
+    /// Pushes the change log, written in `schema` (only its kinds); returns the hash of the topology the parent holds,
+    /// as its last answer named it.
     private func push(
         to parent: RegionCode,
         at url: String,
         token: String,
-        topologyHash: String,
+        speaking schema: ReplicationSchema,
         report: inout SyncReport
     ) async throws
         -> String?
     {
+        let topologyHash = topology.topology.hash
         var acked = report.ackedSeq
         var parentTopology: String?
         let edges = try await applier.edges()
@@ -265,7 +318,7 @@ public struct SyncClient: Sendable {
             TopologyRefusal(hash: rejection.hash, at: rejection.at, errors: rejection.errors.map(\.description))
         }
         // The next batch is read while the parent applies the current one: the two databases work at the same time.
-        var next = prefetch(after: acked)
+        var next = prefetch(after: acked, kinds: schema.kinds)
         var posted: [Posted] = []
         var exhausted = false
         defer {
@@ -273,9 +326,12 @@ public struct SyncClient: Sendable {
             for request in posted { request.answer.cancel() }
         }
         func post(_ batch: OutgoingBatch?) throws -> Posted {
+            // Version 1 is written as wave-1 nodes wrote it: they never saw the version and release fields.
             let header = BatchHeader(
                 protocol: SyncProtocol.version,
-                schemaHash: Migrations.schemaHash,
+                schemaHash: schema.hash,
+                schemaVersion: schema.version > 1 ? schema.version : nil,
+                release: schema.version > 1 ? CongressRelease.current : nil,
                 topologyHash: topologyHash,
                 sender: node,
                 fromSeq: batch?.fromSeq ?? acked + 1,
@@ -292,7 +348,7 @@ public struct SyncClient: Sendable {
             for request in posted { request.answer.cancel() }
             posted = []
             next.cancel()
-            next = prefetch(after: seq)
+            next = prefetch(after: seq, kinds: schema.kinds)
             exhausted = false
         }
         while true {
@@ -301,7 +357,7 @@ public struct SyncClient: Sendable {
                     exhausted = true
                     break
                 }
-                next = prefetch(after: batch.toSeq)
+                next = prefetch(after: batch.toSeq, kinds: schema.kinds)
                 posted.append(try post(batch))
             }
             if posted.isEmpty {
@@ -336,8 +392,8 @@ public struct SyncClient: Sendable {
         }
     }
 
-    private func prefetch(after seq: Int64) -> Task<OutgoingBatch?, any Error> {
-        Task { [changeLog, batchSize] in try await changeLog.nextBatch(after: seq, limit: batchSize) }
+    private func prefetch(after seq: Int64, kinds: Set<RecordKind>) -> Task<OutgoingBatch?, any Error> {
+        Task { [changeLog, batchSize] in try await changeLog.nextBatch(after: seq, limit: batchSize, kinds: kinds) }
     }
 
     /// The header's JSON with the changes spliced in before its closing brace: the changes are already JSON text.
@@ -352,14 +408,28 @@ public struct SyncClient: Sendable {
         var count: Int
     }
 
-    /// Pages of directives after the stored cursor until the parent has nothing newer.
-    private func pull(from parent: RegionCode, at url: String, token: String, report: inout SyncReport) async throws {
+    /// Pages of directives after the stored cursor until the parent has nothing newer, of the kinds this node reads (a
+    /// wave-1 parent, which knows no versions, is not told).
+    private func pull(
+        from parent: RegionCode,
+        at url: String,
+        token: String,
+        speaking schema: ReplicationSchema,
+        report: inout SyncReport
+    ) async throws {
+        let own = schemas.current
+        let reads = schema.version > 1 ? "&schemaVersion=\(own.version)" : ""
         while true {
             let since = report.directivesSeq
-            let document = try await withRetries { try await get(url + "/v1/sync/directives?since=\(since)", token: token) }
+            let document = try await withRetries { try await get(url + "/v1/sync/directives?since=\(since)\(reads)", token: token) }
             let page = try JSONDecoder().decode(DirectivePage.self, from: document)
             guard page.toSeq > since else { return }
-            report.directives += try await directiveFeed.applyDirectives(ChangeRows(document: document), toSeq: page.toSeq, parent: parent)
+            report.directives += try await directiveFeed.applyDirectives(
+                ChangeRows(document: document),
+                toSeq: page.toSeq,
+                parent: parent,
+                schemaVersion: own.version
+            )
             report.directivesSeq = page.toSeq
         }
     }

@@ -1,6 +1,5 @@
 import CongressCore
 import CongressStore
-import Synchronization
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -23,7 +22,14 @@ public struct SyncStatus: Sendable, Encodable {
         /// When a run last failed, kept after a later success.
         public var lastFailureAt: Timestamp?
         public var lastError: String?
+        /// The replication schema version spoken to the parent (its own, or this node's when the parent's is newer),
+        /// and the records held back because the parent's release does not know their kind (SPEC §17).
+        public var schemaVersion: Int?
+        public var heldBack: [String: Int64]
     }
+
+    /// What lags behind this node at a child: its release, its replication schema, its topology file.
+    public enum Lag: String, Sendable, Encodable { case release, schema, topology }
 
     public struct Child: Sendable, Encodable {
         public var code: String
@@ -35,16 +41,22 @@ public struct SyncStatus: Sendable, Encodable {
         public var changes: Int64
         /// No batch within the child's schedule's period plus slack.
         public var stale: Bool
-        /// The topology hash of the child's latest batch since this node started, and the refusal of this node's
-        /// topology it reported then, if any (SPEC §17).
+        /// What the child said of itself with its latest batch (SPEC §17): its release (nil from wave-1 nodes), the
+        /// replication schema version it wrote in, the topology it holds and its refusal of this node's file, if any.
+        public var release: String?
+        public var schemaVersion: Int?
         public var topologyHash: String?
         public var topologyRefused: TopologyRefusal?
+        /// What is older at the child than here; empty when it is current (or has not pushed yet).
+        public var lags: [Lag]
     }
 
-    /// A child whose token is enrolled here and which pushed since this node started, but which the topology in force
-    /// no longer has sync here (its batches are refused): what it said of its topology.
+    /// A child whose token is enrolled here and which pushed here, but which the topology in force no longer has sync
+    /// here (its batches are refused): what it said of itself.
     public struct FormerChild: Sendable, Encodable {
         public var code: String
+        public var release: String?
+        public var schemaVersion: Int
         public var topologyHash: String
         public var topologyRefused: TopologyRefusal?
     }
@@ -64,6 +76,9 @@ extension SyncClient {
         if let upstream = current.upstream(of: node), let own = current.node(node) {
             let state = try await changeLog.upstreamState().flatMap { $0.parent == upstream.code ? $0 : nil }
             let acked = state?.ackedSeq ?? 0
+            let spoken = state?.spokenSchemaVersion.flatMap(schemas.schema)
+            var heldBack: [RecordKind: Int64] = [:]
+            if let spoken { heldBack = try await changeLog.heldBack(speaking: spoken, of: schemas.current) }
             parent = SyncStatus.Parent(
                 code: upstream.code.rawValue,
                 url: upstream.url,
@@ -74,14 +89,22 @@ extension SyncClient {
                 lastAttemptAt: state?.lastAttemptAt,
                 lastSuccessAt: state?.lastSuccessAt,
                 lastFailureAt: state?.lastFailureAt,
-                lastError: state?.lastError
+                lastError: state?.lastError,
+                schemaVersion: spoken?.version,
+                heldBack: Dictionary(uniqueKeysWithValues: heldBack.map { ($0.key.rawValue, $0.value) })
             )
         }
         let checkpoints = Dictionary(uniqueKeysWithValues: try await applier.checkpoints().map { ($0.sender, $0) })
-        let topologies = childTopologies.all
+        let reports = try await applier.reports()
         let children = current.downstream(of: node).map { child in
             let checkpoint = checkpoints[child.code]
-            let reported = topologies[child.code]
+            let reported = reports[child.code]
+            var lags: [SyncStatus.Lag] = []
+            if let reported {
+                if CongressRelease.isOlder(reported.release, than: CongressRelease.current) { lags.append(.release) }
+                if reported.schemaVersion < schemas.current.version { lags.append(.schema) }
+                if reported.topologyHash != current.hash { lags.append(.topology) }
+            }
             return SyncStatus.Child(
                 code: child.code.rawValue,
                 name: child.name,
@@ -91,13 +114,22 @@ extension SyncClient {
                 batches: checkpoint?.batches ?? 0,
                 changes: checkpoint?.changes ?? 0,
                 stale: child.sync.isStale(lastDelivery: checkpoint?.lastBatchAt?.date, now: now),
-                topologyHash: reported?.hash,
-                topologyRefused: reported?.refused
+                release: reported?.release,
+                schemaVersion: reported?.schemaVersion,
+                topologyHash: reported?.topologyHash,
+                topologyRefused: reported?.topologyRefused,
+                lags: lags
             )
         }
         let listed = Set(children.map(\.code))
-        let former = topologies.filter { !listed.contains($0.key.rawValue) }.sorted { $0.key.rawValue < $1.key.rawValue }.map {
-            SyncStatus.FormerChild(code: $0.key.rawValue, topologyHash: $0.value.hash, topologyRefused: $0.value.refused)
+        let former = reports.values.filter { !listed.contains($0.sender.rawValue) }.sorted { $0.sender.rawValue < $1.sender.rawValue }.map {
+            SyncStatus.FormerChild(
+                code: $0.sender.rawValue,
+                release: $0.release,
+                schemaVersion: $0.schemaVersion,
+                topologyHash: $0.topologyHash,
+                topologyRefused: $0.topologyRefused
+            )
         }
         return SyncStatus(
             node: node.rawValue,
@@ -107,23 +139,4 @@ extension SyncClient {
             formerChildren: former
         )
     }
-}
-
-/// What each child said of its topology with its latest batch: the hash it holds and the refusal of this node's file it
-/// reported, if any. Kept in memory: the next batch after a restart tells again.
-public final class ChildTopologies: Sendable {
-    public struct Reported: Sendable {
-        public var hash: String
-        public var refused: TopologyRefusal?
-    }
-
-    private let reported = Mutex<[RegionCode: Reported]>([:])
-
-    public init() {}
-
-    public func record(_ header: BatchHeader) {
-        reported.withLock { $0[header.sender] = Reported(hash: header.topologyHash, refused: header.topologyRefused) }
-    }
-
-    public var all: [RegionCode: Reported] { reported.withLock { $0 } }
 }

@@ -19,7 +19,7 @@ import Testing
             try await Migrations.apply(on: client, logger: TestDatabase.quietLogger)
             let store = BatchApplier(client: client, node: RegionCode("420802")!, logger: TestDatabase.quietLogger)
             let header = BatchHeader(protocol: SyncProtocol.version, schemaHash: "", topologyHash: "", sender: Self.sender, fromSeq: 1, toSeq: 300)
-            let outcome = try await store.apply(header, changes: try ChangeRows(document: Data(document.utf8)))
+            let outcome = try await store.apply(header, changes: try ChangeRows(document: Data(document.utf8)), kinds: Set(RecordKind.allCases))
             #expect(outcome == .acked(BatchAck(acked: 300, applied: 300)))
 
             let stored = try await Self.texts(
@@ -70,7 +70,7 @@ import Testing
                 return (header, try ChangeRows(document: Data(#"{"changes":[\#(change)]}"#.utf8)))
             }
             let first = try batch(1)
-            #expect(try await store.apply(first.0, changes: first.1) == .acked(BatchAck(acked: 1, applied: 1)))
+            #expect(try await store.apply(first.0, changes: first.1, kinds: Set(RecordKind.allCases)) == .acked(BatchAck(acked: 1, applied: 1)))
 
             // The checkpoint held elsewhere, batch 3 queues for it first, then batch 2 behind it.
             let waiting = "SELECT count(*)::text FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
@@ -78,7 +78,7 @@ import Testing
             try await TestDatabase.inTransaction("SELECT * FROM sync_checkpoints FOR UPDATE", on: database) {
                 for (seq, waiters) in [(Int64(3), "1"), (2, "2")] {
                     let pushed = try batch(seq)
-                    answers.append(Task { try await store.apply(pushed.0, changes: pushed.1) })
+                    answers.append(Task { try await store.apply(pushed.0, changes: pushed.1, kinds: Set(RecordKind.allCases)) })
                     #expect(try await eventually({ try await TestDatabase.texts(waiting, on: database) }, until: { $0 == [waiters] }) == [waiters])
                 }
             }

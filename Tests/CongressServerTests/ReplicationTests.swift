@@ -164,10 +164,12 @@ extension APIClient {
     static func batch(from node: TestNode, after seq: Int64, topologyHash: String) async throws -> String {
         try await TestDatabase.withClient(on: node.database) { client in
             let store = ChangeLogReader(client: client, node: node.node, logger: TestDatabase.quietLogger)
-            let batch = try #require(try await store.nextBatch(after: seq, limit: 1000))
+            let schema = SchemaHistory.thisRelease.current
+            let batch = try #require(try await store.nextBatch(after: seq, limit: 1000, kinds: schema.kinds))
             let header = BatchHeader(
                 protocol: SyncProtocol.version,
-                schemaHash: Migrations.schemaHash,
+                schemaHash: schema.hash,
+                schemaVersion: schema.version,
                 topologyHash: topologyHash,
                 sender: node.node,
                 fromSeq: batch.fromSeq,
@@ -294,11 +296,12 @@ extension APIClient {
         try await federation.run { _, county, _ in
             let topology = try TopologyLoader.parse(federation.yaml, file: "t.yaml").topology
             let token = APIClient.Token.custom("Bearer \(federation.township.secrets.parentToken!)")
-            func batch(protocol version: Int, schema: String) throws -> String {
+            func batch(protocol version: Int, schema: String, schemaVersion: Int? = nil) throws -> String {
                 try SyncClient.document(
                     BatchHeader(
                         protocol: version,
                         schemaHash: schema,
+                        schemaVersion: schemaVersion,
                         topologyHash: topology.hash,
                         sender: RegionCode("420802001")!,
                         fromSeq: 1,
@@ -307,16 +310,35 @@ extension APIClient {
                     changes: "[]"
                 )
             }
-            let newer = try await county.send(.post, "/v1/sync/batches", json: try batch(protocol: 2, schema: Migrations.schemaHash), token: token)
+            let newer = try await county.send(.post, "/v1/sync/batches", json: try batch(protocol: 2, schema: SchemaHistory.thisRelease.current.hash), token: token)
             #expect(newer.status == .upgradeRequired)
             #expect(newer.error?.code == "protocol_mismatch")
             #expect(newer.error?.message.contains("upgrade congress on this node (420802)") == true)
-            let older = try await county.send(.post, "/v1/sync/batches", json: try batch(protocol: 0, schema: Migrations.schemaHash), token: token)
+            let older = try await county.send(.post, "/v1/sync/batches", json: try batch(protocol: 0, schema: SchemaHistory.thisRelease.current.hash), token: token)
             #expect(older.error?.message.contains("upgrade congress on the sender (420802001)") == true)
-            let schema = try await county.send(.post, "/v1/sync/batches", json: try batch(protocol: 1, schema: "0123456789abcdef"), token: token)
-            #expect(schema.status == .conflict)
-            #expect(schema.error?.code == "schema_mismatch")
-            #expect(schema.error?.message.contains("run the same congress release on both nodes") == true)
+            // A batch that names no version and is not wave 1's, or names a version with another content, or a version
+            // newer than the parent reads: each refusal says which node to upgrade.
+            let unnamed = try await county.send(.post, "/v1/sync/batches", json: try batch(protocol: 1, schema: "0123456789abcdef"), token: token)
+            #expect(unnamed.status == .conflict)
+            #expect(unnamed.error?.code == "schema_mismatch")
+            #expect(unnamed.error?.message.contains("upgrade congress on 420802001") == true)
+            let current = SchemaHistory.thisRelease.current.version
+            let other = try await county.send(
+                .post,
+                "/v1/sync/batches",
+                json: try batch(protocol: 1, schema: "0123456789abcdef", schemaVersion: current),
+                token: token
+            )
+            #expect(other.status == .conflict)
+            #expect(other.error?.message.contains("disagree on it") == true)
+            let ahead = try await county.send(
+                .post,
+                "/v1/sync/batches",
+                json: try batch(protocol: 1, schema: "0123456789abcdef", schemaVersion: current + 1),
+                token: token
+            )
+            #expect(ahead.status == .conflict)
+            #expect(ahead.error?.message.contains("upgrade congress on 420802") == true)
             // Nothing was recorded for the refused sender.
             #expect(try await TestDatabase.texts("SELECT sender FROM sync_checkpoints", on: federation.county.database).isEmpty)
         }

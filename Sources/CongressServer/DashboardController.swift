@@ -1,5 +1,6 @@
 import CongressCore
 import CongressStore
+import CongressSync
 import Hummingbird
 import Mustache
 
@@ -122,7 +123,8 @@ struct DashboardController: Sendable {
                 lastSuccess: time(edge.lastSuccessAt),
                 nextRun: time(edge.nextRunAt),
                 pending: edge.pending,
-                error: edge.lastError
+                error: edge.lastError,
+                heldBack: edge.heldBack.isEmpty ? nil : edge.heldBack.values.reduce(0, +)
             )
         }
         let children = status.children.map { child in
@@ -133,7 +135,10 @@ struct DashboardController: Sendable {
                 lastBatch: time(child.lastBatchAt),
                 checkpoint: child.checkpoint,
                 changes: child.changes,
-                stale: child.stale
+                stale: child.stale,
+                runs: child.schemaVersion.map { "\(child.release ?? "一期") · 结构 v\($0) · 拓扑 \(child.topologyHash?.prefix(8) ?? "—")" } ?? "尚未推送",
+                lags: child.lags.map(\.label).joined(separator: "、"),
+                lagging: !child.lags.isEmpty
             )
         }
         let trainingRows = trainings.map { entry in
@@ -217,6 +222,8 @@ struct DashboardView {
         var nextRun: String
         var pending: Int64
         var error: String?
+        /// Records of kinds the parent's release does not know yet (nil: none held back).
+        var heldBack: Int64?
     }
 
     struct ChildEdge {
@@ -227,6 +234,10 @@ struct DashboardView {
         var checkpoint: Int64
         var changes: Int64
         var stale: Bool
+        /// The child's release, replication schema version and topology, as its latest batch said.
+        var runs: String
+        var lags: String
+        var lagging: Bool
     }
 
     struct TrainingRow {
@@ -263,5 +274,16 @@ struct DashboardView {
         let parts = calendar.dateComponents([.hour, .minute], from: date)
         func two(_ value: Int?) -> String { (value ?? 0) < 10 ? "0\(value ?? 0)" : "\(value ?? 0)" }
         return "\(CalendarDate(date, timeZone: timeZone)) \(two(parts.hour)):\(two(parts.minute))"
+    }
+}
+
+extension SyncStatus.Lag {
+    /// What lags, as the dashboard says it.
+    var label: String {
+        switch self {
+        case .release: "版本落后"
+        case .schema: "数据结构落后"
+        case .topology: "拓扑未更新"
+        }
     }
 }

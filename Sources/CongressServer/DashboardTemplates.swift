@@ -56,6 +56,7 @@ enum DashboardTemplates {
           .detail { display: block; color: #7b8794; font-size: 11px; line-height: 1.2; }
           tr.stale td { background: #fff3e0; }
           tr.stale td:first-child { box-shadow: inset 4px 0 #e65100; }
+          tr.lagging td.runs { color: #b71c1c; font-weight: 600; }
           .tag { display: inline-block; padding: 0 6px; border-radius: 3px; font-size: 12px; }
           .tag.ok { background: #e8f5e9; color: #2e7d32; }
           .tag.late { background: #ffe0b2; color: #bf360c; }
@@ -112,19 +113,20 @@ enum DashboardTemplates {
           <h2>同步状态</h2>
           {{#parent}}
           <p>向上级 <strong>{{name}}</strong>（{{code}}）推送：最后成功 {{lastSuccess}}，待推送 {{pending}} 条变更，计划 {{schedule}}，下次 {{nextRun}}。
+          {{#heldBack}}<br><span class="error">上级版本较旧：{{heldBack}} 条记录暂缓推送，待上级升级后发送。</span>{{/heldBack}}
           {{#error}}<br><span class="error">最近一次失败：{{error}}</span>{{/error}}</p>
           {{/parent}}
           {{^parent}}<p class="muted">本节点是联邦的顶层，没有上级。</p>{{/parent}}
           {{#hasChildren}}
           <div class="scroll">
           <table>
-            <thead><tr><th>下级节点</th><th>同步计划</th><th>最后收到</th><th>检查点</th><th>累计变更</th><th>状态</th></tr></thead>
+            <thead><tr><th>下级节点</th><th>同步计划</th><th>最后收到</th><th>检查点</th><th>累计变更</th><th>运行版本</th><th>状态</th></tr></thead>
             <tbody>
             {{#children}}
-            <tr class="edge{{#stale}} stale{{/stale}}" data-code="{{code}}">
+            <tr class="edge{{#stale}} stale{{/stale}}{{#lagging}} lagging{{/lagging}}" data-code="{{code}}">
               <td>{{name}} <span class="level">{{code}}</span></td><td>{{schedule}}</td><td>{{lastBatch}}</td>
-              <td class="num">{{checkpoint}}</td><td class="num">{{changes}}</td>
-              <td>{{#stale}}<span class="tag late">过期</span>{{/stale}}{{^stale}}<span class="tag ok">正常</span>{{/stale}}</td>
+              <td class="num">{{checkpoint}}</td><td class="num">{{changes}}</td><td class="runs">{{runs}}</td>
+              <td>{{#stale}}<span class="tag late">过期</span>{{/stale}}{{^stale}}<span class="tag ok">正常</span>{{/stale}}{{#lagging}} <span class="tag late lag">{{lags}}</span>{{/lagging}}</td>
             </tr>
             {{/children}}
             </tbody>

@@ -310,11 +310,21 @@ extension APIClient {
                     changes: "[]"
                 )
             }
-            let newer = try await county.send(.post, "/v1/sync/batches", json: try batch(protocol: 2, schema: SchemaHistory.thisRelease.current.hash), token: token)
+            let newer = try await county.send(
+                .post,
+                "/v1/sync/batches",
+                json: try batch(protocol: 2, schema: SchemaHistory.thisRelease.current.hash),
+                token: token
+            )
             #expect(newer.status == .upgradeRequired)
             #expect(newer.error?.code == "protocol_mismatch")
             #expect(newer.error?.message.contains("upgrade congress on this node (420802)") == true)
-            let older = try await county.send(.post, "/v1/sync/batches", json: try batch(protocol: 0, schema: SchemaHistory.thisRelease.current.hash), token: token)
+            let older = try await county.send(
+                .post,
+                "/v1/sync/batches",
+                json: try batch(protocol: 0, schema: SchemaHistory.thisRelease.current.hash),
+                token: token
+            )
             #expect(older.error?.message.contains("upgrade congress on the sender (420802001)") == true)
             // A batch that names no version and is not wave 1's, or names a version with another content, or a version
             // newer than the parent reads: each refusal says which node to upgrade.

@@ -322,6 +322,7 @@ struct APISchemas {
             "batches": .integer, "changes": .integer, "applied": .integer, "ackedSeq": .integer, "rewinds": .integer,
             "directives": .integer, "directivesSeq": .integer,
             "topologyAdopted": .string(required: false, nullable: true),
+            "topologyDivergence": .string(required: false, nullable: true),
             "schemaVersion": .integer(required: false, nullable: true), "released": .integer,
             "error": .string(required: false, nullable: true),
         ]

@@ -31,6 +31,8 @@ public struct UpstreamState: Sendable, Equatable {
     /// The replication schema version last spoken to the parent (nil: none yet), and the one directives were pulled with.
     public var spokenSchemaVersion: Int?
     public var directivesSchemaVersion: Int?
+    /// The parent's topology hash this node last adopted or found equal to its own (SPEC §17).
+    public var parentTopologyHash: String?
 }
 
 /// The child's side of replication: batches read from this node's change log for its parent, and how far the parent
@@ -121,7 +123,7 @@ public struct ChangeLogReader: Sendable {
                 """
                 INSERT INTO sync_upstream (parent) VALUES (\(parent.rawValue))
                 ON CONFLICT (singleton) DO UPDATE SET parent = excluded.parent, acked_seq = 0, directives_seq = 0,
-                    spoken_schema_version = NULL, directives_schema_version = NULL
+                    spoken_schema_version = NULL, directives_schema_version = NULL, parent_topology_hash = NULL
                 WHERE sync_upstream.parent <> excluded.parent
                 """,
                 logger: logger
@@ -135,14 +137,15 @@ public struct ChangeLogReader: Sendable {
             let rows = try await client.query(
                 """
                 SELECT parent, acked_seq, last_attempt_at, last_success_at, last_failure_at, last_error, directives_seq,
-                    spoken_schema_version, directives_schema_version
+                    spoken_schema_version, directives_schema_version, parent_topology_hash
                 FROM sync_upstream
                 """,
                 logger: logger
             )
-            for try await (parent, acked, attempt, success, failure, error, directives, spoken, directivesSchema) in rows.decode(
-                (String, Int64, Date?, Date?, Date?, String?, Int64, Int?, Int?).self
-            ) {
+            for try await (parent, acked, attempt, success, failure, error, directives, spoken, directivesSchema, parentTopology)
+                in rows
+                .decode((String, Int64, Date?, Date?, Date?, String?, Int64, Int?, Int?, String?).self)
+            {
                 guard let parent = RegionCode(parent) else { return nil }
                 return UpstreamState(
                     parent: parent,
@@ -153,7 +156,8 @@ public struct ChangeLogReader: Sendable {
                     lastError: error,
                     directivesSeq: directives,
                     spokenSchemaVersion: spoken,
-                    directivesSchemaVersion: directivesSchema
+                    directivesSchemaVersion: directivesSchema,
+                    parentTopologyHash: parentTopology
                 )
             }
             return nil
@@ -167,6 +171,16 @@ public struct ChangeLogReader: Sendable {
         try await DatabaseError.translating("storing the parent's acknowledgement of seq \(seq)") {
             try await client.query(
                 "UPDATE sync_upstream SET acked_seq = \(unescaped: acked), last_attempt_at = now() WHERE parent = \(parent.rawValue)",
+                logger: logger
+            )
+        }
+    }
+
+    /// Records that this node holds `parent`'s topology file `hash` (adopted, or found equal to its own).
+    public func recordParentTopology(_ hash: String, parent: RegionCode) async throws {
+        try await DatabaseError.translating("recording the parent's topology hash") {
+            try await client.query(
+                "UPDATE sync_upstream SET parent_topology_hash = \(hash) WHERE parent = \(parent.rawValue)",
                 logger: logger
             )
         }

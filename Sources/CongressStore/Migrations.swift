@@ -177,6 +177,9 @@ public enum Migrations {
                 // At a child: the schema version its directives were pulled with; a release that reads more kinds
                 // pulls them all again.
                 "ALTER TABLE sync_upstream ADD COLUMN directives_schema_version integer",
+                // At a child: the hash of the parent's topology file it last adopted or found equal to its own, so that
+                // a file edited here since is told apart from one the parent sent.
+                "ALTER TABLE sync_upstream ADD COLUMN parent_topology_hash text",
                 // At a parent: what each child said of itself with its latest batch, refused or not (SPEC §17).
                 """
                 CREATE TABLE sync_child_reports (

@@ -26,6 +26,9 @@ public struct SyncReport: Sendable, Codable, Equatable {
     public var directivesSeq: Int64 = 0
     /// The hash of the parent's topology this run adopted, if it did (SPEC §17).
     public var topologyAdopted: String?
+    /// Set when the file the parent's replaced had been edited at this node since it last agreed with the parent: the
+    /// divergence, and that the parent's file won.
+    public var topologyDivergence: String?
     /// The replication schema version this run wrote in (the parent's, when it is older than this node's), and how many
     /// records of kinds held back until the parent knew them it logged again to send (SPEC §17).
     public var schemaVersion: Int?
@@ -143,7 +146,7 @@ public struct SyncClient: Sendable {
                 // is refused here), then fail the run with the parent's refusal.
                 var refused: SyncError?
                 do {
-                    refused = try await follow(parent: parent.code, at: url, token: token, report: &report)
+                    refused = try await follow(parent: parent.code, at: url, token: token, agreed: state.parentTopologyHash, report: &report)
                 } catch {
                     logger.warning("could not fetch the parent's topology", metadata: ["error": "\(String(reflecting: error))"])
                 }
@@ -152,8 +155,10 @@ public struct SyncClient: Sendable {
                 throw SyncError(status: 403, message: "\(refusal.message); \(refused.message)", retryable: false)
             }
             try await pull(from: parent.code, at: url, token: token, speaking: spoken, report: &report)
-            if let parentTopology, parentTopology != topology.topology.hash,
-                let refused = try await follow(parent: parent.code, at: url, token: token, report: &report)
+            if let parentTopology, parentTopology == topology.topology.hash {
+                if state.parentTopologyHash != parentTopology { try await changeLog.recordParentTopology(parentTopology, parent: parent.code) }
+            } else if parentTopology != nil,
+                let refused = try await follow(parent: parent.code, at: url, token: token, agreed: state.parentTopologyHash, report: &report)
             {
                 await tell(parent.code, at: url, token: token, speaking: spoken, report: report)
                 throw refused
@@ -218,7 +223,17 @@ public struct SyncClient: Sendable {
     /// and swapped in, so this node's children get it at their next sync. A file that fails the check, or no longer
     /// holds this node, is refused: the topology in force stays, the refusal is kept (`GET /v1/topology`'s
     /// `lastRejected`, and each push tells the parent until a file is adopted again) and returned, for the run to report.
-    private func follow(parent: RegionCode, at url: String, token: String, report: inout SyncReport) async throws -> SyncError? {
+    ///
+    /// `agreed` is the parent's file this node last held: a file in force that differs from it was edited here (a pilot,
+    /// an emergency). The parent's file wins all the same — the root's file is authoritative — and the run reports the
+    /// divergence, so that an edit meant to last is made at the root.
+    private func follow(
+        parent: RegionCode,
+        at url: String,
+        token: String,
+        agreed: String?,
+        report: inout SyncReport
+    ) async throws -> SyncError? {
         let text = String(decoding: try await withRetries { try await get(url + "/v1/sync/topology", token: token) }, as: UTF8.self)
         let hash = Topology.hash(of: text)
         let previous = topology.topology
@@ -251,7 +266,18 @@ public struct SyncClient: Sendable {
                 throw SyncError(status: nil, message: "cannot write the parent's topology to \(file): \(error)", retryable: false)
             }
         }
+        if let agreed, agreed != previous.hash {
+            let divergence =
+                "this node's topology (\(previous.hash.prefix(12))) was edited here since it last held \(parent)'s (\(agreed.prefix(12))); "
+                + "\(parent)'s file (\(hash.prefix(12))) wins and replaces it: make an edit meant to last at the root"
+            report.topologyDivergence = divergence
+            logger.warning(
+                "topology diverged from the parent's; the parent's wins",
+                metadata: ["parent": "\(parent)", "divergence": "\(divergence)"]
+            )
+        }
         topology.accept(loaded)
+        try await changeLog.recordParentTopology(hash, parent: parent)
         report.topologyAdopted = hash
         logger.notice(
             "topology adopted from the parent",

@@ -163,4 +163,47 @@ import Testing
             }
         }
     }
+
+    @Test func aHandEditAtTheCountyIsReportedAsADivergenceAndTheCitysFileWins() async throws {
+        let (topology, federation) = try await Self.federation()
+        let cityFolder = try TopologyFolder(topology.yaml)
+        let countyFolder = try TopologyFolder(topology.yaml)
+        defer {
+            cityFolder.remove()
+            countyFolder.remove()
+        }
+        let piloted = topology.renaming("420802001", to: "龙泉街道（试点）").yaml
+        let original = Topology.hash(of: topology.yaml)
+        try await Self.serve(federation.city, file: cityFolder) { _ in
+            try await Self.serve(federation.county, file: countyFolder) { county in
+                try await Self.serve(federation.township, file: nil) { township in
+                    // In agreement: nothing diverges.
+                    let agreeing = try await county.sync()
+                    #expect(agreeing.error == nil)
+                    #expect(agreeing.topologyDivergence == nil)
+
+                    // The county's operator edits its file by hand (a pilot): it is in force there, and the township,
+                    // whose parent the county is, follows it.
+                    try countyFolder.write(piloted)
+                    _ = try await TopologyReloadTests.topology(of: county) { $0["hash"] as? String == Topology.hash(of: piloted) }
+                    #expect(try await township.sync().topologyAdopted == Topology.hash(of: piloted))
+
+                    // At the county's next sync the divergence is reported, and the city's file wins.
+                    let report = try await county.sync()
+                    #expect(report.error == nil)
+                    #expect(report.topologyAdopted == original)
+                    let divergence = try #require(report.topologyDivergence)
+                    #expect(divergence.contains("was edited here"))
+                    #expect(divergence.contains("4208's file (\(original.prefix(12))) wins"))
+                    #expect(try String(contentsOfFile: countyFolder.file, encoding: .utf8) == topology.yaml)
+                    #expect(federation.county.logs.text.contains("topology diverged from the parent's"))
+                    // …and the township follows back.
+                    #expect(try await township.sync().topologyAdopted == original)
+                    // An adoption from the parent is no divergence the next time the parent's file changes.
+                    let again = try await county.sync()
+                    #expect(again.topologyDivergence == nil)
+                }
+            }
+        }
+    }
 }

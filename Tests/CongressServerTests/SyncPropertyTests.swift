@@ -22,27 +22,51 @@ import Testing
 
     static func level(of region: String) -> String { [4: "city", 6: "county", 9: "township"][region.count]! }
 
+    /// Halfway through, the city's operator edits the topology (SPEC §17): a new township without a node under 掇刀区,
+    /// where 掇刀区 writes once it holds the new file. The edit travels down by sync while records travel up.
     @Test(arguments: [UInt64(20_261_122), 7, 42])
     func everyAncestorHoldsExactlyTheUnionOfItsDescendantsRecords(seed: UInt64) async throws {
         let ports = try (0..<6).map { _ in try LoopbackPort.free() }
         let yaml = Self.topology(ports: ports)
+        let edited = TestTopology.city(
+            ports: Dictionary(uniqueKeysWithValues: zip(["4208", "420802", "420802001", "420802002", "420804", "420804001"], ports))
+        ).adding("420802003", "东宝区子陵铺镇").adding("420804001", "掇刀石街道").adding("420804002", "白庙街道").yaml
+        let editedHash = Topology.hash(of: edited)
         let codes = ["4208", "420802", "420802001", "420802002", "420804", "420804001"]
         let federation = try await TestFederation.nodes(codes, of: yaml)
+        let cityFolder = try TopologyReloadTests.TopologyFolder(yaml)
+        defer { cityFolder.remove() }
         let manySmallBatches: @Sendable (inout AppConfiguration) -> Void = {
             TestFederation.live(&$0)
             $0.syncBatchSize = 4  // many small batches: more boundaries for an interruption to fall on
+            // The city reads its file (and reloads it when edited); the others follow their parents in memory.
+            if $0.node == RegionCode("4208") {
+                $0.topologyFile = cityFolder.file
+                $0.topologyPollInterval = .milliseconds(50)
+            }
         }
 
         try await TestFederation.serve(federation[...], configure: manySmallBatches) { clients in
             var random = SeededRandom(seed: seed)  // a failing sequence replays from its seed
             var live: [String: [(collection: String, id: String)]] = [:]  // per writer, what it may update or delete
+            var writesIn = Self.writesIn
             for step in 0..<160 {
+                if step == 80 {
+                    try cityFolder.write(edited)
+                    let reloaded = try await TopologyReloadTests.topology(of: clients[0]) { $0["hash"] as? String == editedHash }
+                    #expect(reloaded["hash"] as? String == editedHash)
+                }
                 let writer = Int.random(in: 0..<codes.count, using: &random)
                 let code = codes[writer]
                 let client = clients[writer]
+                if code == "420804", writesIn[code]?.contains("420804002") == false,
+                    try await client.send(.get, "/v1/topology").json["hash"] as? String == editedHash
+                {
+                    writesIn[code]?.append("420804002")
+                }
                 switch Int.random(in: 0..<100, using: &random) {
                 case 0..<40:
-                    let region = Self.writesIn[code]!.randomElement(using: &random)!
+                    let region = writesIn[code]!.randomElement(using: &random)!
                     if Bool.random(using: &random) {
                         let id = try await client.create(
                             "deputies",
@@ -76,8 +100,13 @@ import Testing
                     _ = try await TestDatabase.texts("UPDATE sync_upstream SET acked_seq = \(back) RETURNING ''", on: federation[writer].database)
                 }
             }
-            // Everything settles once each node has run after its children.
-            for index in [2, 3, 5, 1, 4] { #expect(try await clients[index].sync().error == nil) }
+            // Everything settles once each node has run after its children; the edit has reached every node by then
+            // (a second round for the townships, whose counties adopt it in the first).
+            for index in [2, 3, 5, 1, 4, 2, 3, 5] { #expect(try await clients[index].sync().error == nil) }
+            for (index, code) in codes.enumerated() {
+                #expect(try await clients[index].send(.get, "/v1/topology").json["hash"] as? String == editedHash, "topology at \(code)")
+            }
+            #expect(writesIn["420804"]?.contains("420804002") == true, "掇刀区 wrote in the new township, seed \(seed)")
 
             for (index, code) in codes.enumerated() {
                 let descendants = codes.indices.filter { codes[$0].hasPrefix(code) }

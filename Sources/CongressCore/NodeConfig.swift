@@ -18,6 +18,8 @@ public struct NodeConfig: Sendable {
     public var file: String
     public var node: RegionCode
     public var topologyPath: String
+    /// The points rules folder (SPEC §12): `points` beside the topology file.
+    public var pointsDirectory: String { PointsFolder.directory(besideTopology: topologyPath) }
     /// `host:port`; nil means the node's url in the topology.
     public var listen: String?
     public var database: Database

@@ -31,6 +31,9 @@ public struct BatchHeader: Sendable, Codable, Equatable {
     public var edges: [SyncEdge]?
     /// The sender refused its parent's topology file since it last adopted one (SPEC §17): which file and why.
     public var topologyRefused: TopologyRefusal?
+    /// The hash of the sender's points rules folder (SPEC §12), and its refusal of its parent's, as for the topology.
+    public var pointsHash: String?
+    public var pointsRefused: TopologyRefusal?
 
     public init(
         protocol: Int,
@@ -42,7 +45,9 @@ public struct BatchHeader: Sendable, Codable, Equatable {
         fromSeq: Int64,
         toSeq: Int64,
         edges: [SyncEdge]? = nil,
-        topologyRefused: TopologyRefusal? = nil
+        topologyRefused: TopologyRefusal? = nil,
+        pointsHash: String? = nil,
+        pointsRefused: TopologyRefusal? = nil
     ) {
         self.protocol = `protocol`
         self.schemaHash = schemaHash
@@ -54,10 +59,13 @@ public struct BatchHeader: Sendable, Codable, Equatable {
         self.toSeq = toSeq
         self.edges = edges
         self.topologyRefused = topologyRefused
+        self.pointsHash = pointsHash
+        self.pointsRefused = pointsRefused
     }
 }
 
-/// A child's refusal of its parent's topology file: the file's hash, when, and each error as `FILE:LINE:COL: error: …`.
+/// A child's refusal of its parent's topology file (or points folder): its hash, when, and each error as
+/// `FILE:LINE:COL: error: …`.
 public struct TopologyRefusal: Sendable, Codable, Equatable {
     public var hash: String
     public var at: Timestamp
@@ -123,6 +131,8 @@ public struct SyncHello: Sendable, Codable, Equatable {
     /// The oldest schema version this node accepts from a child.
     public var oldestSchemaVersion: Int
     public var topologyHash: String
+    /// The hash of this node's points rules folder: a child whose own differs fetches it (`GET /v1/sync/points`).
+    public var pointsHash: String
 
     public init(
         node: RegionCode,
@@ -131,7 +141,8 @@ public struct SyncHello: Sendable, Codable, Equatable {
         schemaVersion: Int,
         schemaHash: String,
         oldestSchemaVersion: Int,
-        topologyHash: String
+        topologyHash: String,
+        pointsHash: String
     ) {
         self.node = node
         self.release = release
@@ -140,5 +151,18 @@ public struct SyncHello: Sendable, Codable, Equatable {
         self.schemaHash = schemaHash
         self.oldestSchemaVersion = oldestSchemaVersion
         self.topologyHash = topologyHash
+        self.pointsHash = pointsHash
+    }
+}
+
+/// A node's points rules folder as its children fetch it (`GET /v1/sync/points`): every file's text by its path inside
+/// the folder, and the hash of them all.
+public struct PointsBundle: Sendable, Codable, Equatable {
+    public var hash: String
+    public var files: [String: String]
+
+    public init(hash: String, files: [String: String]) {
+        self.hash = hash
+        self.files = files
     }
 }

@@ -278,6 +278,12 @@ struct APISchemas {
                 "body": .object(required: false, nullable: true),
             ]
         )
+        // A child's refusal of its parent's topology file or points folder.
+        let refusal = JSONSchema.object(
+            required: false,
+            nullable: true,
+            properties: ["hash": .string(), "at": time(), "errors": .array(items: .string())]
+        )
         return .object(
             properties: [
                 "protocol": .integer(
@@ -297,11 +303,9 @@ struct APISchemas {
                 "fromSeq": sequence,
                 "toSeq": sequence,
                 "edges": .array(required: false, nullable: true, items: .object(properties: ["node": anyRegion, "lastBatchAt": time()])),
-                "topologyRefused": .object(
-                    required: false,
-                    nullable: true,
-                    properties: ["hash": .string(), "at": time(), "errors": .array(items: .string())]
-                ),
+                "topologyRefused": refusal,
+                "pointsHash": .string(required: false, nullable: true),
+                "pointsRefused": refusal,
                 "changes": .array(items: change),
             ]
         )
@@ -311,7 +315,7 @@ struct APISchemas {
     static let hello = JSONSchema.object(
         properties: [
             "node": .string, "release": .string, "protocol": .integer, "schemaVersion": .integer, "schemaHash": .string,
-            "oldestSchemaVersion": .integer, "topologyHash": .string,
+            "oldestSchemaVersion": .integer, "topologyHash": .string, "pointsHash": .string,
         ]
     )
 
@@ -323,6 +327,7 @@ struct APISchemas {
             "directives": .integer, "directivesSeq": .integer,
             "topologyAdopted": .string(required: false, nullable: true),
             "topologyDivergence": .string(required: false, nullable: true),
+            "pointsAdopted": .string(required: false, nullable: true),
             "schemaVersion": .integer(required: false, nullable: true), "released": .integer,
             "error": .string(required: false, nullable: true),
         ]

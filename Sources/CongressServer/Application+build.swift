@@ -15,6 +15,10 @@ public struct AppConfiguration: Sendable {
     public var topologyFile: String?
     public var topologyWarnings: [Diagnostic] = []
     public var topologyPollInterval: Duration = .seconds(1)
+    /// The points rules in force at start (SPEC §12), and the folder they were read from: when set, the node reloads it
+    /// when its files change and writes there the folder it adopts from its parent.
+    public var points: PointsFolder = .empty
+    public var pointsDirectory: String?
     /// Sync with the parent on the edge's schedule; tests sync on demand instead.
     public var schedulesPushes = true
     public var syncRetry: RetryPolicy = .standard
@@ -65,6 +69,7 @@ public func buildApplication(_ configuration: AppConfiguration) throws -> Applic
         applier: BatchApplier(client: client, node: configuration.node, logger: logger),
         directiveFeed: DirectiveFeed(client: client, node: configuration.node, logger: logger),
         topology: topology,
+        points: PointsInForce(configuration.points, directory: configuration.pointsDirectory),
         schemas: configuration.schemas,
         token: configuration.secrets.parentToken,
         retry: configuration.syncRetry,
@@ -92,6 +97,7 @@ public func buildApplication(_ configuration: AppConfiguration) throws -> Applic
         services.append(
             TopologyReloader(
                 inForce: topology,
+                points: sync.points,
                 file: file,
                 node: configuration.node,
                 pollInterval: configuration.topologyPollInterval,
@@ -142,6 +148,7 @@ func buildRouter(
     let system = SystemController(
         store: store,
         topology: topology,
+        points: sync.points,
         nodeMetrics: metrics,
         document: OpenAPIDocument.yaml(node: configuration.node)
     )

@@ -284,6 +284,7 @@ extension SyncStatus.Lag {
         case .release: "版本落后"
         case .schema: "数据结构落后"
         case .topology: "拓扑未更新"
+        case .points: "积分办法未更新"
         }
     }
 }

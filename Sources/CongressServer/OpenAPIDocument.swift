@@ -99,6 +99,12 @@ enum OpenAPIDocument {
             Operation(method: .get, path: "/v1/topology", caller: .reader, summary: "the topology in force, its hash and the last refused reload"),
             Operation(
                 method: .get,
+                path: "/v1/points/rules",
+                caller: .reader,
+                summary: "the points rules in force (SPEC §12), file by file, their hash and the last refused reload or parent's folder"
+            ),
+            Operation(
+                method: .get,
                 path: "/v1/coverage",
                 caller: .reader,
                 summary: "coverage figures of a region and its descendants (SPEC §8)",
@@ -145,6 +151,13 @@ enum OpenAPIDocument {
                 caller: .child,
                 summary: "the release and replication schemas this node reads, asked by a child before it pushes (SPEC §17)",
                 answer: APISchemas.hello
+            ),
+            Operation(
+                method: .get,
+                path: "/v1/sync/points",
+                caller: .child,
+                summary: "the points rules folder this node holds, for its children to check and adopt (SPEC §12, §17)",
+                answer: .object(properties: ["hash": .string, "files": .object(additionalProperties: .init(.string))])
             ),
             Operation(
                 method: .get,

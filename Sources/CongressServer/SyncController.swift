@@ -46,6 +46,7 @@ struct SyncController: Sendable {
             .post("batches", use: receive)
             .get("directives", use: directives)
             .get("topology", use: topologyFile)
+            .get("points", use: pointsFolder)
     }
 
     var reads: RouteCollection<AppRequestContext> {
@@ -101,6 +102,13 @@ struct SyncController: Sendable {
             headers: [.contentType: "application/yaml; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(string: try sync.topologyFile(for: child)))
         )
+    }
+
+    /// `GET /v1/sync/points`: the points rules folder this node holds, as its children adopt it.
+    @Sendable func pointsFolder(_ request: Request, context: AppRequestContext) async throws -> Response {
+        _ = try context.authenticatedChild()
+        _ = try request.query(accepting: [])
+        return try JSONBody.response(.ok, sync.pointsFolder())
     }
 
     @Sendable func status(_ request: Request, context: AppRequestContext) async throws -> Response {

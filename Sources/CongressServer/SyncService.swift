@@ -139,8 +139,15 @@ struct SyncService: Sendable {
             schemaVersion: schemas.current.version,
             schemaHash: schemas.current.hash,
             oldestSchemaVersion: schemas.oldestSpoken,
-            topologyHash: topology.topology.hash
+            topologyHash: topology.topology.hash,
+            pointsHash: sync.points.folder.hash
         )
+    }
+
+    /// This node's points rules folder, for a child to check and adopt (SPEC §12, §17).
+    func pointsFolder() -> PointsBundle {
+        let folder = sync.points.folder
+        return PointsBundle(hash: folder.hash, files: folder.files)
     }
 
     /// The text of this node's topology file, for a child to follow (SPEC §17). Any enrolled child gets it, also one

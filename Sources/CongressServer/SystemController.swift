@@ -9,10 +9,11 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// Health, metrics, the API document and the topology in force.
+/// Health, metrics, the API document, and the topology and points rules in force.
 struct SystemController: Sendable {
     let store: RecordStore
     let topology: TopologyInForce
+    let points: PointsInForce
     let nodeMetrics: NodeMetrics
     /// This node's API document (it states the node's own region codes), rendered once.
     let document: String
@@ -29,6 +30,40 @@ struct SystemController: Sendable {
     var reads: RouteCollection<AppRequestContext> {
         RouteCollection(context: AppRequestContext.self)
             .get("topology", use: topologyInForce)
+            .get("points/rules", use: pointsRulesInForce)
+    }
+
+    private struct PointsRulesView: Encodable {
+        var node: String
+        var hash: String
+        var directory: String?
+        var loadedAt: Timestamp
+        var lastRejected: ConfigRejection?
+        var files: [File]
+
+        struct File: Encodable {
+            var path: String
+            var rules: PointsRules
+        }
+    }
+
+    /// `GET /v1/points/rules`: the points rules in force (SPEC §12), file by file, and the last refused reload or
+    /// folder from the parent.
+    @Sendable func pointsRulesInForce(_ request: Request, context: AppRequestContext) async throws -> Response {
+        _ = try request.query(accepting: [])
+        let state = points.current
+        let files = state.folder.rules.map { rules in
+            PointsRulesView.File(path: "\(rules.congress)/\(rules.year).yaml", rules: rules)
+        }
+        let view = PointsRulesView(
+            node: store.node.rawValue,
+            hash: state.folder.hash,
+            directory: points.directory,
+            loadedAt: state.loadedAt,
+            lastRejected: state.lastRejected,
+            files: files
+        )
+        return try JSONBody.response(.ok, view)
     }
 
     private struct Health: Encodable {

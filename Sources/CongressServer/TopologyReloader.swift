@@ -9,8 +9,8 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// Reloads the topology file on SIGHUP and when its contents change; a file with errors is refused and the
-/// topology in force stays, so an operator's typo never takes a node down.
+/// Reloads the topology file and the points rules folder beside it on SIGHUP and when their contents change; a file with
+/// errors is refused and what is in force stays, so an operator's typo never takes a node down.
 struct TopologyReloader: Service {
     enum Trigger: String {
         case signal = "SIGHUP"
@@ -18,6 +18,7 @@ struct TopologyReloader: Service {
     }
 
     let inForce: TopologyInForce
+    let points: PointsInForce
     let file: String
     let node: RegionCode
     /// How often the file is read to notice edits; a change is taken once two reads agree (no half-written files).
@@ -28,6 +29,7 @@ struct TopologyReloader: Service {
         await withDiscardingTaskGroup { group in
             group.addTask { await reloadOnSignal() }
             group.addTask { await reloadOnChange() }
+            if points.directory != nil { group.addTask { await cancelWhenGracefulShutdown { await pollPoints() } } }
         }
     }
 
@@ -36,6 +38,7 @@ struct TopologyReloader: Service {
         logger.debug("topology reloads on SIGHUP and when its file changes", metadata: ["file": "\(file)"])
         for await _ in signals.cancelOnGracefulShutdown() {
             reload(trigger: .signal)
+            reloadPoints(trigger: .signal)
         }
     }
 
@@ -92,6 +95,56 @@ struct TopologyReloader: Service {
         if let entry, entry.url != previous.node(node)?.url {
             logger.warning("this node's url changed to \(entry.url ?? "none"); it keeps its listening address until restarted")
         }
+    }
+
+    private func pollPoints() async {
+        var previousRead: String?
+        while !Task.isCancelled {
+            try? await Task.sleep(for: pollInterval)
+            guard let directory = points.directory, let files = try? PointsFolder.read(directory: directory) else { continue }
+            let hash = PointsFolder.hash(of: files)
+            defer { previousRead = hash }
+            let current = points.current
+            guard hash != current.folder.hash, hash == previousRead, hash != current.lastRejected?.hash else { continue }
+            reloadPoints(trigger: .fileChange, files: files)
+        }
+    }
+
+    /// Reads the points folder and swaps it in if every file passes; otherwise records and logs why it was refused.
+    func reloadPoints(trigger: Trigger) {
+        guard let directory = points.directory else { return }
+        do throws(ConfigFileError) {
+            reloadPoints(trigger: trigger, files: try PointsFolder.read(directory: directory))
+        } catch {
+            refusePoints(hash: "", diagnostics: error.diagnostics, trigger: trigger)
+        }
+    }
+
+    private func reloadPoints(trigger: Trigger, files: [String: String]) {
+        guard let directory = points.directory else { return }
+        let previous = points.folder
+        let hash = PointsFolder.hash(of: files)
+        guard hash != previous.hash else { return }
+        do throws(ConfigFileError) {
+            let folder = try PointsFolder.check(files, directory: directory)
+            points.accept(folder)
+            logger.notice(
+                "points rules reloaded",
+                metadata: ["hash": "\(hash)", "previous": "\(previous.hash)", "trigger": "\(trigger.rawValue)", "files": "\(files.count)"]
+            )
+        } catch {
+            refusePoints(hash: hash, diagnostics: error.diagnostics, trigger: trigger)
+        }
+    }
+
+    private func refusePoints(hash: String, diagnostics: [Diagnostic], trigger: Trigger) {
+        let errors = diagnostics.filter { $0.severity == .error }
+        points.reject(ConfigRejection(at: .now, hash: hash, trigger: trigger.rawValue, errors: errors))
+        logger.error(
+            "points rules refused; the ones in force stay",
+            metadata: ["hash": "\(hash)", "inForce": "\(points.folder.hash)", "trigger": "\(trigger.rawValue)", "errors": "\(errors.count)"]
+        )
+        for error in errors { logger.error("\(error)") }
     }
 
     private func refuse(hash: String, diagnostics: [Diagnostic], trigger: Trigger) {

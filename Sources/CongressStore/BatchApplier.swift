@@ -33,6 +33,9 @@ public struct ChildReport: Sendable, Equatable {
     public var schemaVersion: Int
     public var topologyHash: String
     public var topologyRefused: TopologyRefusal?
+    /// Absent from children older than the points folder's travel.
+    public var pointsHash: String?
+    public var pointsRefused: TopologyRefusal?
     public var reportedAt: Timestamp
 }
 
@@ -173,14 +176,17 @@ public struct BatchApplier: Sendable {
     /// Keeps what `header` says of its sender (written in schema `schemaVersion`), before the batch is judged: a child
     /// whose batches are refused still shows what it runs and holds.
     public func recordReport(_ header: BatchHeader, schemaVersion: Int) async throws {
-        let refused = try header.topologyRefused.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
+        func json(_ refusal: TopologyRefusal?) throws -> String? { try refusal.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) } }
+        let (topologyRefused, pointsRefused) = (try json(header.topologyRefused), try json(header.pointsRefused))
         try await DatabaseError.translating("recording what \(header.sender) runs") {
             try await client.query(
                 """
-                INSERT INTO sync_child_reports (sender, release, schema_version, topology_hash, topology_refused)
-                VALUES (\(header.sender.rawValue), \(header.release), \(schemaVersion), \(header.topologyHash), \(refused)::jsonb)
+                INSERT INTO sync_child_reports (sender, release, schema_version, topology_hash, topology_refused, points_hash, points_refused)
+                VALUES (\(header.sender.rawValue), \(header.release), \(schemaVersion), \(header.topologyHash), \(topologyRefused)::jsonb,
+                    \(header.pointsHash), \(pointsRefused)::jsonb)
                 ON CONFLICT (sender) DO UPDATE SET release = excluded.release, schema_version = excluded.schema_version,
-                    topology_hash = excluded.topology_hash, topology_refused = excluded.topology_refused, reported_at = now()
+                    topology_hash = excluded.topology_hash, topology_refused = excluded.topology_refused,
+                    points_hash = excluded.points_hash, points_refused = excluded.points_refused, reported_at = now()
                 """,
                 logger: logger
             )
@@ -191,18 +197,28 @@ public struct BatchApplier: Sendable {
     public func reports() async throws -> [RegionCode: ChildReport] {
         try await DatabaseError.translating("reading what the children run") {
             let rows = try await client.query(
-                "SELECT sender, release, schema_version, topology_hash, topology_refused::text, reported_at FROM sync_child_reports",
+                """
+                SELECT sender, release, schema_version, topology_hash, topology_refused::text, points_hash, points_refused::text, reported_at
+                FROM sync_child_reports
+                """,
                 logger: logger
             )
+            func refusal(_ json: String?) throws -> TopologyRefusal? {
+                try json.map { try JSONDecoder().decode(TopologyRefusal.self, from: Data($0.utf8)) }
+            }
             var result: [RegionCode: ChildReport] = [:]
-            for try await (sender, release, version, hash, refused, at) in rows.decode((String, String?, Int, String, String?, Date).self) {
+            for try await (sender, release, version, hash, refused, pointsHash, pointsRefused, at) in rows.decode(
+                (String, String?, Int, String, String?, String?, String?, Date).self
+            ) {
                 guard let code = RegionCode(sender) else { continue }
                 result[code] = ChildReport(
                     sender: code,
                     release: release,
                     schemaVersion: version,
                     topologyHash: hash,
-                    topologyRefused: try refused.map { try JSONDecoder().decode(TopologyRefusal.self, from: Data($0.utf8)) },
+                    topologyRefused: try refusal(refused),
+                    pointsHash: pointsHash,
+                    pointsRefused: try refusal(pointsRefused),
                     reportedAt: Timestamp(at)
                 )
             }

@@ -188,6 +188,8 @@ public enum Migrations {
                     schema_version integer NOT NULL,
                     topology_hash text NOT NULL,
                     topology_refused jsonb,
+                    points_hash text,
+                    points_refused jsonb,
                     reported_at timestamptz NOT NULL DEFAULT now()
                 )
                 """,

@@ -29,6 +29,8 @@ public struct SyncReport: Sendable, Codable, Equatable {
     /// Set when the file the parent's replaced had been edited at this node since it last agreed with the parent: the
     /// divergence, and that the parent's file won.
     public var topologyDivergence: String?
+    /// The hash of the parent's points rules folder this run adopted, if it did (SPEC §12, §17).
+    public var pointsAdopted: String?
     /// The replication schema version this run wrote in (the parent's, when it is older than this node's), and how many
     /// records of kinds held back until the parent knew them it logged again to send (SPEC §17).
     public var schemaVersion: Int?
@@ -85,6 +87,8 @@ public struct SyncClient: Sendable {
     /// One run at a time per node: a run asked for while the scheduled one is under way waits for it.
     private let running = RunGate()
     let topology: TopologyInForce
+    /// The points rules folder in force, which follows the parent's as the topology does.
+    public let points: PointsInForce
     /// The replication schemas this node speaks (the last is its own).
     public let schemas: SchemaHistory
     let token: String?
@@ -98,6 +102,7 @@ public struct SyncClient: Sendable {
         applier: BatchApplier,
         directiveFeed: DirectiveFeed,
         topology: TopologyInForce,
+        points: PointsInForce = PointsInForce(.empty),
         schemas: SchemaHistory = .thisRelease,
         token: String?,
         http: HTTPClient = .sync,
@@ -109,6 +114,7 @@ public struct SyncClient: Sendable {
         self.applier = applier
         self.directiveFeed = directiveFeed
         self.topology = topology
+        self.points = points
         self.schemas = schemas
         self.token = token
         self.http = http
@@ -133,8 +139,13 @@ public struct SyncClient: Sendable {
         do {
             guard let token else { throw SyncError(status: nil, message: "no parentToken in this node's secrets", retryable: false) }
             let state = try await changeLog.upstream(parent: parent.code)
-            let spoken = try await schema(spokenBy: parent.code, at: url, token: token)
+            let (hello, spoken) = try await schema(spokenBy: parent.code, at: url, token: token)
             report.schemaVersion = spoken.version
+            // Refused rules do not hold records back: the push goes on (and tells the parent), the run fails after.
+            var pointsRefusal: SyncError?
+            if let hello, hello.pointsHash != points.folder.hash {
+                pointsRefusal = try await followPoints(parent: parent.code, at: url, token: token, report: &report)
+            }
             report.released = try await changeLog.speak(spoken, in: schemas, to: parent.code)
             report.ackedSeq = state.ackedSeq
             // Directives read by an older release of this node may have left out kinds this one reads: pull them all again.
@@ -163,6 +174,7 @@ public struct SyncClient: Sendable {
                 await tell(parent.code, at: url, token: token, speaking: spoken, report: report)
                 throw refused
             }
+            if let pointsRefusal { throw pointsRefusal }
             try await changeLog.recordRun(parent: parent.code, error: nil)
         } catch is CancellationError {
             // The node is stopping: the next run resumes from the last acknowledgement.
@@ -181,7 +193,7 @@ public struct SyncClient: Sendable {
     /// route: it reads version 1): this node's own when the parent reads it, else the parent's, if this node still
     /// speaks it — kinds the parent does not know are then held back (SPEC §17). A parent too old or too new for this
     /// node is a refusal that names the node to upgrade.
-    private func schema(spokenBy parent: RegionCode, at url: String, token: String) async throws -> ReplicationSchema {
+    private func schema(spokenBy parent: RegionCode, at url: String, token: String) async throws -> (SyncHello?, ReplicationSchema) {
         let own = schemas.current
         let hello: SyncHello?
         do {
@@ -199,7 +211,7 @@ public struct SyncClient: Sendable {
             )
         }
         let version = hello?.schemaVersion ?? 1
-        if version >= own.version { return own }
+        if version >= own.version { return (hello, own) }
         guard version >= schemas.oldestSpoken, let schema = schemas.schema(version), hello.map({ $0.schemaHash == schema.hash }) ?? true else {
             throw SyncError(
                 status: nil,
@@ -215,7 +227,48 @@ public struct SyncClient: Sendable {
                 metadata: ["parent": "\(parent)", "parentSchema": "\(version)", "schema": "\(own.version)", "heldBack": "\(held)"]
             )
         }
-        return schema
+        return (hello, schema)
+    }
+
+    /// Fetches the parent's points rules folder and adopts it if every file passes the check an operator's edit passes
+    /// (SPEC §12, §17): written to this node's points folder (each file renamed over the old one, files the parent no
+    /// longer has removed) and swapped in. A folder with an error is refused: the one in force stays, the refusal is
+    /// kept and told to the parent with each push until a folder is adopted again, and returned for the run to fail with.
+    private func followPoints(parent: RegionCode, at url: String, token: String, report: inout SyncReport) async throws -> SyncError? {
+        let document = try await withRetries { try await get(url + "/v1/sync/points", token: token) }
+        let bundle = try JSONDecoder().decode(PointsBundle.self, from: document)
+        let previous = points.folder
+        let directory = points.directory ?? "points"
+        let folder: PointsFolder
+        do throws(ConfigFileError) {
+            folder = try PointsFolder.check(bundle.files, directory: "points@\(parent)")
+        } catch {
+            let errors = error.diagnostics.filter { $0.severity == .error }
+            let hash = PointsFolder.hash(of: bundle.files)
+            points.reject(ConfigRejection(at: .now, hash: hash, trigger: "\(ConfigRejection.parentTrigger) \(parent)", errors: errors))
+            logger.error("the parent's points rules refused; the ones in force stay", metadata: ["parent": "\(parent)", "hash": "\(hash)"])
+            for error in errors { logger.error("\(error)") }
+            return SyncError(
+                status: nil,
+                message: "the parent's points rules (\(hash.prefix(12))) were refused, \(previous.hash.prefix(12)) stay in force: "
+                    + errors.map(\.description).joined(separator: "; "),
+                retryable: false
+            )
+        }
+        if points.directory != nil {
+            do {
+                try PointsFolder.write(folder.files, to: directory)
+            } catch {
+                throw SyncError(status: nil, message: "cannot write the parent's points rules to \(directory): \(error)", retryable: false)
+            }
+        }
+        points.accept(folder)
+        report.pointsAdopted = folder.hash
+        logger.notice(
+            "points rules adopted from the parent",
+            metadata: ["parent": "\(parent)", "hash": "\(folder.hash)", "previous": "\(previous.hash)", "files": "\(folder.files.count)"]
+        )
+        return nil
     }
 
     /// Fetches the parent's topology file and adopts it if it differs from the one in force and passes the check an
@@ -340,9 +393,9 @@ public struct SyncClient: Sendable {
         var acked = report.ackedSeq
         var parentTopology: String?
         let edges = try await applier.edges()
-        let refused = topology.parentFileRefused.map { rejection in
-            TopologyRefusal(hash: rejection.hash, at: rejection.at, errors: rejection.errors.map(\.description))
-        }
+        let refused = topology.parentFileRefused?.reported
+        let pointsRefused = points.parentFileRefused?.reported
+        let pointsHash = points.folder.hash
         // The next batch is read while the parent applies the current one: the two databases work at the same time.
         var next = prefetch(after: acked, kinds: schema.kinds)
         var posted: [Posted] = []
@@ -363,7 +416,9 @@ public struct SyncClient: Sendable {
                 fromSeq: batch?.fromSeq ?? acked + 1,
                 toSeq: batch?.toSeq ?? acked,
                 edges: edges,
-                topologyRefused: refused
+                topologyRefused: refused,
+                pointsHash: schema.version > 1 ? pointsHash : nil,
+                pointsRefused: schema.version > 1 ? pointsRefused : nil
             )
             let body = try Self.document(header, changes: batch?.changesJSON ?? "[]")
             let answer = Task { try await withRetries { try await self.post(body, to: url + "/v1/sync/batches", token: token) } }

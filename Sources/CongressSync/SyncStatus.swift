@@ -29,7 +29,7 @@ public struct SyncStatus: Sendable, Encodable {
     }
 
     /// What lags behind this node at a child: its release, its replication schema, its topology file.
-    public enum Lag: String, Sendable, Encodable { case release, schema, topology }
+    public enum Lag: String, Sendable, Encodable { case release, schema, topology, points }
 
     public struct Child: Sendable, Encodable {
         public var code: String
@@ -47,6 +47,9 @@ public struct SyncStatus: Sendable, Encodable {
         public var schemaVersion: Int?
         public var topologyHash: String?
         public var topologyRefused: TopologyRefusal?
+        /// The hash of the child's points rules folder and its refusal of this node's, if any (nil from older children).
+        public var pointsHash: String?
+        public var pointsRefused: TopologyRefusal?
         /// What is older at the child than here; empty when it is current (or has not pushed yet).
         public var lags: [Lag]
     }
@@ -104,6 +107,7 @@ extension SyncClient {
                 if CongressRelease.isOlder(reported.release, than: CongressRelease.current) { lags.append(.release) }
                 if reported.schemaVersion < schemas.current.version { lags.append(.schema) }
                 if reported.topologyHash != current.hash { lags.append(.topology) }
+                if reported.pointsHash.map({ $0 != points.folder.hash }) ?? (reported.schemaVersion > 1) { lags.append(.points) }
             }
             return SyncStatus.Child(
                 code: child.code.rawValue,
@@ -118,6 +122,8 @@ extension SyncClient {
                 schemaVersion: reported?.schemaVersion,
                 topologyHash: reported?.topologyHash,
                 topologyRefused: reported?.topologyRefused,
+                pointsHash: reported?.pointsHash,
+                pointsRefused: reported?.pointsRefused,
                 lags: lags
             )
         }

@@ -46,10 +46,11 @@ struct Serve: AsyncParsableCommand {
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
 
-/// A node's files read and checked: its config, the topology, its secrets.
+/// A node's files read and checked: its config, the topology, the points rules beside it, its secrets.
 struct NodeSetup {
     var config: NodeConfig
     var topology: TopologyLoader.Loaded
+    var points: PointsFolder
     var secrets: NodeSecrets
     var listen: HostAndPort
     var logger: Logger
@@ -63,11 +64,12 @@ struct NodeSetup {
         guard let listen = config.listenAddress(in: loaded.topology) else {
             throw ConfigFileError(file: nodeFile, message: "node \(config.node) has no address to listen on")
         }
+        let points = try PointsFolder.load(directory: config.pointsDirectory)
         let secrets = try NodeSecrets.load(contentsOf: config.secretsPath)
         guard secrets.node == config.node else {
             throw ConfigFileError(file: config.secretsPath, message: "these secrets are for node \(secrets.node), not \(config.node)")
         }
-        return NodeSetup(config: config, topology: loaded, secrets: secrets, listen: listen, logger: logger)
+        return NodeSetup(config: config, topology: loaded, points: points, secrets: secrets, listen: listen, logger: logger)
     }
 
     /// What `buildApplication` needs to serve this node on `database`.
@@ -87,6 +89,8 @@ struct NodeSetup {
             logger: logger
         )
         configuration.topologyWarnings = topology.warnings
+        configuration.points = points
+        configuration.pointsDirectory = config.pointsDirectory
         return configuration
     }
 

@@ -39,6 +39,7 @@ struct SyncCommand: AsyncParsableCommand {
                     applier: BatchApplier(client: client, node: setup.config.node, logger: logger),
                     directiveFeed: DirectiveFeed(client: client, node: setup.config.node, logger: logger),
                     topology: TopologyInForce(setup.topology.topology, file: setup.config.topologyPath),
+                    points: PointsInForce(setup.points, directory: setup.config.pointsDirectory),
                     token: setup.secrets.parentToken,
                     retry: Self.retry,
                     logger: logger

@@ -10,8 +10,12 @@ import Foundation
 public struct PointsRules: Sendable, Equatable, Encodable {
     /// What a rule counts: an activity kind or one of the case and sign-in events.
     public enum Counted: String, Sendable, CaseIterable, Encodable {
-        case session, inspection, groupActivity = "group_activity", reception, visit, study, legislation, absence, other
-        case suggestionSubmitted = "suggestion_submitted", suggestionLead = "suggestion_lead", opinionHandled = "opinion_handled"
+        case session, inspection
+        case groupActivity = "group_activity"
+        case reception, visit, study, legislation, absence, other
+        case suggestionSubmitted = "suggestion_submitted"
+        case suggestionLead = "suggestion_lead"
+        case opinionHandled = "opinion_handled"
         case trainingAttended = "training_attended"
     }
 
@@ -120,7 +124,10 @@ public enum PointsRulesLoader {
         let reader = YAMLReader(file: file)
         let rules = read(text, path: path, reader: reader)
         guard let rules, !reader.hasErrors else {
-            throw ConfigFileError(reader.sortedDiagnostics.isEmpty ? [Diagnostic(file: file, at: .start, severity: .error, message: "no rules")] : reader.sortedDiagnostics)
+            throw ConfigFileError(
+                reader.sortedDiagnostics.isEmpty
+                    ? [Diagnostic(file: file, at: .start, severity: .error, message: "no rules")] : reader.sortedDiagnostics
+            )
         }
         return rules
     }

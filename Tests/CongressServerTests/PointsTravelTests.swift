@@ -1,0 +1,143 @@
+import Foundation
+import Testing
+
+@testable import CongressCore
+@testable import CongressServer
+@testable import CongressSync
+
+/// The points rules folder travels down the tree with the topology (SPEC §12, §17): an edit at the city reaches the
+/// county's folder and the township by sync, a folder a child cannot read is refused there and reported at both ends,
+/// and records keep flowing meanwhile.
+@Suite struct PointsTravelTests {
+    typealias TopologyFolder = TopologyReloadTests.TopologyFolder
+
+    /// SPEC §12's example.
+    static let example = """
+        version: 1
+        congress: "420802"
+        year: 2026
+        base: 60
+        rules:
+          - { kind: inspection, points: 3 }
+          - { kind: reception, points: 2, cap: 24 }
+          - { kind: absence, points: -1, per: half_day }
+          - { kind: suggestion_submitted, points: 3 }
+          - { kind: training_attended, points: 1 }
+
+        """
+
+    /// Serves `node` reading its topology and points rules from `folder` (the points in `folder/points`), or in memory.
+    static func serve<Value: Sendable>(
+        _ node: TestNode,
+        folder: TopologyFolder?,
+        points: PointsFolder? = nil,
+        _ body: @Sendable (APIClient) async throws -> Value
+    ) async throws -> Value {
+        try await node.serve(
+            configure: { configuration in
+                TestFederation.live(&configuration)
+                configuration.topologyPollInterval = .milliseconds(50)
+                if let folder {
+                    configuration.topologyFile = folder.file
+                    configuration.pointsDirectory = folder.path + "/points"
+                    configuration.points = try! PointsFolder.load(directory: folder.path + "/points")
+                }
+                if let points { configuration.points = points }
+            },
+            body
+        )
+    }
+
+    static func rules(at api: APIClient, until condition: ([String: Any]) -> Bool = { _ in true }) async throws -> [String: Any] {
+        var json: [String: Any] = [:]
+        for _ in 0..<200 {
+            json = try await api.send(.get, "/v1/points/rules").json
+            if condition(json) { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return json
+    }
+
+    @Test func rulesWrittenAtTheCityReachTheCountysFolderAndTheTownship() async throws {
+        let (topology, federation) = try await TopologyTravelTests.federation()
+        let cityFolder = try TopologyFolder(topology.yaml)
+        let countyFolder = try TopologyFolder(topology.yaml)
+        defer {
+            cityFolder.remove()
+            countyFolder.remove()
+        }
+        let files = ["420802/2026.yaml": Self.example]
+        let hash = PointsFolder.hash(of: files)
+        try await Self.serve(federation.city, folder: cityFolder) { city in
+            try await Self.serve(federation.county, folder: countyFolder) { county in
+                try await Self.serve(federation.township, folder: nil) { township in
+                    #expect(try await county.sync().error == nil)
+                    #expect(try await Self.rules(at: city)["hash"] as? String == PointsFolder.empty.hash)
+
+                    // The city's operator writes a file with a mistake: refused, nothing changes.
+                    let typo = Self.example.replacingOccurrences(of: "kind: inspection", with: "kind: inspektion")
+                    try PointsFolder.write(["420802/2026.yaml": typo], to: cityFolder.path + "/points")
+                    let refused = try await Self.rules(at: city) { $0["lastRejected"] is [String: Any] }
+                    #expect(refused["hash"] as? String == PointsFolder.empty.hash)
+                    let errors = (refused["lastRejected"] as? [String: Any])?["errors"] as? [[String: Any]]
+                    #expect(errors?.first?["line"] as? Int == 6)
+                    #expect((errors?.first?["message"] as? String)?.contains("did you mean 'inspection'") == true)
+
+                    // …then corrects it: in force at the city, shown rule by rule.
+                    try PointsFolder.write(files, to: cityFolder.path + "/points")
+                    let loaded = try await Self.rules(at: city) { $0["hash"] as? String == hash }
+                    #expect(loaded["hash"] as? String == hash)
+                    let first = (loaded["files"] as? [[String: Any]])?.first
+                    #expect(first?["path"] as? String == "420802/2026.yaml")
+                    #expect((first?["rules"] as? [String: Any])?["base"] as? Int == 60)
+                    // The county lags until it syncs.
+                    #expect((try await MixedReleaseTests.child(city, "420802"))?["lags"] as? [String] == ["points"])
+
+                    let atCounty = try await county.sync()
+                    #expect(atCounty.error == nil)
+                    #expect(atCounty.pointsAdopted == hash)
+                    #expect(try PointsFolder.read(directory: countyFolder.path + "/points") == files, "written to the county's folder")
+                    #expect(try await Self.rules(at: county)["hash"] as? String == hash)
+                    let atTownship = try await township.sync()
+                    #expect(atTownship.error == nil)
+                    #expect(atTownship.pointsAdopted == hash)
+                    #expect(try await Self.rules(at: township)["hash"] as? String == hash)
+
+                    // Once all agree, nothing is adopted again and nothing lags.
+                    #expect(try await township.sync().pointsAdopted == nil)
+                    #expect(try await county.sync().pointsAdopted == nil)
+                    #expect((try await MixedReleaseTests.child(city, "420802"))?["lags"] as? [String] == [])
+                    #expect((try await MixedReleaseTests.child(county, "420802001"))?["pointsHash"] as? String == hash)
+                }
+            }
+        }
+    }
+
+    @Test func aFolderTheChildCannotReadIsRefusedThereReportedAtBothEndsAndRecordsStillFlow() async throws {
+        let (topology, federation) = try await TopologyTravelTests.federation()
+        // A parent whose folder this node's check refuses (as a later release's rules might be): built in code, unchecked.
+        let unreadable = ["420802/2026.yaml": Self.example.replacingOccurrences(of: "base: 60", with: "base: 60\nbonus: 5")]
+        let parentFolder = PointsFolder(files: unreadable, rules: [], hash: PointsFolder.hash(of: unreadable))
+        let countyFolder = try TopologyFolder(topology.yaml)
+        defer { countyFolder.remove() }
+        try await Self.serve(federation.city, folder: nil, points: parentFolder) { city in
+            try await Self.serve(federation.county, folder: countyFolder) { county in
+                let deputy = try await county.create("deputies", Fixture.deputy(name: "照常同步", region: "420802", level: "county", congress: "420802"))
+                let report = try await county.sync()
+                let error = try #require(report.error)
+                #expect(error.contains("points@4208/420802/2026.yaml:5:1: error: unknown key 'bonus' in the points rules"), "\(error)")
+                #expect(report.pointsAdopted == nil)
+                #expect(try await city.held("deputies").keys.contains(deputy), "records are not held back by a refused folder")
+                #expect(try PointsFolder.read(directory: countyFolder.path + "/points").isEmpty)
+                let atCounty = try await Self.rules(at: county)
+                #expect(atCounty["hash"] as? String == PointsFolder.empty.hash)
+                #expect((atCounty["lastRejected"] as? [String: Any])?["trigger"] as? String == "parent 4208")
+                let child = try #require(try await MixedReleaseTests.child(city, "420802"))
+                let refused = child["pointsRefused"] as? [String: Any]
+                #expect(refused?["hash"] as? String == parentFolder.hash)
+                #expect((refused?["errors"] as? [String])?.first?.contains("unknown key 'bonus'") == true)
+                #expect(child["lags"] as? [String] == ["points"])
+            }
+        }
+    }
+}

@@ -49,10 +49,12 @@ public struct PointsFolder: Sendable, Equatable {
     /// Text of each file, by path inside the folder.
     public var files: [String: String]
     public var rules: [PointsRules]
+    /// What the check found worth saying in files it accepted (a rule of 0 points).
+    public var warnings: [Diagnostic] = []
     /// Names the folder's whole content: a child whose hash differs from its parent's fetches the parent's folder.
     public var hash: String
 
-    public static let empty = PointsFolder(files: [:], rules: [], hash: PointsFolder.hash(of: [:]))
+    public static let empty = PointsFolder(files: [:], rules: [], warnings: [], hash: PointsFolder.hash(of: [:]))
 
     /// Where a node keeps its points rules: the `points` folder beside its topology file (SPEC §12).
     public static func directory(besideTopology topologyFile: String) -> String {
@@ -75,13 +77,15 @@ public struct PointsFolder: Sendable, Equatable {
         var rules: [PointsRules] = []
         for (path, text) in files.sorted(by: { $0.key < $1.key }) {
             do throws(ConfigFileError) {
-                rules.append(try PointsRulesLoader.parse(text, path: path, file: directory + "/" + path))
+                let loaded = try PointsRulesLoader.parse(text, path: path, file: directory + "/" + path)
+                rules.append(loaded.rules)
+                diagnostics += loaded.warnings
             } catch {
                 diagnostics += error.diagnostics
             }
         }
         guard !diagnostics.contains(where: { $0.severity == .error }) else { throw ConfigFileError(diagnostics) }
-        return PointsFolder(files: files, rules: rules, hash: hash(of: files))
+        return PointsFolder(files: files, rules: rules, warnings: diagnostics, hash: hash(of: files))
     }
 
     /// Every `CODE/YEAR.yaml` in `directory` (none when the folder does not exist); other files are left alone.
@@ -119,17 +123,14 @@ public enum PointsRulesLoader {
     private static let topKeys = ["version", "congress", "year", "base", "rules"]
     private static let ruleKeys = ["kind", "points", "per", "cap"]
 
-    /// The rules in `text`, found at `path` (`CODE/YEAR.yaml` inside the points folder) and named `file` in errors.
-    public static func parse(_ text: String, path: String, file: String) throws(ConfigFileError) -> PointsRules {
+    /// The rules in `text`, found at `path` (`CODE/YEAR.yaml` inside the points folder) and named `file` in errors,
+    /// with the warnings found; or every error (warnings alongside), in file order.
+    public static func parse(_ text: String, path: String, file: String) throws(ConfigFileError) -> (rules: PointsRules, warnings: [Diagnostic]) {
         let reader = YAMLReader(file: file)
         let rules = read(text, path: path, reader: reader)
-        guard let rules, !reader.hasErrors else {
-            throw ConfigFileError(
-                reader.sortedDiagnostics.isEmpty
-                    ? [Diagnostic(file: file, at: .start, severity: .error, message: "no rules")] : reader.sortedDiagnostics
-            )
-        }
-        return rules
+        // `read` gives nil only after reporting why.
+        guard let rules, !reader.hasErrors else { throw ConfigFileError(reader.sortedDiagnostics) }
+        return (rules, reader.sortedDiagnostics)
     }
 
     private static func read(_ text: String, path: String, reader: YAMLReader) -> PointsRules? {

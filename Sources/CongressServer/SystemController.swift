@@ -38,6 +38,7 @@ struct SystemController: Sendable {
         var hash: String
         var directory: String?
         var loadedAt: Timestamp
+        var warnings: [Diagnostic]
         var lastRejected: ConfigRejection?
         var files: [File]
 
@@ -60,6 +61,7 @@ struct SystemController: Sendable {
             hash: state.folder.hash,
             directory: points.directory,
             loadedAt: state.loadedAt,
+            warnings: state.folder.warnings,
             lastRejected: state.lastRejected,
             files: files
         )

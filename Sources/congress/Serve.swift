@@ -65,6 +65,7 @@ struct NodeSetup {
             throw ConfigFileError(file: nodeFile, message: "node \(config.node) has no address to listen on")
         }
         let points = try PointsFolder.load(directory: config.pointsDirectory)
+        for warning in points.warnings { Report.standardError(warning.description) }
         let secrets = try NodeSecrets.load(contentsOf: config.secretsPath)
         guard secrets.node == config.node else {
             throw ConfigFileError(file: config.secretsPath, message: "these secrets are for node \(secrets.node), not \(config.node)")

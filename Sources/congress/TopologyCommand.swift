@@ -12,7 +12,8 @@ struct TopologyCommand: AsyncParsableCommand {
 
     struct Check: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Validate a topology file (and the node configs beside it): every problem as FILE:LINE:COL, exit 0 when valid."
+            abstract:
+                "Validate a topology file, the points rules folder beside it (and node configs): every problem as FILE:LINE:COL, exit 0 when valid."
         )
 
         @Argument(help: "The topology file.")
@@ -26,11 +27,19 @@ struct TopologyCommand: AsyncParsableCommand {
                 let loaded = try TopologyLoader.load(contentsOf: file)
                 var problems = loaded.warnings
                 if let nodes { problems += try NodeConfigFolder.diagnostics(folder: nodes, topology: loaded.topology, topologyFile: file) }
+                var points = PointsFolder.empty
+                do throws(ConfigFileError) {
+                    points = try PointsFolder.load(directory: PointsFolder.directory(besideTopology: file))
+                    problems += points.warnings
+                } catch {
+                    problems += error.diagnostics
+                }
                 for problem in problems { Report.standardError(problem.description) }
                 guard !problems.contains(where: { $0.severity == .error }) else { throw ExitCode.failure }
                 let topology = loaded.topology
                 let counts = topology.countsByLevel.map { "\($0.1) \($0.0.rawValue)" }.joined(separator: ", ")
                 print("\(file): ok: \(counts); \(topology.runningNodes.count) with a url; hash \(topology.hash.prefix(12))")
+                print("\(PointsFolder.directory(besideTopology: file)): ok: \(points.rules.count) points rules files; hash \(points.hash.prefix(12))")
             }
         }
     }

@@ -29,13 +29,20 @@ import Testing
     }
 
     @Test func theSpecsExampleReads() throws {
-        let rules = try PointsRulesLoader.parse(Self.valid, path: "420802/2026.yaml", file: "points/420802/2026.yaml")
+        let (rules, warnings) = try PointsRulesLoader.parse(Self.valid, path: "420802/2026.yaml", file: "points/420802/2026.yaml")
+        #expect(warnings.isEmpty)
         #expect(rules.congress == RegionCode("420802"))
         #expect(rules.year == 2026)
         #expect(rules.base == 60)
         #expect(rules.rules.count == 5)
         #expect(rules.rules[1] == PointsRules.Rule(kind: .reception, points: 2, per: .occurrence, cap: 24))
         #expect(rules.rules[2] == PointsRules.Rule(kind: .absence, points: -1, per: .halfDay, cap: nil))
+    }
+
+    @Test func theExampleFolderOfTheRepositoryLoads() throws {
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let folder = try PointsFolder.load(directory: repository.appendingPathComponent("config/points").path)
+        #expect(folder.rules.map { "\($0.congress)/\($0.year)" } == ["420802/2026"])
     }
 
     @Test func everyMistakeIsReportedAtItsLineAndColumn() {

@@ -44,4 +44,30 @@ import Testing
         #expect(restore.status == 0, "\(restore.output)")
         #expect(try await node.snapshot() == atBackup)
     }
+
+    @Test func aPointsRulesFileWithAMistakeStopsTheNodeAtStartAndTopologyCheckSaysWhere() async throws {
+        let node = try await TestNode.make()
+        let files = try NodeProcess(node, topologyYAML: TestTopology.standard.yaml)
+        let points = files.folder.appendingPathComponent("points/420802")
+        try FileManager.default.createDirectory(at: points, withIntermediateDirectories: true)
+        let file = points.appendingPathComponent("2026.yaml")
+        try "version: 1\ncongress: \"420802\"\nyear: 2026\nrules:\n  - { kind: inspection, points: 3, cap: -1 }\n"
+            .write(to: file, atomically: true, encoding: .utf8)
+        let message = "\(file.path):5:41: error: 'cap' must be a whole number from 1 to 10000, not '-1'"
+
+        let seed = try await files.command(["seed", "--synthetic", "--scale", "small"])
+        #expect(seed.status != 0)
+        #expect(seed.output.contains(message), "\(seed.output)")
+
+        let topologyFile = files.folder.appendingPathComponent("topology.yaml").path
+        let check = try await ChildProcess.run(try NodeProcess.executable, ["topology", "check", topologyFile])
+        #expect(check.terminationStatus != 0)
+        #expect(check.text.contains(message), "\(check.text)")
+
+        try "version: 1\ncongress: \"420802\"\nyear: 2026\nrules:\n  - { kind: inspection, points: 3, cap: 12 }\n"
+            .write(to: file, atomically: true, encoding: .utf8)
+        let fixed = try await ChildProcess.run(try NodeProcess.executable, ["topology", "check", topologyFile])
+        #expect(fixed.terminationStatus == 0, "\(fixed.text)")
+        #expect(fixed.text.contains("ok: 1 points rules files"))
+    }
 }

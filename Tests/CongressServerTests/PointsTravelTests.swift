@@ -117,7 +117,7 @@ import Testing
         let (topology, federation) = try await TopologyTravelTests.federation()
         // A parent whose folder this node's check refuses (as a later release's rules might be): built in code, unchecked.
         let unreadable = ["420802/2026.yaml": Self.example.replacingOccurrences(of: "base: 60", with: "base: 60\nbonus: 5")]
-        let parentFolder = PointsFolder(files: unreadable, rules: [], hash: PointsFolder.hash(of: unreadable))
+        let parentFolder = PointsFolder(files: unreadable, rules: [], warnings: [], hash: PointsFolder.hash(of: unreadable))
         let countyFolder = try TopologyFolder(topology.yaml)
         defer { countyFolder.remove() }
         try await Self.serve(federation.city, folder: nil, points: parentFolder) { city in

@@ -206,4 +206,68 @@ import Testing
             }
         }
     }
+
+    /// The operator's whole path to a new node: the edit at the city travels down, the one enrolment step (the new node's
+    /// token at its parent) is done, and the new node's records reach the city; no sync fails on the way.
+    @Test func aTownshipNodeAddedAtTheCityJoinsOnceEnrolledAtItsCounty() async throws {
+        let (topology, federation) = try await Self.federation()
+        let cityFolder = try TopologyFolder(topology.yaml)
+        let countyFolder = try TopologyFolder(topology.yaml)
+        defer {
+            cityFolder.remove()
+            countyFolder.remove()
+        }
+        var grown = topology
+        grown.ports["420802002"] = try LoopbackPort.free()
+        let edited = grown.yaml
+        let editedHash = Topology.hash(of: edited)
+        try await Self.serve(federation.city, file: cityFolder) { city in
+            try await Self.serve(federation.county, file: countyFolder) { county in
+                try await Self.serve(federation.township, file: nil) { township in
+                    try cityFolder.write(edited)
+                    _ = try await TopologyReloadTests.topology(of: city) { $0["hash"] as? String == editedHash }
+                    for (api, adopts) in [(township, false), (county, true), (township, true)] {
+                        let report = try await api.sync()
+                        #expect(report.error == nil)
+                        #expect((report.topologyAdopted == editedHash) == adopts)
+                    }
+                }
+            }
+            #expect(try String(contentsOfFile: countyFolder.file, encoding: .utf8) == edited)
+
+            // Enrolment, as `congress secrets init` does it: existing tokens kept, the new node's hash at its parent.
+            let existing = [federation.city, federation.county, federation.township].map(\.secrets)
+            let enrolled = NodeSecrets.generate(
+                for: try TopologyLoader.parse(edited, file: "topology.yaml").topology,
+                keeping: Dictionary(uniqueKeysWithValues: existing.map { ($0.node, $0) })
+            )
+            let countySecrets = try #require(enrolled.first { $0.node == federation.county.node })
+            #expect(countySecrets.parentToken == federation.county.secrets.parentToken, "the county's own token is kept")
+            let newcomer = try await TestNode.make(node: "420802002", topologyYAML: edited, federationSecrets: enrolled)
+            // The county restarts with its new secrets (it reads them at start); the new node starts with the new file.
+            try await federation.county.serve(
+                configure: { configuration in
+                    TestFederation.live(&configuration)
+                    configuration.topologyFile = countyFolder.file
+                    configuration.topology = try! TopologyLoader.parse(edited, file: "topology.yaml").topology
+                    configuration.secrets = countySecrets
+                }
+            ) { county in
+                try await newcomer.serve(configure: TestFederation.live) { township in
+                    let deputy = try await township.create(
+                        "deputies",
+                        Fixture.deputy(name: "新节点代表", region: "420802002", level: "township", congress: "420802002")
+                    )
+                    let first = try await township.sync()
+                    #expect(first.error == nil)
+                    #expect(first.topologyAdopted == nil, "it started with the file in force")
+                    #expect(try await county.sync().error == nil)
+                    #expect(try await city.held("deputies").keys.contains(deputy))
+                    let child = try #require(try await MixedReleaseTests.child(county, "420802002"))
+                    #expect(child["topologyHash"] as? String == editedHash)
+                    #expect(child["lags"] as? [String] == [])
+                }
+            }
+        }
+    }
 }

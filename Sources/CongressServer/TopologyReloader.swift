@@ -47,16 +47,32 @@ struct TopologyReloader: Service {
     }
 
     private func pollFile() async {
+        await poll(
+            read: { (try? ConfigFile.text(atPath: file, what: "the topology file")).map { (Topology.hash(of: $0), $0) } },
+            inForce: {
+                let current = inForce.current
+                return (current.topology.hash, current.lastRejected?.hash)
+            },
+            reload: { reload(trigger: .fileChange, text: $0) }
+        )
+    }
+
+    /// Reads every `pollInterval` and reloads what was read once two reads in a row agree (no half-written files) and it
+    /// is neither in force nor the last refused. What is in force is asked each time: SIGHUP or a sync may have swapped
+    /// or refused something meanwhile.
+    private func poll<Content>(
+        read: () -> (hash: String, content: Content)?,
+        inForce: () -> (hash: String, refused: String?),
+        reload: (Content) -> Void
+    ) async {
         var previousRead: String?
         while !Task.isCancelled {
             try? await Task.sleep(for: pollInterval)
-            guard let text = try? ConfigFile.text(atPath: file, what: "the topology file") else { continue }
-            let hash = Topology.hash(of: text)
+            guard let (hash, content) = read() else { continue }
             defer { previousRead = hash }
-            // Read the state in force each time: SIGHUP may have swapped or refused a file meanwhile.
-            let current = inForce.current
-            guard hash != current.topology.hash, hash == previousRead, hash != current.lastRejected?.hash else { continue }
-            reload(trigger: .fileChange, text: text)
+            let current = inForce()
+            guard hash != current.hash, hash == previousRead, hash != current.refused else { continue }
+            reload(content)
         }
     }
 
@@ -98,16 +114,15 @@ struct TopologyReloader: Service {
     }
 
     private func pollPoints() async {
-        var previousRead: String?
-        while !Task.isCancelled {
-            try? await Task.sleep(for: pollInterval)
-            guard let directory = points.directory, let files = try? PointsFolder.read(directory: directory) else { continue }
-            let hash = PointsFolder.hash(of: files)
-            defer { previousRead = hash }
-            let current = points.current
-            guard hash != current.folder.hash, hash == previousRead, hash != current.lastRejected?.hash else { continue }
-            reloadPoints(trigger: .fileChange, files: files)
-        }
+        guard let directory = points.directory else { return }
+        await poll(
+            read: { (try? PointsFolder.read(directory: directory)).map { (PointsFolder.hash(of: $0), $0) } },
+            inForce: {
+                let current = points.current
+                return (current.folder.hash, current.lastRejected?.hash)
+            },
+            reload: { reloadPoints(trigger: .fileChange, files: $0) }
+        )
     }
 
     /// Reads the points folder and swaps it in if every file passes; otherwise records and logs why it was refused.

@@ -5,19 +5,9 @@ import Testing
 
 /// Points rules files (SPEC §12) as operators write them, and exactly what the check says of mistakes.
 @Suite struct PointsRulesTests {
-    static let valid = """
-        version: 1
-        congress: "420802"          # 东宝区人大
-        year: 2026
-        base: 60
-        rules:
-          - { kind: inspection, points: 3 }
-          - { kind: reception, points: 2, cap: 24 }
-          - { kind: absence, points: -1, per: half_day }
-          - { kind: suggestion_submitted, points: 3 }
-          - { kind: training_attended, points: 1 }
-
-        """
+    /// SPEC §12's example, as the repository's example folder holds it.
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let valid = try! String(contentsOf: repository.appendingPathComponent("config/points/420802/2026.yaml"), encoding: .utf8)
 
     static func errors(_ text: String, path: String = "420802/2026.yaml") -> [String] {
         do {
@@ -40,8 +30,7 @@ import Testing
     }
 
     @Test func theExampleFolderOfTheRepositoryLoads() throws {
-        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let folder = try PointsFolder.load(directory: repository.appendingPathComponent("config/points").path)
+        let folder = try PointsFolder.load(directory: Self.repository.appendingPathComponent("config/points").path)
         #expect(folder.rules.map { "\($0.congress)/\($0.year)" } == ["420802/2026"])
     }
 

@@ -27,6 +27,18 @@ extension APIClient {
     }
 
     /// Runs this node's sync (push, then pull) now and returns the report (a failed run answers 502 with its report).
+    /// The JSON object `path` answers once `condition` holds (or the last answer after 10 s): for what a node takes in
+    /// by itself, such as an edited file.
+    func json(_ path: String, until condition: ([String: Any]) -> Bool) async throws -> [String: Any] {
+        var json: [String: Any] = [:]
+        for _ in 0..<200 {
+            json = try await send(.get, path).json
+            if condition(json) { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return json
+    }
+
     func sync() async throws -> SyncReport {
         var reply = try await send(.post, "/v1/sync/run?wait=60")
         // A run longer than the wait goes on; its report comes from GET /v1/sync/run.

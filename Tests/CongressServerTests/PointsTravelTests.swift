@@ -11,20 +11,12 @@ import Testing
 @Suite struct PointsTravelTests {
     typealias TopologyFolder = TopologyReloadTests.TopologyFolder
 
-    /// SPEC §12's example.
-    static let example = """
-        version: 1
-        congress: "420802"
-        year: 2026
-        base: 60
-        rules:
-          - { kind: inspection, points: 3 }
-          - { kind: reception, points: 2, cap: 24 }
-          - { kind: absence, points: -1, per: half_day }
-          - { kind: suggestion_submitted, points: 3 }
-          - { kind: training_attended, points: 1 }
-
-        """
+    /// SPEC §12's example, as the repository's example folder holds it.
+    static let example = try! String(
+        contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("config/points/420802/2026.yaml"),
+        encoding: .utf8
+    )
 
     /// Serves `node` reading its topology and points rules from `folder` (the points in `folder/points`), or in memory.
     static func serve<Value: Sendable>(
@@ -49,23 +41,13 @@ import Testing
     }
 
     static func rules(at api: APIClient, until condition: ([String: Any]) -> Bool = { _ in true }) async throws -> [String: Any] {
-        var json: [String: Any] = [:]
-        for _ in 0..<200 {
-            json = try await api.send(.get, "/v1/points/rules").json
-            if condition(json) { break }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        return json
+        try await api.json("/v1/points/rules", until: condition)
     }
 
     @Test func rulesWrittenAtTheCityReachTheCountysFolderAndTheTownship() async throws {
         let (topology, federation) = try await TopologyTravelTests.federation()
         let cityFolder = try TopologyFolder(topology.yaml)
         let countyFolder = try TopologyFolder(topology.yaml)
-        defer {
-            cityFolder.remove()
-            countyFolder.remove()
-        }
         let files = ["420802/2026.yaml": Self.example]
         let hash = PointsFolder.hash(of: files)
         try await Self.serve(federation.city, folder: cityFolder) { city in
@@ -80,7 +62,10 @@ import Testing
                     let refused = try await Self.rules(at: city) { $0["lastRejected"] is [String: Any] }
                     #expect(refused["hash"] as? String == PointsFolder.empty.hash)
                     let errors = (refused["lastRejected"] as? [String: Any])?["errors"] as? [[String: Any]]
-                    #expect(errors?.first?["line"] as? Int == 6)
+                    let typoLine = Self.example.split(separator: "\n", omittingEmptySubsequences: false).firstIndex {
+                        $0.contains("kind: inspection")
+                    }
+                    #expect(errors?.first?["line"] as? Int == typoLine.map { $0 + 1 })
                     #expect((errors?.first?["message"] as? String)?.contains("did you mean 'inspection'") == true)
 
                     // …then corrects it: in force at the city, shown rule by rule.
@@ -119,13 +104,12 @@ import Testing
         let unreadable = ["420802/2026.yaml": Self.example.replacingOccurrences(of: "base: 60", with: "base: 60\nbonus: 5")]
         let parentFolder = PointsFolder(files: unreadable, rules: [], warnings: [], hash: PointsFolder.hash(of: unreadable))
         let countyFolder = try TopologyFolder(topology.yaml)
-        defer { countyFolder.remove() }
         try await Self.serve(federation.city, folder: nil, points: parentFolder) { city in
             try await Self.serve(federation.county, folder: countyFolder) { county in
                 let deputy = try await county.create("deputies", Fixture.deputy(name: "照常同步", region: "420802", level: "county", congress: "420802"))
                 let report = try await county.sync()
                 let error = try #require(report.error)
-                #expect(error.contains("points@4208/420802/2026.yaml:5:1: error: unknown key 'bonus' in the points rules"), "\(error)")
+                #expect(error.contains("points@4208/420802/2026.yaml:7:1: error: unknown key 'bonus' in the points rules"), "\(error)")
                 #expect(report.pointsAdopted == nil)
                 #expect(try await city.held("deputies").keys.contains(deputy), "records are not held back by a refused folder")
                 #expect(try PointsFolder.read(directory: countyFolder.path + "/points").isEmpty)

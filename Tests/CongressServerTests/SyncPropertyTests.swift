@@ -35,7 +35,6 @@ import Testing
         let codes = ["4208", "420802", "420802001", "420802002", "420804", "420804001"]
         let federation = try await TestFederation.nodes(codes, of: yaml)
         let cityFolder = try TopologyReloadTests.TopologyFolder(yaml)
-        defer { cityFolder.remove() }
         let manySmallBatches: @Sendable (inout AppConfiguration) -> Void = {
             TestFederation.live(&$0)
             $0.syncBatchSize = 4  // many small batches: more boundaries for an interruption to fall on

@@ -7,8 +7,9 @@ import Testing
 /// A running node picks up its operator's edits to the topology file, and refuses broken ones while it keeps serving.
 /// Serialized: the SIGHUP test signals the whole process, and a node of another test here would take it for its own trigger.
 @Suite(.serialized) struct TopologyReloadTests {
-    /// A folder of its own holding the topology file a test edits.
-    struct TopologyFolder {
+    /// A folder of its own holding the topology file a test edits (and the points folder beside it), removed with the
+    /// last reference to it.
+    final class TopologyFolder: Sendable {
         let path: String
 
         init(_ text: String) throws {
@@ -24,18 +25,12 @@ import Testing
             try Data(text.utf8).write(to: URL(fileURLWithPath: file), options: .atomic)
         }
 
-        func remove() { try? FileManager.default.removeItem(atPath: path) }
+        deinit { try? FileManager.default.removeItem(atPath: path) }
     }
 
     /// The topology the node answers with, once `condition` holds (or the last answer after 10 s).
     static func topology(of api: APIClient, until condition: ([String: Any]) -> Bool) async throws -> [String: Any] {
-        var json: [String: Any] = [:]
-        for _ in 0..<200 {
-            json = try await api.send(.get, "/v1/topology").json
-            if condition(json) { break }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        return json
+        try await api.json("/v1/topology", until: condition)
     }
 
     static func townships(in json: [String: Any]) -> [String] {
@@ -49,7 +44,6 @@ import Testing
     @Test func validEditTakesEffectAndInvalidOneIsRefused() async throws {
         let standard = TestTopology.standard.yaml
         let folder = try TopologyFolder(standard)
-        defer { folder.remove() }
         let node = try await TestNode.make()
         let configure: (inout AppConfiguration) -> Void = {
             $0.topologyFile = folder.file
@@ -93,7 +87,6 @@ import Testing
 
     @Test func reloadsOnSIGHUP() async throws {
         let folder = try TopologyFolder(TestTopology.standard.yaml)
-        defer { folder.remove() }
         let node = try await TestNode.make()
         // The file is not watched for changes here: only the signal can trigger this reload.
         let configure: (inout AppConfiguration) -> Void = {
@@ -113,7 +106,6 @@ import Testing
     @Test func aTopologyWithoutThisNodeIsRefused() async throws {
         let standard = TestTopology.standard.yaml
         let folder = try TopologyFolder(standard)
-        defer { folder.remove() }
         let node = try await TestNode.make(node: "420804")
         let configure: (inout AppConfiguration) -> Void = {
             $0.topologyFile = folder.file

@@ -63,10 +63,6 @@ import Testing
         let (topology, federation) = try await Self.federation()
         let cityFolder = try TopologyFolder(topology.yaml)
         let countyFolder = try TopologyFolder(topology.yaml)
-        defer {
-            cityFolder.remove()
-            countyFolder.remove()
-        }
         let edited = topology.adding("420802100", "子陵铺镇").yaml
         let editedHash = Topology.hash(of: edited)
         try await Self.serve(federation.city, file: cityFolder) { city in
@@ -121,7 +117,6 @@ import Testing
     @Test func aTopologyThatDropsTheChildIsRefusedThereAndReportedAtBothEnds() async throws {
         let (topology, federation) = try await Self.federation()
         let countyFolder = try TopologyFolder(topology.yaml)
-        defer { countyFolder.remove() }
         let without = topology.removing("420802001").yaml
         let withoutHash = Topology.hash(of: without)
         let message = "node 420802001 is not in this topology: a running node cannot be removed from under itself (stop it first)"
@@ -168,10 +163,6 @@ import Testing
         let (topology, federation) = try await Self.federation()
         let cityFolder = try TopologyFolder(topology.yaml)
         let countyFolder = try TopologyFolder(topology.yaml)
-        defer {
-            cityFolder.remove()
-            countyFolder.remove()
-        }
         let piloted = topology.renaming("420802001", to: "龙泉街道（试点）").yaml
         let original = Topology.hash(of: topology.yaml)
         try await Self.serve(federation.city, file: cityFolder) { _ in
@@ -213,10 +204,6 @@ import Testing
         let (topology, federation) = try await Self.federation()
         let cityFolder = try TopologyFolder(topology.yaml)
         let countyFolder = try TopologyFolder(topology.yaml)
-        defer {
-            cityFolder.remove()
-            countyFolder.remove()
-        }
         var grown = topology
         grown.ports["420802002"] = try LoopbackPort.free()
         let edited = grown.yaml

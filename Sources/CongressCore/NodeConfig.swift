@@ -6,7 +6,8 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// A node's own settings (`nodes/CODE.yaml`, SPEC §6); paths are resolved against the file's folder.
+/// A node's own settings (`nodes/CODE.yaml`, SPEC §6); relative paths are resolved against the file's folder, absolute
+/// ones taken as written.
 public struct NodeConfig: Sendable {
     public enum Database: Sendable, Equatable {
         /// The node runs a private PostgreSQL cluster under `dataDir`.
@@ -53,7 +54,9 @@ public struct NodeConfig: Sendable {
         let folder = URL(fileURLWithPath: file).deletingLastPathComponent()
         func path(_ key: String, default fallback: String? = nil) -> String? {
             guard let text = map.string(key, required: fallback == nil)?.text ?? fallback else { return nil }
-            return folder.appendingPathComponent(text).standardizedFileURL.path
+            // An absolute path is taken as written (`/etc/congress/config/topology.yaml`), a relative one from the file's folder.
+            let url = text.hasPrefix("/") ? URL(fileURLWithPath: text) : folder.appendingPathComponent(text)
+            return url.standardizedFileURL.path
         }
         var node: RegionCode?
         var nodeMark: Mark?

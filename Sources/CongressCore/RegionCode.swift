@@ -39,6 +39,30 @@ public struct RegionCode: Hashable, Sendable, Comparable, CustomStringConvertibl
         return Level.allCases.first { $0.codeWidth == rawValue.utf8.count }
     }
 
+    /// Why a region of this code has no people's congress of its own, if it has none (SPEC §3): streets (街道,
+    /// township codes `001`–`099`) have a working committee instead; township-level units `400`–`599` (开发区, 农场…)
+    /// and county-level units `xxxx7x` (高新区, 经开区, 管理区) have none. They may still host stations.
+    public var withoutCongress: String? {
+        let digits = Array(rawValue.utf8).map { Int($0) - 0x30 }
+        switch digits.count {
+        case 6 where digits[4] == 7:
+            return "a county-level unit coded xxxx7x (高新区, 经开区, 管理区)"
+        case 9:
+            let number = digits[6] * 100 + digits[7] * 10 + digits[8]
+            if (1...99).contains(number) { return "a street (街道, township code 001–099), which has a working committee" }
+            if (400...599).contains(number) { return "a township-level unit coded 400–599 (开发区, 农场…)" }
+            return nil
+        default:
+            return nil
+        }
+    }
+
+    /// A township of a city without counties (东莞 `4419`, 中山 `4420`, 儋州 `4604`, 嘉峪关 `6202`): its county
+    /// segment is `00` (`441900003`), and it sits directly under its city.
+    public var isTownshipOfCityWithoutCounties: Bool {
+        rawValue.utf8.count == 9 && rawValue.dropFirst(4).hasPrefix("00")
+    }
+
     /// Whether `other` lies in this code's subtree (itself included).
     public func contains(_ other: RegionCode) -> Bool {
         isNation || other.rawValue.hasPrefix(rawValue)

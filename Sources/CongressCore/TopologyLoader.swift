@@ -171,11 +171,20 @@ private final class TopologyParser {
         }
         guard let parentLevel = parent.level else { return }
         let skipsCity = direct && parentLevel == .province && level == .county
-        if parentLevel.below != level && !skipsCity {
+        let skipsCounty = parentLevel == .city && level == .township && code.isTownshipOfCityWithoutCounties
+        if parentLevel.below != level && !skipsCity && !skipsCounty {
             let expected = parentLevel.below.map { "a \($0.rawValue)" } ?? "nothing"
             var message = "a \(level.rawValue) cannot sit directly under a \(parentLevel.rawValue) (expected \(expected))"
             if parentLevel == .province && level == .county { message += "; mark a province-direct county with 'direct: true'" }
+            if parentLevel == .city && level == .township {
+                message += "; only a township of a city without counties (coded CCCC00NNN, as 东莞's 441900003) sits under its city"
+            }
             reader.error(message, at: map.value("level")?.mark)
+        } else if parentLevel == .county && code.isTownshipOfCityWithoutCounties {
+            reader.error(
+                "township \(code) belongs to a city without counties (its county segment is 00): it sits directly under its city",
+                at: map.value("level")?.mark
+            )
         } else if direct && !skipsCity {
             reader.error("'direct: true' is only for a county directly under its province", at: map.value("direct")?.mark)
         }

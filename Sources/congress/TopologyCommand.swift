@@ -39,6 +39,10 @@ struct TopologyCommand: AsyncParsableCommand {
                 let topology = loaded.topology
                 let counts = topology.countsByLevel.map { "\($0.1) \($0.0.rawValue)" }.joined(separator: ", ")
                 print("\(file): ok: \(counts); \(topology.runningNodes.count) with a url; hash \(topology.hash.prefix(12))")
+                let without = topology.withoutCongressByLevel.map { "\($0.1) \($0.0.rawValue)" }.joined(separator: ", ")
+                if !without.isEmpty {
+                    print("without a congress of their own (stations yes, seats no): \(without) — streets (街道), units 400–599, xxxx7x")
+                }
                 print("\(PointsFolder.directory(besideTopology: file)): ok: \(points.rules.count) points rules files; hash \(points.hash.prefix(12))")
             }
         }

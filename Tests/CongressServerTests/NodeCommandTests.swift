@@ -1,4 +1,5 @@
 import CongressCore
+import CongressStore
 import Foundation
 import Testing
 
@@ -69,5 +70,15 @@ import Testing
         let fixed = try await ChildProcess.run(try NodeProcess.executable, ["topology", "check", topologyFile])
         #expect(fixed.terminationStatus == 0, "\(fixed.text)")
         #expect(fixed.text.contains("ok: 1 points rules files"))
+    }
+
+    @Test func aNodeConfiguredWithAbsolutePathsStarts() async throws {
+        let yaml = TestTopology.city(ports: ["4208": try LoopbackPort.free(), "420802": try LoopbackPort.free()]).yaml
+        let node = try await TestNode.make(node: "420802", topologyYAML: yaml)
+        let files = try NodeProcess(node, topologyYAML: yaml, absolutePaths: true)
+        #expect(try String(contentsOf: files.configFile, encoding: .utf8).contains("topology: /"))
+        let api = try await files.start()
+        #expect(try await api.send(.get, "/v1/topology").json["file"] as? String == files.folder.appendingPathComponent("topology.yaml").path)
+        files.kill()
     }
 }

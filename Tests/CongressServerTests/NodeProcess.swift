@@ -23,19 +23,21 @@ final class NodeProcess: @unchecked Sendable {
         }
     }
 
-    /// Writes the node's topology, secrets and config into a fresh folder.
-    init(_ node: TestNode, topologyYAML: String) throws {
+    /// Writes the node's topology, secrets and config into a fresh folder; the config names the other files by paths
+    /// relative to its own folder, or absolute ones (as under /etc/congress).
+    init(_ node: TestNode, topologyYAML: String, absolutePaths: Bool = false) throws {
         self.node = node
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("congress-node-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try topologyYAML.write(to: folder.appendingPathComponent("topology.yaml"), atomically: true, encoding: .utf8)
         try node.secrets.yaml.write(to: folder.appendingPathComponent("secrets.yaml"), atomically: true, encoding: .utf8)
+        let base = absolutePaths ? folder.path + "/" : ""
         let config = """
             node: "\(node.node)"
-            topology: topology.yaml
+            topology: \(base)topology.yaml
             database: \(node.database.redacted)
-            dataDir: data
-            secrets: secrets.yaml
+            dataDir: \(base)data
+            secrets: \(base)secrets.yaml
             """
         try config.write(to: configFile, atomically: true, encoding: .utf8)
     }

@@ -58,7 +58,7 @@ public enum UnitCSV {
     }
 
     /// Splits one line on commas, honouring double quotes ("a, b" and "" for a quote); columns count characters from 1.
-    private static func split(_ line: String) -> [(text: String, column: Int)]? {
+    static func split(_ line: String) -> [(text: String, column: Int)]? {
         var fields: [(String, Int)] = []
         var current = ""
         var start = 1

@@ -6,8 +6,8 @@ import Foundation
 struct TopologyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "topology",
-        abstract: "Check the federation's topology file, or compare two versions of it.",
-        subcommands: [Check.self, Diff.self]
+        abstract: "Check the federation's topology file, compare two versions of it, or write one from the official division list.",
+        subcommands: [Check.self, Diff.self, Import.self]
     )
 
     struct Check: AsyncParsableCommand {
@@ -44,6 +44,56 @@ struct TopologyCommand: AsyncParsableCommand {
                     print("without a congress of their own (stations yes, seats no): \(without) — streets (街道), units 400–599, xxxx7x")
                 }
                 print("\(PointsFolder.directory(besideTopology: file)): ok: \(points.rules.count) points rules files; hash \(points.hash.prefix(12))")
+            }
+        }
+    }
+
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write the topology of a province (or CN, the whole country) from the official 统计用区划代码 files (SPEC §15)."
+        )
+
+        @Option(name: .long, help: "The folder of one edition: provinces.csv, cities.csv, areas.csv, streets.csv.")
+        var divisions: String
+
+        @Option(name: .long, help: "A province's code (42), or CN for the whole country.")
+        var region: String
+
+        @Option(name: .long, help: "Levels whose regions run a node, comma-separated (province,city,county): they get a url.")
+        var urls: String = ""
+
+        @Option(name: .long, help: "The url given to a node, {code} replaced by its code; set the real addresses after.")
+        var urlPattern: String = DivisionList.defaultURLPattern
+
+        @Option(name: .long, help: "Where to write the topology (default: standard output).")
+        var out: String?
+
+        func run() async throws {
+            try await Report.run {
+                let region = try RegionCode.parameter(region, field: "--region")
+                var levels: Set<Level> = []
+                for name in urls.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
+                    guard let level = Level(rawValue: name) else {
+                        throw InputError(
+                            field: "--urls",
+                            message: "unknown level '\(name)' (one of \(Level.allCases.map(\.rawValue).joined(separator: ", ")))"
+                        )
+                    }
+                    levels.insert(level)
+                }
+                let list = try DivisionList.read(directory: divisions)
+                let source = URL(fileURLWithPath: divisions).lastPathComponent
+                let imported = try list.topology(of: region, urls: levels, urlPattern: urlPattern, source: source)
+                // What is written must load as any operator's file does.
+                let loaded = try TopologyLoader.parse(imported.yaml, file: out ?? "topology.yaml")
+                if let out {
+                    try Data(imported.yaml.utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
+                } else {
+                    print(imported.yaml, terminator: "")
+                }
+                let counts = Level.allCases.compactMap { level in imported.counts[level].map { "\($0) \(level.rawValue)" } }
+                Report.standardError("\(out ?? "topology"): \(counts.joined(separator: ", ")); hash \(loaded.topology.hash.prefix(12))")
+                for note in imported.skipped { Report.standardError("left out: \(note)") }
             }
         }
     }

@@ -100,4 +100,59 @@ extension Topology {
             return (olds[0].code, node.code)
         }
     }
+
+    /// A change file (SPEC §15) proposed from `old` to `self`, for the operator to complete: renames, recodes (same name,
+    /// same parent, new code) and moves (same name, new parent) as entries; regions removed and added under one parent as
+    /// candidates for a merge or a split, commented out, since the lists cannot say where their villages went.
+    public func proposedChanges(since old: Topology, title: String) -> String {
+        func quoted(_ code: RegionCode) -> String { "\"\(code)\"" }
+        var lines = [
+            "# \(title)", "# Proposed by congress topology diff --changes; complete the candidates, then check it with congress divisions check.",
+            "version: 1", "changes:",
+        ]
+        let oldCodes = Set(old.allNodes.map(\.code))
+        let newCodes = Set(allNodes.map(\.code))
+        let removed = old.allNodes.filter { !newCodes.contains($0.code) }
+        let added = allNodes.filter { !oldCodes.contains($0.code) }
+        let recoded = Self.pairByNameAndLevel(removed: removed, added: added)
+        for node in allNodes where oldCodes.contains(node.code) {
+            if let previous = old.node(node.code), previous.name != node.name {
+                lines += ["  - rename: \(quoted(node.code))  # \(previous.name)", "    name: \(node.name)"]
+            }
+        }
+        for (from, to) in recoded {
+            let (was, now) = (old.parent(of: from)?.code, parent(of: to)?.code)
+            let name = node(to)?.name ?? ""
+            if was == now {
+                lines += ["  - recode: \(quoted(from))  # \(name)", "    to: \(quoted(to))"]
+            } else if let now {
+                lines += [
+                    "  - move: \(quoted(from))  # \(name), from under \(was.map(\.rawValue) ?? "-")", "    to: \(quoted(now))",
+                    "    as: \(quoted(to))",
+                ]
+            }
+        }
+        let paired = Set(recoded.map(\.old) + recoded.map(\.new))
+        let parents = Set((removed.compactMap { old.parent(of: $0.code)?.code } + added.compactMap { parent(of: $0.code)?.code })).sorted()
+        for parentCode in parents {
+            let gone = removed.filter { !paired.contains($0.code) && old.parent(of: $0.code)?.code == parentCode }
+            let new = added.filter { !paired.contains($0.code) && parent(of: $0.code)?.code == parentCode }
+            guard !gone.isEmpty || !new.isEmpty else { continue }
+            let name = node(parentCode)?.name ?? old.node(parentCode)?.name ?? ""
+            lines.append("  # under \(parentCode) \(name):")
+            for node in gone { lines.append("  #   removed \(node.code) \(node.name)") }
+            for node in new { lines.append("  #   added   \(node.code) \(node.name)") }
+            if let target = new.first, !gone.isEmpty {
+                lines += [
+                    "  # - merge: [\(gone.map { quoted($0.code) }.joined(separator: ", "))]", "  #   into: \(quoted(target.code))",
+                    "  #   name: \(target.name)",
+                ]
+            } else if !new.isEmpty {
+                lines.append("  #   (added alone: a split of a region under \(parentCode) — name its villages per part)")
+            } else {
+                lines.append("  #   (removed alone: merge each into the region that took its villages)")
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
 }

@@ -109,9 +109,16 @@ struct TopologyCommand: AsyncParsableCommand {
         @Argument(help: "The topology as it is now.")
         var new: String
 
+        @Flag(help: "Print a change file (SPEC §15) proposing the renames, recodes and moves, with merge and split candidates.")
+        var changes = false
+
         func run() async throws {
             try await Report.run {
                 let (before, after) = try Self.loadBoth(old, new)
+                if self.changes {
+                    print(after.proposedChanges(since: before, title: "Division changes from \(old) to \(new)"), terminator: "")
+                    return
+                }
                 let changes = after.changes(since: before)
                 for change in changes { print(change.description) }
                 let counts = TopologyChange.Kind.allCases.compactMap { kind in

@@ -86,6 +86,16 @@ public struct NodeMetrics: Sendable {
         .gauge,
         "1 while a child has delivered nothing within its schedule's period plus slack (as GET /v1/sync/status says), else 0."
     )
+    static let heldBack = Family(
+        "congress_sync_held_back_records",
+        .gauge,
+        "Records of this node's subtree held back because the parent's release does not know their kind yet, by kind (SPEC §17)."
+    )
+    static let childLagging = Family(
+        "congress_sync_child_lagging",
+        .gauge,
+        "1 while a child runs an older release or replication schema, or holds another topology or points folder, by what lags; else 0."
+    )
     /// What Hummingbird's `MetricsMiddleware` records, under the names `factory` gives it.
     static let httpRequests = Family("hb_requests_total", .counter, "HTTP requests answered, by route, method and status code.")
     static let httpErrors = Family(
@@ -103,7 +113,7 @@ public struct NodeMetrics: Sendable {
     static let catalogue: [String: Family] = Dictionary(
         uniqueKeysWithValues: [
             batchesReceived, changesApplied, recountDuration, recordsHeld, changeLogSeq, lastSuccess, lastFailure, pendingChanges, childLastBatch,
-            childStale, httpRequests, httpErrors, httpDuration, httpActive,
+            childStale, heldBack, childLagging, httpRequests, httpErrors, httpDuration, httpActive,
         ].map { ($0.name, $0) }
     )
 
@@ -171,10 +181,18 @@ public struct NodeMetrics: Sendable {
             family(Self.lastSuccess, [(edge, seconds(parent.lastSuccessAt))])
             family(Self.lastFailure, [(edge, seconds(parent.lastFailureAt))])
             family(Self.pendingChanges, [(edge, Double(parent.pending))])
+            if !parent.heldBack.isEmpty {
+                family(Self.heldBack, parent.heldBack.sorted { $0.key < $1.key }.map { (edge + [("kind", $0.key)], Double($0.value)) })
+            }
         }
         if !sync.children.isEmpty {
             family(Self.childLastBatch, sync.children.map { ([("child", $0.code)], seconds($0.lastBatchAt)) })
             family(Self.childStale, sync.children.map { ([("child", $0.code)], $0.stale ? 1 : 0) })
+            let lags = [SyncStatus.Lag.release, .schema, .topology, .points]
+            family(
+                Self.childLagging,
+                sync.children.flatMap { child in lags.map { ([("child", child.code), ("what", $0.rawValue)], child.lags.contains($0) ? 1 : 0) } }
+            )
         }
         return text
     }

@@ -82,6 +82,9 @@ import Testing
             #expect(child["schemaVersion"] as? Int == 1)
             #expect(child["release"] == nil || child["release"] is NSNull)
             #expect(Set(child["lags"] as? [String] ?? []) == ["release", "schema", "topology"])
+            let metrics = try await county.send(.get, "/metrics").body
+            #expect(metrics.contains("congress_sync_child_lagging{child=\"420802001\",what=\"schema\"} 1"))
+            #expect(metrics.contains("congress_sync_child_lagging{child=\"420802001\",what=\"points\"} 0"))
             // …and the city sees a current county.
             let countyAtCity = try #require(try await Self.child(city, "420802"))
             #expect(countyAtCity["release"] as? String == CongressRelease.current)
@@ -144,6 +147,9 @@ import Testing
                     #expect(try await county.held("units").isEmpty)
                     let parent = try await township.send(.get, "/v1/sync/status").json["parent"] as? [String: Any]
                     #expect(parent?["heldBack"] as? [String: Int] == ["unit": 2])
+                    #expect(
+                        try await township.send(.get, "/metrics").body.contains("congress_sync_held_back_records{parent=\"420802\",kind=\"unit\"} 2")
+                    )
                     #expect(try await township.send(.get, "/").body.contains("2 条记录暂缓推送"))
                     // A unit deleted while held back travels as a tombstone once it can.
                     #expect(try await township.send(.delete, "/v1/units/\(units[1])").status == .ok)

@@ -1,9 +1,6 @@
 /// Reads the village/community list for `congress units import` (SPEC §3: `code,name[,urbanRuralClass]`).
 public enum UnitCSV {
-    public struct Row: Sendable {
-        public var line: Int
-        public var input: RecordInput<Unit>
-    }
+    public typealias Row = ImportRow<Unit>
 
     public static func parse(_ text: String, file: String) throws(ConfigFileError) -> [Row] {
         var rows: [Row] = []

@@ -58,6 +58,15 @@ enum TestDatabase {
             return values
         }
     }
+
+    /// The database as pg_dump writes it: every table, every column, to search for what must not be there.
+    static func dump(_ database: DatabaseAddress) async throws -> String {
+        let folder = ProcessInfo.processInfo.environment["CONGRESS_PG_BIN"] ?? "/usr/bin"
+        let arguments = ["-h", database.host, "-p", "\(database.port)", "-U", database.username, "--no-owner", database.database]
+        let finished = try await ChildProcess.run(folder + "/pg_dump", arguments, mergingErrors: false)
+        #expect(finished.terminationStatus == 0)
+        return finished.text
+    }
 }
 
 struct TestSetupError: Error, CustomStringConvertible {

@@ -239,6 +239,13 @@ struct APIClient: Sendable {
         func decode<T: Decodable>(_ type: T.Type) throws -> T {
             try JSONDecoder().decode(type, from: Data(body.utf8))
         }
+
+        /// A CSV answer's lines after the UTF-8 byte-order mark that makes Excel read it as UTF-8, checked here so that
+        /// every test of a CSV export checks it.
+        var csvLines: [Substring] {
+            #expect(body.unicodeScalars.first == "\u{FEFF}", "a CSV export starts with a UTF-8 byte-order mark: \(body.prefix(40))")
+            return String(body.unicodeScalars.drop { $0 == "\u{FEFF}" }).split(separator: "\n")
+        }
     }
 
     @discardableResult

@@ -49,11 +49,11 @@ public struct DivisionList: Sendable {
         func error(_ line: Int, _ column: Int, _ message: String) {
             diagnostics.append(Diagnostic(file: file, line: line, column: column, severity: .error, message: message))
         }
-        let lines = (text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text).split(separator: "\n", omittingEmptySubsequences: false)
-        guard let headerLine = lines.first, let header = UnitCSV.split(String(headerLine).trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            throw ConfigFileError(file: file, message: "the file is empty")
+        let lines = CSVLine.lines(of: text)
+        guard let header = lines.first?.fields else {
+            throw ConfigFileError(file: file, message: "the file is empty, or its header leaves a quote open")
         }
-        let names = header.map(\.text)
+        let names = header.map(\.value)
         let wanted = ["code", "name"] + (parentColumn.map { [$0] } ?? [])
         let missing = wanted.filter { !names.contains($0) }
         guard missing.isEmpty else {
@@ -62,26 +62,24 @@ public struct DivisionList: Sendable {
         let (codeIndex, nameIndex) = (names.firstIndex(of: "code")!, names.firstIndex(of: "name")!)
         let parentIndex = parentColumn.flatMap { names.firstIndex(of: $0) }
         var divisions: [Division] = []
-        for (index, raw) in lines.enumerated().dropFirst() {
-            let line = raw.hasSuffix("\r") ? String(raw.dropLast()) : String(raw)
-            if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
-            guard let fields = UnitCSV.split(line), fields.count == names.count else {
-                error(index + 1, 1, "expected \(names.count) fields (\(names.joined(separator: ","))), with balanced quotes")
+        for line in lines.dropFirst() {
+            guard let fields = line.fields, fields.count == names.count else {
+                error(line.number, 1, "expected \(names.count) fields (\(names.joined(separator: ","))), with balanced quotes")
                 continue
             }
-            let code = fields[codeIndex].text
+            let code = fields[codeIndex].value
             guard !code.isEmpty, code.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else {
-                error(index + 1, fields[codeIndex].column, "'\(code)' is not a division code")
+                error(line.number, fields[codeIndex].column, "'\(code)' is not a division code")
                 continue
             }
-            let name = fields[nameIndex].text.trimmingCharacters(in: .whitespaces)
+            let name = fields[nameIndex].value
             guard !name.isEmpty else {
-                error(index + 1, fields[nameIndex].column, "the name is empty")
+                error(line.number, fields[nameIndex].column, "the name is empty")
                 continue
             }
-            let parent = parentIndex.map { fields[$0].text }
-            if let parent, !code.hasPrefix(parent) {
-                error(index + 1, fields[parentIndex!].column, "\(code) does not start with its parent's code \(parent)")
+            let parent = parentIndex.map { fields[$0].value }
+            if let parent, let parentIndex, !code.hasPrefix(parent) {
+                error(line.number, fields[parentIndex].column, "\(code) does not start with its parent's code \(parent)")
                 continue
             }
             divisions.append(Division(code: code, name: name, parent: parent))

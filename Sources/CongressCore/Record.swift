@@ -137,6 +137,19 @@ public struct RecordInput<Body: RecordBody>: Decodable, Sendable {
     }
 }
 
+/// What the command line's imports send: the body's fields with `regionCode` and a deputy's `idNumber` (and `id`,
+/// `version` when set) beside them, as a client writes them.
+extension RecordInput: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encodeIfPresent(id, forKey: .id)
+        try container.encodeIfPresent(version, forKey: .version)
+        try container.encodeIfPresent(regionCode, forKey: .regionCode)
+        try container.encodeIfPresent(idNumber, forKey: .idNumber)
+        try body.encode(to: encoder)
+    }
+}
+
 /// Checks shared by the record kinds.
 enum Check {
     static func text(_ value: String, field: String, maxLength: Int) throws(InputError) -> String {

@@ -75,6 +75,14 @@ public struct RegionCode: Hashable, Sendable, Comparable, CustomStringConvertibl
         return RegionCode(unchecked: String(rawValue.prefix(width)))
     }
 
+    /// The code at `level` that contains this one, itself included (`420802001` at `.county` → `420802`, anything at
+    /// `.national` → `CN`); nil when this code is not that deep or that part of it is no code (`420802000123`).
+    public func enclosing(at level: Level) -> RegionCode? {
+        guard let width = level.codeWidth else { return .nation }
+        guard !isNation, rawValue.utf8.count >= width else { return nil }
+        return RegionCode(String(rawValue.prefix(width)))
+    }
+
     private static func parentWidth(of width: Int) -> Int? {
         switch width {
         case 4: 2

@@ -160,14 +160,20 @@ final class RouteTable: Sendable {
     }
 }
 
-/// CSV out: a table offered for download.
+/// CSV out: a table offered for download, opened as it is by Excel as used in China.
 enum CSVBody {
     static func headers(file: String) -> HTTPFields {
         [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"\(file)\""]
     }
 
+    /// The text with a UTF-8 byte-order mark first: without one, Excel reads a CSV in the computer's code page (GB18030
+    /// in China) whatever the `charset`, and every name comes out garbled.
+    static func bytes(_ text: String) -> ByteBuffer {
+        ByteBuffer(string: "\u{FEFF}" + text)
+    }
+
     static func response(_ rows: [[String]], file: String) -> Response {
-        Response(status: .ok, headers: headers(file: file), body: .init(byteBuffer: ByteBuffer(string: CSVText.table(rows))))
+        Response(status: .ok, headers: headers(file: file), body: .init(byteBuffer: bytes(CSVText.table(rows))))
     }
 }
 

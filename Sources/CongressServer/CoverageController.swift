@@ -29,7 +29,7 @@ struct CoverageService: Sendable {
             let report = try Self.report(of: snapshot, region: region, depth: query.depth)
             switch query.format {
             case .json: return try JSONBody.encoded(report)
-            case .csv: return ByteBuffer(string: report.csv)
+            case .csv: return CSVBody.bytes(report.csv)
             }
         }
         return (region, body)

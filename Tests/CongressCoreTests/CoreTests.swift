@@ -105,6 +105,13 @@ import Testing
                 == "u.csv:2:1: error: '4208020010' is not a 12-digit village/community code\nu.csv:3:16: error: '999' is not an urban-rural class (111, 112, 121, 122, 123, 210, 220)"
         }
     }
+
+    /// Excel ends lines with CRLF (one Character in Swift) and keeps rows of empty cells once used.
+    @Test func readsAFileAsExcelSavesIt() throws {
+        let rows = try UnitCSV.parse("code,name\r\n420802001001,龙泉社区\r\n,\r\n420802001002,象山村\r\n", file: "u.csv")
+        #expect(rows.map(\.line) == [2, 4])
+        #expect(rows.map(\.input.body.name) == ["龙泉社区", "象山村"])
+    }
 }
 
 @Suite struct ConfigFileTests {

@@ -167,7 +167,7 @@ private struct RawRecord {
             let csv = try await api.send(.get, "/v1/coverage?region=42&depth=4&format=csv")
             #expect(csv.status == .ok)
             #expect(csv.headers[.contentType]?.hasPrefix("text/csv") == true)
-            let lines = csv.body.split(separator: "\n")
+            let lines = csv.csvLines
             #expect(lines.count == items.count + 1)
             let header = lines[0].split(separator: ",").map(String.init)
             let row = lines[1].split(separator: ",", omittingEmptySubsequences: false).map(String.init)

@@ -1,5 +1,4 @@
 import CongressCore
-import CongressStore
 import Foundation
 import Testing
 
@@ -56,7 +55,7 @@ import Testing
         #expect(!importKey.isEmpty)
 
         let forbidden = [Self.idNumber, Self.idNumber.lowercased(), Self.secondIDNumber, "110105194912310021", "19491231002"]
-        let dump = try pgDump(node.database)
+        let dump = try await TestDatabase.dump(node.database)
         #expect(dump.contains("张三丰"), "the dump should hold the data it is searched for")
         let logs = node.logs.text
         #expect(logs.contains("created record"), "the logs should hold the requests")
@@ -65,20 +64,5 @@ import Testing
             #expect(!logs.contains(needle), "a log line holds an ID number")
             #expect(!responses.joined().contains(needle), "a response holds an ID number")
         }
-    }
-
-    /// The database as pg_dump writes it: every table, every column.
-    func pgDump(_ database: CongressStore.DatabaseAddress) throws -> String {
-        let folder = ProcessInfo.processInfo.environment["CONGRESS_PG_BIN"] ?? "/usr/bin"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: folder + "/pg_dump")
-        process.arguments = ["-h", database.host, "-p", "\(database.port)", "-U", database.username, "--no-owner", database.database]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
-        return String(decoding: data, as: UTF8.self)
     }
 }

@@ -85,7 +85,7 @@ struct RolloutFederation {
             #expect(overflow.count == 1)
             #expect(overflow.first?["from"] as? String == venues["掇刀分会场"] && overflow.first?["to"] as? String == venues["市人大主会场"])
             let rosterCSV = try await city.send(.get, "/v1/trainings/\(trainingID)/roster?format=csv")
-            #expect(rosterCSV.body.split(separator: "\n").count == 7)
+            #expect(rosterCSV.csvLines.count == 7)
             #expect(rosterCSV.body.components(separatedBy: "王芳").count == 2)
 
             // Down: the plan reaches the branch nodes, two levels down included, and is theirs to read only.
@@ -143,7 +143,7 @@ struct RolloutFederation {
             #expect(perVenue == ["市人大主会场": "2/0/0", "东宝分会场": "1/0/0", "掇刀分会场": "1/0/1", "龙泉分会场": "2/2/0"])
             let absentees = try await city.send(.get, "/v1/trainings/\(trainingID)/progress/absentees?format=csv")
             #expect(absentees.headers[.contentType]?.hasPrefix("text/csv") == true)
-            let names = Set(absentees.body.split(separator: "\n").dropFirst().map { String($0.split(separator: ",")[1]) })
+            let names = Set(absentees.csvLines.dropFirst().map { String($0.split(separator: ",")[1]) })
             #expect(names == ["陈泉口", "吴区里", "孙市代表"])
 
             // The training feeds coverage: three persons trained in the city.

@@ -58,6 +58,15 @@ enum TestDatabase {
             return values
         }
     }
+
+    /// The database as pg_dump writes it: every table, every column, to search for what must not be there.
+    static func dump(_ database: DatabaseAddress) async throws -> String {
+        let folder = ProcessInfo.processInfo.environment["CONGRESS_PG_BIN"] ?? "/usr/bin"
+        let arguments = ["-h", database.host, "-p", "\(database.port)", "-U", database.username, "--no-owner", database.database]
+        let finished = try await ChildProcess.run(folder + "/pg_dump", arguments, mergingErrors: false)
+        #expect(finished.terminationStatus == 0)
+        return finished.text
+    }
 }
 
 struct TestSetupError: Error, CustomStringConvertible {
@@ -229,6 +238,13 @@ struct APIClient: Sendable {
 
         func decode<T: Decodable>(_ type: T.Type) throws -> T {
             try JSONDecoder().decode(type, from: Data(body.utf8))
+        }
+
+        /// A CSV answer's lines after the UTF-8 byte-order mark that makes Excel read it as UTF-8, checked here so that
+        /// every test of a CSV export checks it.
+        var csvLines: [Substring] {
+            #expect(body.unicodeScalars.first == "\u{FEFF}", "a CSV export starts with a UTF-8 byte-order mark: \(body.prefix(40))")
+            return String(body.unicodeScalars.drop { $0 == "\u{FEFF}" }).split(separator: "\n")
         }
     }
 

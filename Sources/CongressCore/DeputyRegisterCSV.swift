@@ -132,12 +132,18 @@ private struct Header {
     private(set) var index: [DeputyRegisterCSV.Column: Int] = [:]
     private var duplicates: [(field: CSVLine.Field, first: CSVLine.Field)] = []
     private var unknown: [CSVLine.Field] = []
+    /// Fields of the office's bookkeeping columns (`bookkeeping`): their values are read past.
+    private(set) var ignored: Set<Int> = []
 
     init(_ fields: [CSVLine.Field]) {
         self.fields = fields
         for (position, field) in fields.enumerated() {
             let name = Self.normalized(field.value)
             if name.isEmpty { continue }
+            if Self.bookkeeping.contains(name) {
+                ignored.insert(position)
+                continue
+            }
             guard let column = DeputyRegisterCSV.Column.byHeader[name] else {
                 unknown.append(field)
                 continue
@@ -149,6 +155,9 @@ private struct Header {
             }
         }
     }
+
+    /// Columns registers keep for the office's own bookkeeping (a row number, remarks): read past, never imported.
+    static let bookkeeping: Set<String> = ["序号", "编号", "备注"]
 
     /// Spaces inside a header are ignored: forms align two-character headers as `姓  名`.
     static func normalized(_ header: String) -> String { header.filter { !$0.isWhitespace } }
@@ -327,7 +336,7 @@ private struct RowReader {
 
     /// A value in a column the header does not name would be lost without a word.
     private mutating func checkStrayValues() {
-        let named = Set(header.index.values)
+        let named = Set(header.index.values).union(header.ignored)
         for (position, field) in fields.enumerated() where !named.contains(position) && !field.value.isEmpty {
             let message = "a value in a column without a header: name the column in the first line or clear it"
             problems.append((field.column, message))

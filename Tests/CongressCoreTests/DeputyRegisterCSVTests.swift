@@ -6,6 +6,13 @@ import Testing
 @Suite struct DeputyRegisterCSVTests {
     static let county = try! DeputyRegisterCSV.Defaults(node: RegionCode("420802")!)
 
+    @Test func theOfficesBookkeepingColumnsAreReadPast() throws {
+        let text = "序号,姓名,性别,层级,届次,备注\n1,张三,男,县,15,新任\n2,李四,女,县,15,\n"
+        let rows = try DeputyRegisterCSV.parse(text, file: "花名册.csv", defaults: Self.county)
+        #expect(rows.map(\.input.body.name) == ["张三", "李四"])
+        #expect(rows.map(\.line) == [2, 3])
+    }
+
     @Test func aRegisterAsAnOfficeKeepsItReadsIntoDeputies() throws {
         // Excel's CSV: a byte-order mark, CRLF, a row once used and emptied; headers in any order, spaced, by alias.
         let text =
@@ -81,11 +88,11 @@ import Testing
     @Test func theHeaderIsCheckedBeforeAnyRow() {
         let known = "姓名, 性别, 民族, 出生年月, 党派, 职业, 层级, 届次, 选区, 代表团, 状态, 手机, 身份证号, 行政区划代码"
         #expect(
-            Self.problems("姓命,性别,民族,备注,代表层级,层级\n张三,男,汉,,县,县\n") == [
+            Self.problems("姓命,性别,民族,附注,代表层级,层级\n张三,男,汉,,县,县\n") == [
                 "r.csv:1:1: error: unknown column '姓命'; did you mean '姓名'?",
                 "r.csv:1:1: error: missing column 姓名: a register needs 姓名, 性别 and 层级",
                 "r.csv:1:1: error: no 届次 column and no --term: give the deputies' term one way or the other",
-                "r.csv:1:10: error: unknown column '备注' (a register's columns: \(known))",
+                "r.csv:1:10: error: unknown column '附注' (a register's columns: \(known))",
                 "r.csv:1:18: error: '层级' names the same column as '代表层级' at column 13: keep one",
             ]
         )

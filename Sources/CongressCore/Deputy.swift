@@ -85,6 +85,9 @@ public struct Deputy: RecordBody {
             throw InputError(field: "congressCode", message: "a \(level.rawValue) congress is written as \(width), not \(congressCode)")
         }
         try Check.inScope(congressCode, node: node, field: "congressCode")
+        if let reason = congressCode.withoutCongress {
+            throw InputError(field: "congressCode", message: "\(congressCode) is \(reason): it has no congress, so no seats (SPEC §3)")
+        }
         guard Limit.terms.contains(term) else { throw InputError(field: "term", message: "must be between 1 and 99") }
         if let phone { self.phone = try Self.maskedPhone(phone) }
         return regionCode

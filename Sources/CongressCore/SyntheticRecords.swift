@@ -169,7 +169,8 @@ public struct SyntheticRecords: Sendable {
 
             // The congress of this region: seats spread over its townships by population; some persons also sit in
             // the congress below (two or three levels).
-            guard region.level != .national, !levelTownships.isEmpty else { continue }
+            // Streets, units 400–599 and xxxx7x zones have no congress (SPEC §3): their stations serve the others'.
+            guard region.level != .national, region.code.withoutCongress == nil, !levelTownships.isEmpty else { continue }
             let seats = Self.seats(region.level, residents: population)
             var placed: [(deputy: UUID, township: RegionCode)] = []
             for index in 0..<seats {

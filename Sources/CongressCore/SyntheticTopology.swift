@@ -5,7 +5,7 @@ public struct SyntheticTopology: Sendable {
     public var townshipsPerCounty: Int
 
     public init(cities: Int, countiesPerCity: Int, townshipsPerCounty: Int) {
-        precondition((1...99).contains(cities) && (1...99).contains(countiesPerCity) && (1...999).contains(townshipsPerCounty))
+        precondition((1...99).contains(cities) && (1...99).contains(countiesPerCity) && (1...299).contains(townshipsPerCounty))
         self.cities = cities
         self.countiesPerCity = countiesPerCity
         self.townshipsPerCounty = townshipsPerCounty
@@ -16,7 +16,8 @@ public struct SyntheticTopology: Sendable {
 
     public var townships: Int { cities * countiesPerCity * townshipsPerCounty }
 
-    /// The topology file: province `42`; every city, every county and every fourth township runs a node.
+    /// The topology file: province `42`; every city, every county and every fourth township runs a node. Townships are
+    /// towns (镇, codes from `100`), which have a congress of their own.
     public var yaml: String {
         var lines = ["version: 1", "defaults:", "  sync: { schedule: \"02:00\", timezone: Asia/Shanghai }", "root:"]
         var port = 20000
@@ -37,7 +38,7 @@ public struct SyntheticTopology: Sendable {
                 for township in 1...townshipsPerCounty {
                     let url = township % 4 == 1 ? ", url: \"\(nextURL())\", sync: { schedule: \"01:00\" }" : ""
                     lines.append(
-                        "            - { code: \"\(countyCode + Self.digits(township, 3))\", name: 乡镇\(county)-\(township), level: township\(url) }"
+                        "            - { code: \"\(countyCode + Self.digits(99 + township, 3))\", name: 乡镇\(county)-\(township), level: township\(url) }"
                     )
                 }
             }

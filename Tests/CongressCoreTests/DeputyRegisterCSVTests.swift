@@ -17,10 +17,10 @@ import Testing
         // Excel's CSV: a byte-order mark, CRLF, a row once used and emptied; headers in any order, spaced, by alias.
         let text =
             "\u{FEFF}代表层级,姓  名,性别,民族,出生年月,党派,职业,届次,选区,代表团,状态,手机号码,身份证号码,行政区划代码\r\n"
-            + "县,张三,男,汉族,1975年6月,中共党员,农民,第十五届,第三选区,东宝区代表团,在任,138 1234 5678,11010519491231002x,420802001001\r\n"
+            + "县,张三,男,汉族,1975年6月,中共党员,农民,第十五届,第三选区,东宝区代表团,在任,138 1234 5678,11010519491231002x,420802101001\r\n"
             + ",,,,,,,,,,,,,\r\n"
-            + "乡镇,李四,女,回族,１９７５．０６,,,15,,,辞职,,,420802001002\r\n"
-            + "镇级,王五,female,,1975/6/15,,,十五,,,suspended,,,420802002\r\n"
+            + "乡镇,李四,女,回族,１９７５．０６,,,15,,,辞职,,,420802101002\r\n"
+            + "镇级,王五,female,,1975/6/15,,,十五,,,suspended,,,420802102\r\n"
         let rows = try DeputyRegisterCSV.parse(text, file: "花名册.csv", defaults: Self.county)
         #expect(rows.map(\.line) == [2, 4, 5])
         let deputies = rows.map(\.input.body)
@@ -28,7 +28,7 @@ import Testing
         #expect(deputies.map(\.gender) == [.male, .female, .female])
         #expect(deputies.map(\.level) == [.county, .township, .township])
         // A township deputy's congress is the township its region code names.
-        #expect(deputies.map(\.congressCode.rawValue) == ["420802", "420802001", "420802002"])
+        #expect(deputies.map(\.congressCode.rawValue) == ["420802", "420802101", "420802102"])
         #expect(deputies.map { $0.birthMonth?.description } == ["1975-06", "1975-06", "1975-06"])
         #expect(deputies.map(\.term) == [15, 15, 15])
         #expect(deputies.map(\.status) == [.inOffice, .resigned, .suspended])
@@ -37,14 +37,14 @@ import Testing
         #expect(deputies[0].phone == "138****5678")
         #expect(deputies.allSatisfy { $0.personKey == nil })
         #expect(rows.map(\.input.idNumber) == ["11010519491231002X", nil, nil])
-        #expect(rows.map { $0.input.regionCode?.rawValue } == ["420802001001", "420802001002", "420802002"])
+        #expect(rows.map { $0.input.regionCode?.rawValue } == ["420802101001", "420802101002", "420802102"])
     }
 
     @Test func theCommandLineGivesWhatTheRowsLeaveOut() throws {
-        let defaults = try DeputyRegisterCSV.Defaults(node: RegionCode("420802")!, congress: RegionCode("420802001"), term: 16)
+        let defaults = try DeputyRegisterCSV.Defaults(node: RegionCode("420802")!, congress: RegionCode("420802101"), term: 16)
         let rows = try DeputyRegisterCSV.parse("姓名,性别,层级\n张三,男,乡\n李四,女,县\n", file: "r.csv", defaults: defaults)
         // A county row belongs to the county congress above the township given.
-        #expect(rows.map(\.input.body.congressCode.rawValue) == ["420802001", "420802"])
+        #expect(rows.map(\.input.body.congressCode.rawValue) == ["420802101", "420802"])
         #expect(rows.map(\.input.body.term) == [16, 16])
         #expect(rows.map { $0.input.regionCode?.rawValue } == ["420802", "420802"])
     }
@@ -52,7 +52,7 @@ import Testing
     @Test func everyBadRowIsReportedAtItsLineAndColumn() {
         let text = """
             姓名,性别,出生年月,层级,届次,手机,身份证号,行政区划代码
-            张三,男,1975-06,县,15,13812345678,11010519491231002X,420802001
+            张三,男,1975-06,县,15,13812345678,11010519491231002X,420802101
             李四,未知,1975-13,村,十五,,110105194912310021,
             王五,女,1980.01,乡镇,16,1.38123E+10,,
             赵六,女,1980.01,市,15,,,
@@ -60,7 +60,7 @@ import Testing
             张三,男,1975-06,县,15,,11010519491231002x,
             "吴七,女
             郑八,女,,县,15,,,,多余
-            钱九,女,1975年6月,县,第十五届,,,420804001
+            钱九,女,1975年6月,县,第十五届,,,420804101
             孙十,女,,乡镇,15,,,4208020
 
             """
@@ -78,7 +78,7 @@ import Testing
             "r.csv:7:20: error: 身份证号: the same person as line 2, in the same congress (420802) and term (15)",
             "r.csv:8:1: error: a quote is left open (a line break inside a cell is not supported: remove it in Excel)",
             "r.csv:9:15: error: a value in a column without a header: name the column in the first line or clear it",
-            "r.csv:10:23: error: 行政区划代码: 420804001 lies outside this node's subtree (420802)",
+            "r.csv:10:23: error: 行政区划代码: 420804101 lies outside this node's subtree (420802)",
             // A region that cannot be read is not also a township congress that cannot be found.
             "r.csv:11:15: error: 行政区划代码: '4208020': a region code is CN or 2, 4, 6, 9 or 12 digits whose last part is not all zeros",
         ]

@@ -35,7 +35,8 @@ import Testing
         // 龙泉街道 and 子陵铺镇 run nodes of their own: the county writes nothing there but its own congress's deputies living there.
         #expect(!county.units.contains { $0.body.code.rawValue.hasPrefix("420802001") || $0.body.code.rawValue.hasPrefix("420802100") })
         #expect(county.units.count == 4 * 21)
-        #expect(Set(county.deputies.map(\.body.congressCode.rawValue)) == ["420802", "420802002", "420802102", "420802104", "420802200"])
+        // 泉口街道 (420802002) is a street: no congress, no seats (SPEC §3).
+        #expect(Set(county.deputies.map(\.body.congressCode.rawValue)) == ["420802", "420802102", "420802104", "420802200"])
         for var deputy in county.deputies { _ = try deputy.body.validate(regionCode: deputy.regionCode, node: RegionCode("420802")!) }
         for var station in county.stations { _ = try station.body.validate(regionCode: station.regionCode, node: RegionCode("420802")!) }
         #expect(Set(county.stations.map(\.body.type)) == Set(Station.StationType.allCases))
@@ -45,8 +46,8 @@ import Testing
     }
 
     @Test func upperCongressesShareAPartOfTheirPersonsWithTheTownshipCongresses() {
-        let township = Set(Self.records("420802001").deputies.compactMap(\.body.personKey))
-        let county = Self.records("420802").deputies.filter { $0.body.level == .county && $0.regionCode!.rawValue.hasPrefix("420802001") }
+        let township = Set(Self.records("420802100").deputies.compactMap(\.body.personKey))
+        let county = Self.records("420802").deputies.filter { $0.body.level == .county && $0.regionCode!.rawValue.hasPrefix("420802100") }
         let shared = county.filter { township.contains($0.body.personKey!) }
         #expect(!shared.isEmpty && shared.count < county.count)
         #expect(Self.records("420802", shared: 0).deputies.filter { township.contains($0.body.personKey!) }.isEmpty)

@@ -72,7 +72,7 @@ import Testing
         Case(
             name: "region outside the node's subtree",
             path: "/v1/deputies",
-            body: Fixture.deputy(region: "420804001"),
+            body: Fixture.deputy(region: "420804101"),
             status: .forbidden,
             code: "out_of_scope",
             field: "regionCode"
@@ -104,7 +104,7 @@ import Testing
         Case(
             name: "covered unit that is not a village code",
             path: "/v1/stations",
-            body: Fixture.station(units: ["420802001"]),
+            body: Fixture.station(units: ["420802101"]),
             status: .unprocessableContent,
             code: "invalid",
             field: "coveredUnits[0]"
@@ -128,7 +128,7 @@ import Testing
         Case(
             name: "branch venue outside the subtree",
             path: "/v1/trainings",
-            body: Fixture.training(branchRegion: "420804001"),
+            body: Fixture.training(branchRegion: "420804101"),
             status: .forbidden,
             code: "out_of_scope",
             field: "venues[1].regionCode"
@@ -197,7 +197,7 @@ import Testing
         Case(
             name: "import with one bad item",
             path: "/v1/units/import",
-            body: "[\(Fixture.unit(code: "420802001101")), \(Fixture.unit(code: "420804001101"))]",
+            body: "[\(Fixture.unit(code: "420802101101")), \(Fixture.unit(code: "420804101101"))]",
             status: .forbidden,
             code: "out_of_scope",
             field: "[1].code"
@@ -218,7 +218,7 @@ import Testing
         let node = try await TestNode.make()
         try await node.run { api in
             // Some data first, so "nothing changed" is checked against a non-empty database.
-            _ = try await api.create("units", Fixture.unit(code: "420802001099"))
+            _ = try await api.create("units", Fixture.unit(code: "420802101099"))
             let before = try await node.snapshot()
             let reply = try await api.send(badCase.method, badCase.path, json: badCase.body, token: badCase.token)
             #expect(reply.status == badCase.status, "\(reply.body)\n\(reply.status == .internalServerError ? node.logs.text : "")")
@@ -235,11 +235,11 @@ import Testing
         try await node.run { api in
             let id = try await api.create("units", Fixture.unit())
             // A replica received from a child node: same table, another origin.
-            _ = try await TestDatabase.texts("UPDATE units SET origin = '420802001' WHERE id = '\(id)' RETURNING 'x'", on: node.database)
+            _ = try await TestDatabase.texts("UPDATE units SET origin = '420802101' WHERE id = '\(id)' RETURNING 'x'", on: node.database)
             let before = try await node.snapshot()
             let reply = try await api.send(.put, "/v1/units/\(id)", json: Fixture.unit(name: "改名"))
             #expect(reply.status == .conflict)
-            #expect(reply.error?.message.contains("420802001") == true)
+            #expect(reply.error?.message.contains("420802101") == true)
             #expect(try await api.send(.delete, "/v1/units/\(id)").status == .conflict)
             #expect(try await node.snapshot() == before)
         }

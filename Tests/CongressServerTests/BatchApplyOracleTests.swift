@@ -8,7 +8,7 @@ import Testing
 /// A pushed batch is split into rows by `ChangeRows` and copied into PostgreSQL; what it stores must be exactly what
 /// PostgreSQL's own JSON reader finds in the same document, whatever its layout and escapes.
 @Suite struct BatchApplyOracleTests {
-    static let sender = RegionCode("420802001")!
+    static let sender = RegionCode("420802101")!
 
     @Test(arguments: [UInt64(1), 2, 3])
     func storesWhatPostgreSQLsOwnJSONReaderFindsInTheBatch(seed: UInt64) async throws {
@@ -64,7 +64,7 @@ import Testing
                     toSeq: seq
                 )
                 let change = """
-                    {"kind":"deputy","id":"\(UUID().uuidString)","origin":"420802001","regionCode":"420802001","version":\(seq),
+                    {"kind":"deputy","id":"\(UUID().uuidString)","origin":"420802101","regionCode":"420802101","version":\(seq),
                     "updatedAt":"2026-11-22T01:00:00Z","deleted":false,"body":{"name":"代表\(seq)"}}
                     """
                 return (header, try ChangeRows(document: Data(#"{"changes":[\#(change)]}"#.utf8)))
@@ -111,22 +111,22 @@ private struct JSONWriter {
     mutating func batch(changes count: Int) -> String {
         let changes = (0..<count).map { _ in change() }
         return object([
-            ("protocol", "1"), ("sender", string("420802001")), ("fromSeq", "1"), ("toSeq", "\(count)"),
-            ("edges", array([object([("node", string("420802001")), ("lastBatchAt", string("2026-11-22T01:00:00Z"))])])),
+            ("protocol", "1"), ("sender", string("420802101")), ("fromSeq", "1"), ("toSeq", "\(count)"),
+            ("edges", array([object([("node", string("420802101")), ("lastBatchAt", string("2026-11-22T01:00:00Z"))])])),
             ("changes", array(changes)),
         ])
     }
 
     private mutating func change() -> String {
         let kind = ["deputy", "station", "unit"].randomElement(using: &random)!
-        var region = "420802001"
+        var region = "420802101"
         if kind == "unit" {
             units += 1
             region += String(format: "%03d", units)
         }
         let times = ["2026-11-22T01:00:00Z", "2026-11-22T09:00:00.125+08:00", "2026-02-28T23:59:59.5-05:30"]
         var members: [(String, String)] = [
-            ("kind", string(kind)), ("id", string(random.uuid().uuidString.lowercased())), ("origin", string("420802001")),
+            ("kind", string(kind)), ("id", string(random.uuid().uuidString.lowercased())), ("origin", string("420802101")),
             ("regionCode", string(region)), ("version", "\(Int.random(in: 1...1_000_000_000_000, using: &random))"),
             ("updatedAt", string(times.randomElement(using: &random)!)), ("deleted", Bool.random(using: &random) ? "true" : "false"),
             ("body", body(depth: 0)),

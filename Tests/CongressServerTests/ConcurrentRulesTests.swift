@@ -23,7 +23,7 @@ import Testing
                 let county = try await api.create(Deputy.self, Fixture.deputy(name: "代表\(person)", extra: id))
                 let township = try await api.create(
                     Deputy.self,
-                    Fixture.deputy(name: "代表\(person)", level: "township", congress: "420802001", extra: id)
+                    Fixture.deputy(name: "代表\(person)", level: "township", congress: "420802101", extra: id)
                 )
                 #expect(county.body.personKey == township.body.personKey)
                 mandates += [(person, county.meta.id), (person, township.meta.id)]

@@ -321,12 +321,12 @@ private struct CoverageOracle {
                 $0["420802"]?.freshness["partial"] as? Bool == true
             }
             let late = try #require(stale["420802"])
-            #expect(late.freshness["stale"] as? [String] == ["420802", "420802001"])
+            #expect(late.freshness["stale"] as? [String] == ["420802", "420802101"])
             #expect((late.freshness["oldestSync"] as? String)?.hasPrefix(lastSync) == true, "\(late.freshness) vs \(lastSync)")
             // Still the figures it last delivered, never zero.
             #expect(late.stations["total"] as? Int == 1)
-            #expect(stale["420802002"]?.freshness["stale"] as? [String] == ["420802"])
-            #expect(stale["4208"]?.freshness["stale"] as? [String] == ["420802", "420802001"])
+            #expect(stale["420802102"]?.freshness["stale"] as? [String] == ["420802"])
+            #expect(stale["4208"]?.freshness["stale"] as? [String] == ["420802", "420802101"])
             #expect(stale["420804"]?.freshness["partial"] as? Bool == false)
         }
     }

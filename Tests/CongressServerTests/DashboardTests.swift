@@ -11,10 +11,10 @@ import Testing
         let chromium = try HeadlessChromium()
         let federation = try await TestFederation.make(townshipSchedule: "* * * * *", countySchedule: "* * * * *")
         let writing: @Sendable (APIClient, APIClient, APIClient) async throws -> Void = { township, _, city in
-            for code in ["420802001001", "420802001002", "420802001003"] { _ = try await township.create("units", Fixture.unit(code: code)) }
-            _ = try await township.create("stations", Fixture.station(units: ["420802001001", "420802001002"]))
+            for code in ["420802101001", "420802101002", "420802101003"] { _ = try await township.create("units", Fixture.unit(code: code)) }
+            _ = try await township.create("stations", Fixture.station(units: ["420802101001", "420802101002"]))
             for index in 0..<4 {
-                _ = try await township.create("deputies", Fixture.deputy(name: "代表\(index)", level: "township", congress: "420802001"))
+                _ = try await township.create("deputies", Fixture.deputy(name: "代表\(index)", level: "township", congress: "420802101"))
             }
             _ = try await city.create("stations", Fixture.station(name: "掇刀区代表联络站", region: "420804", units: []))
             _ = try await city.create("trainings", Fixture.training())
@@ -55,8 +55,8 @@ import Testing
             let layout = try JSONDecoder().decode(Layout.self, from: measured)
             #expect(layout.pageWidth <= layout.windowWidth, "the page is wider than the window: \(layout.pageWidth) > \(layout.windowWidth)")
             #expect(layout.hiddenWidth <= 0, "a table needs scrolling at \(chromium.windowSize.width) px: \(layout.hiddenWidth) px hidden")
-            #expect(layout.rows.map(\.code) == ["4208", "420802", "420802001", "420802002", "420804"])
-            #expect(layout.rows.filter(\.stale).map(\.code) == ["4208", "420802", "420802001", "420802002"])
+            #expect(layout.rows.map(\.code) == ["4208", "420802", "420802101", "420802102", "420804"])
+            #expect(layout.rows.filter(\.stale).map(\.code) == ["4208", "420802", "420802101", "420802102"])
             let freshBackground = try #require(layout.rows.first { !$0.stale }?.background)
             #expect(layout.rows.filter(\.stale).allSatisfy { $0.background != freshBackground }, "stale rows are not highlighted")
             #expect(layout.rows.allSatisfy { $0.nameWidth > 20 }, "a region name is not visible")
@@ -66,7 +66,7 @@ import Testing
                 #expect(abs(bar.fill / bar.track - bar.percent / 100) < 0.02, "a bar of \(bar.percent)% is \(bar.fill) of \(bar.track) px")
             }
             // 2 of 3 villages are covered in 龙泉街道.
-            #expect(layout.rows.first { $0.code == "420802001" }?.bars.first?.percent == 66.7)
+            #expect(layout.rows.first { $0.code == "420802101" }?.bars.first?.percent == 66.7)
             #expect(layout.staleEdges == ["420802"])
             #expect(layout.trainings == 1)
 

@@ -43,7 +43,7 @@ import Testing
         #expect(deputies.count == 200)
         #expect(deputies.map(\.body.name).sorted() == register.rows.map { $0[DeputyRegister.name] }.sorted())
         #expect(Set(deputies.compactMap(\.body.personKey)).count == 200, "each row's ID number gives a person key of its own")
-        #expect(Set(deputies.map(\.body.congressCode.rawValue)) == ["420802", "420802001", "420802002"])
+        #expect(Set(deputies.map(\.body.congressCode.rawValue)) == ["420802", "420802101", "420802102"])
         #expect(deputies.allSatisfy { $0.body.phone?.contains("****") == true })
 
         // No ID number anywhere: not in any table (the dump holds every row of every one), not in the node's log.
@@ -64,10 +64,10 @@ import Testing
         let yaml = TestTopology.city(ports: ["4208": try LoopbackPort.free(), "420802": try LoopbackPort.free()]).yaml
         let node = try await TestNode.make(node: "420802", topologyYAML: yaml)
         let files = try NodeProcess(node, topologyYAML: yaml)
-        let villages = "code,name,urbanRuralClass\r\n420802001001,龙泉社区,111\r\n420802001002,象山村,220\r\n"
+        let villages = "code,name,urbanRuralClass\r\n420802101001,龙泉社区,111\r\n420802101002,象山村,220\r\n"
         let file = try await ExcelCSV.writeGB18030(villages, to: files.folder.appendingPathComponent("村居.csv"))
         let elsewhere = try await ExcelCSV.writeGB18030(
-            villages.replacingOccurrences(of: "420802001002", with: "420804001002"),
+            villages.replacingOccurrences(of: "420802101002", with: "420804101002"),
             to: files.folder.appendingPathComponent("村居-外区.csv")
         )
 
@@ -79,7 +79,7 @@ import Testing
             return (refused, imported, try await api.list(CongressCore.Unit.self).items)
         }
         #expect(refused.status != 0)
-        #expect(refused.output.contains("\(elsewhere):3:1: error: code: 420804001002 lies outside this node's subtree (420802)"), "\(refused.output)")
+        #expect(refused.output.contains("\(elsewhere):3:1: error: code: 420804101002 lies outside this node's subtree (420802)"), "\(refused.output)")
         #expect(imported.status == 0, "\(imported.output)")
         #expect(imported.output.contains("2 units: 2 created, 0 updated, 0 unchanged"), "\(imported.output)")
         #expect(units.map(\.body.name).sorted() == ["象山村", "龙泉社区"].sorted())
@@ -130,7 +130,7 @@ struct DeputyRegister {
                 "\(year)-\(pad(month, 2))", "\(year).\(pad(month, 2))", "\(year)/\(month)", "\(year)年\(month)月", "\(year)\(pad(month, 2))",
             ]
             // Three in four at the county congress; the others at 龙泉街道's or 泉口街道's, named by their region code.
-            let township = index % 4 == 3 ? (index % 8 == 3 ? "420802001" : "420802002") : nil
+            let township = index % 4 == 3 ? (index % 8 == 3 ? "420802101" : "420802102") : nil
             rows.append([
                 surnames[index % surnames.count] + given[Int.random(in: 0..<given.count, using: &random)],
                 male ? "男" : "女",
@@ -145,7 +145,7 @@ struct DeputyRegister {
                 index % 25 == 0 ? "辞职" : "在任",
                 "13\(pad(Int.random(in: 0...999_999_999, using: &random), 9))",
                 idNumber,
-                township.map { "\($0)\(pad(index % 20 + 1, 3))" } ?? "420802001",
+                township.map { "\($0)\(pad(index % 20 + 1, 3))" } ?? "420802101",
             ])
         }
         return DeputyRegister(rows: rows)

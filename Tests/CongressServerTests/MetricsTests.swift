@@ -51,7 +51,7 @@ import Testing
         }
         let county = try await parent.start()
         let township = try await child.start()
-        _ = try await township.create("deputies", Fixture.deputy(name: "指标", region: "420802001", level: "township", congress: "420802001"))
+        _ = try await township.create("deputies", Fixture.deputy(name: "指标", region: "420802101", level: "township", congress: "420802101"))
         #expect(try await township.sync().error == nil)
         _ = try await county.send(.get, "/v1/coverage")
 
@@ -62,10 +62,10 @@ import Testing
             #expect(text.contains("# TYPE http_server_request_duration_seconds histogram"), "\(node): \(text)")
         }
         let atCounty = try await Self.metrics(county)
-        #expect(Self.value(#"congress_sync_batches_received_total{sender="420802001"}"#, in: atCounty) ?? 0 >= 1, "\(atCounty)")
-        #expect(Self.value(#"congress_sync_changes_applied_total{sender="420802001"}"#, in: atCounty) == 1, "\(atCounty)")
-        #expect(Self.value(#"congress_sync_child_stale{child="420802001"}"#, in: atCounty) == 0, "\(atCounty)")
-        #expect(Self.value(#"congress_sync_child_last_batch_timestamp_seconds{child="420802001"}"#, in: atCounty) ?? 0 > 0, "\(atCounty)")
+        #expect(Self.value(#"congress_sync_batches_received_total{sender="420802101"}"#, in: atCounty) ?? 0 >= 1, "\(atCounty)")
+        #expect(Self.value(#"congress_sync_changes_applied_total{sender="420802101"}"#, in: atCounty) == 1, "\(atCounty)")
+        #expect(Self.value(#"congress_sync_child_stale{child="420802101"}"#, in: atCounty) == 0, "\(atCounty)")
+        #expect(Self.value(#"congress_sync_child_last_batch_timestamp_seconds{child="420802101"}"#, in: atCounty) ?? 0 > 0, "\(atCounty)")
         #expect(atCounty.contains("congress_coverage_recount_duration_seconds_count"), "\(atCounty)")
         // The county's own parent (the city) is not running: its edge has never succeeded.
         #expect(Self.value(#"congress_sync_last_success_timestamp_seconds{parent="4208"}"#, in: atCounty) == 0, "\(atCounty)")

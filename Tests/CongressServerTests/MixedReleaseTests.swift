@@ -11,7 +11,7 @@ import Testing
 /// refusal names the node to upgrade. Releases other than this build's are simulated in one process by the schema
 /// history a node is built with; the wave-1 wire format is replayed byte for byte from batches a wave-1 node sent.
 @Suite struct MixedReleaseTests {
-    /// Batches a wave-1 township (420802001, release as landed before SPEC §17) pushed to its county, as received: five
+    /// Batches a wave-1 township (420802001 龙泉街道, release as landed before SPEC §17) pushed to its county, as received: five
     /// records (two deputies, a unit, a station, an assignment), then a replaced deputy and a deleted one.
     static func wave1Batch(_ number: Int) throws -> String {
         let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -40,7 +40,11 @@ import Testing
     }
 
     @Test func aWave1ChildKeepsSyncingIntoAnUpgradedParentWithNothingLost() async throws {
-        let federation = try await TestFederation.make()
+        // The recorded batches come from the street 420802001 (wave 1 seated a congress there; nodes now refuse to).
+        let ports = try (0..<3).map { _ in try LoopbackPort.free() }
+        let yaml = TestTopology.city(ports: ["4208": ports[0], "420802": ports[1], "420802001": ports[2]]).adding("420802001", "龙泉街道").yaml
+        let nodes = try await TestFederation.nodes(["4208", "420802", "420802001"], of: yaml)
+        let federation = TestFederation(yaml: yaml, city: nodes[0], county: nodes[1], township: nodes[2])
         try await federation.run { city, county, _ in
             // The recorded batches name wave 1's schema hash and no version, and a topology hash of another test run.
             let first = try Self.wave1Batch(1)
@@ -106,7 +110,7 @@ import Testing
             ) { township in
                 let deputy = try await township.create(
                     "deputies",
-                    Fixture.deputy(name: "老版本代表", region: "420802001", level: "township", congress: "420802001")
+                    Fixture.deputy(name: "老版本代表", region: "420802101", level: "township", congress: "420802101")
                 )
                 _ = try await township.create("units", Fixture.unit())
                 let report = try await township.sync()
@@ -114,7 +118,7 @@ import Testing
                 #expect(report.schemaVersion == previous.current.version)
                 #expect(try await county.held("deputies").keys.contains(deputy))
                 #expect(try await county.held("units").count == 1)
-                let child = try #require(try await Self.child(county, "420802001"))
+                let child = try #require(try await Self.child(county, "420802101"))
                 #expect(child["schemaVersion"] as? Int == previous.current.version)
                 #expect((child["lags"] as? [String])?.contains("schema") == true)
 
@@ -132,12 +136,12 @@ import Testing
         try await federation.city.serve(configure: Self.running(Self.unitsLater)) { city in
             let units = try await federation.township.serve(configure: Self.running(Self.unitsLater)) { township in
                 let units = [
-                    try await township.create("units", Fixture.unit(code: "420802001001", name: "龙泉社区")),
-                    try await township.create("units", Fixture.unit(code: "420802001002", name: "泉口社区")),
+                    try await township.create("units", Fixture.unit(code: "420802101001", name: "龙泉社区")),
+                    try await township.create("units", Fixture.unit(code: "420802101002", name: "泉口社区")),
                 ]
                 let deputy = try await township.create(
                     "deputies",
-                    Fixture.deputy(name: "新版本代表", region: "420802001", level: "township", congress: "420802001")
+                    Fixture.deputy(name: "新版本代表", region: "420802101", level: "township", congress: "420802101")
                 )
                 try await federation.county.serve(configure: Self.running(older)) { county in
                     let report = try await township.sync()
@@ -185,7 +189,7 @@ import Testing
             // A child three versions behind its parent.
             try await federation.township.serve(configure: Self.running(five.release(upTo: 2))) { township in
                 let report = try await township.sync()
-                #expect(report.error?.contains("upgrade congress on 420802001") == true, "\(report.error ?? "")")
+                #expect(report.error?.contains("upgrade congress on 420802101") == true, "\(report.error ?? "")")
             }
             // A batch of such a child, sent all the same, is refused too.
             let old = try SyncClient.document(
@@ -208,7 +212,7 @@ import Testing
             )
             #expect(refused.status == .upgradeRequired)
             #expect(refused.error?.code == "schema_too_old")
-            #expect(refused.error?.message.contains("upgrade congress on 420802001") == true)
+            #expect(refused.error?.message.contains("upgrade congress on 420802101") == true)
             // A parent three versions behind its child.
             try await federation.city.serve(configure: Self.running(five.release(upTo: 1))) { _ in
                 let report = try await county.sync()

@@ -26,9 +26,9 @@ import Testing
             #expect(pages == 3)
             #expect(seen == codes.sorted())
 
-            let filtered = try await api.send(.get, "/v1/units?region=420802002&limit=1000")
+            let filtered = try await api.send(.get, "/v1/units?region=420802102&limit=1000")
             let filteredCodes = try filtered.decode(APIClient.Page<CongressCore.Unit>.self).items.map(\.body.code.rawValue)
-            #expect(filteredCodes == codes.filter { $0.hasPrefix("420802002") }.sorted())
+            #expect(filteredCodes == codes.filter { $0.hasPrefix("420802102") }.sorted())
             #expect(filtered.body.contains("\"nextCursor\":null"))
         }
     }
@@ -37,7 +37,7 @@ import Testing
         let node = try await TestNode.make()
         try await node.run { api in
             _ = try await api.create("deputies", Fixture.deputy(name: "甲"))
-            _ = try await api.create("deputies", Fixture.deputy(name: "乙", region: "420802002", level: "township", congress: "420802002"))
+            _ = try await api.create("deputies", Fixture.deputy(name: "乙", region: "420802102", level: "township", congress: "420802102"))
             let township = try await api.list(Deputy.self, query: "?level=township")
             #expect(township.items.map(\.body.name) == ["乙"])
             let badLevel = try await api.send(.get, "/v1/deputies?level=village")

@@ -22,7 +22,7 @@ import Testing
             let again = try await api.send(
                 .post,
                 "/v1/deputies",
-                json: Fixture.deputy(level: "township", congress: "420802001", extra: #", "idNumber": "\#(Self.idNumber.lowercased())""#)
+                json: Fixture.deputy(level: "township", congress: "420802101", extra: #", "idNumber": "\#(Self.idNumber.lowercased())""#)
             )
             replies.append(again.body)
             #expect(try again.decode(Record<Deputy>.self).body.personKey == key)

@@ -96,7 +96,7 @@ import Testing
         try await node.run { api in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for index in 0..<20 {
-                    group.addTask { _ = try await api.create("units", Fixture.unit(code: "4208020010\(10 + index)", name: "村\(index)")) }
+                    group.addTask { _ = try await api.create("units", Fixture.unit(code: "4208021010\(10 + index)", name: "村\(index)")) }
                 }
                 try await group.waitForAll()
             }
@@ -114,7 +114,7 @@ import Testing
     @Test func unitsImportIsAllOrNothingAndIdempotent() async throws {
         let node = try await TestNode.make()
         try await node.run { api in
-            let items = (1...30).map { Fixture.unit(code: "420802001\(String(format: "%03d", $0))", name: "社区\($0)") }
+            let items = (1...30).map { Fixture.unit(code: "420802101\(String(format: "%03d", $0))", name: "社区\($0)") }
             let body = "[" + items.joined(separator: ",") + "]"
             let first = try await api.send(.post, "/v1/units/import", json: body)
             #expect(first.status == .ok, "\(first.body)")

@@ -19,10 +19,10 @@ struct TestFederation {
     static func make(townshipSchedule: String? = nil, countySchedule: String? = nil) async throws -> TestFederation {
         let ports = try (0..<3).map { _ in try LoopbackPort.free() }
         let yaml = TestTopology.city(
-            ports: ["4208": ports[0], "420802": ports[1], "420802001": ports[2]],
-            schedules: ["420802": countySchedule, "420802001": townshipSchedule].compactMapValues { $0 }
+            ports: ["4208": ports[0], "420802": ports[1], "420802101": ports[2]],
+            schedules: ["420802": countySchedule, "420802101": townshipSchedule].compactMapValues { $0 }
         ).yaml
-        let nodes = try await nodes(["4208", "420802", "420802001"], of: yaml)
+        let nodes = try await nodes(["4208", "420802", "420802101"], of: yaml)
         return TestFederation(yaml: yaml, city: nodes[0], county: nodes[1], township: nodes[2])
     }
 
@@ -80,16 +80,16 @@ extension APIClient {
         try await federation.run { city, county, township in
             let atTownship = try await township.create(
                 Deputy.self,
-                Fixture.deputy(name: "王五", region: "420802001", level: "township", congress: "420802001")
+                Fixture.deputy(name: "王五", region: "420802101", level: "township", congress: "420802101")
             ).meta.id
             // 泉口街道 has no node: its records are written at the county.
-            let atCounty = try await county.create("stations", Fixture.station(name: "泉口街道代表联络站", region: "420802002", units: ["420802002001"]))
+            let atCounty = try await county.create("stations", Fixture.station(name: "泉口街道代表联络站", region: "420802102", units: ["420802102001"]))
 
             #expect(try await township.sync().error == nil)
             #expect(try await county.sync().error == nil)
             let deputiesAtCity = try await city.held("deputies")
             #expect(deputiesAtCity == (try await township.held("deputies")))
-            #expect(deputiesAtCity["\(atTownship)"]?.hasPrefix("420802001 v1 deleted=false") == true)
+            #expect(deputiesAtCity["\(atTownship)"]?.hasPrefix("420802101 v1 deleted=false") == true)
             #expect((try await city.held("stations"))[atCounty]?.hasPrefix("420802 v") == true)
 
             // An update and a delete follow the same way.
@@ -98,7 +98,7 @@ extension APIClient {
             #expect(try await township.send(.put, "/v1/deputies/\(atTownship)", json: try changed.json).status == .ok)
             let second = try await township.create(
                 "deputies",
-                Fixture.deputy(name: "赵六", region: "420802001", level: "township", congress: "420802001")
+                Fixture.deputy(name: "赵六", region: "420802101", level: "township", congress: "420802101")
             )
             #expect(try await township.send(.delete, "/v1/deputies/\(second)").status == .ok)
             let report = try await township.sync()
@@ -114,7 +114,7 @@ extension APIClient {
 
             let status = try await county.send(.get, "/v1/sync/status").json
             let children = status["children"] as? [[String: Any]] ?? []
-            #expect(children.map { $0["code"] as? String } == ["420802001"])
+            #expect(children.map { $0["code"] as? String } == ["420802101"])
             #expect(children.first?["stale"] as? Bool == false)
             let parent = status["parent"] as? [String: Any]
             #expect(parent?["code"] as? String == "4208")
@@ -128,7 +128,7 @@ extension APIClient {
             for index in 0..<3 {
                 _ = try await township.create(
                     "deputies",
-                    Fixture.deputy(name: "代表\(index)", region: "420802001", level: "township", congress: "420802001")
+                    Fixture.deputy(name: "代表\(index)", region: "420802101", level: "township", congress: "420802101")
                 )
             }
             #expect(try await township.sync().changes == 3)
@@ -150,7 +150,7 @@ extension APIClient {
             #expect(try await federation.county.snapshot() == before)
 
             // The child believes more was acknowledged than the parent has: the parent answers with a gap, the child rewinds.
-            _ = try await township.create("deputies", Fixture.deputy(name: "代表3", region: "420802001", level: "township", congress: "420802001"))
+            _ = try await township.create("deputies", Fixture.deputy(name: "代表3", region: "420802101", level: "township", congress: "420802101"))
             _ = try await TestDatabase.texts("UPDATE sync_checkpoints SET acked_seq = 1 RETURNING 'rewound'", on: federation.county.database)
             let report = try await township.sync()
             #expect(report.error == nil)
@@ -184,9 +184,9 @@ extension APIClient {
     @Test func aTrainingPlannedAtTheCityReachesTheTownshipReadOnlyAndNeverGoesBackUp() async throws {
         let federation = try await TestFederation.make()
         try await federation.run { city, county, township in
-            let training = try await city.create(Training.self, Fixture.training(branchRegion: "420802001")).meta.id
+            let training = try await city.create(Training.self, Fixture.training(branchRegion: "420802101")).meta.id
             // A training for another county's deputies does not concern 东宝区.
-            let elsewhere = Fixture.training(branchRegion: "420804001")
+            let elsewhere = Fixture.training(branchRegion: "420804101")
                 .replacingOccurrences(of: "\"regionPrefix\": \"420802\"", with: "\"regionPrefix\": \"420804\"")
                 .replacingOccurrences(
                     of: "\"regionCode\": \"420802\", \"name\": \"区人大会议中心\"",
@@ -224,7 +224,7 @@ extension APIClient {
     @Test func aWrongOrMissingTokenIs401() async throws {
         let federation = try await TestFederation.make()
         try await federation.run { _, county, township in
-            _ = try await township.create("deputies", Fixture.deputy(name: "代表", region: "420802001", level: "township", congress: "420802001"))
+            _ = try await township.create("deputies", Fixture.deputy(name: "代表", region: "420802101", level: "township", congress: "420802101"))
             let topology = try TopologyLoader.parse(federation.yaml, file: "t.yaml").topology
             let before = try await federation.county.snapshot()
             let batch = try await ReplicationTests.batch(from: federation.township, after: 0, topologyHash: topology.hash)
@@ -245,14 +245,14 @@ extension APIClient {
     @Test func aRecordOfASiblingCountyIs403AndNothingIsApplied() async throws {
         let federation = try await TestFederation.make()
         try await federation.run { city, county, _ in
-            _ = try await county.create("deputies", Fixture.deputy(name: "本区代表", region: "420802002"))
+            _ = try await county.create("deputies", Fixture.deputy(name: "本区代表", region: "420802102"))
             let topology = try TopologyLoader.parse(federation.yaml, file: "t.yaml").topology
             let honest = try await ReplicationTests.batch(from: federation.county, after: 0, topologyHash: topology.hash)
             let before = try await federation.city.snapshot()
             let countyToken = APIClient.Token.custom("Bearer \(federation.county.secrets.parentToken!)")
             // The same batch with one record moved into 掇刀区 (420804), and one claiming 掇刀区 as its origin.
             for forged in [
-                honest.replacingOccurrences(of: "\"regionCode\" : \"420802002\"", with: "\"regionCode\" : \"420804001\""),
+                honest.replacingOccurrences(of: "\"regionCode\" : \"420802102\"", with: "\"regionCode\" : \"420804101\""),
                 honest.replacingOccurrences(of: "\"origin\" : \"420802\"", with: "\"origin\" : \"420804\""),
             ] {
                 #expect(forged != honest)
@@ -270,7 +270,7 @@ extension APIClient {
     @Test func aMalformedBatchIsRefusedSayingWhereAndNothingIsApplied() async throws {
         let federation = try await TestFederation.make()
         try await federation.run { _, county, township in
-            _ = try await township.create("deputies", Fixture.deputy(name: "代表", region: "420802001", level: "township", congress: "420802001"))
+            _ = try await township.create("deputies", Fixture.deputy(name: "代表", region: "420802101", level: "township", congress: "420802101"))
             let topology = try TopologyLoader.parse(federation.yaml, file: "t.yaml").topology
             let honest = try await ReplicationTests.batch(from: federation.township, after: 0, topologyHash: topology.hash)
             let token = APIClient.Token.custom("Bearer \(federation.township.secrets.parentToken!)")
@@ -303,7 +303,7 @@ extension APIClient {
                         schemaHash: schema,
                         schemaVersion: schemaVersion,
                         topologyHash: topology.hash,
-                        sender: RegionCode("420802001")!,
+                        sender: RegionCode("420802101")!,
                         fromSeq: 1,
                         toSeq: 0
                     ),
@@ -325,13 +325,13 @@ extension APIClient {
                 json: try batch(protocol: 0, schema: SchemaHistory.thisRelease.current.hash),
                 token: token
             )
-            #expect(older.error?.message.contains("upgrade congress on the sender (420802001)") == true)
+            #expect(older.error?.message.contains("upgrade congress on the sender (420802101)") == true)
             // A batch that names no version and is not wave 1's, or names a version with another content, or a version
             // newer than the parent reads: each refusal says which node to upgrade.
             let unnamed = try await county.send(.post, "/v1/sync/batches", json: try batch(protocol: 1, schema: "0123456789abcdef"), token: token)
             #expect(unnamed.status == .conflict)
             #expect(unnamed.error?.code == "schema_mismatch")
-            #expect(unnamed.error?.message.contains("upgrade congress on 420802001") == true)
+            #expect(unnamed.error?.message.contains("upgrade congress on 420802101") == true)
             let current = SchemaHistory.thisRelease.current.version
             let other = try await county.send(
                 .post,

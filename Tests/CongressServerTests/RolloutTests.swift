@@ -15,8 +15,8 @@ struct RolloutFederation {
 
     static func make() async throws -> RolloutFederation {
         let ports = try (0..<4).map { _ in try LoopbackPort.free() }
-        let yaml = TestTopology.city(ports: ["4208": ports[0], "420802": ports[1], "420802001": ports[2], "420804": ports[3]]).yaml
-        let nodes = try await TestFederation.nodes(["4208", "420802", "420802001", "420804"], of: yaml)
+        let yaml = TestTopology.city(ports: ["4208": ports[0], "420802": ports[1], "420802101": ports[2], "420804": ports[3]]).yaml
+        let nodes = try await TestFederation.nodes(["4208", "420802", "420802101", "420804"], of: yaml)
         return RolloutFederation(city: nodes[0], dongbao: nodes[1], longquan: nodes[2], duodao: nodes[3])
     }
 
@@ -39,23 +39,23 @@ struct RolloutFederation {
             // 王芳 holds a township and a county mandate: one person, trained once.
             let wangTownship = try await longquan.create(
                 "deputies",
-                Fixture.deputy(name: "王芳", region: "420802001001", level: "township", congress: "420802001", extra: idNumber)
+                Fixture.deputy(name: "王芳", region: "420802101001", level: "township", congress: "420802101", extra: idNumber)
             )
             let li = try await longquan.create(
                 "deputies",
-                Fixture.deputy(name: "李明", region: "420802001002", level: "township", congress: "420802001")
+                Fixture.deputy(name: "李明", region: "420802101002", level: "township", congress: "420802101")
             )
             let resigned = try await longquan.create(
                 "deputies",
-                Fixture.deputy(name: "赵离任", region: "420802001", level: "township", congress: "420802001", extra: #", "status": "resigned""#)
+                Fixture.deputy(name: "赵离任", region: "420802101", level: "township", congress: "420802101", extra: #", "status": "resigned""#)
                     .replacing(#""status": "in_office", "#, with: "")
             )
             _ = try await dongbao.create(
                 "deputies",
-                Fixture.deputy(name: "王芳", region: "420802001001", level: "county", congress: "420802", extra: idNumber)
+                Fixture.deputy(name: "王芳", region: "420802101001", level: "county", congress: "420802", extra: idNumber)
             )
-            _ = try await dongbao.create("deputies", Fixture.deputy(name: "陈泉口", region: "420802002", level: "county", congress: "420802"))
-            let zhou = try await duodao.create("deputies", Fixture.deputy(name: "周掇刀", region: "420804001", level: "county", congress: "420804"))
+            _ = try await dongbao.create("deputies", Fixture.deputy(name: "陈泉口", region: "420802102", level: "county", congress: "420802"))
+            let zhou = try await duodao.create("deputies", Fixture.deputy(name: "周掇刀", region: "420804101", level: "county", congress: "420804"))
             _ = try await duodao.create("deputies", Fixture.deputy(name: "吴区里", region: "420804", level: "county", congress: "420804"))
             _ = try await city.create("deputies", Fixture.deputy(name: "孙市代表", region: "4208", level: "city", congress: "4208"))
             for node in [longquan, dongbao, duodao] { #expect(try await node.sync().error == nil) }
@@ -68,7 +68,7 @@ struct RolloutFederation {
                  "venues": [{"kind": "main", "regionCode": "4208", "name": "市人大主会场", "capacity": 100},
                             {"kind": "branch", "regionCode": "420802", "name": "东宝分会场", "capacity": 10},
                             {"kind": "branch", "regionCode": "420804", "name": "掇刀分会场", "capacity": 1},
-                            {"kind": "branch", "regionCode": "420802001", "name": "龙泉分会场", "capacity": 5}]}
+                            {"kind": "branch", "regionCode": "420802101", "name": "龙泉分会场", "capacity": 5}]}
                 """
             )
             let trainingID = training.meta.id
@@ -212,10 +212,10 @@ struct RolloutFederation {
     @Test func signInsThatDoNotFitAreRefusedAndChangeNothing() async throws {
         let node = try await TestNode.make(node: "4208")
         try await node.run { api in
-            let county = try await api.create("deputies", Fixture.deputy(name: "县代表", region: "420802001", level: "county", congress: "420802"))
+            let county = try await api.create("deputies", Fixture.deputy(name: "县代表", region: "420802101", level: "county", congress: "420802"))
             let township = try await api.create(
                 "deputies",
-                Fixture.deputy(name: "乡代表", region: "420802001", level: "township", congress: "420802001")
+                Fixture.deputy(name: "乡代表", region: "420802101", level: "township", congress: "420802101")
             )
             let plan = try await api.create(Training.self, Self.training())
             let id = plan.meta.id

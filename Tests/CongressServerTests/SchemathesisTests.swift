@@ -18,12 +18,12 @@ import Testing
         // The county has a township node below it, so the sync feed has a child to serve.
         var layout = TestTopology.standard
         layout.ports["420802"] = ports[0]
-        layout.ports["420802001"] = ports[1]
+        layout.ports["420802101"] = ports[1]
         let yaml = layout.yaml
         let topology = try TopologyLoader.parse(yaml, file: "test-topology.yaml").topology
         let secrets = NodeSecrets.generate(for: topology, keeping: [:])
         let node = try await TestNode.make(node: "420802", topologyYAML: yaml, federationSecrets: secrets)
-        let child = try #require(secrets.first { $0.node.rawValue == "420802001" })
+        let child = try #require(secrets.first { $0.node.rawValue == "420802101" })
         let configure: (inout AppConfiguration) -> Void = {
             $0.listen = HostAndPort(host: "127.0.0.1", port: ports[0])
             $0.schedulesPushes = false
@@ -64,9 +64,9 @@ import Testing
     /// A little of everything, so that reads find records and the stateful phase has ids to follow.
     /// Returns the training's id.
     static func seed(_ api: APIClient) async throws -> String {
-        let units = (1...3).map { Fixture.unit(code: "42080200100\($0)") }
+        let units = (1...3).map { Fixture.unit(code: "42080210100\($0)") }
         _ = try await api.send(.post, "/v1/units/import", json: "[\(units.joined(separator: ", "))]")
-        let station = try await api.create("stations", Fixture.station(units: ["420802001001", "420802001002"]))
+        let station = try await api.create("stations", Fixture.station(units: ["420802101001", "420802101002"]))
         var deputies: [String] = []
         for index in 0..<3 { deputies.append(try await api.create("deputies", Fixture.deputy(name: "代表\(index)"))) }
         _ = try await api.create("assignments", #"{"deputyId": "\#(deputies[0])", "stationId": "\#(station)", "role": "resident"}"#)

@@ -41,7 +41,7 @@ import Testing
         throw TestSetupError("no session blocked on the held lock within 10 s")
     }
 
-    static func createDeputies(_ count: Int, at node: APIClient, region: String = "420802001") async throws {
+    static func createDeputies(_ count: Int, at node: APIClient, region: String = "420802101") async throws {
         for index in 0..<count {
             _ = try await node.create("deputies", Fixture.deputy(name: "代表\(index)", region: region, level: "township", congress: region))
         }
@@ -102,7 +102,7 @@ import Testing
             // `congress sync` on the dead node's files resumes from the acknowledgement it stored (or before it).
             let (status, output) = try await child.syncOnce()
             #expect(status == 0, "\(output)")
-            #expect(output.contains("420802001 → 420802:"))
+            #expect(output.contains("420802101 → 420802:"))
             let atChild = try await Self.records(on: federation.township.database)
             #expect(atChild.count == 40)
             #expect(try await Self.records(on: federation.county.database) == atChild)
@@ -162,7 +162,7 @@ import Testing
                     RETURNING id, region_code, version
                 )
                 INSERT INTO change_log (seq, kind, record_id, origin, region_code, version, deleted)
-                SELECT version, 'deputy', id, '420802001', region_code, version, false FROM deputy
+                SELECT version, 'deputy', id, '420802101', region_code, version, false FROM deputy
                 """,
                 on: federation.township.database
             )
@@ -192,7 +192,7 @@ import Testing
             try await federation.township.serve(configure: configure) { township in
                 let id = try await township.create(
                     "deputies",
-                    Fixture.deputy(name: "按时同步", region: "420802001", level: "township", congress: "420802001")
+                    Fixture.deputy(name: "按时同步", region: "420802101", level: "township", congress: "420802101")
                 )
                 let deadline = ContinuousClock.now + .seconds(90)
                 while try await county.held("deputies")[id] == nil {

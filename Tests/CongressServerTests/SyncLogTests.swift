@@ -27,7 +27,7 @@ import Testing
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .stream(chunks, length: .known(Int64(100_000)))
             let upload = Task { try await HTTPClient.shared.execute(request, timeout: .seconds(30)) }
-            feed.yield(ByteBuffer(string: #"{"protocol": 1, "sender": "420802001", "changes": ["#))
+            feed.yield(ByteBuffer(string: #"{"protocol": 1, "sender": "420802101", "changes": ["#))
             try await Task.sleep(for: .milliseconds(300))
             upload.cancel()
             _ = try? await upload.value

@@ -9,15 +9,15 @@ import Testing
 @Suite struct SyncPropertyTests {
     /// A city, two counties, three township nodes and a township without a node (served by its county).
     static func topology(ports: [Int]) -> String {
-        let codes = ["4208", "420802", "420802001", "420802002", "420804", "420804001"]
+        let codes = ["4208", "420802", "420802101", "420802102", "420804", "420804101"]
         return TestTopology.city(ports: Dictionary(uniqueKeysWithValues: zip(codes, ports)))
-            .adding("420802003", "东宝区子陵铺镇").adding("420804001", "掇刀石街道").yaml
+            .adding("420802103", "东宝区子陵铺镇").adding("420804101", "掇刀石街道").yaml
     }
 
     /// Where each node writes: its own area, and for a county also the township without a node.
     static let writesIn: [String: [String]] = [
-        "4208": ["4208"], "420802": ["420802", "420802003"], "420804": ["420804"],
-        "420802001": ["420802001"], "420802002": ["420802002"], "420804001": ["420804001"],
+        "4208": ["4208"], "420802": ["420802", "420802103"], "420804": ["420804"],
+        "420802101": ["420802101"], "420802102": ["420802102"], "420804101": ["420804101"],
     ]
 
     static func level(of region: String) -> String { [4: "city", 6: "county", 9: "township"][region.count]! }
@@ -29,10 +29,10 @@ import Testing
         let ports = try (0..<6).map { _ in try LoopbackPort.free() }
         let yaml = Self.topology(ports: ports)
         let edited = TestTopology.city(
-            ports: Dictionary(uniqueKeysWithValues: zip(["4208", "420802", "420802001", "420802002", "420804", "420804001"], ports))
-        ).adding("420802003", "东宝区子陵铺镇").adding("420804001", "掇刀石街道").adding("420804002", "白庙街道").yaml
+            ports: Dictionary(uniqueKeysWithValues: zip(["4208", "420802", "420802101", "420802102", "420804", "420804101"], ports))
+        ).adding("420802103", "东宝区子陵铺镇").adding("420804101", "掇刀石街道").adding("420804102", "白庙街道").yaml
         let editedHash = Topology.hash(of: edited)
-        let codes = ["4208", "420802", "420802001", "420802002", "420804", "420804001"]
+        let codes = ["4208", "420802", "420802101", "420802102", "420804", "420804101"]
         let federation = try await TestFederation.nodes(codes, of: yaml)
         let cityFolder = try TopologyReloadTests.TopologyFolder(yaml)
         let manySmallBatches: @Sendable (inout AppConfiguration) -> Void = {
@@ -58,10 +58,10 @@ import Testing
                 let writer = Int.random(in: 0..<codes.count, using: &random)
                 let code = codes[writer]
                 let client = clients[writer]
-                if code == "420804", writesIn[code]?.contains("420804002") == false,
+                if code == "420804", writesIn[code]?.contains("420804102") == false,
                     try await client.send(.get, "/v1/topology").json["hash"] as? String == editedHash
                 {
-                    writesIn[code]?.append("420804002")
+                    writesIn[code]?.append("420804102")
                 }
                 switch Int.random(in: 0..<100, using: &random) {
                 case 0..<40:
@@ -105,7 +105,7 @@ import Testing
             for (index, code) in codes.enumerated() {
                 #expect(try await clients[index].send(.get, "/v1/topology").json["hash"] as? String == editedHash, "topology at \(code)")
             }
-            #expect(writesIn["420804"]?.contains("420804002") == true, "掇刀区 wrote in the new township, seed \(seed)")
+            #expect(writesIn["420804"]?.contains("420804102") == true, "掇刀区 wrote in the new township, seed \(seed)")
 
             for (index, code) in codes.enumerated() {
                 let descendants = codes.indices.filter { codes[$0].hasPrefix(code) }

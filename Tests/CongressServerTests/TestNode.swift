@@ -291,7 +291,7 @@ struct APIClient: Sendable {
 enum Fixture {
     static func deputy(
         name: String = "张三",
-        region: String = "420802001",
+        region: String = "420802101",
         level: String = "county",
         congress: String = "420802",
         extra: String = ""
@@ -302,7 +302,7 @@ enum Fixture {
         """
     }
 
-    static func station(name: String = "龙泉街道人大代表之家", region: String = "420802001", units: [String] = ["420802001001"]) -> String {
+    static func station(name: String = "龙泉街道人大代表之家", region: String = "420802101", units: [String] = ["420802101001"]) -> String {
         let covered = units.map { "\"\($0)\"" }.joined(separator: ", ")
         return """
             {"name": "\(name)", "type": "home", "regionCode": "\(region)", "address": "龙泉路1号", "coveredUnits": [\(covered)],
@@ -311,11 +311,11 @@ enum Fixture {
             """
     }
 
-    static func unit(code: String = "420802001001", name: String = "龙泉社区") -> String {
+    static func unit(code: String = "420802101001", name: String = "龙泉社区") -> String {
         #"{"code": "\#(code)", "name": "\#(name)", "urbanRuralClass": "111"}"#
     }
 
-    static func training(branchRegion: String = "420802001") -> String {
+    static func training(branchRegion: String = "420802101") -> String {
         """
         {"title": "代表履职培训", "startsOn": "2026-12-01", "endsOn": "2026-12-02", "mode": "hybrid",
          "audience": {"levels": ["county", "township"], "regionPrefix": "420802"},

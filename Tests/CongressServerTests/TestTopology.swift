@@ -14,7 +14,7 @@ struct TestTopology {
 
     /// 荆门市 with 东宝区 (townships 龙泉街道 and 泉口街道, no node of their own unless given a port) and 掇刀区.
     static let cityRegions = [
-        "4208": "荆门市", "420802": "东宝区", "420802001": "龙泉街道", "420802002": "泉口街道", "420804": "掇刀区",
+        "4208": "荆门市", "420802": "东宝区", "420802101": "龙泉街道", "420802102": "泉口街道", "420804": "掇刀区",
     ]
 
     /// The one-node tests' topology: 湖北省 on top of `cityRegions`, with nodes at the province, the city and both

@@ -54,11 +54,11 @@ import Testing
             #expect(first["hash"] as? String == Topology.hash(of: standard))
             #expect(first["lastRejected"] is NSNull)
 
-            let edited = TestTopology.standard.adding("420802100", "子陵铺镇").yaml
+            let edited = TestTopology.standard.adding("420802103", "子陵铺镇").yaml
             try folder.write(edited)
             let reloaded = try await Self.topology(of: api) { $0["hash"] as? String == Topology.hash(of: edited) }
             #expect(reloaded["hash"] as? String == Topology.hash(of: edited))
-            #expect(Self.townships(in: reloaded) == ["420802001 龙泉街道", "420802002 泉口街道", "420802100 子陵铺镇"])
+            #expect(Self.townships(in: reloaded) == ["420802101 龙泉街道", "420802102 泉口街道", "420802103 子陵铺镇"])
             #expect(node.logs.text.contains("topology reloaded"))
 
             let broken = edited.replacingOccurrences(of: "name: 子陵铺镇, level: township", with: "name: 子陵铺镇, level: townsip")
@@ -95,11 +95,11 @@ import Testing
         }
         try await node.run(.live, configure: configure) { api in
             for _ in 0..<200 where !node.logs.text.contains("topology reloads on SIGHUP") { try await Task.sleep(for: .milliseconds(20)) }
-            let renamed = TestTopology.standard.renaming("420802002", to: "泉口社区").yaml
+            let renamed = TestTopology.standard.renaming("420802102", to: "泉口社区").yaml
             try folder.write(renamed)
             kill(getpid(), SIGHUP)
             let json = try await Self.topology(of: api) { $0["hash"] as? String == Topology.hash(of: renamed) }
-            #expect(Self.townships(in: json) == ["420802001 龙泉街道", "420802002 泉口社区"])
+            #expect(Self.townships(in: json) == ["420802101 龙泉街道", "420802102 泉口社区"])
         }
     }
 

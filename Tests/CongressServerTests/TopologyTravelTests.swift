@@ -15,8 +15,8 @@ import Testing
     /// The city, county and township of `TestFederation`, with the topology they were built from.
     static func federation() async throws -> (TestTopology, TestFederation) {
         let ports = try (0..<3).map { _ in try LoopbackPort.free() }
-        let topology = TestTopology.city(ports: ["4208": ports[0], "420802": ports[1], "420802001": ports[2]])
-        let nodes = try await TestFederation.nodes(["4208", "420802", "420802001"], of: topology.yaml)
+        let topology = TestTopology.city(ports: ["4208": ports[0], "420802": ports[1], "420802101": ports[2]])
+        let nodes = try await TestFederation.nodes(["4208", "420802", "420802101"], of: topology.yaml)
         return (topology, TestFederation(yaml: topology.yaml, city: nodes[0], county: nodes[1], township: nodes[2]))
     }
 
@@ -43,7 +43,7 @@ import Testing
     @Test func aParentTakesABatchCutFromAnotherTopologyAndNamesItsOwn() async throws {
         let federation = try await TestFederation.make()
         try await federation.run { _, county, township in
-            _ = try await township.create("deputies", Fixture.deputy(name: "代表", region: "420802001", level: "township", congress: "420802001"))
+            _ = try await township.create("deputies", Fixture.deputy(name: "代表", region: "420802101", level: "township", congress: "420802101"))
             let batch = try await ReplicationTests.batch(from: federation.township, after: 0, topologyHash: "a-topology-edited-elsewhere")
             let childToken = APIClient.Token.custom("Bearer \(federation.township.secrets.parentToken!)")
             let reply = try await county.send(.post, "/v1/sync/batches", json: batch, token: childToken)
@@ -97,7 +97,7 @@ import Testing
                     #expect(again.error == nil)
                     #expect(again.topologyAdopted == nil)
                     #expect(try await county.sync().error == nil)
-                    for (parent, child) in [(county, "420802001"), (city, "420802")] {
+                    for (parent, child) in [(county, "420802101"), (city, "420802")] {
                         let status = try await parent.send(.get, "/v1/sync/status").json
                         let entry = (status["children"] as? [[String: Any]])?.first { $0["code"] as? String == child }
                         #expect(entry?["topologyHash"] as? String == editedHash)
@@ -117,9 +117,9 @@ import Testing
     @Test func aTopologyThatDropsTheChildIsRefusedThereAndReportedAtBothEnds() async throws {
         let (topology, federation) = try await Self.federation()
         let countyFolder = try TopologyFolder(topology.yaml)
-        let without = topology.removing("420802001").yaml
+        let without = topology.removing("420802101").yaml
         let withoutHash = Topology.hash(of: without)
-        let message = "node 420802001 is not in this topology: a running node cannot be removed from under itself (stop it first)"
+        let message = "node 420802101 is not in this topology: a running node cannot be removed from under itself (stop it first)"
         try await Self.serve(federation.county, file: countyFolder) { county in
             try await Self.serve(federation.township, file: nil) { township in
                 #expect(try await township.sync().error == nil)
@@ -149,7 +149,7 @@ import Testing
                     let status = try await county.send(.get, "/v1/sync/status").json
                     #expect((status["children"] as? [[String: Any]])?.isEmpty == true)
                     let former = (status["formerChildren"] as? [[String: Any]])?.first
-                    #expect(former?["code"] as? String == "420802001")
+                    #expect(former?["code"] as? String == "420802101")
                     #expect(former?["topologyHash"] as? String == Topology.hash(of: topology.yaml))
                     let refused = former?["topologyRefused"] as? [String: Any]
                     #expect(refused?["hash"] as? String == withoutHash)
@@ -163,7 +163,7 @@ import Testing
         let (topology, federation) = try await Self.federation()
         let cityFolder = try TopologyFolder(topology.yaml)
         let countyFolder = try TopologyFolder(topology.yaml)
-        let piloted = topology.renaming("420802001", to: "龙泉街道（试点）").yaml
+        let piloted = topology.renaming("420802101", to: "龙泉街道（试点）").yaml
         let original = Topology.hash(of: topology.yaml)
         try await Self.serve(federation.city, file: cityFolder) { _ in
             try await Self.serve(federation.county, file: countyFolder) { county in
@@ -205,7 +205,7 @@ import Testing
         let cityFolder = try TopologyFolder(topology.yaml)
         let countyFolder = try TopologyFolder(topology.yaml)
         var grown = topology
-        grown.ports["420802002"] = try LoopbackPort.free()
+        grown.ports["420802102"] = try LoopbackPort.free()
         let edited = grown.yaml
         let editedHash = Topology.hash(of: edited)
         try await Self.serve(federation.city, file: cityFolder) { city in
@@ -230,7 +230,7 @@ import Testing
             )
             let countySecrets = try #require(enrolled.first { $0.node == federation.county.node })
             #expect(countySecrets.parentToken == federation.county.secrets.parentToken, "the county's own token is kept")
-            let newcomer = try await TestNode.make(node: "420802002", topologyYAML: edited, federationSecrets: enrolled)
+            let newcomer = try await TestNode.make(node: "420802102", topologyYAML: edited, federationSecrets: enrolled)
             // The county restarts with its new secrets (it reads them at start); the new node starts with the new file.
             try await federation.county.serve(
                 configure: { configuration in
@@ -243,14 +243,14 @@ import Testing
                 try await newcomer.serve(configure: TestFederation.live) { township in
                     let deputy = try await township.create(
                         "deputies",
-                        Fixture.deputy(name: "新节点代表", region: "420802002", level: "township", congress: "420802002")
+                        Fixture.deputy(name: "新节点代表", region: "420802102", level: "township", congress: "420802102")
                     )
                     let first = try await township.sync()
                     #expect(first.error == nil)
                     #expect(first.topologyAdopted == nil, "it started with the file in force")
                     #expect(try await county.sync().error == nil)
                     #expect(try await city.held("deputies").keys.contains(deputy))
-                    let child = try #require(try await MixedReleaseTests.child(county, "420802002"))
+                    let child = try #require(try await MixedReleaseTests.child(county, "420802102"))
                     #expect(child["topologyHash"] as? String == editedHash)
                     #expect(child["lags"] as? [String] == [])
                 }

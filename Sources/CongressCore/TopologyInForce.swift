@@ -28,28 +28,55 @@ public struct ConfigRejection: Sendable, Encodable {
     public var reported: TopologyRefusal { TopologyRefusal(hash: hash, at: at, errors: errors.map(\.description)) }
 }
 
-/// The topology a running node uses; a reload swaps it whole, so a request never sees half of two files.
-public final class TopologyInForce: Sendable {
-    public typealias Rejection = ConfigRejection
-
+/// An operator's file (or folder) a running node uses — the topology, the points rules — swapped whole by a reload or
+/// an adoption from the parent, so a request never sees half of two; the last refusal is kept beside it.
+public final class ConfigInForce<Content: Sendable>: Sendable {
     public struct State: Sendable {
-        public var topology: Topology
+        public var content: Content
+        /// When `content` was taken.
         public var loadedAt: Timestamp
-        public var warnings: [Diagnostic]
-        public var lastRejected: Rejection?
+        public var lastRejected: ConfigRejection?
     }
 
-    /// The file reloads read; nil when the topology was given in code (tests), which disables reloading.
-    public let file: String?
+    /// The file or folder reloads read and adoptions write; nil when the content was given in code (tests), which
+    /// disables reloading.
+    public let source: String?
     private let state: Mutex<State>
 
-    public init(_ topology: Topology, file: String? = nil, warnings: [Diagnostic] = []) {
-        self.file = file
-        self.state = Mutex(State(topology: topology, loadedAt: .now, warnings: warnings, lastRejected: nil))
+    public init(_ content: Content, source: String?) {
+        self.source = source
+        self.state = Mutex(State(content: content, loadedAt: .now, lastRejected: nil))
     }
 
-    public var topology: Topology { state.withLock { $0.topology } }
     public var current: State { state.withLock { $0 } }
+    public var content: Content { state.withLock { $0.content } }
+
+    public func accept(_ content: Content) {
+        state.withLock { $0 = State(content: content, loadedAt: .now, lastRejected: $0.lastRejected) }
+    }
+
+    public func reject(_ rejection: ConfigRejection) {
+        state.withLock { $0.lastRejected = rejection }
+    }
+
+    /// The refusal of a parent's file (trigger `parent …`) made since the content in force was taken: the child reports
+    /// it to its parent with each push until it adopts one again.
+    public var parentFileRefused: ConfigRejection? {
+        state.withLock { state in state.lastRejected.flatMap { $0.refusesParentFile(since: state.loadedAt) ? $0 : nil } }
+    }
+}
+
+/// The topology a running node uses, with the warnings found when it was read.
+public typealias TopologyInForce = ConfigInForce<TopologyLoader.Loaded>
+
+extension ConfigInForce where Content == TopologyLoader.Loaded {
+    public convenience init(_ topology: Topology, file: String? = nil, warnings: [Diagnostic] = []) {
+        self.init(TopologyLoader.Loaded(topology: topology, warnings: warnings), source: file)
+    }
+
+    /// The topology file; nil when the topology was given in code.
+    public var file: String? { source }
+    public var topology: Topology { content.topology }
 
     /// The topology in `text` if this node may run under it: it passes every check of `topology check` and still holds
     /// `node` (a running node cannot be removed from under itself). The same test for an operator's edit and for a
@@ -62,56 +89,18 @@ public final class TopologyInForce: Sendable {
         }
         return loaded
     }
-
-    /// The refusal of a parent's file (trigger `parent …`) made since the topology in force was loaded: the child
-    /// reports it to its parent with each push until it adopts a file again.
-    public var parentFileRefused: Rejection? {
-        state.withLock { state in state.lastRejected.flatMap { $0.refusesParentFile(since: state.loadedAt) ? $0 : nil } }
-    }
-
-    /// How a refusal of the parent's file names its trigger: `parent CODE`.
-    public static let parentTrigger = ConfigRejection.parentTrigger
-
-    public func accept(_ loaded: TopologyLoader.Loaded) {
-        state.withLock { $0 = State(topology: loaded.topology, loadedAt: .now, warnings: loaded.warnings, lastRejected: $0.lastRejected) }
-    }
-
-    public func reject(_ rejection: Rejection) {
-        state.withLock { $0.lastRejected = rejection }
-    }
 }
 
-/// The points rules folder a running node uses (SPEC §12), swapped whole like the topology: reloaded when its files
-/// change, and adopted from the parent's (SPEC §17).
-public final class PointsInForce: Sendable {
-    public struct State: Sendable {
-        public var folder: PointsFolder
-        public var loadedAt: Timestamp
-        public var lastRejected: ConfigRejection?
+/// The points rules folder a running node uses (SPEC §12): reloaded when its files change, adopted from the parent's
+/// (SPEC §17).
+public typealias PointsInForce = ConfigInForce<PointsFolder>
+
+extension ConfigInForce where Content == PointsFolder {
+    public convenience init(_ folder: PointsFolder, directory: String? = nil) {
+        self.init(folder, source: directory)
     }
 
-    /// The folder reloads read and adoptions write; nil when the rules were given in code (tests).
-    public let directory: String?
-    private let state: Mutex<State>
-
-    public init(_ folder: PointsFolder, directory: String? = nil) {
-        self.directory = directory
-        self.state = Mutex(State(folder: folder, loadedAt: .now, lastRejected: nil))
-    }
-
-    public var folder: PointsFolder { state.withLock { $0.folder } }
-    public var current: State { state.withLock { $0 } }
-
-    public func accept(_ folder: PointsFolder) {
-        state.withLock { $0 = State(folder: folder, loadedAt: .now, lastRejected: $0.lastRejected) }
-    }
-
-    public func reject(_ rejection: ConfigRejection) {
-        state.withLock { $0.lastRejected = rejection }
-    }
-
-    /// The refusal of the parent's folder made since the folder in force was taken, if any.
-    public var parentFileRefused: ConfigRejection? {
-        state.withLock { state in state.lastRejected.flatMap { $0.refusesParentFile(since: state.loadedAt) ? $0 : nil } }
-    }
+    /// The points folder; nil when the rules were given in code.
+    public var directory: String? { source }
+    public var folder: PointsFolder { content }
 }

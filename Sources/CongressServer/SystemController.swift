@@ -53,15 +53,15 @@ struct SystemController: Sendable {
     @Sendable func pointsRulesInForce(_ request: Request, context: AppRequestContext) async throws -> Response {
         _ = try request.query(accepting: [])
         let state = points.current
-        let files = state.folder.rules.map { rules in
+        let files = state.content.rules.map { rules in
             PointsRulesView.File(path: "\(rules.congress)/\(rules.year).yaml", rules: rules)
         }
         let view = PointsRulesView(
             node: store.node.rawValue,
-            hash: state.folder.hash,
+            hash: state.content.hash,
             directory: points.directory,
             loadedAt: state.loadedAt,
-            warnings: state.folder.warnings,
+            warnings: state.content.warnings,
             lastRejected: state.lastRejected,
             files: files
         )
@@ -127,7 +127,7 @@ struct SystemController: Sendable {
         var file: String?
         var loadedAt: Timestamp
         var warnings: [Diagnostic]
-        var lastRejected: TopologyInForce.Rejection?
+        var lastRejected: ConfigRejection?
         var root: Node
 
         enum CodingKeys: String, CodingKey { case node, hash, file, loadedAt, warnings, lastRejected, root }
@@ -161,12 +161,12 @@ struct SystemController: Sendable {
         let state = topology.current
         let body = TopologyView(
             node: store.node.rawValue,
-            hash: state.topology.hash,
+            hash: state.content.topology.hash,
             file: topology.file,
             loadedAt: state.loadedAt,
-            warnings: state.warnings,
+            warnings: state.content.warnings,
             lastRejected: state.lastRejected,
-            root: view(state.topology.root)
+            root: view(state.content.topology.root)
         )
         return try JSONBody.response(.ok, body)
     }

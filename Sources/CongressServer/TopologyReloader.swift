@@ -48,11 +48,9 @@ struct TopologyReloader: Service {
 
     private func pollFile() async {
         await poll(
+            inForce,
+            hash: \.topology.hash,
             read: { (try? ConfigFile.text(atPath: file, what: "the topology file")).map { (Topology.hash(of: $0), $0) } },
-            inForce: {
-                let current = inForce.current
-                return (current.topology.hash, current.lastRejected?.hash)
-            },
             reload: { reload(trigger: .fileChange, text: $0) }
         )
     }
@@ -60,18 +58,19 @@ struct TopologyReloader: Service {
     /// Reads every `pollInterval` and reloads what was read once two reads in a row agree (no half-written files) and it
     /// is neither in force nor the last refused. What is in force is asked each time: SIGHUP or a sync may have swapped
     /// or refused something meanwhile.
-    private func poll<Content>(
-        read: () -> (hash: String, content: Content)?,
-        inForce: () -> (hash: String, refused: String?),
-        reload: (Content) -> Void
+    private func poll<Content, Read>(
+        _ holder: ConfigInForce<Content>,
+        hash contentHash: (Content) -> String,
+        read: () -> (hash: String, content: Read)?,
+        reload: (Read) -> Void
     ) async {
         var previousRead: String?
         while !Task.isCancelled {
             try? await Task.sleep(for: pollInterval)
             guard let (hash, content) = read() else { continue }
             defer { previousRead = hash }
-            let current = inForce()
-            guard hash != current.hash, hash == previousRead, hash != current.refused else { continue }
+            let current = holder.current
+            guard hash != contentHash(current.content), hash == previousRead, hash != current.lastRejected?.hash else { continue }
             reload(content)
         }
     }
@@ -81,7 +80,7 @@ struct TopologyReloader: Service {
         do throws(ConfigFileError) {
             reload(trigger: trigger, text: try ConfigFile.text(atPath: file, what: "the topology file"))
         } catch {
-            refuse(hash: "", diagnostics: error.diagnostics, trigger: trigger)
+            refuse(inForce, "topology refused; the one in force stays", inForce: inForce.topology.hash, hash: "", error.diagnostics, trigger)
         }
     }
 
@@ -96,7 +95,7 @@ struct TopologyReloader: Service {
         do throws(ConfigFileError) {
             loaded = try TopologyInForce.check(text, file: file, node: node)
         } catch {
-            refuse(hash: hash, diagnostics: error.diagnostics, trigger: trigger)
+            refuse(inForce, "topology refused; the one in force stays", inForce: previous.hash, hash: hash, error.diagnostics, trigger)
             return
         }
         let entry = loaded.topology.node(node)
@@ -116,11 +115,9 @@ struct TopologyReloader: Service {
     private func pollPoints() async {
         guard let directory = points.directory else { return }
         await poll(
+            points,
+            hash: \.hash,
             read: { (try? PointsFolder.read(directory: directory)).map { (PointsFolder.hash(of: $0), $0) } },
-            inForce: {
-                let current = points.current
-                return (current.folder.hash, current.lastRejected?.hash)
-            },
             reload: { reloadPoints(trigger: .fileChange, files: $0) }
         )
     }
@@ -131,7 +128,7 @@ struct TopologyReloader: Service {
         do throws(ConfigFileError) {
             reloadPoints(trigger: trigger, files: try PointsFolder.read(directory: directory))
         } catch {
-            refusePoints(hash: "", diagnostics: error.diagnostics, trigger: trigger)
+            refuse(points, "points rules refused; the ones in force stay", inForce: points.folder.hash, hash: "", error.diagnostics, trigger)
         }
     }
 
@@ -148,26 +145,24 @@ struct TopologyReloader: Service {
                 metadata: ["hash": "\(hash)", "previous": "\(previous.hash)", "trigger": "\(trigger.rawValue)", "files": "\(files.count)"]
             )
         } catch {
-            refusePoints(hash: hash, diagnostics: error.diagnostics, trigger: trigger)
+            refuse(points, "points rules refused; the ones in force stay", inForce: previous.hash, hash: hash, error.diagnostics, trigger)
         }
     }
 
-    private func refusePoints(hash: String, diagnostics: [Diagnostic], trigger: Trigger) {
+    /// Keeps in `holder` why what was read (`hash`) was refused, and logs it with every error; what is in force stays.
+    private func refuse<Content>(
+        _ holder: ConfigInForce<Content>,
+        _ message: Logger.Message,
+        inForce: String,
+        hash: String,
+        _ diagnostics: [Diagnostic],
+        _ trigger: Trigger
+    ) {
         let errors = diagnostics.filter { $0.severity == .error }
-        points.reject(ConfigRejection(at: .now, hash: hash, trigger: trigger.rawValue, errors: errors))
+        holder.reject(ConfigRejection(at: .now, hash: hash, trigger: trigger.rawValue, errors: errors))
         logger.error(
-            "points rules refused; the ones in force stay",
-            metadata: ["hash": "\(hash)", "inForce": "\(points.folder.hash)", "trigger": "\(trigger.rawValue)", "errors": "\(errors.count)"]
-        )
-        for error in errors { logger.error("\(error)") }
-    }
-
-    private func refuse(hash: String, diagnostics: [Diagnostic], trigger: Trigger) {
-        let errors = diagnostics.filter { $0.severity == .error }
-        inForce.reject(TopologyInForce.Rejection(at: .now, hash: hash, trigger: trigger.rawValue, errors: errors))
-        logger.error(
-            "topology refused; the one in force stays",
-            metadata: ["hash": "\(hash)", "inForce": "\(inForce.topology.hash)", "trigger": "\(trigger.rawValue)", "errors": "\(errors.count)"]
+            message,
+            metadata: ["hash": "\(hash)", "inForce": "\(inForce)", "trigger": "\(trigger.rawValue)", "errors": "\(errors.count)"]
         )
         for error in errors { logger.error("\(error)") }
     }

@@ -291,13 +291,13 @@ public struct SyncClient: Sendable {
         let hash = Topology.hash(of: text)
         let previous = topology.topology
         guard hash != previous.hash else { return nil }
-        let trigger = "\(TopologyInForce.parentTrigger) \(parent)"
+        let trigger = "\(ConfigRejection.parentTrigger) \(parent)"
         let loaded: TopologyLoader.Loaded
         do throws(ConfigFileError) {
             loaded = try TopologyInForce.check(text, file: "topology.yaml@\(parent)", node: node)
         } catch {
             let errors = error.diagnostics.filter { $0.severity == .error }
-            topology.reject(TopologyInForce.Rejection(at: .now, hash: hash, trigger: trigger, errors: errors))
+            topology.reject(ConfigRejection(at: .now, hash: hash, trigger: trigger, errors: errors))
             logger.error(
                 "the parent's topology refused; the one in force stays",
                 metadata: ["parent": "\(parent)", "hash": "\(hash)", "inForce": "\(previous.hash)", "errors": "\(errors.count)"]

@@ -157,13 +157,14 @@ public struct Topology: Sendable {
     public var allNodes: [TopologyNode] { root.allNodes }
 
     /// Number of regions per level, for `topology check`'s summary.
-    public var countsByLevel: [(Level, Int)] {
-        Level.allCases.map { level in (level, nodes.values.count { $0.level == level }) }.filter { $0.1 > 0 }
-    }
+    public var countsByLevel: [(Level, Int)] { countsByLevel { _ in true } }
 
     /// Regions per level that have no congress of their own (`RegionCode.withoutCongress`): stations yes, seats no.
-    public var withoutCongressByLevel: [(Level, Int)] {
-        Level.allCases.map { level in (level, nodes.values.count { $0.level == level && $0.code.withoutCongress != nil }) }.filter { $0.1 > 0 }
+    public var withoutCongressByLevel: [(Level, Int)] { countsByLevel { $0.code.withoutCongress != nil } }
+
+    /// The regions `counted` holds, per level, the empty levels left out.
+    private func countsByLevel(where counted: (TopologyNode) -> Bool) -> [(Level, Int)] {
+        Level.allCases.map { level in (level, nodes.values.count { $0.level == level && counted($0) }) }.filter { $0.1 > 0 }
     }
 
     /// SHA-256 of a topology file's text, hex.

@@ -90,16 +90,22 @@ public struct PointsFolder: Sendable, Equatable {
 
     /// Every `CODE/YEAR.yaml` in `directory` (none when the folder does not exist); other files are left alone.
     public static func read(directory: String) throws(ConfigFileError) -> [String: String] {
-        let manager = FileManager.default
-        guard let congresses = try? manager.contentsOfDirectory(atPath: directory) else { return [:] }
         var files: [String: String] = [:]
-        for congress in congresses where RegionCode(congress) != nil {
-            for name in (try? manager.contentsOfDirectory(atPath: directory + "/" + congress)) ?? [] where name.hasSuffix(".yaml") {
-                let path = congress + "/" + name
-                files[path] = try ConfigFile.text(atPath: directory + "/" + path, what: "a points rules file")
-            }
+        for path in paths(in: directory) {
+            files[path] = try ConfigFile.text(atPath: directory + "/" + path, what: "a points rules file")
         }
         return files
+    }
+
+    /// The paths (`CODE/NAME.yaml`) of the rules files in `directory`; none when the folder does not exist.
+    private static func paths(in directory: String) -> [String] {
+        let manager = FileManager.default
+        let congresses = ((try? manager.contentsOfDirectory(atPath: directory)) ?? []).filter { RegionCode($0) != nil }
+        return congresses.flatMap { congress in
+            ((try? manager.contentsOfDirectory(atPath: directory + "/" + congress)) ?? []).filter { $0.hasSuffix(".yaml") }.map {
+                congress + "/" + $0
+            }
+        }
     }
 
     /// Makes `directory` hold exactly `files` (of the shape `read` reads): each written to a temporary file renamed over
@@ -111,8 +117,7 @@ public struct PointsFolder: Sendable, Equatable {
             try manager.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try Data(text.utf8).write(to: url, options: .atomic)
         }
-        let present = (try? read(directory: directory)) ?? [:]
-        for path in present.keys where files[path] == nil {
+        for path in paths(in: directory) where files[path] == nil {
             try manager.removeItem(atPath: directory + "/" + path)
         }
     }

@@ -115,10 +115,8 @@ import Testing
 }
 
 @Suite struct ConfigFileTests {
-    static var root: URL { URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent() }
-
     @Test func secretsRoundTripAndChildHashesMatchParentTokens() throws {
-        let topology = try TopologyLoader.load(contentsOf: Self.root.appendingPathComponent("config/topology.yaml").path).topology
+        let topology = try TopologyLoader.load(contentsOf: Repository.root.appendingPathComponent("config/topology.yaml").path).topology
         let all = NodeSecrets.generate(for: topology, keeping: [:])
         let county = try #require(all.first { $0.node.rawValue == "420802" })
         let township = try #require(all.first { $0.node.rawValue == "420802001" })

@@ -6,8 +6,6 @@ import Testing
 /// Change files (SPEC §15): the 湖北 sample made from the official lists, and the mistakes an operator makes, each
 /// refused at its line and column.
 @Suite struct DivisionChangesTests {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
     static let jingmen = try! TopologyLoader.parse(
         """
         version: 1
@@ -44,9 +42,9 @@ import Testing
     }
 
     @Test func theHubeiSampleChecksAgainstThe2021ListAndNotThe2022One() throws {
-        let text = try String(contentsOf: Self.repository.appendingPathComponent("config/changes/2022-hubei.yaml"), encoding: .utf8)
+        let text = try String(contentsOf: Repository.root.appendingPathComponent("config/changes/2022-hubei.yaml"), encoding: .utf8)
         func hubei(_ edition: String) throws -> Topology {
-            let list = try DivisionList.read(directory: Self.repository.appendingPathComponent("data/divisions-\(edition)").path)
+            let list = try DivisionList.read(directory: Repository.root.appendingPathComponent("data/divisions-\(edition)").path)
             return try TopologyLoader.parse(try list.topology(of: RegionCode("42")!, source: edition).yaml, file: "\(edition).yaml").topology
         }
         let changes = try DivisionChangesLoader.parse(text, file: "2022-hubei.yaml", topology: try hubei("2021"))

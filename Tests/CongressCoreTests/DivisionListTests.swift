@@ -6,8 +6,7 @@ import Testing
 /// `congress topology import` on the official 2022 list (SPEC §3, §15): any province, and the whole country, load as
 /// one topology with the official names and the real wrinkles.
 @Suite struct DivisionListTests {
-    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("data/divisions-2022").path
+    static let directory = Repository.root.appendingPathComponent("data/divisions-2022").path
 
     @Test func theWholeCountryImportsAndPassesTheCheck() throws {
         let list = try DivisionList.read(directory: Self.directory)

@@ -6,8 +6,7 @@ import Testing
 /// Points rules files (SPEC §12) as operators write them, and exactly what the check says of mistakes.
 @Suite struct PointsRulesTests {
     /// SPEC §12's example, as the repository's example folder holds it.
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let valid = try! String(contentsOf: repository.appendingPathComponent("config/points/420802/2026.yaml"), encoding: .utf8)
+    static let valid = try! String(contentsOf: Repository.root.appendingPathComponent("config/points/420802/2026.yaml"), encoding: .utf8)
 
     static func errors(_ text: String, path: String = "420802/2026.yaml") -> [String] {
         do {
@@ -30,7 +29,7 @@ import Testing
     }
 
     @Test func theExampleFolderOfTheRepositoryLoads() throws {
-        let folder = try PointsFolder.load(directory: Self.repository.appendingPathComponent("config/points").path)
+        let folder = try PointsFolder.load(directory: Repository.root.appendingPathComponent("config/points").path)
         #expect(folder.rules.map { "\($0.congress)/\($0.year)" } == ["420802/2026"])
     }
 

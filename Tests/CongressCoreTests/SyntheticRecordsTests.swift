@@ -5,7 +5,7 @@ import Testing
 
 @Suite struct SyntheticRecordsTests {
     static let topology = try! TopologyLoader.load(
-        contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../config/topology.yaml").path
+        contentsOf: Repository.root.appendingPathComponent("config/topology.yaml").path
     ).topology
     static let keys = PersonKeyDeriver(provinceKey: "test-province-key")
     static let today = CalendarDate("2026-11-22")!

@@ -609,10 +609,8 @@ let brokenTopologies: [BrokenFile] = [
 
 /// The example federation shipped in `config/` and `nodes/`.
 @Suite struct ExampleFederationTests {
-    static var root: URL { URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent() }
-
     @Test func topologyLoadsWithoutWarnings() throws {
-        let loaded = try TopologyLoader.load(contentsOf: Self.root.appendingPathComponent("config/topology.yaml").path)
+        let loaded = try TopologyLoader.load(contentsOf: Repository.root.appendingPathComponent("config/topology.yaml").path)
         #expect(loaded.warnings.isEmpty)
         let topology = loaded.topology
         #expect(topology.root.code == RegionCode("42"))
@@ -630,9 +628,9 @@ let brokenTopologies: [BrokenFile] = [
     }
 
     @Test func everyNodeWithAURLHasAMatchingConfig() throws {
-        let topologyPath = Self.root.appendingPathComponent("config/topology.yaml").path
+        let topologyPath = Repository.root.appendingPathComponent("config/topology.yaml").path
         let topology = try TopologyLoader.load(contentsOf: topologyPath).topology
-        let folder = Self.root.appendingPathComponent("nodes")
+        let folder = Repository.root.appendingPathComponent("nodes")
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".yaml") }
         #expect(Set(files) == Set(topology.runningNodes.map { "\($0.code).yaml" }))
         for file in files {

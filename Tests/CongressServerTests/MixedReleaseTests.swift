@@ -14,8 +14,7 @@ import Testing
     /// Batches a wave-1 township (420802001 龙泉街道, release as landed before SPEC §17) pushed to its county, as received: five
     /// records (two deputies, a unit, a station, an assignment), then a replaced deputy and a deleted one.
     static func wave1Batch(_ number: Int) throws -> String {
-        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Fixtures/wave1-sync")
+        let fixtures = Repository.root.appendingPathComponent("Tests/Fixtures/wave1-sync")
         return try String(contentsOf: fixtures.appendingPathComponent("batch-\(number).json"), encoding: .utf8)
     }
 

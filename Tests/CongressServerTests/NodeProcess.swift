@@ -14,7 +14,7 @@ final class NodeProcess: @unchecked Sendable {
     static var executable: String {
         get throws {
             if let path = ProcessInfo.processInfo.environment["CONGRESS_BIN"] { return path }
-            let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            let packageRoot = Repository.root
             let path = packageRoot.appendingPathComponent(".build/debug/congress").path
             guard FileManager.default.isExecutableFile(atPath: path) else {
                 throw TestSetupError("\(path) is missing: build it with `swift build --build-tests` (ops/test does)")

@@ -13,32 +13,9 @@ import Testing
 
     /// SPEC §12's example, as the repository's example folder holds it.
     static let example = try! String(
-        contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("config/points/420802/2026.yaml"),
+        contentsOf: Repository.root.appendingPathComponent("config/points/420802/2026.yaml"),
         encoding: .utf8
     )
-
-    /// Serves `node` reading its topology and points rules from `folder` (the points in `folder/points`), or in memory.
-    static func serve<Value: Sendable>(
-        _ node: TestNode,
-        folder: TopologyFolder?,
-        points: PointsFolder? = nil,
-        _ body: @Sendable (APIClient) async throws -> Value
-    ) async throws -> Value {
-        try await node.serve(
-            configure: { configuration in
-                TestFederation.live(&configuration)
-                configuration.topologyPollInterval = .milliseconds(50)
-                if let folder {
-                    configuration.topologyFile = folder.file
-                    configuration.pointsDirectory = folder.path + "/points"
-                    configuration.points = try! PointsFolder.load(directory: folder.path + "/points")
-                }
-                if let points { configuration.points = points }
-            },
-            body
-        )
-    }
 
     static func rules(at api: APIClient, until condition: ([String: Any]) -> Bool = { _ in true }) async throws -> [String: Any] {
         try await api.json("/v1/points/rules", until: condition)
@@ -50,9 +27,9 @@ import Testing
         let countyFolder = try TopologyFolder(topology.yaml)
         let files = ["420802/2026.yaml": Self.example]
         let hash = PointsFolder.hash(of: files)
-        try await Self.serve(federation.city, folder: cityFolder) { city in
-            try await Self.serve(federation.county, folder: countyFolder) { county in
-                try await Self.serve(federation.township, folder: nil) { township in
+        try await TopologyTravelTests.serve(federation.city, file: cityFolder) { city in
+            try await TopologyTravelTests.serve(federation.county, file: countyFolder) { county in
+                try await TopologyTravelTests.serve(federation.township, file: nil) { township in
                     #expect(try await county.sync().error == nil)
                     #expect(try await Self.rules(at: city)["hash"] as? String == PointsFolder.empty.hash)
 
@@ -104,8 +81,8 @@ import Testing
         let unreadable = ["420802/2026.yaml": Self.example.replacingOccurrences(of: "base: 60", with: "base: 60\nbonus: 5")]
         let parentFolder = PointsFolder(files: unreadable, rules: [], warnings: [], hash: PointsFolder.hash(of: unreadable))
         let countyFolder = try TopologyFolder(topology.yaml)
-        try await Self.serve(federation.city, folder: nil, points: parentFolder) { city in
-            try await Self.serve(federation.county, folder: countyFolder) { county in
+        try await TopologyTravelTests.serve(federation.city, file: nil, points: parentFolder) { city in
+            try await TopologyTravelTests.serve(federation.county, file: countyFolder) { county in
                 let deputy = try await county.create("deputies", Fixture.deputy(name: "照常同步", region: "420802", level: "county", congress: "420802"))
                 let report = try await county.sync()
                 let error = try #require(report.error)

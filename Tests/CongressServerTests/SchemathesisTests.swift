@@ -35,7 +35,7 @@ import Testing
             // The training's roster, progress and sign-ins are fuzzed at this training (a random id only finds 404): a
             // plan received from the city, read-only here, so the fuzzer's deletes cannot take it away.
             _ = try await TestDatabase.texts("UPDATE trainings SET origin = '4208' WHERE id = '\(training)' RETURNING 'x'", on: node.database)
-            let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            let repository = Repository.root
             let arguments = [
                 "--config-file", repository.appendingPathComponent("ops/fuzz/schemathesis.toml").path,
                 "run", "\(api.baseURL!)/openapi.yaml",

@@ -20,17 +20,24 @@ import Testing
         return (topology, TestFederation(yaml: topology.yaml, city: nodes[0], county: nodes[1], township: nodes[2]))
     }
 
-    /// Serves `node` where the topology says, reading its topology from `folder` when given.
+    /// Serves `node` where the topology says, reading its topology from `folder` when given and its points rules from
+    /// the `points` folder beside it, as `congress serve` does; else both in memory (the points rules `points`, if given).
     static func serve<Value: Sendable>(
         _ node: TestNode,
         file folder: TopologyFolder?,
+        points: PointsFolder? = nil,
         _ body: @Sendable (APIClient) async throws -> Value
     ) async throws -> Value {
         try await node.serve(
             configure: { configuration in
                 TestFederation.live(&configuration)
-                configuration.topologyFile = folder?.file
                 configuration.topologyPollInterval = .milliseconds(50)
+                if let folder {
+                    configuration.topologyFile = folder.file
+                    configuration.pointsDirectory = PointsFolder.directory(besideTopology: folder.file)
+                    configuration.points = try! PointsFolder.load(directory: PointsFolder.directory(besideTopology: folder.file))
+                }
+                if let points { configuration.points = points }
             },
             body
         )

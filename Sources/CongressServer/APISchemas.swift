@@ -256,8 +256,16 @@ struct APISchemas {
     /// be left out may also be null: the decoder takes null as absent.
     static func closed(_ properties: OrderedDictionary<String, JSONSchema>, required: Bool = true) -> JSONSchema {
         var members: OrderedDictionary<String, JSONSchema> = [:]
-        // A member of any type (ignored on input) takes null as it is.
-        for (name, schema) in properties { members[name] = schema.required || schema.jsonType == nil ? schema : schema.nullableSchemaObject() }
+        for (name, schema) in properties {
+            // A member of any type (ignored on input) takes null as it is.
+            guard !schema.required, schema.jsonType != nil else {
+                members[name] = schema
+                continue
+            }
+            // An enum lists every value it takes: null has to be one of them, or a validator refuses it all the same.
+            let nullable = schema.nullableSchemaObject()
+            members[name] = schema.allowedValues.map { nullable.with(allowedValues: $0 + [nil]) } ?? nullable
+        }
         return .object(required: required, properties: members, additionalProperties: .a(false))
     }
 

@@ -79,6 +79,19 @@ import Yams
     }
 
     /// A known path asked with a method it does not serve is 405 with the methods it does, before any token is asked for.
+    /// An optional member may be sent as null (the decoder takes it as absent): where the member is an enum, null is one
+    /// of its values, so that a validator takes what the node takes (the fuzzer found `"urbanRuralClass": null` refused
+    /// by the document and accepted by the node).
+    @Test func anOptionalEnumMemberListsNullAmongItsValues() throws {
+        let unit = try #require(APISchemas(node: RegionCode("420802")!).input(.unit).objectContext?.properties["urbanRuralClass"])
+        let values = try #require(unit.allowedValues)
+        #expect(values.contains(nil))
+        #expect(values.filter { $0 != nil }.count == Unit.urbanRuralClasses.count)
+        #expect(unit.nullable)
+        let name = try #require(APISchemas(node: RegionCode("420802")!).input(.unit).objectContext?.properties["name"])
+        #expect(name.allowedValues == nil && !name.nullable, "a required member stays as it was")
+    }
+
     @Test func aKnownPathWithAnUnknownMethodIsMethodNotAllowed() async throws {
         let node = try await TestNode.make()
         try await node.run { api in

@@ -13,7 +13,9 @@ import Foundation
 /// missing field or `null` is NULL. The document's other members are checked for shape and skipped.
 public struct ChangeRows: Sendable, Equatable {
     /// The fields of a change, in column order.
-    public static let fields = ["kind", "id", "origin", "regionCode", "version", "updatedAt", "deleted", "body"]
+    public static let fields = [
+        "kind", "id", "origin", "regionCode", "version", "updatedAt", "deleted", "body", "epoch", "formerRegionCodes", "handedOverBy",
+    ]
     /// Rows in `COPY` text format (tab-separated, `\N` for NULL, backslash escapes), each ending in a newline.
     public private(set) var copyText: [UInt8]
     public private(set) var count: Int

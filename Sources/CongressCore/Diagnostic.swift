@@ -27,6 +27,19 @@ public struct Diagnostic: Sendable, Equatable, Codable, CustomStringConvertible 
     }
 
     public var description: String { "\(file):\(line):\(column): \(severity.rawValue): \(message)" }
+
+    /// Reads back a line `description` wrote (a node's refusal of a file the command line sent it); nil for another.
+    public init?(parsing text: String) {
+        for severity in [Severity.error, .warning] {
+            guard let marker = text.range(of: ": \(severity.rawValue): ") else { continue }
+            let place = text[..<marker.lowerBound].split(separator: ":", omittingEmptySubsequences: false)
+            guard place.count >= 3, let line = Int(place[place.count - 2]), let column = Int(place[place.count - 1]) else { return nil }
+            let file = place.dropLast(2).joined(separator: ":")
+            self.init(file: file, line: line, column: column, severity: severity, message: String(text[marker.upperBound...]))
+            return
+        }
+        return nil
+    }
 }
 
 /// Where something was written in a file (1-based), kept for problems found after parsing.

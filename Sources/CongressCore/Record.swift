@@ -38,14 +38,52 @@ public struct RecordMeta: Sendable, Equatable, Codable {
     public var updatedAt: Timestamp
     /// A tombstone: kept so the deletion replicates.
     public var deleted: Bool
+    /// The codes the record's region had before division changes re-attributed it (SPEC §15), oldest first.
+    public var formerRegionCodes: [RegionCode]
 
-    public init(id: UUID, origin: RegionCode, regionCode: RegionCode, version: Int64, updatedAt: Timestamp, deleted: Bool) {
+    public init(
+        id: UUID,
+        origin: RegionCode,
+        regionCode: RegionCode,
+        version: Int64,
+        updatedAt: Timestamp,
+        deleted: Bool,
+        formerRegionCodes: [RegionCode] = []
+    ) {
         self.id = id
         self.origin = origin
         self.regionCode = regionCode
         self.version = version
         self.updatedAt = updatedAt
         self.deleted = deleted
+        self.formerRegionCodes = formerRegionCodes
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case id, origin, regionCode, version, updatedAt, deleted, formerRegionCodes
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(UUID.self, forKey: .id)
+        origin = try container.decode(RegionCode.self, forKey: .origin)
+        regionCode = try container.decode(RegionCode.self, forKey: .regionCode)
+        version = try container.decode(Int64.self, forKey: .version)
+        updatedAt = try container.decode(Timestamp.self, forKey: .updatedAt)
+        deleted = try container.decode(Bool.self, forKey: .deleted)
+        formerRegionCodes = try container.decodeIfPresent([RegionCode].self, forKey: .formerRegionCodes) ?? []
+    }
+
+    /// `formerRegionCodes` only on a record that was re-attributed: wave-1 readers never see the member.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(origin, forKey: .origin)
+        try container.encode(regionCode, forKey: .regionCode)
+        try container.encode(version, forKey: .version)
+        try container.encode(updatedAt, forKey: .updatedAt)
+        try container.encode(deleted, forKey: .deleted)
+        if !formerRegionCodes.isEmpty { try container.encode(formerRegionCodes, forKey: .formerRegionCodes) }
     }
 }
 
@@ -103,7 +141,7 @@ public struct RecordInput<Body: RecordBody>: Decodable, Sendable {
     public var body: Body
 
     private enum CodingKeys: String, CodingKey {
-        case id, version, regionCode, idNumber, origin, updatedAt, deleted
+        case id, version, regionCode, idNumber, origin, updatedAt, deleted, formerRegionCodes
     }
 
     /// The versions a client may send back: change seqs, up to the largest whole number every JSON reader keeps exact.
@@ -132,7 +170,7 @@ public struct RecordInput<Body: RecordBody>: Decodable, Sendable {
         if Body.kind == .deputy {
             self.idNumber = try container.decodeIfPresent(String.self, forKey: .idNumber)
         }
-        for ignored in [CodingKeys.origin, .updatedAt, .deleted] { _ = container.contains(ignored) }
+        for ignored in [CodingKeys.origin, .updatedAt, .deleted, .formerRegionCodes] { _ = container.contains(ignored) }
         self.body = try Body(from: decoder)
     }
 }

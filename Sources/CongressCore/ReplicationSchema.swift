@@ -54,7 +54,14 @@ public struct SchemaHistory: Sendable {
         ),
         // SPEC §17: batches name their schema version and release; parents answer `GET /v1/sync/hello`; the same kinds.
         Step(adds: []),
+        // SPEC §15: records carry an ownership epoch and `formerRegionCodes`; a record handed over to another node when
+        // its region moves travels up as a handover (`handedOverBy`) and down to its new owner as a directive.
+        Step(adds: []),
     ])
+
+    /// The first version that carries re-attributed records and handovers: every node on the path of a division change
+    /// speaks it before the change is applied.
+    public static let divisionChangesVersion = 3
 
     /// How many versions back a node still speaks to a parent and accepts from a child (one or two releases older).
     public static let versionsBack = 2

@@ -133,6 +133,10 @@ public struct SyncHello: Sendable, Codable, Equatable {
     public var topologyHash: String
     /// The hash of this node's points rules folder: a child whose own differs fetches it (`GET /v1/sync/points`).
     public var pointsHash: String
+    /// The lowest replication schema version spoken from this node up to the root, as far as it knows (nil from
+    /// releases before division changes, and while this node has not yet heard its own parent): a division change is
+    /// applied only below a path that carries it (SPEC §15).
+    public var pathSchemaVersion: Int?
 
     public init(
         node: RegionCode,
@@ -142,7 +146,8 @@ public struct SyncHello: Sendable, Codable, Equatable {
         schemaHash: String,
         oldestSchemaVersion: Int,
         topologyHash: String,
-        pointsHash: String
+        pointsHash: String,
+        pathSchemaVersion: Int?
     ) {
         self.node = node
         self.release = release
@@ -152,6 +157,7 @@ public struct SyncHello: Sendable, Codable, Equatable {
         self.oldestSchemaVersion = oldestSchemaVersion
         self.topologyHash = topologyHash
         self.pointsHash = pointsHash
+        self.pathSchemaVersion = pathSchemaVersion
     }
 }
 

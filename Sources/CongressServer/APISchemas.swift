@@ -79,6 +79,7 @@ struct APISchemas {
         "version": .integer(minimum: (0, exclusive: false)),
         "updatedAt": .string(format: .dateTime),
         "deleted": .boolean,
+        "formerRegionCodes": .array(required: false, description: "the codes of a re-attributed record's region before (SPEC §15)", items: .string()),
     ]
 
     /// What a client sends to create or replace a record of `kind`.
@@ -96,6 +97,7 @@ struct APISchemas {
             "origin": ignored,
             "updatedAt": ignored,
             "deleted": ignored,
+            "formerRegionCodes": ignored,
         ]
         switch kind {
         case .deputy:
@@ -284,6 +286,9 @@ struct APISchemas {
                 "updatedAt": time(),
                 "deleted": .boolean,
                 "body": .object(required: false, nullable: true),
+                "epoch": .integer(required: false, nullable: true, description: "the record's ownership epoch (SPEC §15)", minimum: (0, exclusive: false)),
+                "formerRegionCodes": .array(required: false, nullable: true, items: anyRegion),
+                "handedOverBy": .string(required: false, nullable: true, pattern: "^" + RegionCode.pattern + "$"),
             ]
         )
         // A child's refusal of its parent's topology file or points folder.
@@ -324,6 +329,16 @@ struct APISchemas {
         properties: [
             "node": .string, "release": .string, "protocol": .integer, "schemaVersion": .integer, "schemaHash": .string,
             "oldestSchemaVersion": .integer, "topologyHash": .string, "pointsHash": .string,
+            "pathSchemaVersion": .integer(required: false, nullable: true),
+        ]
+    )
+
+    /// `POST /v1/divisions/apply`: what applying a change file did.
+    static let divisionReport = JSONSchema.object(
+        properties: [
+            "file": .string, "hash": .string, "alreadyApplied": .boolean,
+            "reAttributed": .object(additionalProperties: .init(.integer)),
+            "handedOver": .object(additionalProperties: .init(.integer)),
         ]
     )
 

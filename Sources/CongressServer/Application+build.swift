@@ -165,6 +165,7 @@ func buildRouter(
     readers.addRoutes(syncController.reads, atPath: "sync")
     admins.addRoutes(syncController.writes, atPath: "sync")
     admins.addRoutes(ImportController(records: records).writes)
+    admins.addRoutes(DivisionController(divisions: DivisionService(store: store, topology: topology, sync: syncService)).writes, atPath: "divisions")
     func mount<Body: RecordBody>(_ type: Body.Type) {
         let controller = RecordController<Body>(records: records)
         readers.addRoutes(controller.reads, atPath: RouterPath(Body.kind.collection))

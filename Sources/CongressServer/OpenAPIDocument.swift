@@ -178,6 +178,23 @@ enum OpenAPIDocument {
                 refusals: [404: "the topology was not read from a file"]
             ),
         ]
+        operations.append(
+            Operation(
+                method: .post,
+                path: "/v1/divisions/apply",
+                caller: .admin,
+                summary: "a change file (SPEC §15) applied to this node's records in one transaction, as `congress divisions apply` sends it",
+                body: APISchemas.closed([
+                    "file": APISchemas.text(255),
+                    "text": .string(description: "the change file's YAML text", maxLength: BodyLimit.bulk),
+                ]),
+                answer: APISchemas.divisionReport,
+                refusals: [
+                    409: "a node above this one runs a release without division changes (the message names what to upgrade)",
+                    422: "the change file does not hold against the topology in force (each problem at its FILE:LINE:COL)",
+                ]
+            )
+        )
         for kind in RecordKind.allCases where kind != .attendance {
             operations += recordOperations(kind, schemas)
         }

@@ -90,7 +90,7 @@ struct SyncController: Sendable {
     @Sendable func hello(_ request: Request, context: AppRequestContext) async throws -> Response {
         _ = try context.authenticatedChild()
         _ = try request.query(accepting: [])
-        return try JSONBody.response(.ok, sync.hello())
+        return try JSONBody.response(.ok, try await sync.hello())
     }
 
     /// `GET /v1/sync/topology`: the topology file this node holds, as its children adopt it.

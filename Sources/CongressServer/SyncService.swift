@@ -130,8 +130,9 @@ struct SyncService: Sendable {
     }
 
     /// What this node tells a child before it pushes (`GET /v1/sync/hello`): the release and replication schemas it reads.
-    func hello() -> SyncHello {
+    func hello() async throws -> SyncHello {
         let schemas = sync.schemas
+        let path = try await pathSchemaVersion()
         return SyncHello(
             node: node,
             release: CongressRelease.current,
@@ -140,8 +141,17 @@ struct SyncService: Sendable {
             schemaHash: schemas.current.hash,
             oldestSchemaVersion: schemas.oldestSpoken,
             topologyHash: topology.topology.hash,
-            pointsHash: sync.points.folder.hash
+            pointsHash: sync.points.folder.hash,
+            pathSchemaVersion: path
         )
+    }
+
+    /// The lowest replication schema version spoken from this node up to the root: its own at the root, else the
+    /// lower of its own and what its parent last said (nil until it has heard its parent).
+    func pathSchemaVersion() async throws -> Int? {
+        let own = sync.schemas.current.version
+        guard topology.topology.upstream(of: node) != nil else { return own }
+        return try await sync.changeLog.upstreamState()?.pathSchemaVersion.map { min($0, own) }
     }
 
     /// This node's points rules folder, for a child to check and adopt (SPEC §12, §17).
@@ -166,7 +176,13 @@ struct SyncService: Sendable {
         _ = try topologyWhereSyncingHere(child)
         let schemas = sync.schemas
         let kinds = schemas.schema(min(schemaVersion ?? 1, schemas.current.version))?.kinds ?? []
-        return try await sync.directiveFeed.directives(for: child, after: since, limit: Self.directivePageSize, kinds: kinds)
+        return try await sync.directiveFeed.directives(
+            for: child,
+            after: since,
+            limit: Self.directivePageSize,
+            kinds: kinds,
+            handovers: (schemaVersion ?? 1) >= SchemaHistory.divisionChangesVersion
+        )
     }
 
     /// Trainings carry their venues: a page of 500 stays well under a few MiB.

@@ -33,6 +33,8 @@ public struct UpstreamState: Sendable, Equatable {
     public var directivesSchemaVersion: Int?
     /// The parent's topology hash this node last adopted or found equal to its own (SPEC §17).
     public var parentTopologyHash: String?
+    /// The lowest replication schema version spoken from this node up to the root, as the parent last said.
+    public var pathSchemaVersion: Int?
 }
 
 /// The child's side of replication: batches read from this node's change log for its parent, and how far the parent
@@ -59,12 +61,20 @@ public struct ChangeLogReader: Sendable {
     public func nextBatch(after seq: Int64, limit: Int, kinds: Set<RecordKind>) async throws -> OutgoingBatch? {
         let sql = """
             WITH window_entries AS (
-                SELECT seq, kind, record_id, origin FROM change_log WHERE seq > $1 ORDER BY seq LIMIT $2
+                SELECT seq, kind, record_id, origin, handed_over_by FROM change_log WHERE seq > $1 ORDER BY seq LIMIT $2
             ),
-            w AS (SELECT seq, kind, record_id FROM window_entries WHERE origin LIKE $3 || '%' AND kind = ANY($4)),
-            \(Self.currentStateSQL)
-            SELECT (SELECT max(seq) FROM window_entries), (SELECT count(*) FROM changes)::bigint,
-                coalesce((SELECT json_agg(change) FROM changes)::text, '[]')
+            w AS (
+                SELECT seq, kind, record_id, origin FROM window_entries
+                WHERE (origin LIKE $3 || '%' OR handed_over_by LIKE $3 || '%') AND kind = ANY($4)
+            ),
+            \(Self.currentStateSQL),
+            outgoing AS (
+                SELECT change FROM changes
+                UNION ALL
+                SELECT h.change::json FROM handed_over h WHERE h.id IN (SELECT record_id FROM w WHERE origin NOT LIKE $3 || '%')
+            )
+            SELECT (SELECT max(seq) FROM window_entries), (SELECT count(*) FROM outgoing)::bigint,
+                coalesce((SELECT json_agg(change) FROM outgoing)::text, '[]')
             """
         var bindings = PostgresBindings()
         bindings.append(seq)
@@ -83,12 +93,18 @@ public struct ChangeLogReader: Sendable {
     }
 
     /// Given `w` (change-log entries: seq, kind, record_id), `changes`: each record named there once, in its current
-    /// state, as JSON (with its origin and body, for filters).
+    /// state, as JSON (with its origin and body, for filters). A re-attributed record also carries its ownership epoch
+    /// and former codes (SPEC §15); other records leave them out, as wave 1 wrote them.
     static let currentStateSQL: String = {
         let perKind = RecordKind.allCases.map { kind in
-            """
-            SELECT r.origin, json_build_object('kind', '\(kind.rawValue)', 'id', r.id, 'origin', r.origin, 'regionCode', r.region_code,
-                'version', r.version, 'updatedAt', r.updated_at, 'deleted', r.deleted, 'body', r.body) AS change, r.body
+            let object = """
+                json_build_object('kind', '\(kind.rawValue)', 'id', r.id, 'origin', r.origin, 'regionCode', r.region_code,
+                    'version', r.version, 'updatedAt', r.updated_at, 'deleted', r.deleted, 'body', r.body)
+                """
+            return """
+            SELECT r.origin, CASE WHEN r.epoch = 0 AND r.former_region_codes = '[]' THEN \(object)
+                ELSE (\(object)::jsonb || jsonb_build_object('epoch', r.epoch, 'formerRegionCodes', r.former_region_codes))::json END AS change,
+                r.body
             FROM \(kind.collection) r WHERE r.id IN (SELECT record_id FROM w WHERE kind = '\(kind.rawValue)')
             """
         }.joined(separator: "\nUNION ALL\n")
@@ -99,7 +115,10 @@ public struct ChangeLogReader: Sendable {
     public func pendingCount(after seq: Int64) async throws -> Int64 {
         try await DatabaseError.translating("counting changes not yet acknowledged") {
             let rows = try await client.query(
-                "SELECT count(*)::bigint FROM change_log WHERE seq > \(seq) AND origin LIKE \(node.rawValue) || '%'",
+                """
+                SELECT count(*)::bigint FROM change_log
+                WHERE seq > \(seq) AND (origin LIKE \(node.rawValue) || '%' OR handed_over_by LIKE \(node.rawValue) || '%')
+                """,
                 logger: logger
             )
             for try await count in rows.decode(Int64.self) { return count }
@@ -123,7 +142,8 @@ public struct ChangeLogReader: Sendable {
                 """
                 INSERT INTO sync_upstream (parent) VALUES (\(parent.rawValue))
                 ON CONFLICT (singleton) DO UPDATE SET parent = excluded.parent, acked_seq = 0, directives_seq = 0,
-                    spoken_schema_version = NULL, directives_schema_version = NULL, parent_topology_hash = NULL
+                    spoken_schema_version = NULL, directives_schema_version = NULL, parent_topology_hash = NULL,
+                    path_schema_version = NULL
                 WHERE sync_upstream.parent <> excluded.parent
                 """,
                 logger: logger
@@ -137,14 +157,14 @@ public struct ChangeLogReader: Sendable {
             let rows = try await client.query(
                 """
                 SELECT parent, acked_seq, last_attempt_at, last_success_at, last_failure_at, last_error, directives_seq,
-                    spoken_schema_version, directives_schema_version, parent_topology_hash
+                    spoken_schema_version, directives_schema_version, parent_topology_hash, path_schema_version
                 FROM sync_upstream
                 """,
                 logger: logger
             )
-            for try await (parent, acked, attempt, success, failure, error, directives, spoken, directivesSchema, parentTopology)
+            for try await (parent, acked, attempt, success, failure, error, directives, spoken, directivesSchema, parentTopology, path)
                 in rows
-                .decode((String, Int64, Date?, Date?, Date?, String?, Int64, Int?, Int?, String?).self)
+                .decode((String, Int64, Date?, Date?, Date?, String?, Int64, Int?, Int?, String?, Int?).self)
             {
                 guard let parent = RegionCode(parent) else { return nil }
                 return UpstreamState(
@@ -157,7 +177,8 @@ public struct ChangeLogReader: Sendable {
                     directivesSeq: directives,
                     spokenSchemaVersion: spoken,
                     directivesSchemaVersion: directivesSchema,
-                    parentTopologyHash: parentTopology
+                    parentTopologyHash: parentTopology,
+                    pathSchemaVersion: path
                 )
             }
             return nil
@@ -209,8 +230,9 @@ public struct ChangeLogReader: Sendable {
     /// Records that `schema` is spoken to `parent` from now on, before anything is pushed in it. Kinds of this node's
     /// schema that `schema` lacks are held back: `nextBatch` skips them, and they are not lost, as every record of a kind
     /// the previously spoken version lacked and `schema` has is logged again here (in this transaction), after the
-    /// acknowledged seq, so that this push sends it. Returns how many records were logged again.
-    public func speak(_ schema: ReplicationSchema, in history: SchemaHistory, to parent: RegionCode) async throws -> Int {
+    /// acknowledged seq, so that this push sends it. `path` is the lowest version spoken from here up to the root.
+    /// Returns how many records were logged again.
+    public func speak(_ schema: ReplicationSchema, in history: SchemaHistory, to parent: RegionCode, path: Int) async throws -> Int {
         try await DatabaseError.translating("recording that schema v\(schema.version) is spoken to \(parent)") {
             try await client.transaction(logger: logger) { connection in
                 var spoken: Int?
@@ -225,7 +247,10 @@ public struct ChangeLogReader: Sendable {
                     relogged += try await relog(kind, on: connection)
                 }
                 try await connection.query(
-                    "UPDATE sync_upstream SET spoken_schema_version = \(schema.version) WHERE parent = \(parent.rawValue)",
+                    """
+                    UPDATE sync_upstream SET spoken_schema_version = \(schema.version), path_schema_version = \(path)
+                    WHERE parent = \(parent.rawValue)
+                    """,
                     logger: logger
                 )
                 if relogged > 0 {

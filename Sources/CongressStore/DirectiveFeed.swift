@@ -19,15 +19,33 @@ public struct DirectiveFeed: Sendable {
     /// audience touch the child's subtree, each in its current state, as `{"since", "toSeq", "count", "changes"}`.
     /// `toSeq` moves past entries that do not concern the child, so its next page starts after them, and past those
     /// of kinds the child's release does not read (`kinds`): a child that upgrades pulls its directives again.
-    public func directives(for child: RegionCode, after since: Int64, limit: Int, kinds: Set<RecordKind>) async throws -> String {
+    ///
+    /// Records handed over to a node of the child's subtree (SPEC §15) come down too, marked `handedOverBy`, when the
+    /// child's release reads them (`handovers`); an older child's page leaves them out, and they wait here, counted
+    /// once, until it is upgraded and pulls again.
+    public func directives(
+        for child: RegionCode,
+        after since: Int64,
+        limit: Int,
+        kinds: Set<RecordKind>,
+        handovers: Bool
+    ) async throws -> String {
         let sql = """
             WITH w AS (
-                SELECT seq, kind, record_id FROM change_log WHERE kind = '\(RecordKind.training.rawValue)' AND seq > $1 ORDER BY seq LIMIT $2
+                SELECT seq, kind, record_id, handed_over_by FROM change_log
+                WHERE (kind = '\(RecordKind.training.rawValue)' OR handed_over_by IS NOT NULL) AND seq > $1 ORDER BY seq LIMIT $2
             ),
             \(ChangeLogReader.currentStateSQL),
             concerning AS (
+                SELECT (change::jsonb || jsonb_build_object('handedOverBy', (
+                    SELECT max(w.handed_over_by) FROM w WHERE w.record_id = (change ->> 'id')::uuid
+                )))::json AS change
+                FROM changes
+                WHERE $5 AND origin LIKE $3 || '%' AND change ->> 'kind' = ANY($4)
+                    AND EXISTS (SELECT FROM w WHERE w.record_id = (change ->> 'id')::uuid AND w.handed_over_by IS NOT NULL)
+                UNION ALL
                 SELECT change FROM changes
-                WHERE origin NOT LIKE $3 || '%' AND change ->> 'kind' = ANY($4) AND (
+                WHERE origin NOT LIKE $3 || '%' AND change ->> 'kind' = '\(RecordKind.training.rawValue)' AND change ->> 'kind' = ANY($4) AND (
                     coalesce(body #>> '{audience,regionPrefix}', '') LIKE $3 || '%'
                     OR left($3, length(coalesce(body #>> '{audience,regionPrefix}', ''))) = coalesce(body #>> '{audience,regionPrefix}', '')
                     OR EXISTS (SELECT FROM jsonb_array_elements(body -> 'venues') v WHERE v ->> 'regionCode' LIKE $3 || '%')
@@ -41,6 +59,7 @@ public struct DirectiveFeed: Sendable {
         bindings.append(Int64(limit))
         bindings.append(child.rawValue)
         bindings.append(kinds.map(\.rawValue).sorted())
+        bindings.append(handovers)
         return try await DatabaseError.translating("reading the directives for \(child) after seq \(since)") {
             let rows = try await client.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
             for try await page in rows.decode(String.self) { return page }

@@ -195,6 +195,48 @@ public enum Migrations {
                 """,
             ]
         ),
+        Step(
+            version: 7,
+            name: "division changes",
+            sql: RecordKind.allCases.map { kind in
+                // Who owns a record is ordered by its epoch first, then by the owner's version (SPEC §15): a handover
+                // raises the epoch, so the new owner's copy wins over anything the old owner still had on the way.
+                """
+                ALTER TABLE \(kind.collection) ADD COLUMN epoch integer NOT NULL DEFAULT 0,
+                    ADD COLUMN former_region_codes jsonb NOT NULL DEFAULT '[]'
+                """
+            } + [
+                // The node that handed a record over, on the entries that carry a handover: up to the common ancestor,
+                // and down from it to the new owner as a directive.
+                "ALTER TABLE change_log ADD COLUMN handed_over_by text COLLATE \"C\"",
+                "CREATE INDEX change_log_directives ON change_log (seq) WHERE kind = 'training' OR handed_over_by IS NOT NULL",
+                "DROP INDEX change_log_trainings",
+                // At the losing node: its last word on each record it handed over (the record is gone from its table
+                // here), read by the push until the parent has it, and kept after as the trace of where it went.
+                """
+                CREATE TABLE handed_over (
+                    kind text NOT NULL,
+                    id uuid PRIMARY KEY,
+                    to_node text COLLATE "C" NOT NULL,
+                    change jsonb NOT NULL,
+                    handed_at timestamptz NOT NULL DEFAULT now()
+                )
+                """,
+                // Change files applied here, by the hash of their text: applying one again changes nothing.
+                """
+                CREATE TABLE division_changes_applied (
+                    hash text PRIMARY KEY,
+                    file text NOT NULL,
+                    re_attributed integer NOT NULL,
+                    handed_over integer NOT NULL,
+                    applied_at timestamptz NOT NULL DEFAULT now()
+                )
+                """,
+                // At a child: the lowest replication schema version spoken on the path above, as the parent said in its
+                // hello; a division change waits until every node there carries handovers.
+                "ALTER TABLE sync_upstream ADD COLUMN path_schema_version integer",
+            ]
+        ),
     ]
 
     /// The database schema version this build expects. Nodes do not compare it: what replicates is named by

@@ -48,7 +48,7 @@ public struct RecordStore: Sendable {
         self.logger = logger
     }
 
-    static let columns = "id, origin, region_code, version, updated_at, deleted, body::text"
+    static let columns = "id, origin, region_code, version, updated_at, deleted, body::text, former_region_codes::text"
 
     // MARK: Reading
 
@@ -240,11 +240,23 @@ public struct RecordStore: Sendable {
     static func records<Body: RecordBody>(_ type: Body.Type, from rows: PostgresRowSequence) async throws -> [Record<Body>] {
         let decoder = JSONDecoder()
         var records: [Record<Body>] = []
-        for try await (id, origin, region, version, updatedAt, deleted, body) in rows.decode((UUID, String, String, Int64, Date, Bool, String).self) {
-            guard let origin = RegionCode(origin), let region = RegionCode(region) else {
+        for try await (id, origin, region, version, updatedAt, deleted, body, former) in rows.decode(
+            (UUID, String, String, Int64, Date, Bool, String, String).self
+        ) {
+            guard let origin = RegionCode(origin), let region = RegionCode(region),
+                let former = try? decoder.decode([RegionCode].self, from: Data(former.utf8))
+            else {
                 throw StoreError(.unprocessable, "stored \(Body.kind.rawValue) \(id) has a malformed region code")
             }
-            let meta = RecordMeta(id: id, origin: origin, regionCode: region, version: version, updatedAt: Timestamp(updatedAt), deleted: deleted)
+            let meta = RecordMeta(
+                id: id,
+                origin: origin,
+                regionCode: region,
+                version: version,
+                updatedAt: Timestamp(updatedAt),
+                deleted: deleted,
+                formerRegionCodes: former
+            )
             records.append(Record(meta: meta, body: try decoder.decode(Body.self, from: Data(body.utf8))))
         }
         return records

@@ -7,10 +7,12 @@ import PostgresNIO
 enum StagedChanges {
     /// Which changes a node accepts from a peer.
     enum Scope {
-        /// From a child: every change's origin and region inside the child's subtree, of a kind of the replication
-        /// schema its batch is written in.
+        /// From a child: every change's origin and region inside the child's subtree (a mandate's congress stands for
+        /// its region: SPEC §15), of a kind of the replication schema its batch is written in; or a record handed over
+        /// by a node of the child's subtree to its new owner, a node of this one's.
         case subtree(of: RegionCode, kinds: Set<RecordKind>)
-        /// From the parent: trainings organised by an ancestor of this node.
+        /// From the parent: trainings organised by an ancestor of this node, and records handed over to this node's
+        /// subtree.
         case directivesFor(RegionCode)
 
         /// SQL true for a change `c` outside the scope; `$1` is the code bound by `bound`.
@@ -18,11 +20,31 @@ enum StagedChanges {
             switch self {
             case .subtree(_, let kinds):
                 return """
-                    NOT (c.origin LIKE $1 || '%' AND c.region_code LIKE $1 || '%')
+                    NOT (c.handed_over_by IS NULL AND c.origin LIKE $1 || '%' AND (c.region_code LIKE $1 || '%'
+                            OR c.kind = '\(RecordKind.deputy.rawValue)' AND c.body ->> 'congressCode' LIKE $1 || '%')
+                        OR c.handed_over_by LIKE $1 || '%' AND c.epoch > 0 AND \(Self.ownedByOrigin))
                         OR c.kind NOT IN (\(kinds.map { "'\($0.rawValue)'" }.sorted().joined(separator: ", ")))
                     """
             case .directivesFor:
-                return "NOT (left($1, length(c.origin)) = c.origin AND c.origin <> $1) OR c.kind <> '\(RecordKind.training.rawValue)'"
+                return """
+                    NOT (left($1, length(c.origin)) = c.origin AND c.origin <> $1 AND c.kind = '\(RecordKind.training.rawValue)'
+                        OR c.handed_over_by IS NOT NULL AND c.origin LIKE $1 || '%' AND \(Self.ownedByOrigin))
+                    """
+            }
+        }
+
+        /// SQL true when a handed-over change `c` belongs where its origin is: its region there, or for a mandate its
+        /// congress (SPEC §15: a mandate belongs to its congress, wherever the deputy lives).
+        static let ownedByOrigin = """
+            (c.region_code LIKE c.origin || '%' OR c.kind = '\(RecordKind.deputy.rawValue)' AND c.body ->> 'congressCode' LIKE c.origin || '%')
+            """
+
+        /// The version the change counter must reach: a record handed over to this node keeps the version its old
+        /// owner gave it, and this node's next write of it must be newer.
+        var adoptedVersionSQL: String {
+            switch self {
+            case .subtree: "0"
+            case .directivesFor: "(SELECT coalesce(max(version), 0) FROM applied WHERE origin = $1)"
             }
         }
 
@@ -47,7 +69,7 @@ enum StagedChanges {
             """
             CREATE TEMPORARY TABLE incoming_changes (
                 kind text, id uuid, origin text COLLATE "C", region_code text COLLATE "C", version bigint, updated_at timestamptz,
-                deleted boolean, body jsonb
+                deleted boolean, body jsonb, epoch integer, former_region_codes jsonb, handed_over_by text COLLATE "C"
             ) ON COMMIT DROP
             """,
             logger: logger
@@ -63,12 +85,14 @@ enum StagedChanges {
     }
 
     /// Applies the staged changes in one statement: refused whole (`.forbidden`) if any is out of scope or malformed;
-    /// otherwise each record upserted where the incoming version is newer (same origin) and what changed appended to
-    /// this node's change log with origin and version kept. Returns how many changes applied.
+    /// otherwise each record upserted where the incoming one is newer — a higher ownership epoch, or the same epoch and
+    /// owner and a higher version — and what changed appended to this node's change log with origin and version kept.
+    /// Returns how many changes applied.
     static func apply(scope: Scope, on connection: PostgresConnection, logger: Logger) async throws -> Int {
         var bindings = PostgresBindings()
         bindings.append(scope.bound)
-        let rows = try await connection.query(PostgresQuery(unsafeSQL: applySQL(outside: scope.outsideSQL), binds: bindings), logger: logger)
+        let sql = applySQL(outside: scope.outsideSQL, adoptedVersion: scope.adoptedVersionSQL)
+        let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
         var count = 0
         for try await (applied, kind, id, origin, region) in rows.decode((Int64, String?, String?, String?, String?).self) {
             if kind != nil || id != nil || origin != nil || region != nil {
@@ -87,19 +111,21 @@ enum StagedChanges {
     private static let hasLiveUniqueIndex: Set<RecordKind> = [.unit, .attendance]
 
     /// One statement: find the first change out of scope (then write nothing), else upsert each kind where the incoming
-    /// version is newer (same origin) and log what changed. A batch names each record once (its current state); one
-    /// naming a record twice fails whole. Change-log order within a batch does not matter: the next parent compares
-    /// versions per record.
-    private static func applySQL(outside: String) -> String {
+    /// record is newer and log what changed (with the handover it carries, for the directives that take it down). A
+    /// batch names each record once (its current state); one naming a record twice fails whole. Change-log order within
+    /// a batch does not matter: the next parent compares epochs and versions per record.
+    private static func applySQL(outside: String, adoptedVersion: String) -> String {
         let upserts = RecordKind.allCases.map { kind in
             """
             up_\(kind.rawValue) AS (
-                INSERT INTO \(kind.collection) AS t (id, origin, region_code, version, updated_at, deleted, body)
-                SELECT id, origin, region_code, version, updated_at, deleted, body FROM c
+                INSERT INTO \(kind.collection) AS t (id, origin, region_code, version, updated_at, deleted, body, epoch, former_region_codes)
+                SELECT id, origin, region_code, version, updated_at, deleted, body, coalesce(epoch, 0), coalesce(former_region_codes, '[]')
+                FROM c
                 WHERE kind = '\(kind.rawValue)' AND NOT EXISTS (SELECT FROM bad)\(Self.hasLiveUniqueIndex.contains(kind) ? " ORDER BY deleted DESC" : "")
-                ON CONFLICT (id) DO UPDATE SET region_code = excluded.region_code, version = excluded.version,
-                    updated_at = excluded.updated_at, deleted = excluded.deleted, body = excluded.body
-                WHERE t.version < excluded.version AND t.origin = excluded.origin
+                ON CONFLICT (id) DO UPDATE SET origin = excluded.origin, region_code = excluded.region_code, version = excluded.version,
+                    updated_at = excluded.updated_at, deleted = excluded.deleted, body = excluded.body, epoch = excluded.epoch,
+                    former_region_codes = excluded.former_region_codes
+                WHERE t.epoch < excluded.epoch OR t.epoch = excluded.epoch AND t.origin = excluded.origin AND t.version < excluded.version
                 RETURNING '\(kind.rawValue)'::text AS kind, id, origin, region_code, version, deleted
             )
             """
@@ -111,19 +137,20 @@ enum StagedChanges {
                 SELECT c.kind, c.id::text, c.origin, c.region_code FROM c
                 WHERE \(outside)
                     OR c.id IS NULL OR c.version IS NULL OR c.updated_at IS NULL OR c.deleted IS NULL OR c.origin IS NULL
-                    OR c.region_code IS NULL OR jsonb_typeof(c.body) IS DISTINCT FROM 'object'
+                    OR c.region_code IS NULL OR jsonb_typeof(c.body) IS DISTINCT FROM 'object' OR c.epoch < 0
+                    OR c.former_region_codes IS NOT NULL AND jsonb_typeof(c.former_region_codes) IS DISTINCT FROM 'array'
                 LIMIT 1
             ),
             \(upserts),
             applied AS (\(union)),
             counter AS (
-                UPDATE change_counter SET last_seq = last_seq + (SELECT count(*) FROM applied) RETURNING last_seq
+                UPDATE change_counter SET last_seq = greatest(last_seq, \(adoptedVersion)) + (SELECT count(*) FROM applied) RETURNING last_seq
             ),
             logged AS (
-                INSERT INTO change_log (seq, kind, record_id, origin, region_code, version, deleted)
+                INSERT INTO change_log (seq, kind, record_id, origin, region_code, version, deleted, handed_over_by)
                 SELECT (SELECT last_seq FROM counter) - (SELECT count(*) FROM applied) + row_number() OVER (),
-                    a.kind, a.id, a.origin, a.region_code, a.version, a.deleted
-                FROM applied a
+                    a.kind, a.id, a.origin, a.region_code, a.version, a.deleted, c.handed_over_by
+                FROM applied a JOIN c ON c.id = a.id AND c.kind = a.kind
                 RETURNING 1
             )
             SELECT (SELECT count(*) FROM logged)::bigint, bad.kind, bad.id, bad.origin, bad.region_code

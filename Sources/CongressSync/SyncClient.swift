@@ -146,7 +146,8 @@ public struct SyncClient: Sendable {
             if let hello, hello.pointsHash != points.folder.hash {
                 pointsRefusal = try await followPoints(parent: parent.code, at: url, token: token, report: &report)
             }
-            report.released = try await changeLog.speak(spoken, in: schemas, to: parent.code)
+            let path = min(schemas.current.version, hello.map { $0.pathSchemaVersion ?? $0.schemaVersion } ?? 1)
+            report.released = try await changeLog.speak(spoken, in: schemas, to: parent.code, path: path)
             report.ackedSeq = state.ackedSeq
             // Directives read by an older release of this node may have left out kinds this one reads: pull them all again.
             report.directivesSeq = state.directivesSchemaVersion == schemas.current.version ? state.directivesSeq : 0

@@ -1,0 +1,46 @@
+import CongressCore
+import CongressStore
+
+/// The division changes at this node (SPEC §15): a change file checked against the topology in force and the villages
+/// this node knows, then this node's own records re-attributed in one transaction.
+struct DivisionService: Sendable {
+    let store: RecordStore
+    let topology: TopologyInForce
+    let sync: SyncService
+
+    var node: RegionCode { store.node }
+
+    func apply(file: String, text: String) async throws -> DivisionApplyReport {
+        let current = topology.topology
+        let changes: DivisionChanges
+        do {
+            changes = try DivisionChangesLoader.parse(text, file: file, topology: current, units: try await store.villagesByTownship())
+        } catch let error as ConfigFileError {
+            throw APIError(.unprocessableContent, code: "invalid_change_file", message: error.description, field: "text")
+        }
+        let remap = DivisionRemap(changes, topology: current)
+        if let renamed = remap.code(node) {
+            throw APIError(
+                .unprocessableContent,
+                code: "invalid_change_file",
+                message: "\(file): this node's own code changes (\(node) → \(renamed)); this release re-codes records below a node, "
+                    + "not the node itself: apply the change at its parent and enrol the node under its new code",
+                field: "text"
+            )
+        }
+        let needed = SchemaHistory.divisionChangesVersion
+        let path = try await sync.pathSchemaVersion()
+        guard let path, path >= needed else {
+            throw APIError(
+                .conflict,
+                code: "schema_mismatch",
+                message: path == nil
+                    ? "\(node) has not yet heard which release runs above it: sync with the parent first, then apply the change file"
+                    : "a node above \(node) runs a release that speaks replication schema v\(path!), and re-attributed records need "
+                        + "v\(needed): upgrade congress on every node up to the root before applying the change file"
+            )
+        }
+        let parent = current.upstream(of: node)?.code ?? node
+        return try await store.applyDivisionChanges(remap, file: file, hash: Topology.hash(of: text), allowedOwners: parent)
+    }
+}

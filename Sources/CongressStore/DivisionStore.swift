@@ -1,0 +1,222 @@
+import CongressCore
+import Logging
+import PostgresNIO
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// What applying a change file did at a node (`POST /v1/divisions/apply`).
+public struct DivisionApplyReport: Sendable, Codable, Equatable {
+    public var file: String
+    /// SHA-256 of the file's text: a file applied once is not applied again.
+    public var hash: String
+    /// True when this node had applied the file before: nothing was changed this time.
+    public var alreadyApplied: Bool
+    /// Records re-coded here and still owned here, by kind.
+    public var reAttributed: [String: Int]
+    /// Records handed over to the node that owns their new region, by that node.
+    public var handedOver: [String: Int]
+}
+
+/// What a node is to do with one of its records under a change file.
+struct ReAttribution<Body: RecordBody> {
+    var record: Record<Body>
+    var epoch: Int
+    var owner: RegionCode
+}
+
+extension RecordStore {
+    /// Re-attributes this node's own records under `remap`, in one transaction (SPEC §15): each record whose region,
+    /// villages, venues or congress change gets them re-coded with a new version and its former region kept; one whose
+    /// owner changes (its region moved to another node's subtree) is handed over — gone from its table here, its last
+    /// word kept in `handed_over` and logged for the parent, with a higher ownership epoch so that the new owner's copy
+    /// wins everywhere. `allowedOwners` bounds where records may go (the parent's subtree: the common ancestor relays).
+    /// Applying a file twice changes nothing the second time.
+    public func applyDivisionChanges(
+        _ remap: DivisionRemap,
+        file: String,
+        hash: String,
+        allowedOwners: RegionCode
+    ) async throws -> DivisionApplyReport {
+        do {
+            return try await client.transaction(logger: logger) { connection in
+                // One apply at a time: two concurrent ones would both find the file not yet applied.
+                try await connection.query("SELECT pg_advisory_xact_lock(4242015)", logger: logger)
+                var report = DivisionApplyReport(file: file, hash: hash, alreadyApplied: false, reAttributed: [:], handedOver: [:])
+                let applied = try await connection.query("SELECT 1 FROM division_changes_applied WHERE hash = \(hash)", logger: logger)
+                for try await _ in applied { report.alreadyApplied = true }
+                guard !report.alreadyApplied else { return report }
+                try await reAttribute(Deputy.self, remap, allowedOwners: allowedOwners, report: &report, on: connection)
+                try await reAttribute(Station.self, remap, allowedOwners: allowedOwners, report: &report, on: connection)
+                try await reAttribute(Assignment.self, remap, allowedOwners: allowedOwners, report: &report, on: connection)
+                try await reAttribute(Unit.self, remap, allowedOwners: allowedOwners, report: &report, on: connection)
+                try await reAttribute(Training.self, remap, allowedOwners: allowedOwners, report: &report, on: connection)
+                try await reAttribute(Attendance.self, remap, allowedOwners: allowedOwners, report: &report, on: connection)
+                let (kept, gone) = (report.reAttributed.values.reduce(0, +), report.handedOver.values.reduce(0, +))
+                try await connection.query(
+                    "INSERT INTO division_changes_applied (hash, file, re_attributed, handed_over) VALUES (\(hash), \(file), \(kept), \(gone))",
+                    logger: logger
+                )
+                return report
+            }
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError(databaseError: error) ?? DatabaseError.translated(error, while: "applying the division changes of \(file)")
+        }
+    }
+
+    /// The villages this node knows (its own and its children's), by township: what a split must give out.
+    public func villagesByTownship() async throws -> [RegionCode: Set<RegionCode>] {
+        try await DatabaseError.translating("reading the villages by township") {
+            let rows = try await client.query("SELECT region_code FROM units WHERE NOT deleted", logger: logger)
+            var result: [RegionCode: Set<RegionCode>] = [:]
+            for try await code in rows.decode(String.self) {
+                guard let village = RegionCode(code), let township = village.parent else { continue }
+                result[township, default: []].insert(village)
+            }
+            return result
+        }
+    }
+
+    private func reAttribute<Body: RecordBody>(
+        _ type: Body.Type,
+        _ remap: DivisionRemap,
+        allowedOwners: RegionCode,
+        report: inout DivisionApplyReport,
+        on connection: PostgresConnection
+    ) async throws {
+        let table = Body.kind.collection
+        let rows = try await connection.query(
+            "SELECT \(unescaped: Self.columns), epoch FROM \(unescaped: table) WHERE origin = \(node.rawValue) AND NOT deleted FOR UPDATE",
+            logger: logger
+        )
+        var changes: [ReAttribution<Body>] = []
+        let decoder = JSONDecoder()
+        for try await (id, _, region, _, _, _, body, former, epoch) in rows.decode((UUID, String, String, Int64, Date, Bool, String, String, Int).self) {
+            guard let region = RegionCode(region), var former = try? decoder.decode([RegionCode].self, from: Data(former.utf8)) else {
+                throw StoreError(.unprocessable, "stored \(Body.kind.rawValue) \(id) has a malformed region code")
+            }
+            let stored = try decoder.decode(Body.self, from: Data(body.utf8))
+            let newRegion = remap.code(region)
+            let newBody = stored.remapped(by: remap)
+            let owner = remap.owner(of: (newBody ?? stored).ownerKey(region: newRegion ?? region), now: node)
+            guard newRegion != nil || newBody != nil || owner != node else { continue }
+            if newRegion != nil { former.append(region) }
+            let meta = RecordMeta(
+                id: id,
+                origin: owner,
+                regionCode: newRegion ?? region,
+                version: 0,
+                updatedAt: .now,
+                deleted: false,
+                formerRegionCodes: former
+            )
+            changes.append(ReAttribution(record: Record(meta: meta, body: newBody ?? stored), epoch: epoch, owner: owner))
+        }
+        guard !changes.isEmpty else { return }
+        if let stray = changes.first(where: { $0.owner != node && !allowedOwners.contains($0.owner) }) {
+            throw StoreError(
+                .unprocessable,
+                "\(Body.kind.rawValue) \(stray.record.meta.id) would go to \(stray.owner), outside the subtree of this node's parent "
+                    + "\(allowedOwners): a handover passes through the parent of both nodes; apply this change at nodes under one parent"
+            )
+        }
+        let counter = try await connection.query(
+            "UPDATE change_counter SET last_seq = last_seq + \(changes.count) RETURNING last_seq",
+            logger: logger
+        )
+        var last: Int64 = 0
+        for try await value in counter.decode(Int64.self) { last = value }
+        for index in changes.indices { changes[index].record.meta.version = last - Int64(changes.count) + 1 + Int64(index) }
+        let (kept, gone) = (changes.filter { $0.owner == node }, changes.filter { $0.owner != node })
+        try await reCode(kept, on: connection)
+        try await handOver(gone, on: connection)
+        let records = changes.map(\.record)
+        try await connection.query(
+            """
+            INSERT INTO change_log (seq, kind, record_id, origin, region_code, version, deleted, handed_over_by)
+            SELECT w.version, \(Body.kind.rawValue), w.id, w.origin, w.region_code, w.version, false,
+                CASE WHEN w.origin <> \(node.rawValue) THEN \(node.rawValue) END
+            FROM unnest(\(records.map(\.meta.id))::uuid[], \(records.map(\.meta.origin.rawValue))::text[],
+                \(records.map(\.meta.regionCode.rawValue))::text[], \(records.map(\.meta.version))::bigint[])
+                AS w(id, origin, region_code, version)
+            """,
+            logger: logger
+        )
+        if !kept.isEmpty { report.reAttributed[Body.kind.rawValue, default: 0] += kept.count }
+        for change in gone { report.handedOver[change.owner.rawValue, default: 0] += 1 }
+        logger.notice(
+            "division changes applied",
+            metadata: ["kind": "\(Body.kind.rawValue)", "reAttributed": "\(kept.count)", "handedOver": "\(gone.count)"]
+        )
+    }
+
+    /// Records that stay here, re-coded in place.
+    private func reCode<Body: RecordBody>(_ changes: [ReAttribution<Body>], on connection: PostgresConnection) async throws {
+        guard !changes.isEmpty else { return }
+        let encoder = JSONEncoder()
+        let records = changes.map(\.record)
+        let bodies = try records.map { String(decoding: try encoder.encode($0.body), as: UTF8.self) }
+        let former = try records.map { String(decoding: try encoder.encode($0.meta.formerRegionCodes), as: UTF8.self) }
+        try await connection.query(
+            """
+            UPDATE \(unescaped: Body.kind.collection) t SET region_code = w.region_code, body = w.body::jsonb, version = w.version,
+                updated_at = now(), former_region_codes = w.former::jsonb
+            FROM unnest(\(records.map(\.meta.id))::uuid[], \(records.map(\.meta.regionCode.rawValue))::text[], \(bodies)::text[],
+                \(records.map(\.meta.version))::bigint[], \(former)::text[]) AS w(id, region_code, body, version, former)
+            WHERE t.id = w.id
+            """,
+            logger: logger
+        )
+    }
+
+    /// Records whose new owner is another node: removed here, their last word kept for the push to carry up.
+    private func handOver<Body: RecordBody>(_ changes: [ReAttribution<Body>], on connection: PostgresConnection) async throws {
+        guard !changes.isEmpty else { return }
+        let encoder = JSONEncoder()
+        let words = try changes.map { change in
+            String(decoding: try encoder.encode(HandoverChange(change: change, handedOverBy: node)), as: UTF8.self)
+        }
+        let ids = changes.map(\.record.meta.id)
+        try await connection.query("DELETE FROM \(unescaped: Body.kind.collection) WHERE id = ANY(\(ids))", logger: logger)
+        try await connection.query(
+            """
+            INSERT INTO handed_over (kind, id, to_node, change)
+            SELECT \(Body.kind.rawValue), w.id, w.to_node, w.change::jsonb
+            FROM unnest(\(ids)::uuid[], \(changes.map(\.owner.rawValue))::text[], \(words)::text[]) AS w(id, to_node, change)
+            ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, to_node = excluded.to_node, change = excluded.change, handed_at = now()
+            """,
+            logger: logger
+        )
+    }
+}
+
+/// A handed-over record as the push carries it: a change of the sync document, owned by the new node, one epoch up.
+private struct HandoverChange<Body: RecordBody>: Encodable {
+    let change: ReAttribution<Body>
+    let handedOverBy: RegionCode
+
+    private enum CodingKeys: String, CodingKey {
+        case kind, id, origin, regionCode, version, updatedAt, deleted, body, epoch, formerRegionCodes, handedOverBy
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        let meta = change.record.meta
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(Body.kind, forKey: .kind)
+        try container.encode(meta.id, forKey: .id)
+        try container.encode(meta.origin, forKey: .origin)
+        try container.encode(meta.regionCode, forKey: .regionCode)
+        try container.encode(meta.version, forKey: .version)
+        try container.encode(meta.updatedAt, forKey: .updatedAt)
+        try container.encode(false, forKey: .deleted)
+        try container.encode(change.record.body, forKey: .body)
+        try container.encode(change.epoch + 1, forKey: .epoch)
+        try container.encode(meta.formerRegionCodes, forKey: .formerRegionCodes)
+        try container.encode(handedOverBy, forKey: .handedOverBy)
+    }
+}

@@ -52,7 +52,16 @@ extension RecordStore {
                 try await reAttribute(Deputy.self, remap, allowedOwners: allowedOwners, report: &report, on: connection)
                 try await reAttribute(Station.self, remap, allowedOwners: allowedOwners, report: &report, on: connection)
                 try await reAttribute(Assignment.self, remap, allowedOwners: allowedOwners, report: &report, on: connection)
-                try await reAttribute(Unit.self, remap, allowedOwners: allowedOwners, report: &report, on: connection)
+                do {
+                    try await reAttribute(Unit.self, remap, allowedOwners: allowedOwners, report: &report, on: connection)
+                } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
+                    // The unique index on live village codes is what proves it: a merge re-coding two villages onto one.
+                    throw StoreError(
+                        .conflict,
+                        "\(file): two villages would hold one code after the change (\(error.serverInfo?[.detail] ?? "a duplicate code")): "
+                            + "re-number the merged villages first (units import), then apply the file; nothing was changed"
+                    )
+                }
                 try await reAttribute(Training.self, remap, allowedOwners: allowedOwners, report: &report, on: connection)
                 try await reAttribute(Attendance.self, remap, allowedOwners: allowedOwners, report: &report, on: connection)
                 let (kept, gone) = (report.reAttributed.values.reduce(0, +), report.handedOver.values.reduce(0, +))

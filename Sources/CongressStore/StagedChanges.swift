@@ -19,16 +19,17 @@ enum StagedChanges {
         var outsideSQL: String {
             switch self {
             case .subtree(_, let kinds):
+                // Unknown (NULL) counts as outside: a mandate without a congress, a handover without an epoch.
                 return """
-                    NOT (c.handed_over_by IS NULL AND c.origin LIKE $1 || '%' AND (c.region_code LIKE $1 || '%'
+                    NOT coalesce(c.handed_over_by IS NULL AND c.origin LIKE $1 || '%' AND (c.region_code LIKE $1 || '%'
                             OR c.kind = '\(RecordKind.deputy.rawValue)' AND c.body ->> 'congressCode' LIKE $1 || '%')
-                        OR c.handed_over_by LIKE $1 || '%' AND c.epoch > 0 AND \(Self.ownedByOrigin))
+                        OR c.handed_over_by LIKE $1 || '%' AND c.epoch > 0 AND \(Self.ownedByOrigin), false)
                         OR c.kind NOT IN (\(kinds.map { "'\($0.rawValue)'" }.sorted().joined(separator: ", ")))
                     """
             case .directivesFor:
                 return """
-                    NOT (left($1, length(c.origin)) = c.origin AND c.origin <> $1 AND c.kind = '\(RecordKind.training.rawValue)'
-                        OR c.handed_over_by IS NOT NULL AND c.origin LIKE $1 || '%' AND \(Self.ownedByOrigin))
+                    NOT coalesce(left($1, length(c.origin)) = c.origin AND c.origin <> $1 AND c.kind = '\(RecordKind.training.rawValue)'
+                        OR c.handed_over_by IS NOT NULL AND c.origin LIKE $1 || '%' AND \(Self.ownedByOrigin), false)
                     """
             }
         }

@@ -29,9 +29,13 @@ import Testing
             }
             """
         let expected = "deputy\t8c1d\t420802001\t420802001\t7\t2026-11-22T01:00:00Z\tfalse\t"
-        #expect(try Self.rows(compact) == [expected + #"{"name":"张三","tags":["a",{"b":null}]}"#])
+        let absent = "\t\\N\t\\N\t\\N"
+        #expect(try Self.rows(compact) == [expected + #"{"name":"张三","tags":["a",{"b":null}]}"# + absent])
         // The body keeps its text as sent; PostgreSQL parses it.
-        #expect(try Self.rows(pretty) == [expected + #"{ "name" : "张三", "tags" : [ "a", { "b" : null } ] }"#])
+        #expect(try Self.rows(pretty) == [expected + #"{ "name" : "张三", "tags" : [ "a", { "b" : null } ] }"# + absent])
+        // A re-attributed record's epoch and former codes, and a handover's sender (SPEC §15).
+        let handover = #"{"changes":[{"kind":"unit","formerRegionCodes":["420802104001"],"epoch":1,"handedOverBy":"420802"}]}"#
+        #expect(try Self.rows(handover) == [#"unit\#t\N\#t\N\#t\N\#t\N\#t\N\#t\N\#t\N\#t1\#t["420802104001"]\#t420802"#])
     }
 
     @Test func stringsAreUnescapedFromJSONAndEscapedForCopy() throws {
@@ -40,6 +44,7 @@ import Testing
             "updatedAt":"\u4e2d\ud83d\ude00","deleted":null,"body":{"note":"say \"hi\"\n\\"}}]}
             """#
         let columns = [#"deputy"#, #"a"b\\c/d"#, #"tab\there"#, #"line\nbreak\r"#, "12", "中😀", #"\N"#, #"{"note":"say \\"hi\\"\\n\\\\"}"#]
+            + Array(repeating: #"\N"#, count: 3)
         #expect(try Self.rows(document) == [columns.joined(separator: "\t")])
     }
 
@@ -47,12 +52,14 @@ import Testing
         let null = #"\N"#
         #expect(
             try Self.rows(#"{"changes":[{"kind":"unit"}, {}]}"#) == [
-                (["unit"] + Array(repeating: null, count: 7)).joined(separator: "\t"), Array(repeating: null, count: 8).joined(separator: "\t"),
+                (["unit"] + Array(repeating: null, count: 10)).joined(separator: "\t"), Array(repeating: null, count: 11).joined(separator: "\t"),
             ]
         )
         #expect(try Self.rows(#" { "since" : 4, "changes" : [ ] } "#) == [])
         // A body that is not an object travels as it is: the apply refuses it.
-        #expect(try Self.rows(#"{"changes":[{"body":"text"}]}"#) == [(Array(repeating: null, count: 7) + [#""text""#]).joined(separator: "\t")])
+        #expect(
+            try Self.rows(#"{"changes":[{"body":"text"}]}"#) == [(Array(repeating: null, count: 7) + [#""text""#] + Array(repeating: null, count: 3)).joined(separator: "\t")]
+        )
     }
 
     @Test(

@@ -294,3 +294,44 @@ final class SharedRandom: @unchecked Sendable {
     func element<T>(of items: [T]) -> T { lock.withLock { items.randomElement(using: &generator)! } }
     func shuffled<T>(_ items: [T]) -> [T] { lock.withLock { items.shuffled(using: &generator) } }
 }
+
+/// `congress divisions apply` as an operator runs it against a running node.
+@Suite struct DivisionApplyCommandTests {
+    @Test func aBadFileIsRefusedAtItsLineAndAGoodOneAppliesOnce() async throws {
+        let yaml = TestTopology.city(ports: ["4208": try LoopbackPort.free()]).adding("420802103", "栗溪镇").yaml
+        let node = try await TestNode.make(node: "4208", topologyYAML: yaml)
+        let files = try NodeProcess(node, topologyYAML: yaml)
+        func write(_ name: String, _ text: String) throws -> String {
+            let path = files.folder.appendingPathComponent(name).path
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            return path
+        }
+        let typo = try write("typo.yaml", "version: 1\nchanges:\n  - rename: \"420802109\"\n    name: 新镇\n")
+        let colliding = try write("merge.yaml", "version: 1\nchanges:\n  - merge: [\"420802101\", \"420802102\"]\n    into: \"420802101\"\n    name: 龙泉镇\n")
+        let recode = try write("recode.yaml", "version: 1\nchanges:\n  - recode: \"420802103\"\n    to: \"420802105\"\n    name: 栗溪镇\n")
+
+        try await node.serve(configure: TestFederation.live) { api in
+            let units = ["420802101001", "420802102001", "420802103001", "420802103002"].map { Fixture.unit(code: $0, name: "村\($0.suffix(3))") }
+            #expect(try await api.send(.post, "/v1/units/import", json: "[\(units.joined(separator: ","))]").status == .ok)
+            let before = try await node.snapshot()
+
+            let refused = try await files.command(["divisions", "apply", typo])
+            #expect(refused.status != 0)
+            #expect(refused.output.contains("\(typo):3:13: error: 420802109 is not in the topology in force"), "\(refused.output)")
+            // 420802101001 and 420802102001 would both become 420802101001: the node refuses the whole file.
+            let collision = try await files.command(["divisions", "apply", colliding])
+            #expect(collision.status != 0)
+            #expect(collision.output.contains("two villages would hold one code") && collision.output.contains("420802101001"), "\(collision.output)")
+            #expect(try await node.snapshot() == before)
+
+            let applied = try await files.command(["divisions", "apply", recode])
+            #expect(applied.status == 0, "\(applied.output)")
+            #expect(applied.output.contains("applied at 4208: re-coded 2 unit; handed over none"), "\(applied.output)")
+            let villages = try await api.list(Unit.self, query: "?region=420802105").items
+            #expect(villages.map(\.body.code.rawValue).sorted() == ["420802105001", "420802105002"])
+            #expect(villages.allSatisfy { $0.meta.formerRegionCodes.first?.rawValue.hasPrefix("420802103") == true })
+            let again = try await files.command(["divisions", "apply", recode])
+            #expect(again.status == 0 && again.output.contains("already applied at 4208; nothing changed"), "\(again.output)")
+        }
+    }
+}

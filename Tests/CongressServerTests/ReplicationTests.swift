@@ -250,9 +250,11 @@ extension APIClient {
             let honest = try await ReplicationTests.batch(from: federation.county, after: 0, topologyHash: topology.hash)
             let before = try await federation.city.snapshot()
             let countyToken = APIClient.Token.custom("Bearer \(federation.county.secrets.parentToken!)")
-            // The same batch with one record moved into 掇刀区 (420804), and one claiming 掇刀区 as its origin.
+            // The same batch with its mandate moved into 掇刀区 (420804), congress and all (a mandate of 东宝区's congress
+            // living in 掇刀区 would be in scope: SPEC §15), and one claiming 掇刀区 as its origin.
             for forged in [
-                honest.replacingOccurrences(of: "\"regionCode\" : \"420802102\"", with: "\"regionCode\" : \"420804101\""),
+                honest.replacingOccurrences(of: "\"regionCode\" : \"420802102\"", with: "\"regionCode\" : \"420804101\"")
+                    .replacingOccurrences(of: "\"congressCode\": \"420802\"", with: "\"congressCode\": \"420804\""),
                 honest.replacingOccurrences(of: "\"origin\" : \"420802\"", with: "\"origin\" : \"420804\""),
             ] {
                 #expect(forged != honest)

@@ -286,7 +286,12 @@ struct APISchemas {
                 "updatedAt": time(),
                 "deleted": .boolean,
                 "body": .object(required: false, nullable: true),
-                "epoch": .integer(required: false, nullable: true, description: "the record's ownership epoch (SPEC §15)", minimum: (0, exclusive: false)),
+                "epoch": .integer(
+                    required: false,
+                    nullable: true,
+                    description: "the record's ownership epoch (SPEC §15)",
+                    minimum: (0, exclusive: false)
+                ),
                 "formerRegionCodes": .array(required: false, nullable: true, items: anyRegion),
                 "handedOverBy": .string(required: false, nullable: true, pattern: "^" + RegionCode.pattern + "$"),
             ]

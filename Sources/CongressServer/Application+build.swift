@@ -77,13 +77,15 @@ public func buildApplication(_ configuration: AppConfiguration) throws -> Applic
         logger: logger
     )
     let runs = SyncRuns(sync: sync)
+    let recoded = RecodedNodes()
     let router = buildRouter(
         configuration,
         store: store,
         coverageStore: CoverageStore(client: client, logger: logger),
         topology: topology,
         sync: sync,
-        runs: runs
+        runs: runs,
+        recoded: recoded
     )
     let pool = ConnectionPool(client)
     // Nothing queries before the pool runs, and no scheduled sync starts before the schema is in place.
@@ -114,6 +116,7 @@ public func buildApplication(_ configuration: AppConfiguration) throws -> Applic
     app.beforeServerStarts {
         await pool.running()
         try await Migrations.apply(on: client, logger: logger)
+        recoded.replace(with: try await store.recodedNodes())
         migrated.signal()
         logger.info("node ready", metadata: ["node": "\(configuration.node)", "database": "\(configuration.database.redacted)"])
     }
@@ -129,7 +132,8 @@ func buildRouter(
     coverageStore: CoverageStore,
     topology: TopologyInForce,
     sync: SyncClient,
-    runs: SyncRuns
+    runs: SyncRuns,
+    recoded: RecodedNodes = RecodedNodes()
 ) -> Router<AppRequestContext> {
     let secrets = configuration.secrets
     let records = RecordService(store: store, personKeys: PersonKeyDeriver(provinceKey: secrets.provinceKey))
@@ -156,7 +160,7 @@ func buildRouter(
     router.addRoutes(DashboardController(coverage: coverage, sync: syncService, store: coverageStore, topology: topology, secrets: secrets).endpoints)
 
     let syncController = SyncController(sync: syncService)
-    router.group("v1/sync").add(middleware: ChildTokenMiddleware(secrets: secrets)).addRoutes(syncController.children)
+    router.group("v1/sync").add(middleware: ChildTokenMiddleware(secrets: secrets, recoded: recoded)).addRoutes(syncController.children)
 
     let readers = router.group("v1").add(middleware: TokenMiddleware(required: .read, secrets: secrets))
     let admins = router.group("v1").add(middleware: TokenMiddleware(required: .admin, secrets: secrets))
@@ -165,7 +169,10 @@ func buildRouter(
     readers.addRoutes(syncController.reads, atPath: "sync")
     admins.addRoutes(syncController.writes, atPath: "sync")
     admins.addRoutes(ImportController(records: records).writes)
-    admins.addRoutes(DivisionController(divisions: DivisionService(store: store, topology: topology, sync: syncService)).writes, atPath: "divisions")
+    admins.addRoutes(
+        DivisionController(divisions: DivisionService(store: store, topology: topology, sync: syncService, recoded: recoded)).writes,
+        atPath: "divisions"
+    )
     func mount<Body: RecordBody>(_ type: Body.Type) {
         let controller = RecordController<Body>(records: records)
         readers.addRoutes(controller.reads, atPath: RouterPath(Body.kind.collection))

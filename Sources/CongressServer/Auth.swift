@@ -1,5 +1,6 @@
 import CongressCore
 import Hummingbird
+import Synchronization
 
 /// Who may call: readers (dashboards) and the node's administrator (SPEC §10).
 enum Access: Sendable {
@@ -50,6 +51,8 @@ struct TokenMiddleware<Context: RequestContext>: RouterMiddleware {
 struct ChildTokenMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let secrets: NodeSecrets
+    /// A child whose code a change file changed presents the token of its old code: it is the child under the new one.
+    let recoded: RecodedNodes
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let token = try BearerToken.presented(in: request, hint: "present this node's child token")
@@ -58,9 +61,21 @@ struct ChildTokenMiddleware: RouterMiddleware {
         for (code, expected) in secrets.childTokenHashes where ConstantTime.equals(hash, expected) { match = RegionCode(code) }
         guard let match else { throw APIError.unauthorized("invalid token: not the token of any child of node \(secrets.node)") }
         var context = context
-        context.child = match
+        context.child = recoded.current(match)
         return try await next(request, context)
     }
+}
+
+/// The nodes a change file recoded, as this node applied it (SPEC §15): kept in the database, read at start and after
+/// each apply, so that a recoded child's token and checkpoint carry over without an edit of this node's secrets.
+final class RecodedNodes: Sendable {
+    private let codes = Mutex<[RegionCode: RegionCode]>([:])
+
+    init() {}
+
+    func current(_ code: RegionCode) -> RegionCode { codes.withLock { $0[code] ?? code } }
+
+    func replace(with recoded: [RegionCode: RegionCode]) { codes.withLock { $0 = recoded } }
 }
 
 enum ConstantTime {

@@ -7,6 +7,7 @@ struct DivisionService: Sendable {
     let store: RecordStore
     let topology: TopologyInForce
     let sync: SyncService
+    let recoded: RecodedNodes
 
     var node: RegionCode { store.node }
 
@@ -19,15 +20,6 @@ struct DivisionService: Sendable {
             throw APIError(.unprocessableContent, code: "invalid_change_file", message: error.description, field: "text")
         }
         let remap = DivisionRemap(changes, topology: current)
-        if let renamed = remap.code(node) {
-            throw APIError(
-                .unprocessableContent,
-                code: "invalid_change_file",
-                message: "\(file): this node's own code changes (\(node) → \(renamed)); this release re-codes records below a node, "
-                    + "not the node itself: apply the change at its parent and enrol the node under its new code",
-                field: "text"
-            )
-        }
         let needed = SchemaHistory.divisionChangesVersion
         let path = try await sync.pathSchemaVersion()
         guard let path, path >= needed else {
@@ -41,6 +33,15 @@ struct DivisionService: Sendable {
             )
         }
         let parent = current.upstream(of: node)?.code ?? node
-        return try await store.applyDivisionChanges(remap, file: file, hash: Topology.hash(of: text), allowedOwners: parent)
+        let recodedNodes = current.runningNodes.compactMap { running in remap.code(running.code).map { (old: running.code, new: $0) } }
+        let report = try await store.applyDivisionChanges(
+            remap,
+            file: file,
+            hash: Topology.hash(of: text),
+            allowedOwners: parent,
+            recoded: recodedNodes
+        )
+        recoded.replace(with: try await store.recodedNodes())
+        return report
     }
 }

@@ -102,11 +102,11 @@ public struct ChangeLogReader: Sendable {
                     'version', r.version, 'updatedAt', r.updated_at, 'deleted', r.deleted, 'body', r.body)
                 """
             return """
-            SELECT r.origin, CASE WHEN r.epoch = 0 AND r.former_region_codes = '[]' THEN \(object)
-                ELSE (\(object)::jsonb || jsonb_build_object('epoch', r.epoch, 'formerRegionCodes', r.former_region_codes))::json END AS change,
-                r.body
-            FROM \(kind.collection) r WHERE r.id IN (SELECT record_id FROM w WHERE kind = '\(kind.rawValue)')
-            """
+                SELECT r.origin, CASE WHEN r.epoch = 0 AND r.former_region_codes = '[]' THEN \(object)
+                    ELSE (\(object)::jsonb || jsonb_build_object('epoch', r.epoch, 'formerRegionCodes', r.former_region_codes))::json END AS change,
+                    r.body
+                FROM \(kind.collection) r WHERE r.id IN (SELECT record_id FROM w WHERE kind = '\(kind.rawValue)')
+                """
         }.joined(separator: "\nUNION ALL\n")
         return "changes AS (\(perKind))"
     }()

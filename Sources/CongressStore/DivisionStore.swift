@@ -19,11 +19,15 @@ public struct DivisionApplyReport: Sendable, Codable, Equatable {
     public var reAttributed: [String: Int]
     /// Records handed over to the node that owns their new region, by that node.
     public var handedOver: [String: Int]
+    /// This node's own new code, when the file changes it: its records, checkpoints and tokens carry over once it runs
+    /// under that code.
+    public var renamedTo: String?
 }
 
 /// What a node is to do with one of its records under a change file.
 struct ReAttribution<Body: RecordBody> {
     var record: Record<Body>
+    /// The ownership epoch the record had here.
     var epoch: Int
     var owner: RegionCode
 }
@@ -34,18 +38,28 @@ extension RecordStore {
     /// owner changes (its region moved to another node's subtree) is handed over — gone from its table here, its last
     /// word kept in `handed_over` and logged for the parent, with a higher ownership epoch so that the new owner's copy
     /// wins everywhere. `allowedOwners` bounds where records may go (the parent's subtree: the common ancestor relays).
-    /// Applying a file twice changes nothing the second time.
+    /// A node whose own code changes keeps what it owns under the new code (a new epoch, so that the parent's copies
+    /// under the old one give way), and every node re-keys what it keeps of the recoded nodes around it (`recoded`):
+    /// its children's checkpoints and reports, its parent edge. Applying a file twice changes nothing the second time.
     public func applyDivisionChanges(
         _ remap: DivisionRemap,
         file: String,
         hash: String,
-        allowedOwners: RegionCode
+        allowedOwners: RegionCode,
+        recoded: [(old: RegionCode, new: RegionCode)]
     ) async throws -> DivisionApplyReport {
         do {
             return try await client.transaction(logger: logger) { connection in
                 // One apply at a time: two concurrent ones would both find the file not yet applied.
                 try await connection.query("SELECT pg_advisory_xact_lock(4242015)", logger: logger)
-                var report = DivisionApplyReport(file: file, hash: hash, alreadyApplied: false, reAttributed: [:], handedOver: [:])
+                var report = DivisionApplyReport(
+                    file: file,
+                    hash: hash,
+                    alreadyApplied: false,
+                    reAttributed: [:],
+                    handedOver: [:],
+                    renamedTo: remap.code(node)?.rawValue
+                )
                 let applied = try await connection.query("SELECT 1 FROM division_changes_applied WHERE hash = \(hash)", logger: logger)
                 for try await _ in applied { report.alreadyApplied = true }
                 guard !report.alreadyApplied else { return report }
@@ -64,6 +78,7 @@ extension RecordStore {
                 }
                 try await reAttribute(Training.self, remap, allowedOwners: allowedOwners, report: &report, on: connection)
                 try await reAttribute(Attendance.self, remap, allowedOwners: allowedOwners, report: &report, on: connection)
+                try await rekey(recoded, on: connection)
                 let (kept, gone) = (report.reAttributed.values.reduce(0, +), report.handedOver.values.reduce(0, +))
                 try await connection.query(
                     "INSERT INTO division_changes_applied (hash, file, re_attributed, handed_over) VALUES (\(hash), \(file), \(kept), \(gone))",
@@ -91,6 +106,38 @@ extension RecordStore {
         }
     }
 
+    /// The nodes whose code changed, as this node knows them: its children's checkpoints, reports and deliveries, its
+    /// parent edge, and the map its child-token check reads (a chain of changes over the years collapses to the newest).
+    private func rekey(_ recoded: [(old: RegionCode, new: RegionCode)], on connection: PostgresConnection) async throws {
+        for (old, new) in recoded {
+            let (from, to) = (old.rawValue, new.rawValue)
+            try await connection.query("UPDATE recoded_nodes SET new_code = \(to) WHERE new_code = \(from)", logger: logger)
+            try await connection.query(
+                """
+                INSERT INTO recoded_nodes (old_code, new_code) VALUES (\(from), \(to))
+                ON CONFLICT (old_code) DO UPDATE SET new_code = excluded.new_code, recoded_at = now()
+                """,
+                logger: logger
+            )
+            try await connection.query("UPDATE sync_checkpoints SET sender = \(to) WHERE sender = \(from)", logger: logger)
+            try await connection.query("UPDATE sync_child_reports SET sender = \(to) WHERE sender = \(from)", logger: logger)
+            try await connection.query("UPDATE sync_edges SET node = \(to) WHERE node = \(from)", logger: logger)
+            try await connection.query("UPDATE sync_upstream SET parent = \(to) WHERE parent = \(from)", logger: logger)
+        }
+    }
+
+    /// Which code each node that a change file recoded now has (old → newest), as this node applied them.
+    public func recodedNodes() async throws -> [RegionCode: RegionCode] {
+        try await DatabaseError.translating("reading the recoded nodes") {
+            let rows = try await client.query("SELECT old_code, new_code FROM recoded_nodes", logger: logger)
+            var result: [RegionCode: RegionCode] = [:]
+            for try await (old, new) in rows.decode((String, String).self) {
+                if let old = RegionCode(old), let new = RegionCode(new) { result[old] = new }
+            }
+            return result
+        }
+    }
+
     private func reAttribute<Body: RecordBody>(
         _ type: Body.Type,
         _ remap: DivisionRemap,
@@ -105,7 +152,11 @@ extension RecordStore {
         )
         var changes: [ReAttribution<Body>] = []
         let decoder = JSONDecoder()
-        for try await (id, _, region, _, _, _, body, former, epoch) in rows.decode((UUID, String, String, Int64, Date, Bool, String, String, Int).self) {
+        // This node under the code the file gives it: what it keeps, it keeps under that code.
+        let own = remap.code(node) ?? node
+        for try await (id, _, region, _, _, _, body, former, epoch) in rows.decode(
+            (UUID, String, String, Int64, Date, Bool, String, String, Int).self
+        ) {
             guard let region = RegionCode(region), var former = try? decoder.decode([RegionCode].self, from: Data(former.utf8)) else {
                 throw StoreError(.unprocessable, "stored \(Body.kind.rawValue) \(id) has a malformed region code")
             }
@@ -127,7 +178,7 @@ extension RecordStore {
             changes.append(ReAttribution(record: Record(meta: meta, body: newBody ?? stored), epoch: epoch, owner: owner))
         }
         guard !changes.isEmpty else { return }
-        if let stray = changes.first(where: { $0.owner != node && !allowedOwners.contains($0.owner) }) {
+        if let stray = changes.first(where: { $0.owner != own && !allowedOwners.contains($0.owner) }) {
             throw StoreError(
                 .unprocessable,
                 "\(Body.kind.rawValue) \(stray.record.meta.id) would go to \(stray.owner), outside the subtree of this node's parent "
@@ -141,15 +192,15 @@ extension RecordStore {
         var last: Int64 = 0
         for try await value in counter.decode(Int64.self) { last = value }
         for index in changes.indices { changes[index].record.meta.version = last - Int64(changes.count) + 1 + Int64(index) }
-        let (kept, gone) = (changes.filter { $0.owner == node }, changes.filter { $0.owner != node })
-        try await reCode(kept, on: connection)
+        let (kept, gone) = (changes.filter { $0.owner == own }, changes.filter { $0.owner != own })
+        try await reCode(kept, newEpoch: own != node, on: connection)
         try await handOver(gone, on: connection)
         let records = changes.map(\.record)
         try await connection.query(
             """
             INSERT INTO change_log (seq, kind, record_id, origin, region_code, version, deleted, handed_over_by)
             SELECT w.version, \(Body.kind.rawValue), w.id, w.origin, w.region_code, w.version, false,
-                CASE WHEN w.origin <> \(node.rawValue) THEN \(node.rawValue) END
+                CASE WHEN w.origin <> \(own.rawValue) THEN \(node.rawValue) END
             FROM unnest(\(records.map(\.meta.id))::uuid[], \(records.map(\.meta.origin.rawValue))::text[],
                 \(records.map(\.meta.regionCode.rawValue))::text[], \(records.map(\.meta.version))::bigint[])
                 AS w(id, origin, region_code, version)
@@ -164,8 +215,8 @@ extension RecordStore {
         )
     }
 
-    /// Records that stay here, re-coded in place.
-    private func reCode<Body: RecordBody>(_ changes: [ReAttribution<Body>], on connection: PostgresConnection) async throws {
+    /// Records that stay here, re-coded in place; under this node's new code, in a new ownership epoch.
+    private func reCode<Body: RecordBody>(_ changes: [ReAttribution<Body>], newEpoch: Bool, on connection: PostgresConnection) async throws {
         guard !changes.isEmpty else { return }
         let encoder = JSONEncoder()
         let records = changes.map(\.record)
@@ -173,10 +224,11 @@ extension RecordStore {
         let former = try records.map { String(decoding: try encoder.encode($0.meta.formerRegionCodes), as: UTF8.self) }
         try await connection.query(
             """
-            UPDATE \(unescaped: Body.kind.collection) t SET region_code = w.region_code, body = w.body::jsonb, version = w.version,
-                updated_at = now(), former_region_codes = w.former::jsonb
-            FROM unnest(\(records.map(\.meta.id))::uuid[], \(records.map(\.meta.regionCode.rawValue))::text[], \(bodies)::text[],
-                \(records.map(\.meta.version))::bigint[], \(former)::text[]) AS w(id, region_code, body, version, former)
+            UPDATE \(unescaped: Body.kind.collection) t SET origin = w.origin, region_code = w.region_code, body = w.body::jsonb,
+                version = w.version, updated_at = now(), former_region_codes = w.former::jsonb, epoch = t.epoch + \(newEpoch ? 1 : 0)
+            FROM unnest(\(records.map(\.meta.id))::uuid[], \(records.map(\.meta.origin.rawValue))::text[],
+                \(records.map(\.meta.regionCode.rawValue))::text[], \(bodies)::text[], \(records.map(\.meta.version))::bigint[],
+                \(former)::text[]) AS w(id, origin, region_code, body, version, former)
             WHERE t.id = w.id
             """,
             logger: logger

@@ -232,6 +232,15 @@ public enum Migrations {
                     applied_at timestamptz NOT NULL DEFAULT now()
                 )
                 """,
+                // Nodes whose code a change file changed (米林县 540422 → 米林市 540481), at their parent and at themselves:
+                // a child presenting its token under the old code is the node under the new one, checkpoints and all.
+                """
+                CREATE TABLE recoded_nodes (
+                    old_code text COLLATE "C" PRIMARY KEY,
+                    new_code text COLLATE "C" NOT NULL,
+                    recoded_at timestamptz NOT NULL DEFAULT now()
+                )
+                """,
                 // At a child: the lowest replication schema version spoken on the path above, as the parent said in its
                 // hello; a division change waits until every node there carries handovers.
                 "ALTER TABLE sync_upstream ADD COLUMN path_schema_version integer",

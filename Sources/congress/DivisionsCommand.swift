@@ -70,6 +70,13 @@ struct DivisionsCommand: AsyncParsableCommand {
                     "\(file): applied at \(setup.config.node): re-coded \(kept.isEmpty ? "none" : kept.joined(separator: ", ")); "
                         + "handed over \(gone.isEmpty ? "none" : gone.joined(separator: ", ")) (they travel with the next sync)"
                 )
+                if let renamed = report.renamedTo {
+                    print(
+                        "this node is \(renamed) from now on: write node: \"\(renamed)\" in \(node) and in its secrets file "
+                            + "\(setup.config.secretsPath), then restart it; its database, tokens and checkpoints carry over "
+                            + "(its parent knows it under the new code once the parent has applied this file too)"
+                    )
+                }
             }
         }
 

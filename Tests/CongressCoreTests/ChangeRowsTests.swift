@@ -43,7 +43,8 @@ import Testing
             {"changes":[{"kind":"de\u0070uty","id":"a\"b\\c\/d","origin":"tab\there","regionCode":"line\nbreak\r","version":"12",
             "updatedAt":"\u4e2d\ud83d\ude00","deleted":null,"body":{"note":"say \"hi\"\n\\"}}]}
             """#
-        let columns = [#"deputy"#, #"a"b\\c/d"#, #"tab\there"#, #"line\nbreak\r"#, "12", "中😀", #"\N"#, #"{"note":"say \\"hi\\"\\n\\\\"}"#]
+        let columns =
+            [#"deputy"#, #"a"b\\c/d"#, #"tab\there"#, #"line\nbreak\r"#, "12", "中😀", #"\N"#, #"{"note":"say \\"hi\\"\\n\\\\"}"#]
             + Array(repeating: #"\N"#, count: 3)
         #expect(try Self.rows(document) == [columns.joined(separator: "\t")])
     }
@@ -58,7 +59,9 @@ import Testing
         #expect(try Self.rows(#" { "since" : 4, "changes" : [ ] } "#) == [])
         // A body that is not an object travels as it is: the apply refuses it.
         #expect(
-            try Self.rows(#"{"changes":[{"body":"text"}]}"#) == [(Array(repeating: null, count: 7) + [#""text""#] + Array(repeating: null, count: 3)).joined(separator: "\t")]
+            try Self.rows(#"{"changes":[{"body":"text"}]}"#) == [
+                (Array(repeating: null, count: 7) + [#""text""#] + Array(repeating: null, count: 3)).joined(separator: "\t")
+            ]
         )
     }
 

@@ -141,7 +141,10 @@ import Testing
                 let before = try await gaining.snapshot()
                 let partial = try await Self.apply(gainingAPI, Self.changeFile(keep: Array(kept.dropFirst()), new: splitOff))
                 #expect(partial.status == .unprocessableContent, "\(partial.body)")
-                #expect(partial.error?.message.contains("2023-jingmen.yaml:8:12: error: the split gives no part 1 of 420804101's villages: \(kept[0])") == true)
+                #expect(
+                    partial.error?.message.contains("2023-jingmen.yaml:8:12: error: the split gives no part 1 of 420804101's villages: \(kept[0])")
+                        == true
+                )
                 #expect(try await gaining.snapshot() == before)
                 return seeded
             }
@@ -151,7 +154,10 @@ import Testing
             seeded.origins.merge(atLosing.origins) { $1 }
             seeded.kinds.merge(atLosing.kinds) { $1 }
             // The city plans a training with a branch venue in the town that moves; the province seats two of its deputies there.
-            let training = try await cityAPI.create(Training.self, Fixture.training(branchRegion: "420802104").replacing("\"420802\"", with: "\"4208\""))
+            let training = try await cityAPI.create(
+                Training.self,
+                Fixture.training(branchRegion: "420802104").replacing("\"420802\"", with: "\"4208\"")
+            )
             seeded.add("\(training.meta.id)", .training, region: training.meta.regionCode.rawValue, origin: "4208")
             for index in 0..<2 {
                 let village = random.element(of: villages["420802104"]!)
@@ -166,7 +172,9 @@ import Testing
             #expect(try await cityAPI.sync().error == nil)
             #expect(try await Self.held(city).count == all.regions.count - 2)
             let expected = all.expected(splitOff: Set(splitOff))
-            let totals = (city: try await Self.figures(cityAPI, region: "4208", depth: 0), province: try await Self.figures(provinceAPI, region: "42", depth: 1))
+            let totals = (
+                city: try await Self.figures(cityAPI, region: "4208", depth: 0), province: try await Self.figures(provinceAPI, region: "42", depth: 1)
+            )
             #expect(totals.province.count == 2 && ((totals.city["4208"]?["units"] as? [String: Any])?["total"] as? Int ?? 0) > 10, "\(totals)")
 
             // Every node applies the file to what it owns; the gaining county is down.
@@ -237,7 +245,11 @@ import Testing
         var seeded = Seeded()
         let towns = villages.keys.filter { $0.hasPrefix(county) }.sorted()
         let units = towns.flatMap { villages[$0]! }
-        let imported = try await api.send(.post, "/v1/units/import", json: "[" + units.map { Fixture.unit(code: $0, name: "村\($0.suffix(3))") }.joined(separator: ",") + "]")
+        let imported = try await api.send(
+            .post,
+            "/v1/units/import",
+            json: "[" + units.map { Fixture.unit(code: $0, name: "村\($0.suffix(3))") }.joined(separator: ",") + "]"
+        )
         try #require(imported.status == .ok, "\(imported.body)")
         for unit in try await api.list(Unit.self, query: "?limit=1000").items where unit.meta.origin.rawValue == county {
             seeded.add("\(unit.meta.id)", .unit, region: unit.meta.regionCode.rawValue, origin: county)
@@ -254,13 +266,19 @@ import Testing
             }
             for index in 0..<random.int(in: 2...3) {
                 let home = random.element(of: [town] + villages[town]!)
-                let id = try await api.create("deputies", Fixture.deputy(name: "镇代表\(town.suffix(3))\(index)", region: home, level: "township", congress: town))
+                let id = try await api.create(
+                    "deputies",
+                    Fixture.deputy(name: "镇代表\(town.suffix(3))\(index)", region: home, level: "township", congress: town)
+                )
                 seeded.add(id, .deputy, region: home, ownerKey: town, origin: county)
                 deputies.append(id)
             }
         }
         // A county station covering villages of every town, and county deputies living anywhere in the county.
-        let id = try await api.create("stations", Fixture.station(name: "\(county)中心站", region: county, units: towns.compactMap { villages[$0]!.first }))
+        let id = try await api.create(
+            "stations",
+            Fixture.station(name: "\(county)中心站", region: county, units: towns.compactMap { villages[$0]!.first })
+        )
         seeded.add(id, .station, region: county, origin: county)
         stations.append(id)
         for index in 0..<4 {
@@ -307,7 +325,10 @@ final class SharedRandom: @unchecked Sendable {
             return path
         }
         let typo = try write("typo.yaml", "version: 1\nchanges:\n  - rename: \"420802109\"\n    name: 新镇\n")
-        let colliding = try write("merge.yaml", "version: 1\nchanges:\n  - merge: [\"420802101\", \"420802102\"]\n    into: \"420802101\"\n    name: 龙泉镇\n")
+        let colliding = try write(
+            "merge.yaml",
+            "version: 1\nchanges:\n  - merge: [\"420802101\", \"420802102\"]\n    into: \"420802101\"\n    name: 龙泉镇\n"
+        )
         let recode = try write("recode.yaml", "version: 1\nchanges:\n  - recode: \"420802103\"\n    to: \"420802105\"\n    name: 栗溪镇\n")
 
         try await node.serve(configure: TestFederation.live) { api in
@@ -332,6 +353,62 @@ final class SharedRandom: @unchecked Sendable {
             #expect(villages.allSatisfy { $0.meta.formerRegionCodes.first?.rawValue.hasPrefix("420802103") == true })
             let again = try await files.command(["divisions", "apply", recode])
             #expect(again.status == 0 && again.output.contains("already applied at 4208; nothing changed"), "\(again.output)")
+        }
+    }
+}
+
+/// A node whose own code changes (米林县 540422 → 米林市 540481, here 东宝区 420802 → 420805) keeps its database, tokens and
+/// checkpoints under the new code.
+@Suite struct NodeRecodeTests {
+    @Test func aRecodedCountyGoesOnUnderItsNewCodeWithItsCheckpoint() async throws {
+        let ports = ["4208": try LoopbackPort.free(), "420802": try LoopbackPort.free()]
+        let before = TestTopology(regions: ["4208": "荆门市", "420802": "东宝区", "420802101": "龙泉镇"], ports: ports).yaml
+        let after = TestTopology(
+            regions: ["4208": "荆门市", "420805": "东宝区", "420805101": "龙泉镇"],
+            ports: ["4208": ports["4208"]!, "420805": ports["420802"]!]
+        ).yaml
+        let nodes = try await TestFederation.nodes(["4208", "420802"], of: before)
+        let (city, county) = (nodes[0], nodes[1])
+        let file = """
+            version: 1
+            changes:
+              - recode: "420802"
+                to: "420805"
+            """
+        let body = String(decoding: try JSONEncoder().encode(["file": "2024-recode.yaml", "text": file]), as: UTF8.self)
+
+        try await TestFederation.serve(nodes[...]) { clients in
+            let (cityAPI, countyAPI) = (clients[0], clients[1])
+            let units = ["420802101001", "420802101002"].map { Fixture.unit(code: $0, name: "村\($0.suffix(3))") }
+            #expect(try await countyAPI.send(.post, "/v1/units/import", json: "[\(units.joined(separator: ","))]").status == .ok)
+            _ = try await countyAPI.create("stations", Fixture.station(region: "420802101", units: ["420802101001"]))
+            _ = try await countyAPI.create("deputies", Fixture.deputy(region: "420802101001"))
+            _ = try await countyAPI.create("deputies", Fixture.deputy(name: "镇代表", region: "420802101", level: "township", congress: "420802101"))
+            #expect(try await countyAPI.sync().error == nil)
+            for api in [countyAPI, cityAPI] {
+                let reply = try await DivisionChangeTests.apply(api, file)
+                #expect(reply.status == .ok, "\(reply.body)")
+            }
+            #expect(try await DivisionChangeTests.apply(countyAPI, file).json["alreadyApplied"] as? Bool == true)
+        }
+        #expect(try await TestDatabase.texts("SELECT sender FROM sync_checkpoints", on: city.database) == ["420805"])
+        let acked = try await TestDatabase.texts("SELECT acked_seq::text FROM sync_checkpoints", on: city.database)
+
+        // The operator restarts both under the new topology; the county under its new code, same database and tokens.
+        let renamed = try county.reopened(as: "420805", topologyYAML: after)
+        try await TestFederation.serve([try city.reopened(as: "4208", topologyYAML: after), renamed]) { clients in
+            let report = try await clients[1].sync()
+            #expect(report.error == nil && report.rewinds == 0, "\(report)")
+            #expect(report.changes == 5, "only the re-coded records travel, not the whole log again: \(report)")
+            #expect(try await TestDatabase.texts("SELECT acked_seq::text FROM sync_checkpoints", on: city.database) != acked)
+            let held = try await TestDatabase.texts(
+                "SELECT origin || ' ' || region_code FROM deputies UNION ALL SELECT origin || ' ' || region_code FROM stations "
+                    + "UNION ALL SELECT origin || ' ' || region_code FROM units",
+                on: city.database
+            )
+            #expect(held.sorted() == ["420805 420805101", "420805 420805101", "420805 420805101001", "420805 420805101001", "420805 420805101002"])
+            let children = try await clients[0].send(.get, "/v1/sync/status").json["children"] as? [[String: Any]] ?? []
+            #expect(children.map { $0["code"] as? String } == ["420805"])
         }
     }
 }

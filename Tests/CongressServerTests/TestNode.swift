@@ -140,6 +140,18 @@ struct TestNode {
         )
     }
 
+    /// The same database and tokens under another code and topology: a node restarted after a change file recoded it.
+    func reopened(as code: String, topologyYAML: String) throws -> TestNode {
+        var secrets = secrets
+        secrets.node = RegionCode(code)!
+        return TestNode(
+            node: secrets.node,
+            database: database,
+            secrets: secrets,
+            topology: try TopologyLoader.parse(topologyYAML, file: "test-topology.yaml").topology
+        )
+    }
+
     /// Runs `body` against the node (its router, or a real socket with `.live`) with its services and migrations running.
     func run<Value: Sendable>(
         _ setup: TestingSetup = .router,

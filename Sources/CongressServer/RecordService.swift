@@ -45,6 +45,8 @@ struct RecordService: Sendable {
     }
 
     /// Deputies in bulk; one re-imported without an ID number keeps the `personKey` it had.
+    /// Deputies in bulk. A row without an `id` that is a mandate this node already holds — the same person (ID
+    /// number), congress and term — updates it: a register imported again changes nothing twice.
     func importDeputies(_ inputs: [RecordInput<Deputy>]) async throws -> ImportSummary {
         try Self.checkSize(inputs)
         let ids = inputs.map { $0.id ?? UUID() }
@@ -52,7 +54,7 @@ struct RecordService: Sendable {
         let prepared = try Self.prepareEach(inputs) { (index, input) throws(InputError) in
             try prepare(input, id: ids[index], previous: stored[ids[index]]?.body)
         }
-        return try await store.importRecords(prepared)
+        return try await store.importMandates(prepared, matching: inputs.map { $0.id == nil })
     }
 
     /// Villages in bulk; one whose code is already held here is updated rather than refused.

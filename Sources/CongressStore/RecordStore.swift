@@ -147,6 +147,45 @@ public struct RecordStore: Sendable {
         return summary
     }
 
+    /// Imports deputies; each record `matching` says may be a mandate already held here (same person, congress and
+    /// term, owned by this node) takes that mandate's id, so that importing a register again updates instead of adding.
+    /// One import at a time takes the lock, so two imports of one register cannot both add the same mandate.
+    public func importMandates(_ records: [PreparedRecord<Deputy>], matching: [Bool]) async throws -> ImportSummary {
+        try await client.transaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(4242016)", logger: logger)
+            let keys = zip(records, matching).compactMap { $1 ? $0.body.personKey : nil }
+            var held: [String: UUID] = [:]
+            if !keys.isEmpty {
+                let rows = try await connection.query(
+                    """
+                    SELECT id, congress_code, body->>'term', person_key FROM deputies
+                    WHERE origin = \(node.rawValue) AND NOT deleted AND person_key = ANY(\(keys))
+                    """,
+                    logger: logger
+                )
+                for try await (id, congress, term, person) in rows.decode((UUID, String, String, String).self) {
+                    held["\(congress)/\(term)/\(person)"] = id
+                }
+            }
+            var records = records
+            var first: [String: Int] = [:]
+            for index in records.indices where matching[index] {
+                guard let person = records[index].body.personKey else { continue }
+                let mandate = "\(records[index].body.congressCode)/\(records[index].body.term)/\(person)"
+                if let earlier = first[mandate] {
+                    throw StoreError(
+                        .unprocessable,
+                        "row [\(index)] is the same mandate as row [\(earlier)]: the same person (ID number), congress and term",
+                        field: "[\(index)].idNumber"
+                    )
+                }
+                first[mandate] = index
+                if let id = held[mandate] { records[index].id = id }
+            }
+            return try await importRecords(records, on: connection)
+        }
+    }
+
     /// Live units of this node by code, so that importing a village again updates it instead of failing.
     public func unitIDs(forCodes codes: [RegionCode]) async throws -> [RegionCode: UUID] {
         let rows = try await client.query(

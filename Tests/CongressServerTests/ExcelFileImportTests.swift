@@ -6,6 +6,20 @@ import Testing
 /// `congress deputies import` and `units import` as a county office runs them: the lists it keeps in Excel, saved as CSV
 /// in GB18030, into its running node.
 @Suite struct ExcelFileImportTests {
+    /// One person's mandate of one congress and term is one record: twice in one import is refused, nothing written.
+    @Test func oneMandateTwiceInAnImportIsRefused() async throws {
+        let node = try await TestNode.make()
+        try await node.run { api in
+            let row = Fixture.deputy(extra: #", "idNumber": "\#(syntheticIDNumber(7))""#)
+            let before = try await node.snapshot()
+            let reply = try await api.send(.post, "/v1/deputies/import", json: "[\(row), \(Fixture.deputy(name: "李四")), \(row)]")
+            #expect(reply.status == .unprocessableContent, "\(reply.body)")
+            #expect(reply.error?.field == "[2].idNumber")
+            #expect(reply.error?.message.contains("same mandate as row [0]") == true, "\(reply.body)")
+            #expect(try await node.snapshot() == before)
+        }
+    }
+
     @Test func aGB18030RegisterOf200DeputiesImportsAndTheSameWithTwoMistakesIsRefusedWhole() async throws {
         let yaml = TestTopology.city(ports: ["4208": try LoopbackPort.free(), "420802": try LoopbackPort.free()]).yaml
         let node = try await TestNode.make(node: "420802", topologyYAML: yaml)
@@ -23,6 +37,11 @@ import Testing
             let refused = try await files.command(["deputies", "import", brokenFile])
             #expect(try await node.snapshot() == before, "a refused register writes nothing")
             let imported = try await files.command(["deputies", "import", file])
+            // The office imports the same register again: each row is a mandate already held, nothing is added.
+            let afterFirst = try await node.snapshot()
+            let again = try await files.command(["deputies", "import", file])
+            #expect(again.status == 0 && again.output.contains("200 deputies: 0 created, 0 updated, 200 unchanged"), "\(again.output)")
+            #expect(try await node.snapshot() == afterFirst)
             return (refused, imported, try await api.list(Deputy.self, query: "?limit=1000").items)
         }
 

@@ -412,3 +412,23 @@ final class SharedRandom: @unchecked Sendable {
         }
     }
 }
+
+@Suite struct DivisionChangeReleaseTests {
+    /// A parent of the previous release cannot carry re-attributed records: the county refuses to apply, naming why.
+    @Test func aChangeWaitsUntilTheNodesAboveSpeakIt() async throws {
+        let federation = try await TestFederation.make()
+        let previous = SchemaHistory.thisRelease.release(upTo: SchemaHistory.divisionChangesVersion - 1)
+        try await federation.city.serve(configure: { TestFederation.live(&$0); $0.schemas = previous }) { _ in
+            try await federation.county.serve(configure: TestFederation.live) { county in
+                _ = try await county.create("units", Fixture.unit(code: "420802101001"))
+                #expect(try await county.sync().error == nil)
+                let before = try await federation.county.snapshot()
+                let reply = try await DivisionChangeTests.apply(county, "version: 1\nchanges:\n  - recode: \"420802101\"\n    to: \"420802105\"\n")
+                #expect(reply.status == .conflict, "\(reply.body)")
+                #expect(reply.error?.message.contains("speaks replication schema v\(previous.current.version)") == true, "\(reply.body)")
+                #expect(reply.error?.message.contains("upgrade congress on every node up to the root") == true)
+                #expect(try await federation.county.snapshot() == before)
+            }
+        }
+    }
+}

@@ -20,6 +20,10 @@ public struct QueryParameter: Sendable {
         case token(maxLength: Int)
         /// A lowercase hexadecimal digest of `length` digits (a `personKey`).
         case hex(length: Int)
+        /// A day, `YYYY-MM-DD`.
+        case date
+        /// Any text of 1 to `maxLength` characters (Unicode scalars, as JSON Schema counts them): a name to look up.
+        case text(maxLength: Int)
     }
 
     public let name: String
@@ -76,6 +80,12 @@ public struct QueryParameter: Sendable {
             guard text.utf8.count == length, text.utf8.allSatisfy(digit) else {
                 throw InputError(field: name, message: "'\(text.prefix(80))': must be \(length) lowercase hexadecimal digits")
             }
+        case .date:
+            guard CalendarDate(text) != nil else { throw InputError(field: name, message: "'\(text.prefix(40))' is not a day (YYYY-MM-DD)") }
+        case .text(let maxLength):
+            guard (1...maxLength).contains(text.unicodeScalars.count) else {
+                throw InputError(field: name, message: "must be 1 to \(maxLength) characters")
+            }
         }
     }
 }
@@ -104,6 +114,7 @@ public struct QueryValues: Sendable {
     public func region(_ name: String) -> RegionCode? { values[name].flatMap(RegionCode.init) }
     public func integer(_ name: String) -> Int? { values[name].flatMap { Int($0) } }
     public func boolean(_ name: String) -> Bool? { values[name].flatMap { Bool($0) } }
+    public func date(_ name: String) -> CalendarDate? { values[name].flatMap(CalendarDate.init) }
     public func uuid(_ name: String) -> UUID? { values[name].flatMap { UUID(uuidString: $0) } }
     public func choice<Choice: RawRepresentable>(_ name: String, as type: Choice.Type) -> Choice? where Choice.RawValue == String {
         values[name].flatMap(Choice.init(rawValue:))

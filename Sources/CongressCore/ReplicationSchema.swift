@@ -55,7 +55,8 @@ public struct SchemaHistory: Sendable {
         // SPEC §17: batches name their schema version and release; parents answer `GET /v1/sync/hello`; the same kinds.
         Step(adds: []),
         // SPEC §15: records carry an ownership epoch and `formerRegionCodes`; a record handed over to another node when
-        // its region moves travels up as a handover (`handedOverBy`) and down to its new owner as a directive.
+        // its region moves travels up as a handover (`handedOverBy`) and down to its new owner as a directive. SPEC §14:
+        // batches carry the sender's audit head, which the parent keeps as a witness.
         Step(adds: []),
     ])
 

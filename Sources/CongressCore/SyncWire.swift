@@ -34,6 +34,9 @@ public struct BatchHeader: Sendable, Codable, Equatable {
     /// The hash of the sender's points rules folder (SPEC §12), and its refusal of its parent's, as for the topology.
     public var pointsHash: String?
     public var pointsRefused: TopologyRefusal?
+    /// The sender's newest audit entry (SPEC §14): the parent keeps it, a witness outside the sender of how far its
+    /// audit log reached.
+    public var auditHead: AuditHead?
 
     public init(
         protocol: Int,
@@ -47,7 +50,8 @@ public struct BatchHeader: Sendable, Codable, Equatable {
         edges: [SyncEdge]? = nil,
         topologyRefused: TopologyRefusal? = nil,
         pointsHash: String? = nil,
-        pointsRefused: TopologyRefusal? = nil
+        pointsRefused: TopologyRefusal? = nil,
+        auditHead: AuditHead? = nil
     ) {
         self.protocol = `protocol`
         self.schemaHash = schemaHash
@@ -61,6 +65,7 @@ public struct BatchHeader: Sendable, Codable, Equatable {
         self.topologyRefused = topologyRefused
         self.pointsHash = pointsHash
         self.pointsRefused = pointsRefused
+        self.auditHead = auditHead
     }
 }
 

@@ -338,6 +338,22 @@ struct APISchemas {
         ]
     )
 
+    /// `GET /v1/audit`: a page of audit entries.
+    static let auditPage = JSONSchema.object(
+        properties: [
+            "items": .array(
+                items: .object(
+                    properties: [
+                        "seq": .integer, "at": .string(format: .dateTime), "actor": .string,
+                        "address": .string(required: false), "action": .string, "record": .string(required: false),
+                        "outcome": .string, "previousHash": .string, "hash": .string,
+                    ]
+                )
+            ),
+            "next": .integer(required: false, nullable: true),
+        ]
+    )
+
     /// `POST /v1/divisions/apply`: what applying a change file did.
     static let divisionReport = JSONSchema.object(
         properties: [

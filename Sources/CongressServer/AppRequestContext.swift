@@ -7,15 +7,22 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// The request context of every route: Hummingbird's core storage, plus the child node a child token identified.
+/// The request context of every route: Hummingbird's core storage, plus who is calling and from where.
 public struct AppRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Set by `ChildTokenMiddleware` on the routes children call (SPEC §7).
     public var child: RegionCode?
+    /// Who the credentials presented name (`admin token`, `child 420802001`…), once a token middleware accepted them:
+    /// the actor of the request's audit entry.
+    public var actor: String?
+    /// The client's address, for the audit log.
+    public let address: String?
 
     public init(source: Source) {
         self.coreContext = .init(source: source)
         self.child = nil
+        self.actor = nil
+        self.address = source.channel.remoteAddress?.ipAddress
     }
 
     /// The child whose token authenticated this request; the routes that read it sit behind `ChildTokenMiddleware`.

@@ -78,6 +78,7 @@ public func buildApplication(_ configuration: AppConfiguration) throws -> Applic
     )
     let runs = SyncRuns(sync: sync)
     let recoded = RecodedNodes()
+    let audit = AuditTrail(store: store.audit, logger: logger)
     let router = buildRouter(
         configuration,
         store: store,
@@ -85,7 +86,8 @@ public func buildApplication(_ configuration: AppConfiguration) throws -> Applic
         topology: topology,
         sync: sync,
         runs: runs,
-        recoded: recoded
+        recoded: recoded,
+        audit: audit
     )
     let pool = ConnectionPool(client)
     // Nothing queries before the pool runs, and no scheduled sync starts before the schema is in place.
@@ -103,6 +105,7 @@ public func buildApplication(_ configuration: AppConfiguration) throws -> Applic
                 file: file,
                 node: configuration.node,
                 pollInterval: configuration.topologyPollInterval,
+                audit: audit,
                 logger: logger
             )
         )
@@ -133,7 +136,8 @@ func buildRouter(
     topology: TopologyInForce,
     sync: SyncClient,
     runs: SyncRuns,
-    recoded: RecodedNodes = RecodedNodes()
+    recoded: RecodedNodes = RecodedNodes(),
+    audit: AuditTrail? = nil
 ) -> Router<AppRequestContext> {
     let secrets = configuration.secrets
     let records = RecordService(store: store, personKeys: PersonKeyDeriver(provinceKey: secrets.provinceKey))
@@ -143,6 +147,7 @@ func buildRouter(
     let cache = CoverageCache(store: coverageStore, deliveries: sync.applier, topology: topology, node: configuration.node, metrics: metrics)
     let coverage = CoverageService(cache: cache, topology: topology, node: configuration.node)
     let routeTable = RouteTable()
+    let audit = audit ?? AuditTrail(store: store.audit, logger: configuration.logger)
 
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: ErrorMiddleware(routes: routeTable))
@@ -160,15 +165,19 @@ func buildRouter(
     router.addRoutes(DashboardController(coverage: coverage, sync: syncService, store: coverageStore, topology: topology, secrets: secrets).endpoints)
 
     let syncController = SyncController(sync: syncService)
-    router.group("v1/sync").add(middleware: ChildTokenMiddleware(secrets: secrets, recoded: recoded)).addRoutes(syncController.children)
+    router.group("v1/sync").add(middleware: ChildTokenMiddleware(secrets: secrets, recoded: recoded, audit: audit))
+        .add(middleware: AuditMiddleware(audit: audit)).addRoutes(syncController.children)
 
-    let readers = router.group("v1").add(middleware: TokenMiddleware(required: .read, secrets: secrets))
-    let admins = router.group("v1").add(middleware: TokenMiddleware(required: .admin, secrets: secrets))
+    let readers = router.group("v1").add(middleware: TokenMiddleware(required: .read, secrets: secrets, audit: audit))
+        .add(middleware: AuditMiddleware(audit: audit))
+    let admins = router.group("v1").add(middleware: TokenMiddleware(required: .admin, secrets: secrets, audit: audit))
+        .add(middleware: AuditMiddleware(audit: audit))
     readers.addRoutes(system.reads)
     readers.addRoutes(CoverageController(coverage: coverage).reads)
     readers.addRoutes(syncController.reads, atPath: "sync")
     admins.addRoutes(syncController.writes, atPath: "sync")
     admins.addRoutes(ImportController(records: records).writes)
+    admins.addRoutes(AuditController(audit: audit).reads, atPath: "audit")
     admins.addRoutes(
         DivisionController(divisions: DivisionService(store: store, topology: topology, sync: syncService, recoded: recoded)).writes,
         atPath: "divisions"

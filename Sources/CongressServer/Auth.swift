@@ -29,20 +29,31 @@ enum BearerToken {
 
 /// Lets through requests carrying a token that grants `required`: the read token for the read group, the admin token
 /// for both. Mounted on the router group of each access level.
-struct TokenMiddleware<Context: RequestContext>: RouterMiddleware {
+struct TokenMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
     let required: Access
     let secrets: NodeSecrets
+    /// Where a refused request is recorded (SPEC §14).
+    let audit: AuditTrail
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let token = try BearerToken.presented(in: request, hint: required == .admin ? "present the admin token" : "present the read token")
-        switch (required, Access.granted(to: token, by: secrets)) {
-        case (_, .admin), (.read, .read):
-            return try await next(request, context)
-        case (.admin, .read):
-            throw APIError.forbidden("the read token cannot change records; use the admin token")
-        case (_, nil):
-            throw APIError.unauthorized("invalid token")
+        var context = context
+        do {
+            let token = try BearerToken.presented(in: request, hint: required == .admin ? "present the admin token" : "present the read token")
+            switch (required, Access.granted(to: token, by: secrets)) {
+            case (_, .admin), (.read, .read):
+                context.actor = Access.granted(to: token, by: secrets) == .admin ? "admin token" : "read token"
+            case (.admin, .read):
+                context.actor = "read token"
+                throw APIError.forbidden("the read token only reads: this needs the admin token")
+            case (_, nil):
+                throw APIError.unauthorized("invalid token")
+            }
+        } catch {
+            await audit.refused(request, context: context, error: error)
+            throw error
         }
+        return try await next(request, context)
     }
 }
 
@@ -53,15 +64,22 @@ struct ChildTokenMiddleware: RouterMiddleware {
     let secrets: NodeSecrets
     /// A child whose code a change file changed presents the token of its old code: it is the child under the new one.
     let recoded: RecodedNodes
+    let audit: AuditTrail
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let token = try BearerToken.presented(in: request, hint: "present this node's child token")
-        let hash = NodeSecrets.sha256Hex(token)
-        var match: RegionCode?
-        for (code, expected) in secrets.childTokenHashes where ConstantTime.equals(hash, expected) { match = RegionCode(code) }
-        guard let match else { throw APIError.unauthorized("invalid token: not the token of any child of node \(secrets.node)") }
         var context = context
-        context.child = recoded.current(match)
+        do {
+            let token = try BearerToken.presented(in: request, hint: "present this node's child token")
+            let hash = NodeSecrets.sha256Hex(token)
+            var match: RegionCode?
+            for (code, expected) in secrets.childTokenHashes where ConstantTime.equals(hash, expected) { match = RegionCode(code) }
+            guard let match else { throw APIError.unauthorized("invalid token: not the token of any child of node \(secrets.node)") }
+            context.child = recoded.current(match)
+            context.actor = "child \(recoded.current(match))"
+        } catch {
+            await audit.refused(request, context: context, error: error)
+            throw error
+        }
         return try await next(request, context)
     }
 }

@@ -99,6 +99,21 @@ enum OpenAPIDocument {
             Operation(method: .get, path: "/v1/topology", caller: .reader, summary: "the topology in force, its hash and the last refused reload"),
             Operation(
                 method: .get,
+                path: "/v1/audit",
+                caller: .admin,
+                summary: "the node's audit log, oldest first (SPEC §14): every write, refusal and reload, each chained to the one before",
+                query: AuditController.parameters,
+                answer: APISchemas.auditPage
+            ),
+            Operation(
+                method: .get,
+                path: "/v1/sync/audit",
+                caller: .child,
+                summary: "the child's newest audit entry as this node witnessed it from the child's batches (SPEC §14)",
+                answer: .object(properties: ["seq": .integer, "hash": .string])
+            ),
+            Operation(
+                method: .get,
                 path: "/v1/points/rules",
                 caller: .reader,
                 summary: "the points rules in force (SPEC §12), file by file, their hash and the last refused reload or parent's folder"
@@ -385,6 +400,8 @@ enum OpenAPIDocument {
         case .cursor: .string(required: false, pattern: ListCursor.pattern)
         case .token(let maxLength): .string(required: false, minLength: 1, maxLength: maxLength, pattern: "^[!-~]+$")
         case .hex(let length): .string(required: false, minLength: length, maxLength: length, pattern: "^[0-9a-f]+$")
+        case .date: APISchemas.date(required: false)
+        case .text(let maxLength): .string(required: false, minLength: 1, maxLength: maxLength)
         }
     }
 }

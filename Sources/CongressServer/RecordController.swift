@@ -37,7 +37,9 @@ struct RecordController<Body: RecordBody>: Sendable {
         let input = try await JSONBody.decode(RecordInput<Body>.self, from: request, limit: BodyLimit.record)
         let record = try await records.create(input)
         context.logger.info("created record", metadata: ["kind": "\(Body.kind.rawValue)", "id": "\(record.meta.id)"])
-        return try JSONBody.response(.created, record)
+        var response = try JSONBody.response(.created, record)
+        response.headers[.location] = "/v1/\(Body.kind.collection)/\(record.meta.id)"
+        return response
     }
 
     @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> Response {

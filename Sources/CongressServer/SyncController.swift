@@ -46,6 +46,7 @@ struct SyncController: Sendable {
             .post("batches", use: receive)
             .get("directives", use: directives)
             .get("topology", use: topologyFile)
+            .get("audit", use: auditWitness)
             .get("points", use: pointsFolder)
     }
 
@@ -102,6 +103,17 @@ struct SyncController: Sendable {
             headers: [.contentType: "application/yaml; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(string: try sync.topologyFile(for: child)))
         )
+    }
+
+    /// `GET /v1/sync/audit`: the child's newest audit entry as its batches told this node, for `congress audit verify`
+    /// at the child to check its log against a witness outside it.
+    @Sendable func auditWitness(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let child = try context.authenticatedChild()
+        _ = try request.query(accepting: [])
+        guard let head = try await sync.auditWitness(of: child) else {
+            throw APIError(.notFound, code: "not_found", message: "no batch from \(child) has named its audit log's head here yet")
+        }
+        return try JSONBody.response(.ok, head)
     }
 
     /// `GET /v1/sync/points`: the points rules folder this node holds, as its children adopt it.

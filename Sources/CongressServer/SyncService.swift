@@ -154,6 +154,11 @@ struct SyncService: Sendable {
         return try await sync.changeLog.upstreamState()?.pathSchemaVersion.map { min($0, own) }
     }
 
+    /// What `child`'s batches last said of its audit log (SPEC §14).
+    func auditWitness(of child: RegionCode) async throws -> AuditHead? {
+        try await sync.applier.reports()[child]?.auditHead
+    }
+
     /// This node's points rules folder, for a child to check and adopt (SPEC §12, §17).
     func pointsFolder() -> PointsBundle {
         let folder = sync.points.folder

@@ -23,6 +23,8 @@ struct TopologyReloader: Service {
     let node: RegionCode
     /// How often the file is read to notice edits; a change is taken once two reads agree (no half-written files).
     let pollInterval: Duration
+    /// Every reload, adopted or refused, is an audit entry of the operator (SPEC §14).
+    let audit: AuditTrail
     let logger: Logger
 
     func run() async throws {
@@ -37,8 +39,8 @@ struct TopologyReloader: Service {
         let signals = await UnixSignalsSequence(trapping: .sighup)
         logger.debug("topology reloads on SIGHUP and when its file changes", metadata: ["file": "\(file)"])
         for await _ in signals.cancelOnGracefulShutdown() {
-            reload(trigger: .signal)
-            reloadPoints(trigger: .signal)
+            await reload(trigger: .signal)
+            await reloadPoints(trigger: .signal)
         }
     }
 
@@ -51,7 +53,7 @@ struct TopologyReloader: Service {
             inForce,
             hash: \.topology.hash,
             read: { (try? ConfigFile.text(atPath: file, what: "the topology file")).map { (Topology.hash(of: $0), $0) } },
-            reload: { reload(trigger: .fileChange, text: $0) }
+            reload: { await reload(trigger: .fileChange, text: $0) }
         )
     }
 
@@ -62,7 +64,7 @@ struct TopologyReloader: Service {
         _ holder: ConfigInForce<Content>,
         hash contentHash: (Content) -> String,
         read: () -> (hash: String, content: Read)?,
-        reload: (Read) -> Void
+        reload: (Read) async -> Void
     ) async {
         var previousRead: String?
         while !Task.isCancelled {
@@ -71,20 +73,23 @@ struct TopologyReloader: Service {
             defer { previousRead = hash }
             let current = holder.current
             guard hash != contentHash(current.content), hash == previousRead, hash != current.lastRejected?.hash else { continue }
-            reload(content)
+            await reload(content)
         }
     }
 
     /// Reads the file and swaps it in if valid; otherwise records and logs why it was refused.
-    func reload(trigger: Trigger) {
+    func reload(trigger: Trigger) async {
+        let text: String
         do throws(ConfigFileError) {
-            reload(trigger: trigger, text: try ConfigFile.text(atPath: file, what: "the topology file"))
+            text = try ConfigFile.text(atPath: file, what: "the topology file")
         } catch {
-            refuse(inForce, "topology refused; the one in force stays", inForce: inForce.topology.hash, hash: "", error.diagnostics, trigger)
+            await refuse(inForce, "topology refused; the one in force stays", inForce: inForce.topology.hash, hash: "", error.diagnostics, trigger)
+            return
         }
+        await reload(trigger: trigger, text: text)
     }
 
-    private func reload(trigger: Trigger, text: String) {
+    private func reload(trigger: Trigger, text: String) async {
         let previous = inForce.topology
         let hash = Topology.hash(of: text)
         guard hash != previous.hash else {
@@ -95,7 +100,7 @@ struct TopologyReloader: Service {
         do throws(ConfigFileError) {
             loaded = try TopologyInForce.check(text, file: file, node: node)
         } catch {
-            refuse(inForce, "topology refused; the one in force stays", inForce: previous.hash, hash: hash, error.diagnostics, trigger)
+            await refuse(inForce, "topology refused; the one in force stays", inForce: previous.hash, hash: hash, error.diagnostics, trigger)
             return
         }
         let entry = loaded.topology.node(node)
@@ -110,6 +115,7 @@ struct TopologyReloader: Service {
         if let entry, entry.url != previous.node(node)?.url {
             logger.warning("this node's url changed to \(entry.url ?? "none"); it keeps its listening address until restarted")
         }
+        await audit.append(actor: "operator", action: "topology reload (\(trigger.rawValue))", outcome: "adopted \(hash.prefix(12))")
     }
 
     private func pollPoints() async {
@@ -118,35 +124,41 @@ struct TopologyReloader: Service {
             points,
             hash: \.hash,
             read: { (try? PointsFolder.read(directory: directory)).map { (PointsFolder.hash(of: $0), $0) } },
-            reload: { reloadPoints(trigger: .fileChange, files: $0) }
+            reload: { await reloadPoints(trigger: .fileChange, files: $0) }
         )
     }
 
     /// Reads the points folder and swaps it in if every file passes; otherwise records and logs why it was refused.
-    func reloadPoints(trigger: Trigger) {
+    func reloadPoints(trigger: Trigger) async {
         guard let directory = points.directory else { return }
+        let files: [String: String]
         do throws(ConfigFileError) {
-            reloadPoints(trigger: trigger, files: try PointsFolder.read(directory: directory))
+            files = try PointsFolder.read(directory: directory)
         } catch {
-            refuse(points, "points rules refused; the ones in force stay", inForce: points.folder.hash, hash: "", error.diagnostics, trigger)
+            await refuse(points, "points rules refused; the ones in force stay", inForce: points.folder.hash, hash: "", error.diagnostics, trigger)
+            return
         }
+        await reloadPoints(trigger: trigger, files: files)
     }
 
-    private func reloadPoints(trigger: Trigger, files: [String: String]) {
+    private func reloadPoints(trigger: Trigger, files: [String: String]) async {
         guard let directory = points.directory else { return }
         let previous = points.folder
         let hash = PointsFolder.hash(of: files)
         guard hash != previous.hash else { return }
+        let folder: PointsFolder
         do throws(ConfigFileError) {
-            let folder = try PointsFolder.check(files, directory: directory)
-            points.accept(folder)
-            logger.notice(
-                "points rules reloaded",
-                metadata: ["hash": "\(hash)", "previous": "\(previous.hash)", "trigger": "\(trigger.rawValue)", "files": "\(files.count)"]
-            )
+            folder = try PointsFolder.check(files, directory: directory)
         } catch {
-            refuse(points, "points rules refused; the ones in force stay", inForce: previous.hash, hash: hash, error.diagnostics, trigger)
+            await refuse(points, "points rules refused; the ones in force stay", inForce: previous.hash, hash: hash, error.diagnostics, trigger)
+            return
         }
+        points.accept(folder)
+        logger.notice(
+            "points rules reloaded",
+            metadata: ["hash": "\(hash)", "previous": "\(previous.hash)", "trigger": "\(trigger.rawValue)", "files": "\(files.count)"]
+        )
+        await audit.append(actor: "operator", action: "points rules reload (\(trigger.rawValue))", outcome: "adopted \(hash.prefix(12))")
     }
 
     /// Keeps in `holder` why what was read (`hash`) was refused, and logs it with every error; what is in force stays.
@@ -157,7 +169,7 @@ struct TopologyReloader: Service {
         hash: String,
         _ diagnostics: [Diagnostic],
         _ trigger: Trigger
-    ) {
+    ) async {
         let errors = diagnostics.filter { $0.severity == .error }
         holder.reject(ConfigRejection(at: .now, hash: hash, trigger: trigger.rawValue, errors: errors))
         logger.error(
@@ -165,5 +177,10 @@ struct TopologyReloader: Service {
             metadata: ["hash": "\(hash)", "inForce": "\(inForce)", "trigger": "\(trigger.rawValue)", "errors": "\(errors.count)"]
         )
         for error in errors { logger.error("\(error)") }
+        await audit.append(
+            actor: "operator",
+            action: "\(holder === points ? "points rules" : "topology") reload (\(trigger.rawValue))",
+            outcome: "refused \(hash.prefix(12)) (\(errors.count) errors)"
+        )
     }
 }

@@ -36,6 +36,8 @@ public struct ChildReport: Sendable, Equatable {
     /// Absent from children older than the points folder's travel.
     public var pointsHash: String?
     public var pointsRefused: TopologyRefusal?
+    /// The child's newest audit entry as it said (absent from releases before the audit log): the witness.
+    public var auditHead: AuditHead?
     public var reportedAt: Timestamp
 }
 
@@ -181,12 +183,15 @@ public struct BatchApplier: Sendable {
         try await DatabaseError.translating("recording what \(header.sender) runs") {
             try await client.query(
                 """
-                INSERT INTO sync_child_reports (sender, release, schema_version, topology_hash, topology_refused, points_hash, points_refused)
+                INSERT INTO sync_child_reports (sender, release, schema_version, topology_hash, topology_refused, points_hash, points_refused,
+                    audit_seq, audit_hash)
                 VALUES (\(header.sender.rawValue), \(header.release), \(schemaVersion), \(header.topologyHash), \(topologyRefused)::jsonb,
-                    \(header.pointsHash), \(pointsRefused)::jsonb)
+                    \(header.pointsHash), \(pointsRefused)::jsonb, \(header.auditHead?.seq), \(header.auditHead?.hash))
                 ON CONFLICT (sender) DO UPDATE SET release = excluded.release, schema_version = excluded.schema_version,
                     topology_hash = excluded.topology_hash, topology_refused = excluded.topology_refused,
-                    points_hash = excluded.points_hash, points_refused = excluded.points_refused, reported_at = now()
+                    points_hash = excluded.points_hash, points_refused = excluded.points_refused,
+                    audit_seq = coalesce(excluded.audit_seq, sync_child_reports.audit_seq),
+                    audit_hash = coalesce(excluded.audit_hash, sync_child_reports.audit_hash), reported_at = now()
                 """,
                 logger: logger
             )
@@ -198,7 +203,8 @@ public struct BatchApplier: Sendable {
         try await DatabaseError.translating("reading what the children run") {
             let rows = try await client.query(
                 """
-                SELECT sender, release, schema_version, topology_hash, topology_refused::text, points_hash, points_refused::text, reported_at
+                SELECT sender, release, schema_version, topology_hash, topology_refused::text, points_hash, points_refused::text, reported_at,
+                    audit_seq, audit_hash
                 FROM sync_child_reports
                 """,
                 logger: logger
@@ -207,8 +213,8 @@ public struct BatchApplier: Sendable {
                 try json.map { try JSONDecoder().decode(TopologyRefusal.self, from: Data($0.utf8)) }
             }
             var result: [RegionCode: ChildReport] = [:]
-            for try await (sender, release, version, hash, refused, pointsHash, pointsRefused, at) in rows.decode(
-                (String, String?, Int, String, String?, String?, String?, Date).self
+            for try await (sender, release, version, hash, refused, pointsHash, pointsRefused, at, auditSeq, auditHash) in rows.decode(
+                (String, String?, Int, String, String?, String?, String?, Date, Int64?, String?).self
             ) {
                 guard let code = RegionCode(sender) else { continue }
                 result[code] = ChildReport(
@@ -219,6 +225,7 @@ public struct BatchApplier: Sendable {
                     topologyRefused: try refusal(refused),
                     pointsHash: pointsHash,
                     pointsRefused: try refusal(pointsRefused),
+                    auditHead: auditSeq.flatMap { seq in auditHash.map { AuditHead(seq: seq, hash: $0) } },
                     reportedAt: Timestamp(at)
                 )
             }

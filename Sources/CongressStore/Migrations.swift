@@ -246,6 +246,63 @@ public enum Migrations {
                 "ALTER TABLE sync_upstream ADD COLUMN path_schema_version integer",
             ]
         ),
+        Step(
+            version: 8,
+            name: "audit log",
+            sql: [
+                // SPEC §14: one entry per write, sign-in, refusal, reload; each carries the hash of the one before.
+                """
+                CREATE TABLE audit_log (
+                    seq bigint PRIMARY KEY,
+                    at_ms bigint NOT NULL,
+                    actor text NOT NULL,
+                    address text,
+                    action text NOT NULL,
+                    record text,
+                    outcome text NOT NULL,
+                    previous_hash text NOT NULL,
+                    hash text NOT NULL
+                )
+                """,
+                "CREATE INDEX audit_log_at ON audit_log (at_ms)",
+                "CREATE INDEX audit_log_actor ON audit_log (actor, seq)",
+                "CREATE INDEX audit_log_record ON audit_log (record, seq) WHERE record IS NOT NULL",
+                // The newest entry: appending locks it, so entries are chained in one order.
+                """
+                CREATE TABLE audit_head (
+                    singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+                    seq bigint NOT NULL,
+                    hash text NOT NULL
+                )
+                """,
+                "INSERT INTO audit_head (seq, hash) VALUES (0, '\(AuditEntry.genesis)')",
+                // What `congress audit prune` removed: the chain goes on from the last removed entry's hash.
+                """
+                CREATE TABLE audit_pruned (
+                    through_seq bigint PRIMARY KEY,
+                    through_hash text NOT NULL,
+                    pruned_at timestamptz NOT NULL DEFAULT now()
+                )
+                """,
+                // Append-only for the node's own role: no update ever, a delete only inside the audited prune (which sets
+                // this transaction's `congress.audit_prune`). A superuser can still get round it: the hash chain and the
+                // parent's witness are what catch that.
+                """
+                CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF TG_OP = 'DELETE' AND current_setting('congress.audit_prune', true) = 'on' THEN
+                        RETURN OLD;
+                    END IF;
+                    RAISE EXCEPTION 'the audit log is append-only: % refused', TG_OP;
+                END
+                $$
+                """,
+                "CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()",
+                "CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()",
+                // At a parent: each child's newest audit entry as its latest batch said (the witness outside the child).
+                "ALTER TABLE sync_child_reports ADD COLUMN audit_seq bigint, ADD COLUMN audit_hash text",
+            ]
+        ),
     ]
 
     /// The database schema version this build expects. Nodes do not compare it: what replicates is named by

@@ -397,6 +397,7 @@ public struct SyncClient: Sendable {
         let refused = topology.parentFileRefused?.reported
         let pointsRefused = points.parentFileRefused?.reported
         let pointsHash = points.folder.hash
+        let auditHead = schema.version >= SchemaHistory.divisionChangesVersion ? try await changeLog.auditHead() : nil
         // The next batch is read while the parent applies the current one: the two databases work at the same time.
         var next = prefetch(after: acked, kinds: schema.kinds)
         var posted: [Posted] = []
@@ -419,7 +420,8 @@ public struct SyncClient: Sendable {
                 edges: edges,
                 topologyRefused: refused,
                 pointsHash: schema.version > 1 ? pointsHash : nil,
-                pointsRefused: schema.version > 1 ? pointsRefused : nil
+                pointsRefused: schema.version > 1 ? pointsRefused : nil,
+                auditHead: auditHead
             )
             let body = try Self.document(header, changes: batch?.changesJSON ?? "[]")
             let answer = Task { try await withRetries { try await self.post(body, to: url + "/v1/sync/batches", token: token) } }

@@ -74,6 +74,7 @@ private struct RawRecord {
             }
 
             // Deputies: one person often holds mandates at two or three levels; some without an ID number.
+            var mandates = Set<String>()
             var deputiesJSON: [String] = []
             for index in 0..<90 {
                 let person = Int.random(in: 0..<45, using: &random)
@@ -82,7 +83,9 @@ private struct RawRecord {
                 let congress = topology.allNodes.filter { $0.level == level }.randomElement(using: &random)!.code.rawValue
                 let status = ["in_office", "in_office", "in_office", "in_office", "resigned", "terminated"].randomElement(using: &random)!
                 let region = (regions + villages).randomElement(using: &random)!
-                let id = index % 7 == 0 ? "" : #", "idNumber": "\#(syntheticIDNumber(person))""#
+                // One person holds one mandate of a congress in a term: a second draw of the same pair goes without an
+                // ID number (an office that did not record it), as a register import would otherwise merge the two.
+                let id = index % 7 == 0 || !mandates.insert("\(person)/\(congress)").inserted ? "" : #", "idNumber": "\#(syntheticIDNumber(person))""#
                 deputiesJSON.append(
                     """
                     {"name": "代表\(index)", "gender": "male", "level": "\(level.rawValue)", "congressCode": "\(congress)", "term": 14,

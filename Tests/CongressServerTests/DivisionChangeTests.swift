@@ -418,7 +418,11 @@ final class SharedRandom: @unchecked Sendable {
     @Test func aChangeWaitsUntilTheNodesAboveSpeakIt() async throws {
         let federation = try await TestFederation.make()
         let previous = SchemaHistory.thisRelease.release(upTo: SchemaHistory.divisionChangesVersion - 1)
-        try await federation.city.serve(configure: { TestFederation.live(&$0); $0.schemas = previous }) { _ in
+        let olderRelease: @Sendable (inout AppConfiguration) -> Void = {
+            TestFederation.live(&$0)
+            $0.schemas = previous
+        }
+        try await federation.city.serve(configure: olderRelease) { _ in
             try await federation.county.serve(configure: TestFederation.live) { county in
                 _ = try await county.create("units", Fixture.unit(code: "420802101001"))
                 #expect(try await county.sync().error == nil)

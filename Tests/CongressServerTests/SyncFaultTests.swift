@@ -51,9 +51,10 @@ import Testing
         let federation = try await TestFederation.make()
         let configure: (inout AppConfiguration) -> Void = {
             TestFederation.live(&$0)
-            // A refused connection fails an attempt at once, so the run's own retries (about 8 s of them) are what bridges
-            // the outage. An attempt that reaches the county may take its time: the suite's start loads the machine.
-            $0.syncRetry = RetryPolicy(attempts: 12, firstDelay: .milliseconds(100), maxDelay: .seconds(1), requestTimeout: .seconds(3))
+            // A refused connection fails an attempt at once, so the run's own retries (about 25 s of them) are what bridge
+            // the outage while the county starts (its migrations included). An attempt that reaches the county may take
+            // its time: the suite's start loads the machine.
+            $0.syncRetry = RetryPolicy(attempts: 30, firstDelay: .milliseconds(100), maxDelay: .seconds(1), requestTimeout: .seconds(3))
         }
         try await federation.township.serve(configure: configure) { township in
             try await Self.createDeputies(5, at: township)
@@ -70,7 +71,7 @@ import Testing
             }
             // Down for a whole run: the run fails, says why, and the status shows it; the next run converges.
             try await Self.createDeputies(2, at: township)
-            let failed = try await township.send(.post, "/v1/sync/run")
+            let failed = try await township.send(.post, "/v1/sync/run?wait=60")
             #expect(failed.status == .badGateway)
             #expect(try failed.decode(SyncReport.self).error ?? "" != "")
             let status = try await township.send(.get, "/v1/sync/status").json["parent"] as? [String: Any]

@@ -17,12 +17,18 @@ public struct AppRequestContext: RequestContext {
     public var actor: String?
     /// The client's address, for the audit log.
     public let address: String?
+    /// The part of the subtree a person's account may write in (SPEC §14); nil for the whole subtree.
+    public var confinedTo: RegionCode?
+    /// The person's account, when the credentials are an account's token or session.
+    public var account: String?
 
     public init(source: Source) {
         self.coreContext = .init(source: source)
         self.child = nil
         self.actor = nil
         self.address = source.channel.remoteAddress?.ipAddress
+        self.confinedTo = nil
+        self.account = nil
     }
 
     /// The child whose token authenticated this request; the routes that read it sit behind `ChildTokenMiddleware`.

@@ -168,16 +168,23 @@ func buildRouter(
     router.group("v1/sync").add(middleware: ChildTokenMiddleware(secrets: secrets, recoded: recoded, audit: audit))
         .add(middleware: AuditMiddleware(audit: audit)).addRoutes(syncController.children)
 
-    let readers = router.group("v1").add(middleware: TokenMiddleware(required: .read, secrets: secrets, audit: audit))
-        .add(middleware: AuditMiddleware(audit: audit))
-    let admins = router.group("v1").add(middleware: TokenMiddleware(required: .admin, secrets: secrets, audit: audit))
-        .add(middleware: AuditMiddleware(audit: audit))
+    let accounts = AccountService(store: store.accounts, secrets: secrets, audit: audit)
+    /// The routes of one access level: its token check, then the audit of what it lets through.
+    func group(_ required: Access) -> RouterGroup<AppRequestContext> {
+        router.group("v1").add(middleware: TokenMiddleware(required: required, accounts: accounts, audit: audit))
+            .add(middleware: AuditMiddleware(audit: audit))
+    }
+    let (readers, writers, admins, auditors) = (group(.read), group(.write), group(.admin), group(.audit))
+    let accountController = AccountController(accounts: accounts)
+    // Signing in and out records its own audit entries (a refused sign-in has no actor the middleware could name).
+    router.group("v1/session").addRoutes(accountController.sessions)
+    group(.own).addRoutes(accountController.own, atPath: "account")
     readers.addRoutes(system.reads)
     readers.addRoutes(CoverageController(coverage: coverage).reads)
     readers.addRoutes(syncController.reads, atPath: "sync")
     admins.addRoutes(syncController.writes, atPath: "sync")
-    admins.addRoutes(ImportController(records: records).writes)
-    admins.addRoutes(AuditController(audit: audit).reads, atPath: "audit")
+    writers.addRoutes(ImportController(records: records).writes)
+    auditors.addRoutes(AuditController(audit: audit).reads, atPath: "audit")
     admins.addRoutes(
         DivisionController(divisions: DivisionService(store: store, topology: topology, sync: syncService, recoded: recoded)).writes,
         atPath: "divisions"
@@ -185,7 +192,7 @@ func buildRouter(
     func mount<Body: RecordBody>(_ type: Body.Type) {
         let controller = RecordController<Body>(records: records)
         readers.addRoutes(controller.reads, atPath: RouterPath(Body.kind.collection))
-        admins.addRoutes(controller.writes, atPath: RouterPath(Body.kind.collection))
+        writers.addRoutes(controller.writes, atPath: RouterPath(Body.kind.collection))
     }
     // Sign-ins (attendance) are written and read through their training.
     mount(Deputy.self)
@@ -195,7 +202,7 @@ func buildRouter(
     mount(Training.self)
     let training = TrainingController(trainings: trainings)
     readers.addRoutes(training.reads, atPath: "trainings")
-    admins.addRoutes(training.writes, atPath: "trainings")
+    writers.addRoutes(training.writes, atPath: "trainings")
 
     routeTable.fill(from: router)
     return router

@@ -3,9 +3,16 @@ import Hummingbird
 import Synchronization
 
 /// Who may call: readers (dashboards) and the node's administrator (SPEC §10).
-enum Access: Sendable {
+enum Access: Sendable, Hashable {
     case read
+    /// Writes records (SPEC §14's editors).
+    case write
+    /// Runs the node: sync, division changes.
     case admin
+    /// Reads the audit log.
+    case audit
+    /// An account acting on itself (its password, its second factor), allowed before its pending steps are done.
+    case own
 
     /// What `token` may do at this node, or nil. Both tokens are compared every time, each in constant time, so the
     /// timing tells neither how much of a token was right nor which one it was.
@@ -27,33 +34,49 @@ enum BearerToken {
     }
 }
 
-/// Lets through requests carrying a token that grants `required`: the read token for the read group, the admin token
-/// for both. Mounted on the router group of each access level.
+/// Lets through requests whose token grants `required`: the node's machine tokens (SPEC §6) or a person's API token or
+/// session (SPEC §14), whose pending steps (a password of their own, an admin's second factor) must be done first.
+/// Names the actor and the account's confinement in the context. Mounted on the router group of each access level.
 struct TokenMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let required: Access
-    let secrets: NodeSecrets
+    let accounts: AccountService
     /// Where a refused request is recorded (SPEC §14).
     let audit: AuditTrail
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         do {
-            let token = try BearerToken.presented(in: request, hint: required == .admin ? "present the admin token" : "present the read token")
-            switch (required, Access.granted(to: token, by: secrets)) {
-            case (_, .admin), (.read, .read):
-                context.actor = Access.granted(to: token, by: secrets) == .admin ? "admin token" : "read token"
-            case (.admin, .read):
-                context.actor = "read token"
-                throw APIError.forbidden("the read token only reads: this needs the admin token")
-            case (_, nil):
-                throw APIError.unauthorized("invalid token")
+            let token = try BearerToken.presented(in: request, hint: "present a token (the node's, or your account's)")
+            guard let principal = try await accounts.principal(for: token) else { throw APIError.unauthorized("invalid token") }
+            context.actor = principal.actor
+            context.account = principal.account?.name
+            context.confinedTo = principal.account?.region
+            if required != .own, let step = principal.account?.pending.first {
+                throw APIError.forbidden(
+                    step == "password"
+                        ? "choose your own password first (POST /v1/account/password): the one you were given works once"
+                        : "an admin enrols a second factor first (POST /v1/account/totp, then /v1/account/totp/confirm)"
+                )
             }
+            guard principal.grants.contains(required) else { throw APIError.forbidden(Self.refusal(required, principal)) }
         } catch {
             await audit.refused(request, context: context, error: error)
             throw error
         }
         return try await next(request, context)
+    }
+
+    private static func refusal(_ required: Access, _ principal: Principal) -> String {
+        let what =
+            switch required {
+            case .read: "reading needs a viewer, editor or admin account, or the read token"
+            case .write: "writing records needs an editor or admin account, or the admin token"
+            case .admin: "this needs an admin account or the admin token"
+            case .audit: "the audit log is read by admins and auditors"
+            case .own: "this is for a person's own account: sign in as yourself"
+            }
+        return principal.account == nil && principal.grants == [.read] ? "the read token only reads: \(what)" : "\(principal.actor) may not: \(what)"
     }
 }
 

@@ -15,12 +15,12 @@ struct ImportController: Sendable {
 
     @Sendable func importDeputies(_ request: Request, context: AppRequestContext) async throws -> Response {
         let inputs = try await JSONBody.decode([RecordInput<Deputy>].self, from: request, limit: BodyLimit.bulk)
-        return try respond(try await records.importDeputies(inputs), kind: .deputy, context: context)
+        return try respond(try await records.importDeputies(inputs, confinedTo: context.confinedTo), kind: .deputy, context: context)
     }
 
     @Sendable func importUnits(_ request: Request, context: AppRequestContext) async throws -> Response {
         let inputs = try await JSONBody.decode([RecordInput<Unit>].self, from: request, limit: BodyLimit.bulk)
-        return try respond(try await records.importUnits(inputs), kind: .unit, context: context)
+        return try respond(try await records.importUnits(inputs, confinedTo: context.confinedTo), kind: .unit, context: context)
     }
 
     private func respond(_ summary: ImportSummary, kind: RecordKind, context: AppRequestContext) throws -> Response {

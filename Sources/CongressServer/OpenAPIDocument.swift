@@ -22,7 +22,13 @@ enum OpenAPIDocument {
     enum Caller {
         case anyone
         case reader
+        /// Writes records: an editor or admin account, or the admin token.
+        case writer
         case admin
+        /// Reads the audit log: an admin or auditor account, or the admin token.
+        case auditor
+        /// A person's account acting on itself.
+        case account
         case child
     }
 
@@ -100,7 +106,7 @@ enum OpenAPIDocument {
             Operation(
                 method: .get,
                 path: "/v1/audit",
-                caller: .admin,
+                caller: .auditor,
                 summary: "the node's audit log, oldest first (SPEC §14): every write, refusal and reload, each chained to the one before",
                 query: AuditController.parameters,
                 answer: APISchemas.auditPage
@@ -210,6 +216,7 @@ enum OpenAPIDocument {
                 ]
             )
         )
+        operations += accountOperations
         for kind in RecordKind.allCases where kind != .attendance {
             operations += recordOperations(kind, schemas)
         }
@@ -218,7 +225,7 @@ enum OpenAPIDocument {
                 Operation(
                     method: .post,
                     path: "/v1/\(kind.collection)/import",
-                    caller: .admin,
+                    caller: .writer,
                     summary: "\(kind.collection) in bulk, all or nothing",
                     body: .array(minItems: 1, maxItems: RecordService.maximumImport, items: schemas.input(kind)),
                     answer: importSummary,
@@ -243,7 +250,7 @@ enum OpenAPIDocument {
             Operation(
                 method: .post,
                 path: collection,
-                caller: .admin,
+                caller: .writer,
                 summary: "create a \(kind.rawValue)",
                 body: schemas.input(kind),
                 success: 201,
@@ -262,7 +269,7 @@ enum OpenAPIDocument {
             Operation(
                 method: .put,
                 path: collection + "/{id}",
-                caller: .admin,
+                caller: .writer,
                 summary: "replace a \(kind.rawValue)",
                 body: schemas.input(kind),
                 answer: record,
@@ -271,7 +278,7 @@ enum OpenAPIDocument {
             Operation(
                 method: .delete,
                 path: collection + "/{id}",
-                caller: .admin,
+                caller: .writer,
                 summary: "delete a \(kind.rawValue) (a tombstone that replicates)",
                 answer: record,
                 refusals: [409: "the record belongs to another node"]
@@ -286,7 +293,7 @@ enum OpenAPIDocument {
             Operation(
                 method: .post,
                 path: "/v1/trainings/{id}/attendance",
-                caller: .admin,
+                caller: .writer,
                 summary: "sign deputies in: one object (201, or 200 when the person is signed in already) or an array (200 with counts)",
                 body: .one(of: [signIn, .array(minItems: 1, items: signIn)]),
                 answer: .object,
@@ -328,6 +335,70 @@ enum OpenAPIDocument {
         ]
     )
 
+    /// Signing in and out, and an account's own password and second factor (SPEC §14).
+    private static let accountOperations = [
+        Operation(
+            method: .post,
+            path: "/v1/session",
+            caller: .anyone,
+            summary: "sign in with name, password and (once enrolled) a TOTP code; the session token is also set as a cookie",
+            body: APISchemas.closed([
+                "name": .string(minLength: AccountRules.nameLength.lowerBound, maxLength: AccountRules.nameLength.upperBound),
+                "password": .string(maxLength: AccountRules.passwordLength.upperBound),
+                "code": .string(required: false, pattern: "^[0-9]{6}$"),
+            ]),
+            success: 201,
+            answer: .object(properties: [
+                "token": .string, "account": .string, "role": APISchemas.choice(AccountRole.self), "expiresAt": .string(format: .dateTime),
+                "pending": .array(items: .string),
+            ]),
+            refusals: [401: "wrong name, password or code (or a code is needed)", 429: "the account is locked after 5 failures (Retry-After)"]
+        ),
+        Operation(
+            method: .delete,
+            path: "/v1/session",
+            caller: .anyone,
+            summary: "sign out: the session token presented (Authorization: Bearer) ends",
+            success: 204,
+            answer: nil,
+            contentTypes: [],
+            refusals: [401: "no bearer token"]
+        ),
+        Operation(
+            method: .post,
+            path: "/v1/account/password",
+            caller: .account,
+            summary: "choose your own password (the one-time password you were given works once)",
+            body: APISchemas.closed([
+                "current": .string(maxLength: AccountRules.passwordLength.upperBound),
+                "new": .string(minLength: AccountRules.passwordLength.lowerBound, maxLength: AccountRules.passwordLength.upperBound),
+            ]),
+            success: 204,
+            answer: nil,
+            contentTypes: []
+        ),
+        Operation(
+            method: .post,
+            path: "/v1/account/totp",
+            caller: .account,
+            summary: "a new TOTP secret (and the URL an authenticator scans), in force once a code from it is confirmed",
+            success: 201,
+            answer: .object(properties: ["secret": .string, "url": .string]),
+            refusals: [409: "TOTP is already enabled"]
+        ),
+        Operation(
+            method: .post,
+            path: "/v1/account/totp/confirm",
+            caller: .account,
+            summary: "confirm the TOTP secret with a code from the authenticator: from then on sign-in asks for a code",
+            body: APISchemas.closed(["code": .string(pattern: "^[0-9]{6}$")]),
+            success: 204,
+            answer: nil,
+            contentTypes: [],
+            refusals: [409: "no secret to confirm, or TOTP already enabled"]
+        ),
+    ]
+
     private static let importSummary = JSONSchema.object(properties: ["created": .integer, "updated": .integer, "unchanged": .integer])
 
     private static func build(_ operation: Operation) -> OpenAPI.Operation {
@@ -358,10 +429,10 @@ enum OpenAPIDocument {
         if operation.body != nil { responses[413] = failure("the body is larger than the route takes") }
         switch operation.caller {
         case .anyone: break
-        case .reader, .child: responses[401] = failure("missing or invalid token")
-        case .admin:
+        case .child: responses[401] = failure("missing or invalid token")
+        case .reader, .writer, .admin, .auditor, .account:
             responses[401] = failure("missing or invalid token")
-            responses[403] = failure("the read token cannot write")
+            responses[403] = failure("the token's account or role may not do this, or the account has a step to take first")
         }
         for (status, description) in operation.refusals.sorted(by: { $0.key < $1.key }) {
             if let answer = operation.answers[status] {

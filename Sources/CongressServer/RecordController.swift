@@ -35,7 +35,7 @@ struct RecordController<Body: RecordBody>: Sendable {
 
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> Response {
         let input = try await JSONBody.decode(RecordInput<Body>.self, from: request, limit: BodyLimit.record)
-        let record = try await records.create(input)
+        let record = try await records.create(input, confinedTo: context.confinedTo)
         context.logger.info("created record", metadata: ["kind": "\(Body.kind.rawValue)", "id": "\(record.meta.id)"])
         var response = try JSONBody.response(.created, record)
         response.headers[.location] = "/v1/\(Body.kind.collection)/\(record.meta.id)"
@@ -54,13 +54,13 @@ struct RecordController<Body: RecordBody>: Sendable {
     @Sendable func replace(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try context.recordID()
         let input = try await JSONBody.decode(RecordInput<Body>.self, from: request, limit: BodyLimit.record)
-        let record = try await records.replace(input, id: id)
+        let record = try await records.replace(input, id: id, confinedTo: context.confinedTo)
         context.logger.info("replaced record", metadata: ["kind": "\(Body.kind.rawValue)", "id": "\(id)", "version": "\(record.meta.version)"])
         return try JSONBody.response(.ok, record)
     }
 
     @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let record = try await records.delete(Body.self, id: try context.recordID())
+        let record = try await records.delete(Body.self, id: try context.recordID(), confinedTo: context.confinedTo)
         context.logger.info("deleted record", metadata: ["kind": "\(Body.kind.rawValue)", "id": "\(record.meta.id)"])
         return try JSONBody.response(.ok, record)
     }

@@ -26,44 +26,58 @@ struct RecordService: Sendable {
         try await store.list(Body.self, query: query)
     }
 
-    func create<Body: RecordBody>(_ input: RecordInput<Body>) async throws -> Record<Body> {
-        try await store.create(prepare(input, id: input.id ?? UUID(), previous: nil))
+    func create<Body: RecordBody>(_ input: RecordInput<Body>, confinedTo scope: RegionCode? = nil) async throws -> Record<Body> {
+        let prepared = try prepare(input, id: input.id ?? UUID(), previous: nil)
+        try Self.confine(prepared.regionCode, to: scope)
+        return try await store.create(prepared)
     }
 
-    func replace<Body: RecordBody>(_ input: RecordInput<Body>, id: UUID) async throws -> Record<Body> {
+    func replace<Body: RecordBody>(_ input: RecordInput<Body>, id: UUID, confinedTo scope: RegionCode? = nil) async throws -> Record<Body> {
         if let sent = input.id, sent != id {
             throw InputError(field: "id", message: "the body's id \(sent) differs from the URL's \(id)")
         }
         let previous = try await store.require(Body.self, id: id)
         // A replica is refused as such before its body is judged against this node.
         try store.requireOwned(previous.meta)
-        return try await store.replace(prepare(input, id: id, previous: previous.body), expectedVersion: input.version)
+        try Self.confine(previous.meta.regionCode, to: scope)
+        let prepared = try prepare(input, id: id, previous: previous.body)
+        try Self.confine(prepared.regionCode, to: scope)
+        return try await store.replace(prepared, expectedVersion: input.version)
     }
 
-    func delete<Body: RecordBody>(_ type: Body.Type, id: UUID) async throws -> Record<Body> {
-        try await store.delete(Body.self, id: id)
+    func delete<Body: RecordBody>(_ type: Body.Type, id: UUID, confinedTo scope: RegionCode? = nil) async throws -> Record<Body> {
+        if let scope { try Self.confine(try await store.require(Body.self, id: id).meta.regionCode, to: scope) }
+        return try await store.delete(Body.self, id: id)
+    }
+
+    /// Refuses a write outside the part of the subtree a person's account is confined to (SPEC §14).
+    static func confine(_ region: RegionCode?, to scope: RegionCode?) throws {
+        guard let scope, let region, !scope.contains(region) else { return }
+        throw APIError.forbidden("this account writes only in \(scope); \(region) lies outside it")
     }
 
     /// Deputies in bulk; one re-imported without an ID number keeps the `personKey` it had.
     /// Deputies in bulk. A row without an `id` that is a mandate this node already holds — the same person (ID
     /// number), congress and term — updates it: a register imported again changes nothing twice.
-    func importDeputies(_ inputs: [RecordInput<Deputy>]) async throws -> ImportSummary {
+    func importDeputies(_ inputs: [RecordInput<Deputy>], confinedTo scope: RegionCode? = nil) async throws -> ImportSummary {
         try Self.checkSize(inputs)
         let ids = inputs.map { $0.id ?? UUID() }
         let stored = try await store.existing(Deputy.self, ids: ids)
         let prepared = try Self.prepareEach(inputs) { (index, input) throws(InputError) in
             try prepare(input, id: ids[index], previous: stored[ids[index]]?.body)
         }
+        for record in prepared { try Self.confine(record.regionCode, to: scope) }
         return try await store.importMandates(prepared, matching: inputs.map { $0.id == nil })
     }
 
     /// Villages in bulk; one whose code is already held here is updated rather than refused.
-    func importUnits(_ inputs: [RecordInput<Unit>]) async throws -> ImportSummary {
+    func importUnits(_ inputs: [RecordInput<Unit>], confinedTo scope: RegionCode? = nil) async throws -> ImportSummary {
         try Self.checkSize(inputs)
         let known = try await store.unitIDs(forCodes: inputs.map(\.body.code))
         let prepared = try Self.prepareEach(inputs) { (_, input) throws(InputError) in
             try prepare(input, id: input.id ?? known[input.body.code] ?? UUID(), previous: nil)
         }
+        for record in prepared { try Self.confine(record.regionCode, to: scope) }
         return try await store.importRecords(prepared)
     }
 

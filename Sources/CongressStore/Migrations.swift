@@ -303,6 +303,38 @@ public enum Migrations {
                 "ALTER TABLE sync_child_reports ADD COLUMN audit_seq bigint, ADD COLUMN audit_hash text",
             ]
         ),
+        Step(
+            version: 9,
+            name: "accounts",
+            sql: [
+                // SPEC §14: people signing in as themselves. Passwords as bcrypt hashes, API tokens and sessions as SHA-256.
+                """
+                CREATE TABLE accounts (
+                    name text PRIMARY KEY,
+                    role text NOT NULL CHECK (role IN ('viewer', 'editor', 'admin', 'auditor')),
+                    region text COLLATE "C",
+                    password_hash text NOT NULL,
+                    password_expired boolean NOT NULL DEFAULT true,
+                    token_hash text NOT NULL UNIQUE,
+                    totp_secret text,
+                    totp_enabled boolean NOT NULL DEFAULT false,
+                    disabled boolean NOT NULL DEFAULT false,
+                    failures integer NOT NULL DEFAULT 0,
+                    locked_until timestamptz,
+                    created_at timestamptz NOT NULL DEFAULT now()
+                )
+                """,
+                """
+                CREATE TABLE sessions (
+                    token_hash text PRIMARY KEY,
+                    account text NOT NULL REFERENCES accounts (name) ON DELETE CASCADE,
+                    expires_at timestamptz NOT NULL,
+                    created_at timestamptz NOT NULL DEFAULT now()
+                )
+                """,
+                "CREATE INDEX sessions_account ON sessions (account)",
+            ]
+        ),
     ]
 
     /// The database schema version this build expects. Nodes do not compare it: what replicates is named by

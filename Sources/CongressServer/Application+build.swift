@@ -162,13 +162,15 @@ func buildRouter(
         document: OpenAPIDocument.yaml(node: configuration.node)
     )
     router.addRoutes(system.endpoints)
-    router.addRoutes(DashboardController(coverage: coverage, sync: syncService, store: coverageStore, topology: topology, secrets: secrets).endpoints)
+    let accounts = AccountService(store: store.accounts, secrets: secrets, audit: audit)
+    router.addRoutes(
+        DashboardController(coverage: coverage, sync: syncService, store: coverageStore, topology: topology, accounts: accounts).endpoints
+    )
 
     let syncController = SyncController(sync: syncService)
     router.group("v1/sync").add(middleware: ChildTokenMiddleware(secrets: secrets, recoded: recoded, audit: audit))
         .add(middleware: AuditMiddleware(audit: audit)).addRoutes(syncController.children)
 
-    let accounts = AccountService(store: store.accounts, secrets: secrets, audit: audit)
     /// The routes of one access level: its token check, then the audit of what it lets through.
     func group(_ required: Access) -> RouterGroup<AppRequestContext> {
         router.group("v1").add(middleware: TokenMiddleware(required: required, accounts: accounts, audit: audit))

@@ -11,14 +11,14 @@ import Foundation
 #endif
 
 /// `GET /`: the HTML dashboard (SPEC §10) — the coverage tree with ratio bars, stale nodes, sync health per edge and the
-/// trainings under way, rendered on the server in Chinese. A browser signs in once with `?token=` (read or admin token),
-/// which becomes an HttpOnly cookie.
+/// trainings under way, rendered on the server in Chinese. A person signs in with name, password and (once enrolled) a
+/// TOTP code (`POST /`, SPEC §14); a machine token (`?token=`) still works. Either becomes an HttpOnly cookie.
 struct DashboardController: Sendable {
     let coverage: CoverageService
     let sync: SyncService
     let store: CoverageStore
     let topology: TopologyInForce
-    let secrets: NodeSecrets
+    let accounts: AccountService
 
     static let cookie = "congress_token"
     /// A city sees its counties and townships at once.
@@ -28,7 +28,11 @@ struct DashboardController: Sendable {
     var endpoints: RouteCollection<AppRequestContext> {
         RouteCollection(context: AppRequestContext.self)
             .get(use: page)
+            .post(use: signIn)
     }
+
+    /// The sign-in form's fields.
+    static let formFields = ["name", "password", "code"]
 
     /// The dashboard takes the coverage query's parameters, and `token` once.
     static let parameters =
@@ -37,7 +41,7 @@ struct DashboardController: Sendable {
     @Sendable func page(_ request: Request, context: AppRequestContext) async throws -> Response {
         let parameters = request.queryPairs
         if let token = parameters.first(where: { $0.0 == "token" })?.1 {
-            guard Access.granted(to: token, by: secrets) != nil else {
+            guard try await accounts.principal(for: token)?.grants.contains(.read) == true else {
                 return Self.html(.unauthorized, DashboardTemplates.render(.signIn(message: "令牌无效，请检查后重新输入。")))
             }
             // Keep the token out of the address bar, history and logs: a cookie from now on.
@@ -49,9 +53,60 @@ struct DashboardController: Sendable {
             request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
             ?? request.cookies[Self.cookie]?.value
         guard let presented else { return Self.html(.unauthorized, DashboardTemplates.render(.signIn(message: nil))) }
-        guard Access.granted(to: presented, by: secrets) != nil else {
-            return Self.html(.unauthorized, DashboardTemplates.render(.signIn(message: "令牌已失效，请重新输入。")))
+        guard let principal = try await accounts.principal(for: presented), principal.grants.contains(.read) else {
+            return Self.html(.unauthorized, DashboardTemplates.render(.signIn(message: "登录已失效或无权查看，请重新登录。")))
         }
+        if let step = principal.account?.pending.first {
+            return Self.html(.forbidden, DashboardTemplates.render(.signIn(message: Self.pendingMessage(step))))
+        }
+        return try await dashboard(request)
+    }
+
+    /// `POST /`: the sign-in form (name, password, code). Signed in, the answer is the dashboard itself, with the session
+    /// as a cookie; refused, the form again with why.
+    @Sendable func signIn(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let body = try await request.body.collect(upTo: 16 * 1024)
+        let fields = Self.formFields(String(buffer: body))
+        let (name, password) = (fields["name"] ?? "", fields["password"] ?? "")
+        let code = fields["code"].flatMap { $0.isEmpty ? nil : $0 }
+        do {
+            let session = try await accounts.signIn(name: name, password: password, code: code, address: context.address)
+            if let step = session.pending.first {
+                return Self.html(.forbidden, DashboardTemplates.render(.signIn(message: Self.pendingMessage(step))))
+            }
+            var response = try await dashboard(request)
+            response.setCookie(try Cookie.validated(name: Self.cookie, value: session.token, path: "/", httpOnly: true, sameSite: .strict))
+            return response
+        } catch let refusal as APIError {
+            let message =
+                switch refusal.status {
+                case .tooManyRequests: "连续 5 次登录失败，账号已锁定 15 分钟。"
+                case .unauthorized where refusal.code == "code_required": "请输入动态口令（TOTP）。"
+                default: "用户名、密码或动态口令不正确。"
+                }
+            return Self.html(refusal.status, DashboardTemplates.render(.signIn(message: message)))
+        } catch let error as InputError {
+            return Self.html(.unprocessableContent, DashboardTemplates.render(.signIn(message: "输入有误：\(error.message)")))
+        }
+    }
+
+    private static func pendingMessage(_ step: String) -> String {
+        step == "password" ? "请先修改初始密码（POST /v1/account/password）。" : "管理员须先绑定动态口令（TOTP）再使用。"
+    }
+
+    /// An `application/x-www-form-urlencoded` body: `+` is a space, `%XX` a byte of UTF-8; only the form's fields.
+    static func formFields(_ text: String) -> [String: String] {
+        var fields: [String: String] = [:]
+        for pair in text.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2, formFields.contains(String(parts[0])) else { continue }
+            fields[String(parts[0])] = String(parts[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
+        }
+        return fields
+    }
+
+    private func dashboard(_ request: Request) async throws -> Response {
+        let parameters = request.method == .get ? request.queryPairs : []
         do {
             var query = CoverageQuery(try request.query(accepting: Self.parameters))
             if !parameters.contains(where: { $0.0 == "depth" }) { query.depth = Self.defaultDepth }

@@ -164,10 +164,18 @@ enum DashboardTemplates {
         <html lang="zh-CN">
         <head><title>登录 · 代表家站点覆盖</title>{{> head}}</head>
         <body>
-        <header><h1>代表之家（联络站）覆盖情况</h1><p>请输入本节点的只读令牌（readToken）或管理令牌</p></header>
+        <header><h1>代表之家（联络站）覆盖情况</h1><p>请用本人账号登录</p></header>
         <main><section>
           {{#message}}<p class="error">{{message}}</p>{{/message}}
-          <form method="get" action="/"><input name="token" type="password" autocomplete="off" placeholder="令牌"> <button type="submit">进入</button></form>
+          <form id="signin" method="post" action="/">
+            <p><label>用户名 <input name="name" autocomplete="username" required maxlength="64"></label></p>
+            <p><label>密码 <input name="password" type="password" autocomplete="current-password" required maxlength="128"></label></p>
+            <p><label>动态口令 <input name="code" inputmode="numeric" autocomplete="one-time-code" maxlength="6" placeholder="已绑定时填写"></label></p>
+            <p><button type="submit">登录</button></p>
+          </form>
+        </section>
+        <section><h2>机器令牌</h2>
+          <form method="get" action="/"><input name="token" type="password" autocomplete="off" placeholder="只读令牌或管理令牌"> <button type="submit">进入</button></form>
         </section></main>
         </body>
         </html>

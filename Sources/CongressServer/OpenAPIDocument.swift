@@ -43,6 +43,8 @@ enum OpenAPIDocument {
         var success: Int = 200
         var answer: JSONSchema? = .object
         var contentTypes: [OpenAPI.ContentType] = [.json]
+        /// How the body is sent: JSON, or a browser's form.
+        var bodyType: OpenAPI.ContentType = .json
         /// Statuses beyond those the caller and the route's shape imply.
         var refusals: [Int: String] = [:]
         /// The body of a status in `refusals` when it is not the JSON error.
@@ -100,6 +102,22 @@ enum OpenAPIDocument {
                 refusals: [
                     303: "signed in: the token is now a cookie", 401: "a sign-in page", 403: "a region outside this node's subtree",
                     404: "a region not in the topology", 422: "a malformed parameter",
+                ]
+            ),
+            Operation(
+                method: .post,
+                path: "/",
+                caller: .anyone,
+                summary: "the dashboard's sign-in form (SPEC §14): signed in, the dashboard itself with the session as a cookie",
+                body: .object(properties: [
+                    "name": .string(required: false), "password": .string(required: false), "code": .string(required: false),
+                ]),
+                answer: .string,
+                contentTypes: [.html],
+                bodyType: .form,
+                refusals: [
+                    401: "the form again: wrong name, password or code", 403: "the form again: the account has a step to take first",
+                    422: "the form again: a field too long", 429: "the form again: the account is locked",
                 ]
             ),
             Operation(method: .get, path: "/v1/topology", caller: .reader, summary: "the topology in force, its hash and the last refused reload"),
@@ -449,7 +467,7 @@ enum OpenAPIDocument {
         return OpenAPI.Operation(
             summary: operation.summary,
             parameters: parameters,
-            requestBody: operation.body.map { OpenAPI.Request(content: [.json: body($0)], required: true) },
+            requestBody: operation.body.map { OpenAPI.Request(content: [operation.bodyType: body($0)], required: operation.bodyType == .json) },
             responses: responses,
             security: security
         )

@@ -1,4 +1,5 @@
 import CongressCore
+import CongressStore
 import Foundation
 import Hummingbird
 import Testing
@@ -85,12 +86,46 @@ import Testing
         }
     }
 
+    /// A person signs in with the dashboard's own form, in a real browser: the right password gets the dashboard, a wrong
+    /// one the form again.
+    @Test func aPersonSignsInWithTheFormInABrowser() async throws {
+        let chromium = try HeadlessChromium()
+        let yaml = TestTopology.city(ports: ["420802": try LoopbackPort.free()]).yaml
+        let node = try await TestNode.make(node: "420802", topologyYAML: yaml)
+        try await node.serve(configure: TestFederation.live) { api in
+            _ = try await AccountTests.add("李明", .viewer, password: "Correct-Horse-9", on: node)
+            let form = try await api.send(.get, "/", token: Token.none)
+            #expect(form.status == .unauthorized && form.body.contains("name=\"password\""))
+            func submitting(_ password: String) -> String {
+                form.body.replacingOccurrences(
+                    of: "</body>",
+                    with: """
+                        <script>
+                        document.querySelector('input[name=name]').value = '李明';
+                        document.querySelector('input[name=password]').value = '\(password)';
+                        document.getElementById('signin').submit();
+                        </script></body>
+                        """
+                )
+            }
+            let signedIn = try await chromium.dumpDOM(html: submitting("Correct-Horse-9"), base: api.baseURL!)
+            #expect(signedIn.contains("覆盖统计") && !signedIn.contains("name=\"password\""), "\(signedIn.prefix(600))")
+            let refused = try await chromium.dumpDOM(html: submitting("wrong-Password-1"), base: api.baseURL!)
+            #expect(refused.contains("用户名、密码或动态口令不正确") && refused.contains("name=\"password\""), "\(refused.prefix(600))")
+            let entries = try await TestDatabase.texts(
+                "SELECT actor || ' ' || outcome FROM audit_log WHERE action = 'sign in' ORDER BY seq",
+                on: node.database
+            )
+            #expect(entries == ["user 李明 signed in", "user 李明 refused (wrong credentials)"], "\(entries)")
+        }
+    }
+
     @Test func withoutATokenTheDashboardAsksForOne() async throws {
         let node = try await TestNode.make()
         try await node.run { api in
             let page = try await api.send(.get, "/", token: Token.none)
             #expect(page.status == .unauthorized)
-            #expect(page.body.contains("<form") && page.body.contains("令牌"))
+            #expect(page.body.contains("<form") && page.body.contains("令牌") && page.body.contains("name=\"password\""))
             let signedIn = try await api.send(.get, "/?token=\(node.secrets.readToken)&depth=1", token: Token.none)
             #expect(signedIn.status == .seeOther)
             #expect(signedIn.headers[.location] == "/?depth=1")

@@ -21,6 +21,15 @@ struct HeadlessChromium {
         String(decoding: try await run(["--dump-dom", url]), as: UTF8.self)
     }
 
+    /// Loads `html` from a file (its relative links resolved against `base`) and returns the document the browser holds
+    /// once its scripts have run and any navigation they started (a form they submitted) has loaded.
+    func dumpDOM(html: String, base: String) async throws -> String {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("page-\(UUID().uuidString).html")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try html.replacingOccurrences(of: "<head>", with: "<head><base href=\"\(base)/\">").write(to: file, atomically: true, encoding: .utf8)
+        return String(decoding: try await run(["--virtual-time-budget=5000", "--dump-dom", file.absoluteString]), as: UTF8.self)
+    }
+
     /// A PNG of the page at the window size.
     func screenshot(_ url: String, to file: URL) async throws {
         _ = try await run(["--screenshot=\(file.path)", url])

@@ -47,6 +47,8 @@ struct AccountService: Sendable {
     let store: AccountStore
     let secrets: NodeSecrets
     let audit: AuditTrail
+    /// Failed sign-ins and tokens per address, shared by every route of the node.
+    var failures = FailedAuthentications()
 
     /// How long a session lasts after its sign-in.
     static let sessionLength: Duration = .seconds(8 * 3600)
@@ -88,6 +90,7 @@ struct AccountService: Sendable {
         if let code, !(code.count == 6 && code.allSatisfy(\.isASCII) && code.allSatisfy(\.isNumber)) {
             throw InputError(field: "code", message: "a TOTP code is 6 digits")
         }
+        try failures.check(address)
         let token = AccountRules.generated(length: 40)
         let outcome = try await store.signIn(name, sessionHash: Accounts.tokenHash(token), sessionLength: Self.sessionLength) { stored in
             guard Accounts.verifyPassword(password, hash: stored.passwordHash) else { return .refused(locked: false) }
@@ -125,6 +128,7 @@ struct AccountService: Sendable {
             refusal = APIError.unauthorized("wrong name, password or code")
         }
         await audit.append(actor: "user \(name)", address: address, action: "sign in", outcome: "refused (\(Self.reason(outcome)))")
+        failures.record(address)
         throw refusal
     }
 

@@ -168,7 +168,7 @@ func buildRouter(
     )
 
     let syncController = SyncController(sync: syncService)
-    router.group("v1/sync").add(middleware: ChildTokenMiddleware(secrets: secrets, recoded: recoded, audit: audit))
+    router.group("v1/sync").add(middleware: ChildTokenMiddleware(secrets: secrets, recoded: recoded, audit: audit, failures: accounts.failures))
         .add(middleware: AuditMiddleware(audit: audit)).addRoutes(syncController.children)
 
     /// The routes of one access level: its token check, then the audit of what it lets through.

@@ -48,7 +48,11 @@ struct TokenMiddleware: RouterMiddleware {
         var context = context
         do {
             let token = try BearerToken.presented(in: request, hint: "present a token (the node's, or your account's)")
-            guard let principal = try await accounts.principal(for: token) else { throw APIError.unauthorized("invalid token") }
+            guard let principal = try await accounts.principal(for: token) else {
+                try accounts.failures.check(context.address)
+                accounts.failures.record(context.address)
+                throw APIError.unauthorized("invalid token")
+            }
             context.actor = principal.actor
             context.account = principal.account?.name
             context.confinedTo = principal.account?.region
@@ -88,6 +92,7 @@ struct ChildTokenMiddleware: RouterMiddleware {
     /// A child whose code a change file changed presents the token of its old code: it is the child under the new one.
     let recoded: RecodedNodes
     let audit: AuditTrail
+    let failures: FailedAuthentications
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
@@ -96,7 +101,11 @@ struct ChildTokenMiddleware: RouterMiddleware {
             let hash = NodeSecrets.sha256Hex(token)
             var match: RegionCode?
             for (code, expected) in secrets.childTokenHashes where ConstantTime.equals(hash, expected) { match = RegionCode(code) }
-            guard let match else { throw APIError.unauthorized("invalid token: not the token of any child of node \(secrets.node)") }
+            guard let match else {
+                try failures.check(context.address)
+                failures.record(context.address)
+                throw APIError.unauthorized("invalid token: not the token of any child of node \(secrets.node)")
+            }
             context.child = recoded.current(match)
             context.actor = "child \(recoded.current(match))"
         } catch {
@@ -129,5 +138,51 @@ enum ConstantTime {
             difference |= Int((index < x.count ? x[index] : 0) ^ (index < y.count ? y[index] : 0))
         }
         return difference == 0
+    }
+}
+
+/// Failed authentication per client address (SPEC §14): past `limit` failures within `window`, an address's further
+/// attempts with a wrong token or password are answered 429 with `Retry-After`, before any password is looked at.
+/// Requests with valid credentials are never held back. Kept in memory: a restart forgives.
+final class FailedAuthentications: Sendable {
+    let limit: Int
+    let window: Duration
+    private let failures = Mutex<[String: [ContinuousClock.Instant]]>([:])
+
+    init(limit: Int = 20, window: Duration = .seconds(300)) {
+        self.limit = limit
+        self.window = window
+    }
+
+    /// Throws 429 when `address` is over the limit.
+    func check(_ address: String?) throws {
+        guard let address else { return }
+        let now = ContinuousClock.now
+        let wait: Duration? = failures.withLock { all in
+            let recent = (all[address] ?? []).filter { now - $0 < window }
+            all[address] = recent
+            guard recent.count >= limit, let oldest = recent.first else { return nil }
+            return window - (now - oldest)
+        }
+        guard let wait else { return }
+        var refusal = APIError(
+            .tooManyRequests,
+            code: "too_many_requests",
+            message: "too many failed sign-ins or tokens from \(address): wait and try again"
+        )
+        refusal.headers[.retryAfter] = "\(max(1, wait.components.seconds + 1))"
+        throw refusal
+    }
+
+    func record(_ address: String?) {
+        guard let address else { return }
+        let now = ContinuousClock.now
+        failures.withLock { all in
+            var recent = (all[address] ?? []).filter { now - $0 < window }
+            recent.append(now)
+            all[address] = recent
+            // Addresses that stopped failing are forgotten now and then, so the map stays small.
+            if all.count > 10_000 { all = all.filter { $0.value.contains { now - $0 < window } } }
+        }
     }
 }

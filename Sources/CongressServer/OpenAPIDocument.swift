@@ -452,6 +452,9 @@ enum OpenAPIDocument {
             responses[401] = failure("missing or invalid token")
             responses[403] = failure("the token's account or role may not do this, or the account has a step to take first")
         }
+        if operation.caller != .anyone {
+            responses[429] = failure("too many failed tokens or sign-ins from this address: wait for Retry-After")
+        }
         for (status, description) in operation.refusals.sorted(by: { $0.key < $1.key }) {
             if let answer = operation.answers[status] {
                 responses[.status(code: status)] = .response(description: description, content: [.json: body(answer)])

@@ -109,6 +109,20 @@ import Testing
         }
     }
 
+    /// Past 20 failed tokens or sign-ins from one address in five minutes, that address waits (429, Retry-After); a
+    /// valid token is never held back.
+    @Test func anAddressThatKeepsFailingIsHeldBack() async throws {
+        let yaml = TestTopology.city(ports: ["420802": try LoopbackPort.free()]).yaml
+        let node = try await TestNode.make(node: "420802", topologyYAML: yaml)
+        try await node.serve(configure: TestFederation.live) { api in
+            for _ in 0..<20 { #expect(try await api.send(.get, "/v1/stations", token: .custom("Bearer guess")).status == .unauthorized) }
+            let held = try await api.send(.get, "/v1/stations", token: .custom("Bearer guess"))
+            #expect(held.status == .tooManyRequests && Int(held.headers[.retryAfter] ?? "") ?? 0 > 0, "\(held.body)")
+            #expect(try await Self.signIn(api, "anyone", "Correct-Horse-9").status == .tooManyRequests)
+            #expect(try await api.send(.get, "/v1/stations", token: .read).status == .ok)
+        }
+    }
+
     @Test func anAdminEnrolsTOTPBeforeActingAndSignsInWithACode() async throws {
         let node = try await TestNode.make()
         try await node.run { api in

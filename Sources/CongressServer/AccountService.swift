@@ -48,7 +48,7 @@ struct AccountService: Sendable {
     let secrets: NodeSecrets
     let audit: AuditTrail
     /// Failed sign-ins and tokens per address, shared by every route of the node.
-    var failures = FailedAuthentications()
+    let failures: FailedAuthentications
 
     /// How long a session lasts after its sign-in.
     static let sessionLength: Duration = .seconds(8 * 3600)

@@ -21,6 +21,8 @@ public struct AppConfiguration: Sendable {
     public var pointsDirectory: String?
     /// Sync with the parent on the edge's schedule; tests sync on demand instead.
     public var schedulesPushes = true
+    /// Failed tokens and sign-ins from one address within five minutes before it is held back (SPEC §14).
+    public var failedAuthenticationLimit = 20
     public var syncRetry: RetryPolicy = .standard
     public var syncBatchSize = SyncProtocol.batchSize
     /// The replication schemas this node reads and writes; tests give an older release's to simulate mixed releases.
@@ -162,7 +164,12 @@ func buildRouter(
         document: OpenAPIDocument.yaml(node: configuration.node)
     )
     router.addRoutes(system.endpoints)
-    let accounts = AccountService(store: store.accounts, secrets: secrets, audit: audit)
+    let accounts = AccountService(
+        store: store.accounts,
+        secrets: secrets,
+        audit: audit,
+        failures: FailedAuthentications(limit: configuration.failedAuthenticationLimit)
+    )
     router.addRoutes(
         DashboardController(coverage: coverage, sync: syncService, store: coverageStore, topology: topology, accounts: accounts).endpoints
     )

@@ -176,7 +176,10 @@ struct APISchemas {
         ]
         properties["personKey"] =
             output
-            ? .string(required: false, description: "HMAC-SHA256 of the ID number under the province key")
+            ? .string(
+                required: false,
+                description: "HMAC-SHA256 of the ID number under the province key; shown to editors, admins and the admin token only"
+            )
             : .string(required: false, description: "read-only: derived from idNumber, ignored on input")
         return properties
     }

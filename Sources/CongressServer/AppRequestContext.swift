@@ -21,6 +21,8 @@ public struct AppRequestContext: RequestContext {
     public var confinedTo: RegionCode?
     /// The person's account, when the credentials are an account's token or session.
     public var account: String?
+    /// Whether the caller may see deputies' `personKey` (SPEC §14: admins and editors, and the admin token).
+    public var seesPersonKeys = false
 
     public init(source: Source) {
         self.coreContext = .init(source: source)

@@ -56,6 +56,7 @@ struct TokenMiddleware: RouterMiddleware {
             context.actor = principal.actor
             context.account = principal.account?.name
             context.confinedTo = principal.account?.region
+            context.seesPersonKeys = principal.grants.contains(.write)
             if required != .own, let step = principal.account?.pending.first {
                 throw APIError.forbidden(
                     step == "password"

@@ -43,12 +43,20 @@ struct RecordController<Body: RecordBody>: Sendable {
     }
 
     @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> Response {
-        try JSONBody.response(.ok, try await records.get(Body.self, id: try context.recordID()))
+        try JSONBody.response(.ok, Self.shown(try await records.get(Body.self, id: try context.recordID()), to: context))
     }
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
         let page = try await records.list(Body.self, query: ListQuery(kind: Body.kind, parameters: request.queryPairs))
-        return try JSONBody.response(.ok, ListResponse(items: page.items, nextCursor: page.nextCursor))
+        return try JSONBody.response(.ok, ListResponse(items: page.items.map { Self.shown($0, to: context) }, nextCursor: page.nextCursor))
+    }
+
+    /// The record as the caller may see it: a deputy's `personKey` only for those who write (SPEC §14: it is as
+    /// sensitive as the ID number to whoever holds the province key).
+    private static func shown(_ record: Record<Body>, to context: AppRequestContext) -> Record<Body> {
+        guard !context.seesPersonKeys, var deputy = record.body as? Deputy, deputy.personKey != nil else { return record }
+        deputy.personKey = nil
+        return Record(meta: record.meta, body: deputy as! Body)
     }
 
     @Sendable func replace(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -70,6 +70,23 @@ import Testing
             #expect(try await api.send(.post, "/v1/stations", json: station, token: .custom("Bearer \(auditor)")).status == .forbidden)
             #expect(try await api.send(.get, "/v1/audit", token: .custom("Bearer \(editor)")).status == .forbidden)
 
+            // personKey is shown to those who write only.
+            let deputy = try await api.send(
+                .post,
+                "/v1/deputies",
+                json: Fixture.deputy(region: "420802101", extra: #", "idNumber": "\#(syntheticIDNumber(31))""#),
+                token: .custom("Bearer \(editor)")
+            )
+            let id = try #require(deputy.json["id"] as? String)
+            #expect(deputy.json["personKey"] is String)
+            #expect(try await api.send(.get, "/v1/deputies/\(id)", token: .custom("Bearer \(editor)")).json["personKey"] is String)
+            for reader in [APIClient.Token.custom("Bearer \(viewer)"), .read] {
+                let seen = try await api.send(.get, "/v1/deputies/\(id)", token: reader)
+                #expect(seen.status == .ok && seen.json["personKey"] == nil, "\(seen.body)")
+                let listed = try await api.send(.get, "/v1/deputies", token: reader)
+                #expect(!listed.body.contains("personKey"), "\(listed.body.prefix(300))")
+            }
+
             // Every write names its person.
             let actors = try await TestDatabase.texts("SELECT DISTINCT actor || ' ' || outcome FROM audit_log ORDER BY 1", on: node.database)
             #expect(actors.contains("user editor1 201") && actors.contains("user editor1 403") && actors.contains("user viewer1 403"), "\(actors)")

@@ -1,5 +1,6 @@
 import CongressCore
 import Hummingbird
+import NIOCore
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -12,10 +13,13 @@ public struct AppRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Set by `ChildTokenMiddleware` on the routes children call (SPEC §7).
     public var child: RegionCode?
+    /// The connection the request came on: its TLS handler knows the client's certificate (`ChildCertificateMiddleware`).
+    public let channel: any Channel
 
     public init(source: Source) {
         self.coreContext = .init(source: source)
         self.child = nil
+        self.channel = source.channel
     }
 
     /// The child whose token authenticated this request; the routes that read it sit behind `ChildTokenMiddleware`.

@@ -1,7 +1,9 @@
 import CongressCore
 import CongressStore
 import CongressSync
+import CongressTLS
 import Hummingbird
+import HummingbirdTLS
 import Logging
 import PostgresNIO
 import Prometheus
@@ -28,6 +30,8 @@ public struct AppConfiguration: Sendable {
     public var secrets: NodeSecrets
     public var database: DatabaseAddress
     public var listen: HostAndPort
+    /// HTTPS for this node and what it trusts calling its parent (SPEC §14); nil: plain HTTP, system roots.
+    public var tls: NodeTLS?
     public var registry: PrometheusCollectorRegistry
     public var logger: Logger
 
@@ -72,6 +76,7 @@ public func buildApplication(_ configuration: AppConfiguration) throws -> Applic
         points: PointsInForce(configuration.points, directory: configuration.pointsDirectory),
         schemas: configuration.schemas,
         token: configuration.secrets.parentToken,
+        tls: configuration.tls?.clientConfiguration,
         retry: configuration.syncRetry,
         batchSize: configuration.syncBatchSize,
         logger: logger
@@ -109,6 +114,7 @@ public func buildApplication(_ configuration: AppConfiguration) throws -> Applic
     }
     var app = Application(
         router: router,
+        server: try configuration.tls?.serverConfiguration.map { try .tls(.http1(), tlsConfiguration: $0) } ?? .http1(),
         configuration: .init(address: .hostname(configuration.listen.host, port: configuration.listen.port), serverName: "congress"),
         services: services,
         logger: logger
@@ -160,7 +166,9 @@ func buildRouter(
     router.addRoutes(DashboardController(coverage: coverage, sync: syncService, store: coverageStore, topology: topology, secrets: secrets).endpoints)
 
     let syncController = SyncController(sync: syncService)
-    router.group("v1/sync").add(middleware: ChildTokenMiddleware(secrets: secrets, recoded: recoded)).addRoutes(syncController.children)
+    let children = router.group("v1/sync").add(middleware: ChildTokenMiddleware(secrets: secrets, recoded: recoded))
+    if configuration.tls?.requireClientCertificates == true { children.add(middleware: ChildCertificateMiddleware()) }
+    children.addRoutes(syncController.children)
 
     let readers = router.group("v1").add(middleware: TokenMiddleware(required: .read, secrets: secrets))
     let admins = router.group("v1").add(middleware: TokenMiddleware(required: .admin, secrets: secrets))

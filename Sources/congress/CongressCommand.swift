@@ -9,7 +9,7 @@ struct CongressCommand: AsyncParsableCommand {
         version: CongressRelease.current,
         subcommands: [
             Serve.self, DemoCommand.self, SyncCommand.self, SeedCommand.self, BackupCommand.self, RestoreCommand.self, SecretsCommand.self,
-            UnitsCommand.self, DeputiesCommand.self, TopologyCommand.self, DivisionsCommand.self,
+            UnitsCommand.self, DeputiesCommand.self, TopologyCommand.self, DivisionsCommand.self, TLSCommand.self,
         ]
     )
 }

@@ -183,3 +183,47 @@ extension TestFederation {
         }
     }
 }
+
+/// `congress tls init` and `congress serve` as an operator runs them.
+@Suite struct TLSCommandTests {
+    @Test func tlsInitOutputServesHTTPSAndAKeyOfAnotherCertificateStopsServe() async throws {
+        let port = try LoopbackPort.free()
+        let yaml = TestTopology.city(ports: ["4208": try LoopbackPort.free(), "420802": port]).yaml.replacingOccurrences(
+            of: "http://",
+            with: "https://"
+        )
+        let node = try await TestNode.make(node: "420802", topologyYAML: yaml)
+        let process = try NodeProcess(node, topologyYAML: yaml)
+        let folder = process.folder.path
+        let initialised = try await ChildProcess.run(
+            try NodeProcess.executable,
+            ["tls", "init", "--topology", folder + "/topology.yaml", "--out", folder + "/tls"]
+        )
+        #expect(initialised.terminationStatus == 0)
+        #expect(initialised.text.contains("for tests and pilots only"), "\(initialised.text)")
+        let mode = try FileManager.default.attributesOfItem(atPath: folder + "/tls/ca-key.pem")[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        let config = try String(contentsOf: process.configFile, encoding: .utf8)
+        let tls = "\ntls:\n  certificate: tls/420802.pem\n  key: tls/420802-key.pem\n  ca: tls/ca.pem\n"
+        try (config + tls).write(to: process.configFile, atomically: true, encoding: .utf8)
+
+        let trust = try NodeTLS.load(TLSFiles(ca: folder + "/tls/ca.pem"), configFile: "test").clientConfiguration
+        let client = try await process.start(tls: trust)
+        #expect(client.baseURL == "https://127.0.0.1:\(port)")
+        #expect(try await client.send(.get, "/v1/sync/status").status == .ok)
+        process.kill()
+
+        // The CA's key in place of the node's: refused at start, naming the config line and both files.
+        try (config + tls.replacingOccurrences(of: "tls/420802-key.pem", with: "tls/ca-key.pem")).write(
+            to: process.configFile,
+            atomically: true,
+            encoding: .utf8
+        )
+        let refused = try await ChildProcess.run(try NodeProcess.executable, ["serve", "--node", process.configFile.path])
+        #expect(refused.terminationStatus != 0)
+        #expect(
+            refused.text.contains("\(process.configFile.path):8:8: error: the key \(folder)/tls/ca-key.pem does not match the certificate"),
+            "\(refused.text)"
+        )
+    }
+}

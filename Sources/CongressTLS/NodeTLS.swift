@@ -39,16 +39,18 @@ public struct NodeTLS: Sendable {
     public var serverConfiguration: TLSConfiguration? {
         guard let privateKey, !certificateChain.isEmpty else { return nil }
         let chain = certificateChain.map { NIOSSLCertificateSource.certificate($0) }
-        guard requireClientCertificates, let authority else {
-            return .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(privateKey))
+        var configuration: TLSConfiguration
+        if requireClientCertificates, let authority {
+            configuration = .makeServerConfigurationWithMTLS(
+                certificateChain: chain,
+                privateKey: .privateKey(privateKey),
+                trustRoots: .certificates(authority)
+            )
+            configuration.sendCANameList = true
+        } else {
+            configuration = .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(privateKey))
         }
-        var configuration = TLSConfiguration.makeServerConfigurationWithMTLS(
-            certificateChain: chain,
-            privateKey: .privateKey(privateKey),
-            trustRoots: .certificates(authority)
-        )
         configuration.minimumTLSVersion = .tlsv12
-        configuration.sendCANameList = true
         return configuration
     }
 

@@ -26,6 +26,8 @@ public struct NodeConfig: Sendable {
     public var database: Database
     public var dataDir: String
     public var secretsPath: String
+    /// HTTPS between nodes (SPEC §14); nil: plain HTTP, and the system's roots for an `https://` parent.
+    public var tls: TLSFiles?
     /// Where `node` and `listen` are written, for problems only the topology reveals.
     public var nodePosition: SourcePosition = .start
     public var listenPosition: SourcePosition?
@@ -40,7 +42,7 @@ public struct NodeConfig: Sendable {
         self.secretsPath = secretsPath
     }
 
-    private static let keys = ["node", "topology", "listen", "database", "dataDir", "secrets"]
+    private static let keys = ["node", "topology", "listen", "database", "dataDir", "secrets", "tls"]
 
     public static func load(contentsOf path: String) throws(ConfigFileError) -> NodeConfig {
         try parse(ConfigFile.text(atPath: path, what: "the node config"), file: path)
@@ -52,11 +54,14 @@ public struct NodeConfig: Sendable {
             throw ConfigFileError(reader.diagnostics)
         }
         let folder = URL(fileURLWithPath: file).deletingLastPathComponent()
-        func path(_ key: String, default fallback: String? = nil) -> String? {
-            guard let text = map.string(key, required: fallback == nil)?.text ?? fallback else { return nil }
+        func resolve(_ text: String) -> String {
             // An absolute path is taken as written (`/etc/congress/config/topology.yaml`), a relative one from the file's folder.
             let url = text.hasPrefix("/") ? URL(fileURLWithPath: text) : folder.appendingPathComponent(text)
             return url.standardizedFileURL.path
+        }
+        func path(_ key: String, default fallback: String? = nil) -> String? {
+            guard let text = map.string(key, required: fallback == nil)?.text ?? fallback else { return nil }
+            return resolve(text)
         }
         var node: RegionCode?
         var nodeMark: Mark?
@@ -85,6 +90,7 @@ public struct NodeConfig: Sendable {
         let code = node?.rawValue ?? "node"
         let dataDir = path("dataDir", default: "../.data/\(code)")
         let secrets = path("secrets", default: "../.data/secrets/\(code).yaml")
+        let tls = map.value("tls").flatMap { TLSFiles.parse($0, reader: reader, resolve: resolve) }
         guard let node, let topology, let dataDir, let secrets, !reader.hasErrors else { throw ConfigFileError(reader.sortedDiagnostics) }
         var config = NodeConfig(
             file: file,
@@ -95,6 +101,7 @@ public struct NodeConfig: Sendable {
             dataDir: dataDir,
             secretsPath: secrets
         )
+        config.tls = tls
         config.nodePosition = YAMLReader.position(of: nodeMark)
         config.listenPosition = listenMark.map(YAMLReader.position(of:))
         return config
@@ -115,6 +122,14 @@ public struct NodeConfig: Sendable {
             }
             let message = "node \(node) has no url in the topology: its parent and children will not find it"
             return [Diagnostic(file: file, at: nodePosition, severity: .warning, message: message)]
+        }
+        let https = url.lowercased().hasPrefix("https://")
+        if https != (tls?.serves ?? false) {
+            let message =
+                https
+                ? "the node's url \(url) in the topology is https:// but this file has no tls certificate and key to serve it"
+                : "this file's tls certificate makes the node serve HTTPS but its url \(url) in the topology is http://: make it https://"
+            return [Diagnostic(file: file, at: tls?.positions["certificate"] ?? nodePosition, severity: .error, message: message)]
         }
         if let listen, let written = HostAndPort(listen), let published = HostAndPort(url: url), written.port != published.port {
             let message = "listen \(listen) is not the port of the node's url \(url) in the topology: its parent and children will call that"

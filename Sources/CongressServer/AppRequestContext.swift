@@ -1,5 +1,6 @@
 import CongressCore
 import Hummingbird
+import NIOCore
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -23,6 +24,8 @@ public struct AppRequestContext: RequestContext {
     public var account: String?
     /// Whether the caller may see deputies' `personKey` (SPEC §14: admins and editors, and the admin token).
     public var seesPersonKeys = false
+    /// The connection the request came on: its TLS handler knows the client's certificate (`ChildCertificateMiddleware`).
+    public let channel: any Channel
 
     public init(source: Source) {
         self.coreContext = .init(source: source)
@@ -31,6 +34,7 @@ public struct AppRequestContext: RequestContext {
         self.address = source.channel.remoteAddress?.ipAddress
         self.confinedTo = nil
         self.account = nil
+        self.channel = source.channel
     }
 
     /// The child whose token authenticated this request; the routes that read it sit behind `ChildTokenMiddleware`.

@@ -1,7 +1,9 @@
 import CongressCore
 import CongressStore
 import CongressSync
+import CongressTLS
 import Hummingbird
+import HummingbirdTLS
 import Logging
 import PostgresNIO
 import Prometheus
@@ -30,6 +32,8 @@ public struct AppConfiguration: Sendable {
     public var secrets: NodeSecrets
     public var database: DatabaseAddress
     public var listen: HostAndPort
+    /// HTTPS for this node and what it trusts calling its parent (SPEC §14); nil: plain HTTP, system roots.
+    public var tls: NodeTLS?
     public var registry: PrometheusCollectorRegistry
     public var logger: Logger
 
@@ -74,6 +78,7 @@ public func buildApplication(_ configuration: AppConfiguration) throws -> Applic
         points: PointsInForce(configuration.points, directory: configuration.pointsDirectory),
         schemas: configuration.schemas,
         token: configuration.secrets.parentToken,
+        tls: configuration.tls?.clientConfiguration,
         retry: configuration.syncRetry,
         batchSize: configuration.syncBatchSize,
         logger: logger
@@ -114,6 +119,7 @@ public func buildApplication(_ configuration: AppConfiguration) throws -> Applic
     }
     var app = Application(
         router: router,
+        server: try configuration.tls?.serverConfiguration.map { try .tls(.http1(), tlsConfiguration: $0) } ?? .http1(),
         configuration: .init(address: .hostname(configuration.listen.host, port: configuration.listen.port), serverName: "congress"),
         services: services,
         logger: logger
@@ -175,8 +181,12 @@ func buildRouter(
     )
 
     let syncController = SyncController(sync: syncService)
-    router.group("v1/sync").add(middleware: ChildTokenMiddleware(secrets: secrets, recoded: recoded, audit: audit, failures: accounts.failures))
-        .add(middleware: AuditMiddleware(audit: audit)).addRoutes(syncController.children)
+    // The audit sits before the certificate check, so that a child refused for its certificate is an entry too.
+    let children = router.group("v1/sync")
+        .add(middleware: ChildTokenMiddleware(secrets: secrets, recoded: recoded, audit: audit, failures: accounts.failures))
+        .add(middleware: AuditMiddleware(audit: audit))
+    if configuration.tls?.requireClientCertificates == true { children.add(middleware: ChildCertificateMiddleware()) }
+    children.addRoutes(syncController.children)
 
     /// The routes of one access level: its token check, then the audit of what it lets through.
     func group(_ required: Access) -> RouterGroup<AppRequestContext> {

@@ -1,5 +1,6 @@
 import CongressCore
 import Logging
+import NIOSSL
 import PostgresNIO
 
 #if canImport(FoundationEssentials)
@@ -25,6 +26,19 @@ public struct DatabaseAddress: Sendable, Equatable {
     public var username: String
     public var password: String?
     public var database: String
+    /// TLS to the server, as the url's `?sslmode=` asks (SPEC §14).
+    public var sslMode: SSLMode = .disable
+
+    /// libpq's `sslmode` values this node honours. `require` encrypts without checking the server's certificate (as
+    /// libpq does without a root certificate); `verify-ca` checks it against `sslrootcert` (else the system's roots),
+    /// `verify-full` also checks the server's name against the url's host.
+    public enum SSLMode: Sendable, Equatable {
+        case disable
+        case prefer
+        case require
+        case verifyCA(rootCertificate: String?)
+        case verifyFull(rootCertificate: String?)
+    }
 
     public init(host: String, port: Int, username: String, password: String?, database: String) {
         self.host = host
@@ -34,7 +48,7 @@ public struct DatabaseAddress: Sendable, Equatable {
         self.database = database
     }
 
-    /// Parses `postgres://user[:password]@host[:port]/database`.
+    /// Parses `postgres://user[:password]@host[:port]/database[?sslmode=MODE[&sslrootcert=FILE]]`.
     public init(url: String) throws(InputError) {
         guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? ""),
             let host = components.host, !host.isEmpty
@@ -49,6 +63,23 @@ public struct DatabaseAddress: Sendable, Equatable {
             password: components.password?.removingPercentEncoding,
             database: database.isEmpty ? "postgres" : database
         )
+        sslMode = try Self.sslMode(in: components.queryItems ?? [])
+    }
+
+    private static func sslMode(in items: [URLQueryItem]) throws(InputError) -> SSLMode {
+        let root = items.last { $0.name == "sslrootcert" }?.value
+        switch items.last(where: { $0.name == "sslmode" })?.value {
+        case nil, "disable": return .disable
+        case "allow", "prefer": return .prefer
+        case "require": return root == nil ? .require : .verifyCA(rootCertificate: root)
+        case "verify-ca": return .verifyCA(rootCertificate: root)
+        case "verify-full": return .verifyFull(rootCertificate: root)
+        case let other?:
+            throw InputError(
+                field: "database",
+                message: "sslmode '\(other)' is not one of disable, allow, prefer, require, verify-ca, verify-full"
+            )
+        }
     }
 
     /// The same server, another database.
@@ -59,7 +90,33 @@ public struct DatabaseAddress: Sendable, Equatable {
     }
 
     /// For logs: never shows the password.
-    public var redacted: String { "postgres://\(username)@\(host):\(port)/\(database)" }
+    public var redacted: String { "postgres://\(username)@\(host):\(port)/\(database)" + (sslMode == .disable ? "" : "?sslmode=\(sslModeName)") }
+
+    private var sslModeName: String {
+        switch sslMode {
+        case .disable: "disable"
+        case .prefer: "prefer"
+        case .require: "require"
+        case .verifyCA: "verify-ca"
+        case .verifyFull: "verify-full"
+        }
+    }
+
+    /// The TLS the client asks of the server.
+    public var clientTLS: PostgresClient.Configuration.TLS {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        switch sslMode {
+        case .disable:
+            return .disable
+        case .prefer, .require:
+            tls.certificateVerification = .none
+            return sslMode == .prefer ? .prefer(tls) : .require(tls)
+        case .verifyCA(let root), .verifyFull(let root):
+            if let root { tls.trustRoots = .file(root) }
+            if case .verifyCA = sslMode { tls.certificateVerification = .noHostnameVerification }
+            return .require(tls)
+        }
+    }
 
     public var clientConfiguration: PostgresClient.Configuration {
         var configuration = PostgresClient.Configuration(
@@ -68,7 +125,7 @@ public struct DatabaseAddress: Sendable, Equatable {
             username: username,
             password: password,
             database: database,
-            tls: .disable
+            tls: clientTLS
         )
         configuration.options.minimumConnections = 0
         configuration.options.maximumConnections = 10

@@ -4,6 +4,7 @@ import CongressStore
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -92,6 +93,8 @@ public struct SyncClient: Sendable {
     /// The replication schemas this node speaks (the last is its own).
     public let schemas: SchemaHistory
     let token: String?
+    /// For an `https://` parent: the CA this node trusts and the certificate it presents (nil: the system's roots).
+    let tls: TLSConfiguration?
     let http: HTTPClient
     let retry: RetryPolicy
     let batchSize: Int
@@ -105,6 +108,7 @@ public struct SyncClient: Sendable {
         points: PointsInForce = PointsInForce(.empty),
         schemas: SchemaHistory = .thisRelease,
         token: String?,
+        tls: TLSConfiguration? = nil,
         http: HTTPClient = .sync,
         retry: RetryPolicy = .standard,
         batchSize: Int = SyncProtocol.batchSize,
@@ -117,6 +121,7 @@ public struct SyncClient: Sendable {
         self.points = points
         self.schemas = schemas
         self.token = token
+        self.tls = tls
         self.http = http
         self.retry = retry
         self.batchSize = batchSize
@@ -581,6 +586,7 @@ public struct SyncClient: Sendable {
     private func exchange(_ request: HTTPClientRequest, token: String) async throws -> (HTTPResponseStatus, ByteBuffer) {
         var request = request
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        if let tls, request.url.lowercased().hasPrefix("https://") { request.tlsConfiguration = tls }
         let deadline = ContinuousClock.now + retry.requestTimeout
         do {
             let response = try await http.execute(request, timeout: .init(retry.requestTimeout), logger: logger)
@@ -588,6 +594,13 @@ public struct SyncClient: Sendable {
             return (response.status, body)
         } catch {
             if error is CancellationError || Task.isCancelled { throw CancellationError() }
+            if error is NIOSSLError || error is NIOSSLExtraError {
+                // A certificate this node does not trust will not become trusted by trying again; nothing was sent.
+                let message =
+                    "TLS with the parent at \(request.url) failed, nothing was sent: \(error) "
+                    + "(is its certificate issued by the CA in this node's tls.ca, and does it name the url's host?)"
+                throw SyncError(status: nil, message: message, retryable: false)
+            }
             throw SyncError(status: nil, message: "cannot reach the parent at \(request.url): \(error)", retryable: true)
         }
     }

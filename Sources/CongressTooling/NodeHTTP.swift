@@ -2,13 +2,22 @@ import AsyncHTTPClient
 import CongressCore
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 
 /// Calls to a node's API from the command line (demo, benchmarks, imports).
 public enum NodeHTTP {
-    /// A request carrying the node's bearer token, and a JSON body when given.
-    public static func request(_ url: String, method: HTTPMethod = .GET, token: String, json: ByteBuffer? = nil) -> HTTPClientRequest {
+    /// A request carrying the node's bearer token, and a JSON body when given; `tls`: what an `https://` node is
+    /// trusted with (its CA instead of the system's roots, its name checked) and the certificate presented to it.
+    public static func request(
+        _ url: String,
+        method: HTTPMethod = .GET,
+        token: String,
+        json: ByteBuffer? = nil,
+        tls: TLSConfiguration? = nil
+    ) -> HTTPClientRequest {
         var request = HTTPClientRequest(url: url)
         request.method = method
+        request.tlsConfiguration = tls
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
         if let json {
             request.headers.add(name: "Content-Type", value: "application/json")
@@ -35,14 +44,19 @@ public enum NodeHTTP {
 
     /// Waits (up to 30 s) until a node started in this process answers `GET /health` on `port` of the loopback.
     public static func waitUntilListening(port: Int) async throws {
+        try await waitUntilListening(url: "http://127.0.0.1:\(port)")
+    }
+
+    /// Waits (up to 30 s) until the node at `url` answers `GET /health`, over HTTPS with `tls`.
+    public static func waitUntilListening(url: String, tls: TLSConfiguration? = nil) async throws {
+        var request = HTTPClientRequest(url: url + "/health")
+        request.tlsConfiguration = tls
         for _ in 0..<600 {
-            if let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/health"), timeout: .seconds(1)),
-                response.status == .ok
-            {
+            if let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(1)), response.status == .ok {
                 return
             }
             try await Task.sleep(for: .milliseconds(50))
         }
-        throw InputError(field: "node", message: "the node did not start listening on port \(port)")
+        throw InputError(field: "node", message: "the node did not start listening at \(url)")
     }
 }

@@ -2,9 +2,11 @@ import CongressCore
 import CongressServer
 import CongressStore
 import CongressSync
+import CongressTLS
 import CongressTooling
 import Foundation
 import Logging
+import NIOSSL
 import PostgresNIO
 
 /// A county and one of its townships on two fresh databases, the county serving HTTP in this process.
@@ -12,6 +14,8 @@ struct SyncBenchRun {
     let server: DatabaseAddress
     let folder: String
     let logger: Logger
+    /// The parent serves HTTPS (a CA made for the run, trusted by the child); else plain HTTP.
+    var https = false
 
     static let child = RegionCode("420802001")!
     static let parent = RegionCode("420802")!
@@ -166,7 +170,10 @@ struct SyncBenchRun {
     /// Fresh databases for both nodes, migrated; the parent serving on a free loopback port; the child's sync client.
     private func withNodes<T: Sendable>(_ body: (PostgresClient, PostgresClient, SyncClient) async throws -> T) async throws -> T {
         let port = try LoopbackPort.free()
-        let topology = try TopologyLoader.parse(Self.topologyYAMLText(port: port), file: "bench.yaml").topology
+        var yaml = Self.topologyYAMLText(port: port)
+        if https { yaml = yaml.replacingOccurrences(of: "http://", with: "https://") }
+        let topology = try TopologyLoader.parse(yaml, file: "bench.yaml").topology
+        let (parentTLS, childTLS) = try https ? Self.tls(topology: topology) : (nil, nil)
         let secrets = NodeSecrets.generate(for: topology, keeping: [:])
         let suffix = UUID().uuidString.prefix(8).lowercased()
         let childDatabase = server.with(database: "bench_child_\(suffix)")
@@ -184,22 +191,37 @@ struct SyncBenchRun {
             logger: quiet
         )
         configuration.schedulesPushes = false
+        configuration.tls = parentTLS
         let app = try buildApplication(configuration)
         let child = PostgresClient(configuration: childDatabase.clientConfiguration, backgroundLogger: quiet)
         let parent = PostgresClient(configuration: parentDatabase.clientConfiguration, backgroundLogger: quiet)
         return try await whileRunning([app, child, parent], logger: logger) {
             try await Migrations.apply(on: child, logger: logger)
-            try await NodeHTTP.waitUntilListening(port: port)
+            try await NodeHTTP.waitUntilListening(url: "\(https ? "https" : "http")://127.0.0.1:\(port)", tls: childTLS?.clientConfiguration)
             let sync = SyncClient(
                 changeLog: ChangeLogReader(client: child, node: Self.child, logger: logger),
                 applier: BatchApplier(client: child, node: Self.child, logger: logger),
                 directiveFeed: DirectiveFeed(client: child, node: Self.child, logger: logger),
                 topology: TopologyInForce(topology),
                 token: secrets.first { $0.node == Self.child }!.parentToken,
+                tls: childTLS?.clientConfiguration,
                 logger: logger
             )
             return try await body(child, parent, sync)
         }
+    }
+
+    /// A CA made for the run, the parent's certificate from it, and the child trusting only that CA.
+    static func tls(topology: Topology) throws -> (parent: NodeTLS, child: NodeTLS) {
+        let authority = try CertificateAuthority.make()
+        let issued = try authority.issue(node: parent, url: topology.node(parent)?.url)
+        let trusted = [try NIOSSLCertificate(bytes: Array(try authority.certificatePEM.utf8), format: .pem)]
+        let parentTLS = NodeTLS(
+            certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(try issued.certificatePEM.utf8)),
+            privateKey: try NIOSSLPrivateKey(bytes: Array(try issued.keyPEM.utf8), format: .pem),
+            authority: trusted
+        )
+        return (parentTLS, NodeTLS(authority: trusted))
     }
 
     static func topologyYAMLText(port: Int) -> String { SyncBench.topologyYAML.replacingOccurrences(of: "PORT", with: "\(port)") }

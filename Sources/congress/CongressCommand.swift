@@ -10,6 +10,7 @@ struct CongressCommand: AsyncParsableCommand {
         subcommands: [
             Serve.self, DemoCommand.self, SyncCommand.self, SeedCommand.self, BackupCommand.self, RestoreCommand.self, SecretsCommand.self,
             UnitsCommand.self, DeputiesCommand.self, TopologyCommand.self, DivisionsCommand.self, AuditCommand.self, UsersCommand.self,
+            TLSCommand.self,
         ]
     )
 }

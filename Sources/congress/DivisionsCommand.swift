@@ -83,10 +83,11 @@ struct DivisionsCommand: AsyncParsableCommand {
         private func send(_ text: String, setup: NodeSetup) async throws -> DivisionApplyReport {
             let body = try JSONEncoder().encode(["file": file, "text": text])
             let request = NodeHTTP.request(
-                "http://\(setup.listen)/v1/divisions/apply",
+                "\(setup.baseURL)/v1/divisions/apply",
                 method: .POST,
                 token: setup.secrets.adminToken,
-                json: ByteBuffer(bytes: body)
+                json: ByteBuffer(bytes: body),
+                tls: setup.clientTLS
             )
             let response: HTTPClientResponse
             do {

@@ -17,10 +17,11 @@ enum RecordImport {
     static func send<Body: RecordBody>(_ rows: [ImportRow<Body>], file: String, setup: NodeSetup) async throws -> Summary {
         let body = try JSONEncoder().encode(rows.map(\.input))
         let request = NodeHTTP.request(
-            "http://\(setup.listen)/v1/\(Body.kind.collection)/import",
+            "\(setup.baseURL)/v1/\(Body.kind.collection)/import",
             method: .POST,
             token: setup.secrets.adminToken,
-            json: ByteBuffer(bytes: body)
+            json: ByteBuffer(bytes: body),
+            tls: setup.clientTLS
         )
         let response: HTTPClientResponse
         do {

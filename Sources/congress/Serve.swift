@@ -2,9 +2,11 @@ import ArgumentParser
 import CongressCore
 import CongressServer
 import CongressStore
+import CongressTLS
 import CongressTooling
 import Logging
 import Metrics
+import NIOSSL
 import PostgresNIO
 import Prometheus
 
@@ -53,6 +55,8 @@ struct NodeSetup {
     var points: PointsFolder
     var secrets: NodeSecrets
     var listen: HostAndPort
+    /// The node's certificate, key and CA, read and checked (SPEC §14); nil: plain HTTP.
+    var tls: NodeTLS?
     var logger: Logger
 
     static func load(nodeFile: String, logger: Logger) throws -> NodeSetup {
@@ -70,8 +74,22 @@ struct NodeSetup {
         guard secrets.node == config.node else {
             throw ConfigFileError(file: config.secretsPath, message: "these secrets are for node \(secrets.node), not \(config.node)")
         }
-        return NodeSetup(config: config, topology: loaded, points: points, secrets: secrets, listen: listen, logger: logger)
+        let tls = try config.tls.map { files throws(ConfigFileError) in try NodeTLS.load(files, configFile: nodeFile) }
+        return NodeSetup(config: config, topology: loaded, points: points, secrets: secrets, listen: listen, tls: tls, logger: logger)
     }
+
+    /// Where a command reaches this node while it serves: over HTTPS at its url in the topology (the name its
+    /// certificate carries), else at its listen address.
+    var baseURL: String {
+        guard tls?.serves == true else { return "http://\(listen)" }
+        if let url = topology.topology.node(config.node)?.url, HostAndPort(url: url)?.port == listen.port {
+            return url.hasSuffix("/") ? String(url.dropLast()) : url
+        }
+        return "https://\(listen)"
+    }
+
+    /// What a command's calls to this node (and its sync's calls to the parent) trust and present.
+    var clientTLS: TLSConfiguration? { tls?.clientConfiguration }
 
     /// What `buildApplication` needs to serve this node on `database`.
     func appConfiguration(
@@ -90,6 +108,7 @@ struct NodeSetup {
             logger: logger
         )
         configuration.topologyWarnings = topology.warnings
+        configuration.tls = tls
         configuration.points = points
         configuration.pointsDirectory = config.pointsDirectory
         return configuration

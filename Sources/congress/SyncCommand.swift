@@ -41,6 +41,7 @@ struct SyncCommand: AsyncParsableCommand {
                     topology: TopologyInForce(setup.topology.topology, file: setup.config.topologyPath),
                     points: PointsInForce(setup.points, directory: setup.config.pointsDirectory),
                     token: setup.secrets.parentToken,
+                    tls: setup.clientTLS,
                     retry: Self.retry,
                     logger: logger
                 )

@@ -1,6 +1,7 @@
 import CongressCore
 import CongressStore
 import Foundation
+import NIOSSL
 import Testing
 
 /// A test node run as its own `congress serve` process, on its test database, so that a test can SIGKILL it.
@@ -45,7 +46,7 @@ final class NodeProcess: @unchecked Sendable {
     var configFile: URL { folder.appendingPathComponent("node.yaml") }
 
     /// `congress serve`, returning once the node answers `/health`.
-    func start() async throws -> APIClient {
+    func start(tls: TLSConfiguration? = nil) async throws -> APIClient {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try Self.executable)
         process.arguments = ["serve", "--node", configFile.path, "--log-level", "warning"]
@@ -53,7 +54,7 @@ final class NodeProcess: @unchecked Sendable {
         process.standardError = try FileHandle(forWritingTo: logFile)
         try process.run()
         self.process = process
-        let client = APIClient(baseURL: node.configuration.topology.node(node.node)!.url!, secrets: node.secrets)
+        let client = APIClient(baseURL: node.configuration.topology.node(node.node)!.url!, secrets: node.secrets, tls: tls)
         do {
             try await client.waitUntilHealthy()
         } catch {

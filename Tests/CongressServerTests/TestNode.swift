@@ -6,6 +6,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import NIOSSL
 import PostgresNIO
 import Testing
 
@@ -176,7 +177,12 @@ struct TestNode {
         configuration.logger = logs.logger
         configure(&configuration)
         let app = try buildApplication(configuration)
-        let client = APIClient(baseURL: "http://\(configuration.listen.host):\(configuration.listen.port)", secrets: secrets)
+        let scheme = configuration.tls?.serves == true ? "https" : "http"
+        let client = APIClient(
+            baseURL: "\(scheme)://\(configuration.listen.host):\(configuration.listen.port)",
+            secrets: secrets,
+            tls: configuration.tls?.clientConfiguration
+        )
         return try await whileRunning([app], logger: TestDatabase.quietLogger) {
             try await client.waitUntilHealthy(node: configuration.node)
             return try await body(client)
@@ -210,12 +216,13 @@ struct APIClient: Sendable {
         }
     }
 
-    /// A node listening at `baseURL`, reached with AsyncHTTPClient.
-    init(baseURL: String, secrets: NodeSecrets) {
+    /// A node listening at `baseURL`, reached with AsyncHTTPClient (over HTTPS with `tls`).
+    init(baseURL: String, secrets: NodeSecrets, tls: TLSConfiguration? = nil) {
         self.secrets = secrets
         self.baseURL = baseURL
         transport = { uri, method, headers, body in
             var request = HTTPClientRequest(url: baseURL + uri)
+            request.tlsConfiguration = tls
             request.method = .init(rawValue: method.rawValue)
             for field in headers { request.headers.add(name: field.name.rawName, value: field.value) }
             if let body { request.body = .bytes(body) }

@@ -151,16 +151,7 @@ public struct AccountStore: Sendable {
                 for try await (name, role, region, disabled, totp, expired, locked, hash, secret) in rows.decode(
                     (String, String, String?, Bool, Bool, Bool, Date?, String, String?).self
                 ) {
-                    guard let role = AccountRole(rawValue: role) else { continue }
-                    let account = Account(
-                        name: name,
-                        role: role,
-                        region: region.flatMap(RegionCode.init),
-                        disabled: disabled,
-                        totpEnabled: totp,
-                        passwordExpired: expired,
-                        lockedUntil: locked.map(Timestamp.init)
-                    )
+                    guard let account = Self.account((name, role, region, disabled, totp, expired, locked)) else { continue }
                     stored = StoredCredentials(account: account, passwordHash: hash, totpSecret: secret)
                 }
                 guard let stored else { return .unknown }
@@ -209,21 +200,25 @@ public struct AccountStore: Sendable {
 
     static func accounts(_ rows: PostgresRowSequence) async throws -> [Account] {
         var accounts: [Account] = []
-        for try await (name, role, region, disabled, totp, expired, locked) in rows.decode((String, String, String?, Bool, Bool, Bool, Date?).self) {
-            guard let role = AccountRole(rawValue: role) else { continue }
-            accounts.append(
-                Account(
-                    name: name,
-                    role: role,
-                    region: region.flatMap(RegionCode.init),
-                    disabled: disabled,
-                    totpEnabled: totp,
-                    passwordExpired: expired,
-                    lockedUntil: locked.map(Timestamp.init)
-                )
-            )
+        for try await row in rows.decode((String, String, String?, Bool, Bool, Bool, Date?).self) {
+            if let account = account(row) { accounts.append(account) }
         }
         return accounts
+    }
+
+    /// An account from `columns` as read (nil for a role this build does not know).
+    private static func account(_ row: (String, String, String?, Bool, Bool, Bool, Date?)) -> Account? {
+        let (name, role, region, disabled, totp, expired, locked) = row
+        guard let role = AccountRole(rawValue: role) else { return nil }
+        return Account(
+            name: name,
+            role: role,
+            region: region.flatMap(RegionCode.init),
+            disabled: disabled,
+            totpEnabled: totp,
+            passwordExpired: expired,
+            lockedUntil: locked.map(Timestamp.init)
+        )
     }
 }
 

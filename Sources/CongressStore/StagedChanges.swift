@@ -24,6 +24,7 @@ enum StagedChanges {
                     NOT coalesce(c.handed_over_by IS NULL AND c.origin LIKE $1 || '%' AND (c.region_code LIKE $1 || '%'
                             OR c.kind = '\(RecordKind.deputy.rawValue)' AND c.body ->> 'congressCode' LIKE $1 || '%')
                         OR c.handed_over_by LIKE $1 || '%' AND c.epoch > 0 AND \(Self.ownedByOrigin), false)
+                        OR c.handed_over_by IS NOT NULL AND (\(Self.ownedElsewhere))
                         OR c.kind NOT IN (\(kinds.map { "'\($0.rawValue)'" }.sorted().joined(separator: ", ")))
                     """
             case .directivesFor:
@@ -39,6 +40,15 @@ enum StagedChanges {
         static let ownedByOrigin = """
             (c.region_code LIKE c.origin || '%' OR c.kind = '\(RecordKind.deputy.rawValue)' AND c.body ->> 'congressCode' LIKE c.origin || '%')
             """
+
+        /// SQL true when this node holds a copy of handed-over change `c` at a lower epoch that the sender's subtree
+        /// (`$1`) did not own: a child can hand over only what it had.
+        static let ownedElsewhere = RecordKind.allCases.map { kind in
+            """
+            c.kind = '\(kind.rawValue)' AND EXISTS (
+                SELECT FROM \(kind.collection) t WHERE t.id = c.id AND t.epoch < c.epoch AND t.origin NOT LIKE $1 || '%')
+            """
+        }.joined(separator: " OR ")
 
         /// The version the change counter must reach: a record handed over to this node keeps the version its old
         /// owner gave it, and this node's next write of it must be newer.
@@ -57,7 +67,8 @@ enum StagedChanges {
 
         var refusal: String {
             switch self {
-            case .subtree(let code, _): "lies outside sender \(code)'s subtree, or is of a kind its schema version does not carry"
+            case .subtree(let code, _):
+                "lies outside sender \(code)'s subtree, hands over a record it did not own, or is of a kind its schema version does not carry"
             case .directivesFor(let code): "is not a training organised above node \(code)"
             }
         }
@@ -144,6 +155,8 @@ enum StagedChanges {
             ),
             \(upserts),
             applied AS (\(union)),
+            -- A record handed over from here and now back: its last word here is no longer the last.
+            forgotten AS (DELETE FROM handed_over h WHERE h.id IN (SELECT id FROM applied)),
             counter AS (
                 UPDATE change_counter SET last_seq = greatest(last_seq, \(adoptedVersion)) + (SELECT count(*) FROM applied) RETURNING last_seq
             ),

@@ -81,25 +81,13 @@ struct DivisionsCommand: AsyncParsableCommand {
         }
 
         private func send(_ text: String, setup: NodeSetup) async throws -> DivisionApplyReport {
-            let body = try JSONEncoder().encode(["file": file, "text": text])
-            let request = NodeHTTP.request(
-                "\(setup.baseURL)/v1/divisions/apply",
-                method: .POST,
-                token: setup.secrets.adminToken,
-                json: ByteBuffer(bytes: body),
-                tls: setup.clientTLS
+            let (status, answer) = try await setup.postAsAdmin(
+                "/v1/divisions/apply",
+                json: try JSONEncoder().encode(["file": file, "text": text]),
+                timeout: .seconds(600),
+                needing: "applying a change file"
             )
-            let response: HTTPClientResponse
-            do {
-                response = try await HTTPClient.shared.execute(request, timeout: .seconds(600))
-            } catch {
-                throw InputError(
-                    field: "node",
-                    message: "cannot reach node \(setup.config.node) at \(setup.listen) (\(error)): apply needs it running (congress serve)"
-                )
-            }
-            let answer = try await response.body.collect(upTo: 1 << 20)
-            guard response.status == .ok else {
+            guard status == .ok else {
                 let error = APIErrorWire.parse(answer)
                 // A change file the node refuses comes back as FILE:LINE:COL lines already.
                 if error?.code == "invalid_change_file", let message = error?.message, message.hasPrefix(file + ":") {
@@ -109,7 +97,7 @@ struct DivisionsCommand: AsyncParsableCommand {
                         }
                     )
                 }
-                throw ConfigFileError(file: file, message: error?.message ?? "node \(setup.config.node) answered HTTP \(response.status.code)")
+                throw ConfigFileError(file: file, message: error?.message ?? "node \(setup.config.node) answered HTTP \(status.code)")
             }
             return try JSONDecoder().decode(DivisionApplyReport.self, from: answer)
         }

@@ -3,6 +3,7 @@ import CongressCore
 import CongressTooling
 import Foundation
 import NIOCore
+import NIOHTTP1
 
 /// What `units import` and `deputies import` share: the rows read from a file posted to the running node's import
 /// route in one request (written all or nothing), and the node's refusal of item `[i]` pointed at the line it came from.
@@ -15,26 +16,14 @@ enum RecordImport {
 
     /// `POST /v1/COLLECTION/import` with every row of `file`, as the node's admin.
     static func send<Body: RecordBody>(_ rows: [ImportRow<Body>], file: String, setup: NodeSetup) async throws -> Summary {
-        let body = try JSONEncoder().encode(rows.map(\.input))
-        let request = NodeHTTP.request(
-            "\(setup.baseURL)/v1/\(Body.kind.collection)/import",
-            method: .POST,
-            token: setup.secrets.adminToken,
-            json: ByteBuffer(bytes: body),
-            tls: setup.clientTLS
+        let (status, answer) = try await setup.postAsAdmin(
+            "/v1/\(Body.kind.collection)/import",
+            json: try JSONEncoder().encode(rows.map(\.input)),
+            timeout: .seconds(300),
+            needing: "the import"
         )
-        let response: HTTPClientResponse
-        do {
-            response = try await HTTPClient.shared.execute(request, timeout: .seconds(300))
-        } catch {
-            throw InputError(
-                field: "node",
-                message: "cannot reach node \(setup.config.node) at \(setup.listen) (\(error)): the import needs it running (congress serve)"
-            )
-        }
-        let answer = try await response.body.collect(upTo: 1 << 20)
-        guard response.status == .ok else {
-            throw located(APIErrorWire.parse(answer), lines: rows.map(\.line), file: file, status: response.status.code)
+        guard status == .ok else {
+            throw located(APIErrorWire.parse(answer), lines: rows.map(\.line), file: file, status: status.code)
         }
         return try JSONDecoder().decode(Summary.self, from: answer)
     }
@@ -51,6 +40,30 @@ enum RecordImport {
             if !inner.isEmpty { message = "\(inner): \(message)" }
         }
         return ConfigFileError([Diagnostic(file: file, line: line, column: 1, severity: .error, message: message)])
+    }
+}
+
+extension NodeSetup {
+    /// `POST path` to this node, running, as its admin, with `body` as JSON: the answer's status and body. A node that
+    /// does not answer is an error saying that `needing` (what the command does) needs it running.
+    func postAsAdmin(_ path: String, json body: Data, timeout: TimeAmount, needing: String) async throws -> (HTTPResponseStatus, ByteBuffer) {
+        let request = NodeHTTP.request(
+            "\(baseURL)\(path)",
+            method: .POST,
+            token: secrets.adminToken,
+            json: ByteBuffer(bytes: body),
+            tls: clientTLS
+        )
+        let response: HTTPClientResponse
+        do {
+            response = try await HTTPClient.shared.execute(request, timeout: timeout)
+        } catch {
+            throw InputError(
+                field: "node",
+                message: "cannot reach node \(config.node) at \(listen) (\(error)): \(needing) needs it running (congress serve)"
+            )
+        }
+        return (response.status, try await response.body.collect(upTo: 1 << 20))
     }
 }
 

@@ -436,3 +436,52 @@ final class SharedRandom: @unchecked Sendable {
         }
     }
 }
+
+@Suite struct HandoverRefusalTests {
+    /// A child can hand over only what its subtree owned: a handover of the city's own station from 东宝区 is refused
+    /// whole, nothing applied.
+    @Test func aChildCannotHandOverARecordItDidNotOwn() async throws {
+        let federation = try await TestFederation.make()
+        try await federation.run { city, county, _ in
+            let station = try await city.create(Station.self, Fixture.station(name: "市级联络站", region: "420802102", units: []))
+            #expect(try await county.sync().error == nil)
+            let before = try await federation.city.snapshot()
+            var body = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(station.body)) as! [String: Any]
+            body["name"] = "被冒领的联络站"
+            let change: [String: Any] = [
+                "kind": "station", "id": "\(station.meta.id)", "origin": "420802", "regionCode": "420802102", "version": 999,
+                "updatedAt": "2026-11-30T00:00:00Z", "deleted": false, "body": body, "epoch": 1, "handedOverBy": "420802101",
+            ]
+            let topology = try TopologyLoader.parse(federation.yaml, file: "t.yaml").topology
+            let schema = SchemaHistory.thisRelease.current
+            let acked = try #require(
+                Int64(
+                    try await TestDatabase.texts("SELECT acked_seq::text FROM sync_checkpoints WHERE sender = '420802'", on: federation.city.database)
+                        .first ?? ""
+                )
+            )
+            let header = BatchHeader(
+                protocol: SyncProtocol.version,
+                schemaHash: schema.hash,
+                schemaVersion: schema.version,
+                topologyHash: topology.hash,
+                sender: RegionCode("420802")!,
+                fromSeq: acked + 1,
+                toSeq: acked + 1
+            )
+            let document = try SyncClient.document(
+                header,
+                changes: String(decoding: try JSONSerialization.data(withJSONObject: [change]), as: UTF8.self)
+            )
+            let reply = try await city.send(
+                .post,
+                "/v1/sync/batches",
+                json: document,
+                token: .custom("Bearer \(federation.county.secrets.parentToken!)")
+            )
+            #expect(reply.status == .forbidden && reply.error?.message.contains("hands over a record it did not own") == true, "\(reply.body)")
+            #expect(try await federation.city.snapshot() == before)
+            #expect(try await city.get(Station.self, id: station.meta.id).body.name == "市级联络站")
+        }
+    }
+}

@@ -92,7 +92,7 @@ struct AccountService: Sendable {
         }
         try failures.check(address)
         let token = AccountRules.generated(length: 40)
-        let outcome = try await store.signIn(name, sessionHash: Accounts.tokenHash(token), sessionLength: Self.sessionLength) { stored in
+        let outcome = try await store.signIn(name, session: (Accounts.tokenHash(token), Self.sessionLength)) { stored in
             guard Accounts.verifyPassword(password, hash: stored.passwordHash) else { return .refused(locked: false) }
             guard stored.account.totpEnabled, let secret = stored.totpSecret else { return .signedIn(stored.account) }
             guard let code else { return .needsCode }
@@ -152,11 +152,7 @@ struct AccountService: Sendable {
     /// The account chooses its own password (the one-time password it was given, or a new one).
     func changePassword(_ account: Account, current: String, new: String) async throws {
         try AccountRules.checkPassword(new, field: "new")
-        let verified = try await store.signIn(
-            account.name,
-            sessionHash: Accounts.tokenHash(AccountRules.generated(length: 40)),
-            sessionLength: .seconds(1)
-        ) {
+        let verified = try await store.signIn(account.name, session: nil) {
             Accounts.verifyPassword(current, hash: $0.passwordHash) ? .signedIn($0.account) : .refused(locked: false)
         }
         guard case .signedIn = verified else {

@@ -134,11 +134,11 @@ public struct AccountStore: Sendable {
 
     /// A sign-in, in one transaction under the account's row lock: a locked or disabled account is refused before its
     /// password is looked at; `check` (the password's slow hash, the TOTP code) decides; each failure counts, the fifth in
-    /// a row locks the account for 15 minutes; a success clears the count and opens a session of `sessionHash`.
+    /// a row locks the account for 15 minutes; a success clears the count, ends the account's expired sessions and opens
+    /// one of `session` (none: the password was only confirmed, as before a change of it).
     public func signIn(
         _ name: String,
-        sessionHash: String,
-        sessionLength: Duration,
+        session: (hash: String, length: Duration)?,
         check: @Sendable (StoredCredentials) -> SignInOutcome
     ) async throws -> SignInOutcome {
         try await DatabaseError.translating("signing in \(name)") {
@@ -161,11 +161,13 @@ public struct AccountStore: Sendable {
                 switch outcome {
                 case .signedIn:
                     try await connection.query("UPDATE accounts SET failures = 0, locked_until = NULL WHERE name = \(name)", logger: logger)
-                    let seconds = Double(sessionLength.components.seconds)
+                    guard let session else { return outcome }
+                    try await connection.query("DELETE FROM sessions WHERE account = \(name) AND expires_at < now()", logger: logger)
+                    let seconds = Double(session.length.components.seconds)
                     try await connection.query(
                         """
                         INSERT INTO sessions (token_hash, account, expires_at)
-                        VALUES (\(sessionHash), \(name), now() + make_interval(secs => \(seconds)))
+                        VALUES (\(session.hash), \(name), now() + make_interval(secs => \(seconds)))
                         """,
                         logger: logger
                     )

@@ -32,13 +32,12 @@ struct DivisionService: Sendable {
                         + "v\(needed): upgrade congress on every node up to the root before applying the change file"
             )
         }
-        let parent = current.upstream(of: node)?.code ?? node
         let recodedNodes = current.runningNodes.compactMap { running in remap.code(running.code).map { (old: running.code, new: $0) } }
         let report = try await store.applyDivisionChanges(
             remap,
             file: file,
             hash: Topology.hash(of: text),
-            allowedOwners: parent,
+            allowedOwners: current.root.code,
             recoded: recodedNodes
         )
         recoded.replace(with: try await store.recodedNodes())

@@ -103,7 +103,11 @@ public struct BatchApplier: Sendable {
                 return .acked(BatchAck(acked: header.toSeq, applied: 0))
             }
             if header.fromSeq > checkpoint + 1 { return .gap(expected: checkpoint + 1) }
-            let count = try await StagedChanges.apply(scope: .subtree(of: header.sender, kinds: kinds), on: connection, logger: logger)
+            let count = try await StagedChanges.apply(
+                scope: .subtree(of: header.sender, kinds: kinds, receiver: node),
+                on: connection,
+                logger: logger
+            )
             try await connection.query(
                 """
                 UPDATE sync_checkpoints SET acked_seq = \(header.toSeq), last_batch_at = now(), batches = batches + 1, changes = changes + \(count)

@@ -37,7 +37,8 @@ extension RecordStore {
     /// villages, venues or congress change gets them re-coded with a new version and its former region kept; one whose
     /// owner changes (its region moved to another node's subtree) is handed over — gone from its table here, its last
     /// word kept in `handed_over` and logged for the parent, with a higher ownership epoch so that the new owner's copy
-    /// wins everywhere. `allowedOwners` bounds where records may go (the parent's subtree: the common ancestor relays).
+    /// wins everywhere. `allowedOwners` bounds where records may go (the federation's root: the handover travels up to the
+    /// common ancestor of both nodes, which passes it down to the new owner).
     /// A node whose own code changes keeps what it owns under the new code (a new epoch, so that the parent's copies
     /// under the old one give way), and every node re-keys what it keeps of the recoded nodes around it (`recoded`):
     /// its children's checkpoints and reports, its parent edge. Applying a file twice changes nothing the second time.
@@ -181,8 +182,8 @@ extension RecordStore {
         if let stray = changes.first(where: { $0.owner != own && !allowedOwners.contains($0.owner) }) {
             throw StoreError(
                 .unprocessable,
-                "\(Body.kind.rawValue) \(stray.record.meta.id) would go to \(stray.owner), outside the subtree of this node's parent "
-                    + "\(allowedOwners): a handover passes through the parent of both nodes; apply this change at nodes under one parent"
+                "\(Body.kind.rawValue) \(stray.record.meta.id) would go to \(stray.owner), outside the federation (\(allowedOwners)): "
+                    + "no node of this topology can own it"
             )
         }
         let counter = try await connection.query(

@@ -9,8 +9,9 @@ enum StagedChanges {
     enum Scope {
         /// From a child: every change's origin and region inside the child's subtree (a mandate's congress stands for
         /// its region: SPEC §15), of a kind of the replication schema its batch is written in; or a record handed over
-        /// by a node of the child's subtree to its new owner, a node of this one's.
-        case subtree(of: RegionCode, kinds: Set<RecordKind>)
+        /// by a node of the child's subtree to its new owner — a node of this one's (`receiver`), or elsewhere, and then
+        /// the handover passes through here on its way up to the common ancestor.
+        case subtree(of: RegionCode, kinds: Set<RecordKind>, receiver: RegionCode)
         /// From the parent: trainings organised by an ancestor of this node, and records handed over to this node's
         /// subtree.
         case directivesFor(RegionCode)
@@ -18,7 +19,7 @@ enum StagedChanges {
         /// SQL true for a change `c` outside the scope; `$1` is the code bound by `bound`.
         var outsideSQL: String {
             switch self {
-            case .subtree(_, let kinds):
+            case .subtree(_, let kinds, _):
                 // Unknown (NULL) counts as outside: a mandate without a congress, a handover without an epoch.
                 return """
                     NOT coalesce(c.handed_over_by IS NULL AND c.origin LIKE $1 || '%' AND (c.region_code LIKE $1 || '%'
@@ -50,6 +51,15 @@ enum StagedChanges {
             """
         }.joined(separator: " OR ")
 
+        /// SQL true for a handover `c` whose new owner lies outside this node: this node drops its copy and passes the
+        /// handover on up (`$2` is this node).
+        var passingSQL: String {
+            switch self {
+            case .subtree: "c.handed_over_by IS NOT NULL AND c.origin NOT LIKE $2 || '%'"
+            case .directivesFor: "false"
+            }
+        }
+
         /// The version the change counter must reach: a record handed over to this node keeps the version its old
         /// owner gave it, and this node's next write of it must be newer.
         var adoptedVersionSQL: String {
@@ -59,15 +69,17 @@ enum StagedChanges {
             }
         }
 
-        var bound: String {
+        /// The codes bound as `$1` (and `$2`).
+        var bound: [String] {
             switch self {
-            case .subtree(let code, _), .directivesFor(let code): code.rawValue
+            case .subtree(let code, _, let receiver): [code.rawValue, receiver.rawValue]
+            case .directivesFor(let code): [code.rawValue]
             }
         }
 
         var refusal: String {
             switch self {
-            case .subtree(let code, _):
+            case .subtree(let code, _, _):
                 "lies outside sender \(code)'s subtree, hands over a record it did not own, or is of a kind its schema version does not carry"
             case .directivesFor(let code): "is not a training organised above node \(code)"
             }
@@ -102,8 +114,8 @@ enum StagedChanges {
     /// Returns how many changes applied.
     static func apply(scope: Scope, on connection: PostgresConnection, logger: Logger) async throws -> Int {
         var bindings = PostgresBindings()
-        bindings.append(scope.bound)
-        let sql = applySQL(outside: scope.outsideSQL, adoptedVersion: scope.adoptedVersionSQL)
+        for code in scope.bound { bindings.append(code) }
+        let sql = applySQL(outside: scope.outsideSQL, passing: scope.passingSQL, adoptedVersion: scope.adoptedVersionSQL)
         let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
         var count = 0
         for try await (applied, kind, id, origin, region) in rows.decode((Int64, String?, String?, String?, String?).self) {
@@ -126,13 +138,16 @@ enum StagedChanges {
     /// record is newer and log what changed (with the handover it carries, for the directives that take it down). A
     /// batch names each record once (its current state); one naming a record twice fails whole. Change-log order within
     /// a batch does not matter: the next parent compares epochs and versions per record.
-    private static func applySQL(outside: String, adoptedVersion: String) -> String {
+    ///
+    /// A handover whose new owner lies outside this node (`passing`) is not stored: this node drops its copy (an older
+    /// epoch) and keeps the handover in `handed_over`, logged so that its push carries it on up.
+    private static func applySQL(outside: String, passing: String, adoptedVersion: String) -> String {
         let upserts = RecordKind.allCases.map { kind in
             """
             up_\(kind.rawValue) AS (
                 INSERT INTO \(kind.collection) AS t (id, origin, region_code, version, updated_at, deleted, body, epoch, former_region_codes)
                 SELECT id, origin, region_code, version, updated_at, deleted, body, coalesce(epoch, 0), coalesce(former_region_codes, '[]')
-                FROM c
+                FROM landing
                 WHERE kind = '\(kind.rawValue)' AND NOT EXISTS (SELECT FROM bad)\(Self.hasLiveUniqueIndex.contains(kind) ? " ORDER BY deleted DESC" : "")
                 ON CONFLICT (id) DO UPDATE SET origin = excluded.origin, region_code = excluded.region_code, version = excluded.version,
                     updated_at = excluded.updated_at, deleted = excluded.deleted, body = excluded.body, epoch = excluded.epoch,
@@ -143,8 +158,18 @@ enum StagedChanges {
             """
         }.joined(separator: ",\n")
         let union = RecordKind.allCases.map { "SELECT * FROM up_\($0.rawValue)" }.joined(separator: " UNION ALL ")
+        let drops = RecordKind.allCases.map { kind in
+            """
+            drop_\(kind.rawValue) AS (
+                DELETE FROM \(kind.collection) t USING passing p
+                WHERE p.kind = '\(kind.rawValue)' AND t.id = p.id AND t.epoch < p.epoch AND NOT EXISTS (SELECT FROM bad)
+            )
+            """
+        }.joined(separator: ",\n")
         return """
             WITH c AS (SELECT * FROM incoming_changes),
+            passing AS (SELECT * FROM c WHERE \(passing)),
+            landing AS (SELECT * FROM c WHERE NOT (\(passing))),
             bad AS MATERIALIZED (
                 SELECT c.kind, c.id::text, c.origin, c.region_code FROM c
                 WHERE \(outside)
@@ -154,9 +179,24 @@ enum StagedChanges {
                 LIMIT 1
             ),
             \(upserts),
-            applied AS (\(union)),
+            landed AS (\(union)),
+            \(drops),
+            passed AS (
+                INSERT INTO handed_over (kind, id, to_node, change)
+                SELECT kind, id, origin, jsonb_build_object('kind', kind, 'id', id, 'origin', origin, 'regionCode', region_code,
+                    'version', version, 'updatedAt', updated_at, 'deleted', deleted, 'body', body, 'epoch', epoch,
+                    'formerRegionCodes', coalesce(former_region_codes, '[]'), 'handedOverBy', handed_over_by)
+                FROM passing WHERE NOT EXISTS (SELECT FROM bad)
+                ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, to_node = excluded.to_node, change = excluded.change, handed_at = now()
+                WHERE (handed_over.change ->> 'epoch')::int < (excluded.change ->> 'epoch')::int
+                    OR (handed_over.change ->> 'epoch')::int = (excluded.change ->> 'epoch')::int
+                        AND (handed_over.change ->> 'version')::bigint < (excluded.change ->> 'version')::bigint
+                RETURNING kind, id, change ->> 'origin' AS origin, change ->> 'regionCode' AS region_code,
+                    (change ->> 'version')::bigint AS version, false AS deleted
+            ),
+            applied AS (SELECT * FROM landed UNION ALL SELECT * FROM passed),
             -- A record handed over from here and now back: its last word here is no longer the last.
-            forgotten AS (DELETE FROM handed_over h WHERE h.id IN (SELECT id FROM applied)),
+            forgotten AS (DELETE FROM handed_over h WHERE h.id IN (SELECT id FROM landed)),
             counter AS (
                 UPDATE change_counter SET last_seq = greatest(last_seq, \(adoptedVersion)) + (SELECT count(*) FROM applied) RETURNING last_seq
             ),

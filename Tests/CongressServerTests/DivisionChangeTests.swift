@@ -485,3 +485,78 @@ final class SharedRandom: @unchecked Sendable {
         }
     }
 }
+
+/// A town moving between counties of two cities: the handover goes up through the losing county's city, which drops
+/// its copies, to the province, and down through the other city to the gaining county.
+@Suite struct CrossCityHandoverTests {
+    @Test func aTownMovesToACountyOfAnotherCityAndEveryLevelCountsItOnce() async throws {
+        let regions = [
+            "42": "湖北省", "4208": "荆门市", "420802": "东宝区", "420802101": "龙泉镇", "420802104": "马河镇", "4205": "宜昌市",
+            "420502": "西陵区", "420502101": "窑湾镇",
+        ]
+        let codes = ["42", "4208", "420802", "4205", "420502"]
+        var ports: [String: Int] = [:]
+        for code in codes { ports[code] = try LoopbackPort.free() }
+        let nodes = try await TestFederation.nodes(codes, of: TestTopology(regions: regions, ports: ports).yaml)
+        let (province, losingCity, losing, gainingCity, gaining) = (nodes[0], nodes[1], nodes[2], nodes[3], nodes[4])
+        let file = """
+            version: 1
+            changes:
+              - move: "420802104"
+                to: "420502"
+                as: "420502120"
+            """
+        try await TestFederation.serve(nodes[...]) { clients in
+            let (provinceAPI, losingCityAPI, losingAPI, gainingCityAPI, gainingAPI) = (clients[0], clients[1], clients[2], clients[3], clients[4])
+            // Every node hears its parent once, then 东宝区 writes at both its towns.
+            for api in [losingCityAPI, gainingCityAPI, losingAPI, gainingAPI] { #expect(try await api.sync().error == nil) }
+            let villages = ["420802101001", "420802104041", "420802104042"]
+            #expect(
+                try await losingAPI.send(.post, "/v1/units/import", json: "[" + villages.map { Fixture.unit(code: $0) }.joined(separator: ",") + "]")
+                    .status == .ok
+            )
+            var moving: [String] = []
+            moving.append(try await losingAPI.create("stations", Fixture.station(region: "420802104", units: ["420802104041"])))
+            moving.append(try await losingAPI.create("deputies", Fixture.deputy(region: "420802104041", level: "township", congress: "420802104")))
+            let staying = try await losingAPI.create("deputies", Fixture.deputy(name: "区代表", region: "420802104042"))
+            _ = try await losingAPI.create("stations", Fixture.station(region: "420802101", units: ["420802101001"]))
+            #expect(try await losingAPI.sync().error == nil)
+            #expect(try await losingCityAPI.sync().error == nil)
+            let units = try await TestDatabase.texts("SELECT upper(id::text) FROM units WHERE region_code LIKE '420802104%'", on: losing.database)
+            moving += units
+            let before = try await DivisionChangeTests.figures(provinceAPI, region: "42", depth: 0)
+
+            let applied = try await DivisionChangeTests.apply(losingAPI, file)
+            #expect(applied.status == .ok && (applied.json["handedOver"] as? [String: Int])?["420502"] == moving.count, "\(applied.body)")
+            #expect(try await losingAPI.sync().error == nil)
+            #expect(try await losingCityAPI.sync().error == nil)
+            // The losing city passed them on and holds none; the province holds each once, the gaining county's.
+            #expect(Set(try await DivisionChangeTests.held(losingCity).keys).isDisjoint(with: moving))
+            let atProvince = try await DivisionChangeTests.held(province)
+            for id in moving {
+                #expect(
+                    atProvince[id]?.hasSuffix("@420502") == true && atProvince[id]?.contains("420502120") == true,
+                    "\(id): \(atProvince[id] ?? "none")"
+                )
+            }
+            #expect(atProvince[staying] == "420502120042 @420802", "a county deputy stays with 东宝区, residence re-coded")
+            #expect(try await DivisionChangeTests.figures(provinceAPI, region: "42", depth: 0) == before)
+
+            // Down the other side: 宜昌市 takes them with its directives, then 西陵区.
+            #expect(try await gainingCityAPI.sync().error == nil)
+            #expect(try await gainingAPI.sync().error == nil)
+            for node in [gainingCity, gaining] {
+                let holds = try await DivisionChangeTests.held(node)
+                for id in moving { #expect(holds[id]?.hasSuffix("@420502") == true, "\(node.node) \(id)") }
+            }
+            // 东宝区's whole log again, through its city: nothing changes anywhere.
+            _ = try await TestDatabase.texts("UPDATE sync_upstream SET acked_seq = 0 RETURNING 1", on: losing.database)
+            _ = try await TestDatabase.texts("UPDATE sync_checkpoints SET acked_seq = 0 WHERE sender = '420802' RETURNING 1", on: losingCity.database)
+            #expect(try await losingAPI.sync().error == nil)
+            #expect(try await losingCityAPI.sync().error == nil)
+            #expect(try await DivisionChangeTests.held(province) == atProvince)
+            #expect(Set(try await DivisionChangeTests.held(losingCity).keys).isDisjoint(with: moving))
+            #expect(try await DivisionChangeTests.figures(provinceAPI, region: "42", depth: 0) == before)
+        }
+    }
+}

@@ -20,6 +20,11 @@ public struct NodeSecrets: Sendable, Equatable {
     public var childTokenHashes: [String: String]
     /// HMAC key for `personKey`, shared by every node of the federation.
     public var provinceKey: String
+    /// PBKDF2 rounds of `personKey` (SPEC §14), the same at every node of the federation.
+    public var personKeyRounds: Int
+
+    /// About a quarter of a second per key in a release build on this project's machines: what a guess costs.
+    public static let defaultPersonKeyRounds = 600_000
 
     public init(
         node: RegionCode,
@@ -27,7 +32,8 @@ public struct NodeSecrets: Sendable, Equatable {
         readToken: String,
         parentToken: String?,
         childTokenHashes: [String: String],
-        provinceKey: String
+        provinceKey: String,
+        personKeyRounds: Int = NodeSecrets.defaultPersonKeyRounds
     ) {
         self.node = node
         self.adminToken = adminToken
@@ -35,9 +41,13 @@ public struct NodeSecrets: Sendable, Equatable {
         self.parentToken = parentToken
         self.childTokenHashes = childTokenHashes
         self.provinceKey = provinceKey
+        self.personKeyRounds = personKeyRounds
     }
 
-    private static let keys = ["node", "adminToken", "readToken", "parentToken", "childTokenHashes", "provinceKey"]
+    /// The deriver of `personKey` these secrets make.
+    public var personKeys: PersonKeyDeriver { PersonKeyDeriver(provinceKey: provinceKey, rounds: personKeyRounds) }
+
+    private static let keys = ["node", "adminToken", "readToken", "parentToken", "childTokenHashes", "provinceKey", "personKeyRounds"]
 
     public static func load(contentsOf path: String) throws(ConfigFileError) -> NodeSecrets {
         try parse(ConfigFile.text(atPath: path, what: "the secrets file", hint: "create it with 'congress secrets init'"), file: path)
@@ -75,8 +85,20 @@ public struct NodeSecrets: Sendable, Equatable {
                 reader.error("childTokenHashes must be a mapping", at: hashesNode.mark)
             }
         }
+        var rounds = defaultPersonKeyRounds
+        if let (text, mark) = map.string("personKeyRounds", required: false) {
+            if let value = Int(text), value >= 1 { rounds = value } else { reader.error("personKeyRounds is a whole number of at least 1", at: mark) }
+        }
         guard let node, let admin, let read, let provinceKey, !reader.hasErrors else { throw ConfigFileError(reader.diagnostics) }
-        return NodeSecrets(node: node, adminToken: admin, readToken: read, parentToken: parent, childTokenHashes: hashes, provinceKey: provinceKey)
+        return NodeSecrets(
+            node: node,
+            adminToken: admin,
+            readToken: read,
+            parentToken: parent,
+            childTokenHashes: hashes,
+            provinceKey: provinceKey,
+            personKeyRounds: rounds
+        )
     }
 
     /// The file's YAML text.
@@ -95,6 +117,7 @@ public struct NodeSecrets: Sendable, Equatable {
             for (code, hash) in childTokenHashes.sorted(by: { $0.key < $1.key }) { lines.append("  \"\(code)\": \(hash)") }
         }
         lines.append("provinceKey: \(provinceKey)")
+        lines.append("personKeyRounds: \(personKeyRounds)")
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -110,8 +133,14 @@ public struct NodeSecrets: Sendable, Equatable {
 
     /// Secrets for every running node of `topology`, keeping whatever `existing` already holds
     /// so that re-running `secrets init` after adding a node does not cut the others off.
-    public static func generate(for topology: Topology, keeping existing: [RegionCode: NodeSecrets]) -> [NodeSecrets] {
+    /// `personKeyRounds` is for tests, which keep it low; the federation's existing setting wins.
+    public static func generate(
+        for topology: Topology,
+        keeping existing: [RegionCode: NodeSecrets],
+        personKeyRounds: Int = defaultPersonKeyRounds
+    ) -> [NodeSecrets] {
         let provinceKey = existing.values.first?.provinceKey ?? newToken()
+        let rounds = existing.values.first?.personKeyRounds ?? personKeyRounds
         var secrets: [RegionCode: NodeSecrets] = [:]
         for node in topology.runningNodes {
             let old = existing[node.code]
@@ -122,7 +151,8 @@ public struct NodeSecrets: Sendable, Equatable {
                 readToken: old?.readToken ?? newToken(),
                 parentToken: hasParent ? (old?.parentToken ?? newToken()) : nil,
                 childTokenHashes: [:],
-                provinceKey: provinceKey
+                provinceKey: provinceKey,
+                personKeyRounds: rounds
             )
         }
         let parentTokens = secrets.compactMapValues(\.parentToken)

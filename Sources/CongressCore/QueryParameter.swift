@@ -22,6 +22,8 @@ public struct QueryParameter: Sendable {
         case hex(length: Int)
         /// A day, `YYYY-MM-DD`.
         case date
+        /// A `personKey`: `p2` and 64 hex digits, or 64 hex digits as older releases wrote it.
+        case personKey
         /// Any text of 1 to `maxLength` characters (Unicode scalars, as JSON Schema counts them): a name to look up.
         case text(maxLength: Int)
     }
@@ -79,6 +81,11 @@ public struct QueryParameter: Sendable {
             let digit = { (byte: UInt8) in (0x30...0x39).contains(byte) || (0x61...0x66).contains(byte) }
             guard text.utf8.count == length, text.utf8.allSatisfy(digit) else {
                 throw InputError(field: name, message: "'\(text.prefix(80))': must be \(length) lowercase hexadecimal digits")
+            }
+        case .personKey:
+            let hex = text.hasPrefix(PersonKeyDeriver.prefix) ? String(text.dropFirst(PersonKeyDeriver.prefix.count)) : text
+            guard PersonKeyDeriver.isLegacy(hex) else {
+                throw InputError(field: name, message: "'\(text.prefix(80))': a person key is p2 and 64 lowercase hexadecimal digits")
             }
         case .date:
             guard CalendarDate(text) != nil else { throw InputError(field: name, message: "'\(text.prefix(40))' is not a day (YYYY-MM-DD)") }

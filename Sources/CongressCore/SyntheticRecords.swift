@@ -106,7 +106,7 @@ public struct SyntheticRecords: Sendable {
         func villages(_ township: RegionCode) -> [RegionCode] {
             (1...scale.villagesPerTownship).map { RegionCode(township.rawValue + String(format: "%03d", $0))! }
         }
-        func personKey(_ name: String) -> String { personKeys.personKey(forNormalizedID: "synthetic-\(seed)-\(name)") }
+        func personKey(_ name: String) -> String { personKeys.syntheticKey("synthetic-\(seed)-\(name)") }
 
         for region in regions {
             var random = SeededRandom("\(seed)", "records", region.code.rawValue)

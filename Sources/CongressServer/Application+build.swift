@@ -104,6 +104,9 @@ public func buildApplication(_ configuration: AppConfiguration) throws -> Applic
         services.append(SyncScheduler(sync: sync, topology: topology, node: configuration.node, logger: logger, startsAfter: migrated))
     }
     services.append(runs)
+    services.append(
+        PersonKeyRekeyer(store: store, deriver: configuration.secrets.personKeys, audit: audit, startsAfter: migrated, logger: logger)
+    )
     if let file = configuration.topologyFile {
         services.append(
             TopologyReloader(
@@ -148,7 +151,7 @@ func buildRouter(
     audit: AuditTrail? = nil
 ) -> Router<AppRequestContext> {
     let secrets = configuration.secrets
-    let records = RecordService(store: store, personKeys: PersonKeyDeriver(provinceKey: secrets.provinceKey))
+    let records = RecordService(store: store, personKeys: secrets.personKeys)
     let trainings = TrainingService(store: store)
     let metrics = NodeMetrics(registry: configuration.registry, records: store, sync: sync)
     let syncService = SyncService(sync: sync, metrics: metrics, topology: topology, runs: runs)

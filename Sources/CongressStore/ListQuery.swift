@@ -67,7 +67,7 @@ public struct ListQuery: Sendable {
                     columnType: "text"
                 ),
                 Filter(
-                    parameter: QueryParameter("personKey", .hex(length: 64), summary: "only mandates of this person"),
+                    parameter: QueryParameter("personKey", .personKey, summary: "only mandates of this person"),
                     column: "person_key",
                     columnType: "text"
                 ),

@@ -67,7 +67,7 @@ struct SeedCommand: AsyncParsableCommand {
             scale: scale,
             seed: seed,
             sharedPersons: shared,
-            personKeys: PersonKeyDeriver(provinceKey: setup.secrets.provinceKey),
+            personKeys: setup.secrets.personKeys,
             today: CalendarDate(Date(), timeZone: topology.defaultSync.timezone)
         )
         let store = RecordStore(client: client, node: node, logger: logger)

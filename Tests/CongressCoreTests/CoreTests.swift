@@ -1,5 +1,7 @@
+import Crypto
 import Foundation
 import Testing
+import _CryptoExtras
 
 @testable import CongressCore
 
@@ -42,13 +44,30 @@ import Testing
         }
     }
 
-    @Test func personKeyIsStableAndKeyed() {
-        let a = PersonKeyDeriver(provinceKey: "key-a")
-        let b = PersonKeyDeriver(provinceKey: "key-b")
+    @Test func personKeyIsStableKeyedAndStretched() {
+        let a = PersonKeyDeriver(provinceKey: "key-a", rounds: 50)
+        let b = PersonKeyDeriver(provinceKey: "key-b", rounds: 50)
         let id = "11010519491231002X"
-        #expect(a.personKey(forNormalizedID: id) == a.personKey(forNormalizedID: id))
-        #expect(a.personKey(forNormalizedID: id) != b.personKey(forNormalizedID: id))
-        #expect(a.personKey(forNormalizedID: id).count == 64)
+        let key = a.personKey(forNormalizedID: id)
+        #expect(key == a.personKey(forNormalizedID: id))
+        #expect(key != b.personKey(forNormalizedID: id))
+        #expect(key.hasPrefix("p2") && key.count == 66 && PersonKeyDeriver.isLegacy(String(key.dropFirst(2))))
+        // Not the fast keyed hash older releases stored, and the rounds are part of it.
+        let legacy = Hex.encode(HMAC<SHA256>.authenticationCode(for: Data(id.utf8), using: SymmetricKey(data: Data("key-a".utf8))))
+        #expect(!key.contains(legacy))
+        #expect(key != PersonKeyDeriver(provinceKey: "key-a", rounds: 51).personKey(forNormalizedID: id))
+        // A key an older release stored becomes, without the ID number, the key this one derives.
+        #expect(a.rekeyed(legacy: legacy) == key)
+        #expect(a.rekeyed(legacy: key) == nil && a.rekeyed(legacy: "not hex") == nil)
+        // PBKDF2-HMAC-SHA256 itself, checked against RFC 7914's test vector (1 round, 64 bytes, "passwd"/"salt").
+        let vector = try! KDF.Insecure.PBKDF2.deriveKey(
+            from: Array("passwd".utf8),
+            salt: Array("salt".utf8),
+            using: .sha256,
+            outputByteCount: 64,
+            unsafeUncheckedRounds: 1
+        )
+        #expect(vector.withUnsafeBytes { Hex.encode($0) }.hasPrefix("55ac046e56e3089fec1691c22544b605f94185216dde0465e68b9d57c20dacbc"))
     }
 }
 

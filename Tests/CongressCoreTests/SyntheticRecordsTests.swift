@@ -7,7 +7,7 @@ import Testing
     static let topology = try! TopologyLoader.load(
         contentsOf: Repository.root.appendingPathComponent("config/topology.yaml").path
     ).topology
-    static let keys = PersonKeyDeriver(provinceKey: "test-province-key")
+    static let keys = PersonKeyDeriver(provinceKey: "test-province-key", rounds: 1)
     static let today = CalendarDate("2026-11-22")!
 
     static func records(_ node: String, seed: UInt64 = 1, shared: Double = 0.3) -> SyntheticRecords {
@@ -40,7 +40,7 @@ import Testing
         for var deputy in county.deputies { _ = try deputy.body.validate(regionCode: deputy.regionCode, node: RegionCode("420802")!) }
         for var station in county.stations { _ = try station.body.validate(regionCode: station.regionCode, node: RegionCode("420802")!) }
         #expect(Set(county.stations.map(\.body.type)) == Set(Station.StationType.allCases))
-        #expect(county.deputies.allSatisfy { $0.body.personKey?.count == 64 })
+        #expect(county.deputies.allSatisfy { $0.body.personKey?.count == 66 && $0.body.personKey?.hasPrefix("p2") == true })
         #expect(Self.records("4208").trainings.count == 1)
         #expect(county.trainings.isEmpty)
     }

@@ -29,7 +29,11 @@ struct TestFederation {
     /// The nodes `codes` of the topology `yaml`, each on its own database, with one set of secrets (so that parents
     /// know their children's tokens).
     static func nodes(_ codes: [String], of yaml: String) async throws -> [TestNode] {
-        let secrets = NodeSecrets.generate(for: try TopologyLoader.parse(yaml, file: "t.yaml").topology, keeping: [:])
+        let secrets = NodeSecrets.generate(
+            for: try TopologyLoader.parse(yaml, file: "t.yaml").topology,
+            keeping: [:],
+            personKeyRounds: TestDatabase.personKeyRounds
+        )
         var nodes: [TestNode] = []
         for code in codes { nodes.append(try await TestNode.make(node: code, topologyYAML: yaml, federationSecrets: secrets)) }
         return nodes

@@ -21,7 +21,7 @@ import Testing
         layout.ports["420802101"] = ports[1]
         let yaml = layout.yaml
         let topology = try TopologyLoader.parse(yaml, file: "test-topology.yaml").topology
-        let secrets = NodeSecrets.generate(for: topology, keeping: [:])
+        let secrets = NodeSecrets.generate(for: topology, keeping: [:], personKeyRounds: TestDatabase.personKeyRounds)
         let node = try await TestNode.make(node: "420802", topologyYAML: yaml, federationSecrets: secrets)
         let child = try #require(secrets.first { $0.node.rawValue == "420802101" })
         let configure: (inout AppConfiguration) -> Void = {

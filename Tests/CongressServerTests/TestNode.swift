@@ -25,6 +25,9 @@ enum TestDatabase {
 
     static var quietLogger: Logger { Logger(label: "test").errorsOnly }
 
+    /// PBKDF2 rounds of the tests' person keys: the slow part tested once (CoreTests), not paid for by every import.
+    static let personKeyRounds = 2
+
     /// A new, empty database.
     static func make(logger: Logger = quietLogger) async throws -> DatabaseAddress {
         let server = try server
@@ -122,7 +125,9 @@ struct TestNode {
     ) async throws -> TestNode {
         let topology = try TopologyLoader.parse(topologyYAML, file: "test-topology.yaml").topology
         let code = RegionCode(node)!
-        let secrets = (federationSecrets ?? NodeSecrets.generate(for: topology, keeping: [:])).first { $0.node == code }!
+        let secrets = (federationSecrets ?? NodeSecrets.generate(for: topology, keeping: [:], personKeyRounds: TestDatabase.personKeyRounds)).first {
+            $0.node == code
+        }!
         let database = try await TestDatabase.make()
         return TestNode(node: code, database: database, secrets: secrets, topology: topology)
     }

@@ -51,8 +51,8 @@ public enum NationalID {
 ///
 /// Birth month, gender and region narrow an ID number to a few tens of thousands of candidates, so whoever holds the
 /// province key (every node does) could recover it from a fast keyed hash by trying them. The key is therefore slow
-/// (SPEC §14): PBKDF2-HMAC-SHA256 of the ID number's HMAC under the province key, `rounds` rounds (a quarter of a second
-/// a guess in a release build at the default), written `p2` + 64 hex digits. Because it is a function of the HMAC, the
+/// (SPEC §14): PBKDF2-HMAC-SHA256 of the ID number's HMAC under the province key, `rounds` rounds (about 0.4 s a guess at
+/// the default), written `p2` + 64 hex digits. Because it is a function of the HMAC, the
 /// keys older releases stored (the bare HMAC, 64 hex digits) are re-keyed without the ID numbers (`rekeyed(legacy:)`).
 public struct PersonKeyDeriver: Sendable {
     private let key: SymmetricKey

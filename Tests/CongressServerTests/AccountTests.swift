@@ -185,6 +185,10 @@ import Testing
             for secretText in [password, newPassword, token, secret] {
                 #expect(!node.logs.text.contains(secretText) && !audit.contains(secretText))
             }
+            // Nor a password, token or session in the database (the TOTP secret is there: codes are checked against it).
+            let dump = try await TestDatabase.dump(node.database)
+            #expect(dump.contains("admin1"), "the dump holds the accounts it is searched for")
+            for secretText in [password, newPassword, token, signedIn.json["token"] as? String ?? "missing"] { #expect(!dump.contains(secretText)) }
         }
     }
 }

@@ -18,8 +18,6 @@ public struct QueryParameter: Sendable {
         case cursor
         /// A token: printable ASCII without spaces.
         case token(maxLength: Int)
-        /// A lowercase hexadecimal digest of `length` digits (a `personKey`).
-        case hex(length: Int)
         /// A day, `YYYY-MM-DD`.
         case date
         /// A `personKey`: `p2` and 64 hex digits, or 64 hex digits as older releases wrote it.
@@ -76,11 +74,6 @@ public struct QueryParameter: Sendable {
         case .token(let maxLength):
             guard !text.isEmpty, text.utf8.count <= maxLength, text.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
                 throw InputError(field: name, message: "not a token: at most \(maxLength) printable characters without spaces")
-            }
-        case .hex(let length):
-            let digit = { (byte: UInt8) in (0x30...0x39).contains(byte) || (0x61...0x66).contains(byte) }
-            guard text.utf8.count == length, text.utf8.allSatisfy(digit) else {
-                throw InputError(field: name, message: "'\(text.prefix(80))': must be \(length) lowercase hexadecimal digits")
             }
         case .personKey:
             let hex = text.hasPrefix(PersonKeyDeriver.prefix) ? String(text.dropFirst(PersonKeyDeriver.prefix.count)) : text

@@ -106,7 +106,7 @@ struct AccountService: Sendable {
                 token: token,
                 account: account.name,
                 role: account.role,
-                expiresAt: Timestamp(Date().addingTimeInterval(8 * 3600)),
+                expiresAt: Timestamp(Date().addingTimeInterval(Double(Self.sessionLength.components.seconds))),
                 pending: account.pending
             )
         case .needsCode:

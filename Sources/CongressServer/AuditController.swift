@@ -29,7 +29,12 @@ struct AuditTrail: Sendable {
 
     /// A request refused for its credentials or rights, before or after a token middleware let it in.
     func refused(_ request: Request, context: AppRequestContext, error: any Error) async {
-        await record(request, context: context, status: (error as? any HTTPResponseError)?.status ?? .internalServerError)
+        await record(request, context: context, status: Self.status(of: error))
+    }
+
+    /// The status a thrown error is answered with.
+    static func status(of error: any Error) -> HTTPResponse.Status {
+        (error as? any HTTPResponseError)?.status ?? .internalServerError
     }
 
     func append(actor: String, address: String? = nil, action: String, record: String? = nil, outcome: String) async {
@@ -54,7 +59,7 @@ struct AuditMiddleware: RouterMiddleware {
             if writes { await audit.record(request, context: context, status: response.status, record: Self.record(request, response)) }
             return response
         } catch {
-            let status = (error as? any HTTPResponseError)?.status ?? .internalServerError
+            let status = AuditTrail.status(of: error)
             if writes || status == .unauthorized || status == .forbidden { await audit.record(request, context: context, status: status) }
             throw error
         }

@@ -49,8 +49,7 @@ struct TokenMiddleware: RouterMiddleware {
         do {
             let token = try BearerToken.presented(in: request, hint: "present a token (the node's, or your account's)")
             guard let principal = try await accounts.principal(for: token) else {
-                try accounts.failures.check(context.address)
-                accounts.failures.record(context.address)
+                try accounts.failures.failed(context.address)
                 throw APIError.unauthorized("invalid token")
             }
             context.actor = principal.actor
@@ -103,8 +102,7 @@ struct ChildTokenMiddleware: RouterMiddleware {
             var match: RegionCode?
             for (code, expected) in secrets.childTokenHashes where ConstantTime.equals(hash, expected) { match = RegionCode(code) }
             guard let match else {
-                try failures.check(context.address)
-                failures.record(context.address)
+                try failures.failed(context.address)
                 throw APIError.unauthorized("invalid token: not the token of any child of node \(secrets.node)")
             }
             context.child = recoded.current(match)
@@ -173,6 +171,12 @@ final class FailedAuthentications: Sendable {
         )
         refusal.headers[.retryAfter] = "\(max(1, wait.components.seconds + 1))"
         throw refusal
+    }
+
+    /// A token that names nobody: 429 when `address` is already over the limit, else counted.
+    func failed(_ address: String?) throws {
+        try check(address)
+        record(address)
     }
 
     func record(_ address: String?) {

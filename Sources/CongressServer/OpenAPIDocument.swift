@@ -491,7 +491,6 @@ enum OpenAPIDocument {
         case .boolean: .boolean(required: false)
         case .cursor: .string(required: false, pattern: ListCursor.pattern)
         case .token(let maxLength): .string(required: false, minLength: 1, maxLength: maxLength, pattern: "^[!-~]+$")
-        case .hex(let length): .string(required: false, minLength: length, maxLength: length, pattern: "^[0-9a-f]+$")
         case .date: APISchemas.date(required: false)
         case .personKey: .string(required: false, pattern: "^(p2)?[0-9a-f]{64}$")
         case .text(let maxLength): .string(required: false, minLength: 1, maxLength: maxLength)

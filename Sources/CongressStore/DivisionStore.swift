@@ -186,13 +186,7 @@ extension RecordStore {
                     + "no node of this topology can own it"
             )
         }
-        let counter = try await connection.query(
-            "UPDATE change_counter SET last_seq = last_seq + \(changes.count) RETURNING last_seq",
-            logger: logger
-        )
-        var last: Int64 = 0
-        for try await value in counter.decode(Int64.self) { last = value }
-        for index in changes.indices { changes[index].record.meta.version = last - Int64(changes.count) + 1 + Int64(index) }
+        for (index, seq) in try await nextSeqs(changes.count, on: connection).enumerated() { changes[index].record.meta.version = seq }
         let (kept, gone) = (changes.filter { $0.owner == own }, changes.filter { $0.owner != own })
         try await reCode(kept, newEpoch: own != node, on: connection)
         try await handOver(gone, on: connection)

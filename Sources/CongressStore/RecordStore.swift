@@ -211,13 +211,7 @@ public struct RecordStore: Sendable {
     /// Writes rows with fresh versions and appends them to the change log; returns what is now stored.
     private func write<Body: RecordBody>(_ writes: [Write<Body>], on connection: PostgresConnection) async throws -> [Record<Body>] {
         guard !writes.isEmpty else { return [] }
-        let counter = try await connection.query(
-            "UPDATE change_counter SET last_seq = last_seq + \(writes.count) RETURNING last_seq",
-            logger: logger
-        )
-        var last: Int64 = 0
-        for try await value in counter.decode(Int64.self) { last = value }
-        let seqs = (0..<Int64(writes.count)).map { last - Int64(writes.count) + 1 + $0 }
+        let seqs = try await nextSeqs(writes.count, on: connection)
         let encoder = JSONEncoder()
         let bodies = try writes.map { String(decoding: try encoder.encode($0.body), as: UTF8.self) }
         let ids = writes.map(\.id)
@@ -246,6 +240,15 @@ public struct RecordStore: Sendable {
             logger: logger
         )
         return records
+    }
+
+    /// The next `count` seqs of this node's change log, in order: taking them locks the counter until commit, so seqs
+    /// are handed out in commit order.
+    func nextSeqs(_ count: Int, on connection: PostgresConnection) async throws -> [Int64] {
+        let counter = try await connection.query("UPDATE change_counter SET last_seq = last_seq + \(count) RETURNING last_seq", logger: logger)
+        var last: Int64 = 0
+        for try await value in counter.decode(Int64.self) { last = value }
+        return (0..<Int64(count)).map { last - Int64(count) + 1 + $0 }
     }
 
     /// Refuses a change to a record another node owns (received by replication or as a directive).

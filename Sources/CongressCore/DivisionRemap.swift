@@ -81,7 +81,7 @@ public struct DivisionRemap: Sendable {
 /// A record body's codes as a change file re-codes them.
 extension RecordBody {
     /// The body with every region code it holds re-coded by `remap`; nil when it holds none that changes. A mandate's
-    /// congress, a village's own code, a station's villages, a training's venues and audience: the record's region is
+    /// congress, a group's congress, a village's own code, a station's villages, a training's venues and audience: the record's region is
     /// the caller's.
     public func remapped(by remap: DivisionRemap) -> Self? {
         switch self {
@@ -89,6 +89,10 @@ extension RecordBody {
             guard let congress = remap.code(deputy.congressCode) else { return nil }
             deputy.congressCode = congress
             return deputy as? Self
+        case var group as DeputyGroup:
+            guard let congress = remap.code(group.congressCode) else { return nil }
+            group.congressCode = congress
+            return group as? Self
         case var unit as Unit:
             guard let code = remap.code(unit.code) else { return nil }
             unit.code = code

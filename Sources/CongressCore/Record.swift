@@ -12,6 +12,8 @@ public enum RecordKind: String, CaseIterable, Codable, Sendable {
     case unit
     case training
     case attendance
+    case activity
+    case group
 
     /// The collection's name in URLs and the table's name in PostgreSQL.
     public var collection: String {
@@ -22,6 +24,8 @@ public enum RecordKind: String, CaseIterable, Codable, Sendable {
         case .unit: "units"
         case .training: "trainings"
         case .attendance: "attendance"
+        case .activity: "activities"
+        case .group: "groups"
         }
     }
 }

@@ -56,8 +56,9 @@ public struct SchemaHistory: Sendable {
         Step(adds: []),
         // SPEC §15: records carry an ownership epoch and `formerRegionCodes`; a record handed over to another node when
         // its region moves travels up as a handover (`handedOverBy`) and down to its new owner as a directive. SPEC §14:
-        // batches carry the sender's audit head, which the parent keeps as a witness.
-        Step(adds: []),
+        // batches carry the sender's audit head, which the parent keeps as a witness. SPEC §12: activities and deputy
+        // groups.
+        Step(adds: [.activity, .group]),
     ])
 
     /// The first version that carries re-attributed records and handovers: every node on the path of a division change

@@ -138,6 +138,15 @@ struct APISchemas {
             return Self.closed(properties)
         case .attendance:
             return Self.closed(signInProperties)
+        case .activity:
+            var properties = echoed + Self.activityProperties(output: false)
+            properties["regionCode"] = regionInSubtree()
+            return Self.closed(properties)
+        case .group:
+            var properties = echoed + Self.groupProperties
+            properties["regionCode"] = regionInSubtree()
+            properties["congressCode"] = region(widths: Set(congresses.map { $0.level.codeWidth ?? 0 }))
+            return Self.closed(properties)
         }
     }
 
@@ -152,6 +161,8 @@ struct APISchemas {
             case .training: trainingProperties(output: true)
             case .attendance:
                 signInProperties + ["walkIn": .boolean(required: false), "signedInAt": Self.time()]
+            case .activity: Self.activityProperties(output: true)
+            case .group: Self.groupProperties
             }
         return .object(properties: Self.metaProperties + body)
     }
@@ -210,6 +221,51 @@ struct APISchemas {
         "role": choice(Assignment.Role.self),
         "since": date(required: false),
         "until": date(required: false),
+    ]
+
+    private static func activityProperties(output: Bool) -> OrderedDictionary<String, JSONSchema> {
+        typealias Limit = Activity.Limit
+        func count(_ range: ClosedRange<Int>, _ description: String) -> JSONSchema {
+            .integer(
+                required: output,
+                description: description,
+                maximum: (range.upperBound, exclusive: false),
+                minimum: (range.lowerBound, exclusive: false)
+            )
+        }
+        return [
+            "kind": choice(Activity.Kind.self),
+            "title": text(Limit.title),
+            "on": date(),
+            "halfDays": count(Limit.halfDays, "duration in half-days (default 1)"),
+            "stationId": uuid(required: false),
+            "groupId": uuid(required: false),
+            "participants": .array(
+                description: "in-office mandates this node can see: of its subtree, or assigned to one of its stations; each once",
+                minItems: Limit.participants.lowerBound,
+                maxItems: Limit.participants.upperBound,
+                uniqueItems: true,
+                items: uuid()
+            ),
+            "constituentsMet": count(Limit.constituentsMet, "people received (default 0)"),
+            "summary": .string(required: false, maxLength: Limit.summary),
+            "confirmed": .boolean(
+                required: output,
+                description: "set by an editor of the recording node; only confirmed activities count, and they cannot lie in the future"
+            ),
+        ]
+    }
+
+    private static let groupProperties: OrderedDictionary<String, JSONSchema> = [
+        "name": text(DeputyGroup.Limit.name),
+        "kind": choice(DeputyGroup.Kind.self),
+        "congressCode": anyRegion,
+        "members": .array(
+            description: "in-office mandates of the group's congress, each once; at most one leader",
+            minItems: DeputyGroup.Limit.members.lowerBound,
+            maxItems: DeputyGroup.Limit.members.upperBound,
+            items: closed(["deputyId": uuid(), "role": choice(DeputyGroup.Member.Role.self)])
+        ),
     ]
 
     private var unitProperties: OrderedDictionary<String, JSONSchema> {

@@ -222,6 +222,8 @@ func buildRouter(
     mount(Assignment.self)
     mount(Unit.self)
     mount(Training.self)
+    mount(Activity.self)
+    mount(DeputyGroup.self)
     let training = TrainingController(trainings: trainings)
     readers.addRoutes(training.reads, atPath: "trainings")
     writers.addRoutes(training.writes, atPath: "trainings")

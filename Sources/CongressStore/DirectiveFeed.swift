@@ -16,7 +16,9 @@ public struct DirectiveFeed: Sendable {
     }
 
     /// The page of directives for `child` after this node's seq `since`: trainings from this node or above whose venues or
-    /// audience touch the child's subtree, each in its current state, as `{"since", "toSeq", "count", "changes"}`.
+    /// audience touch the child's subtree, each in its current state, as `{"since", "toSeq", "count", "changes"}`; and,
+    /// to a child whose release has activities, the assignments made above it to stations of its subtree with the
+    /// mandates they name, without their phones (SPEC §12: the station's node records those deputies' activities).
     /// `toSeq` moves past entries that do not concern the child, so its next page starts after them, and past those
     /// of kinds the child's release does not read (`kinds`): a child that upgrades pulls its directives again.
     ///
@@ -33,9 +35,14 @@ public struct DirectiveFeed: Sendable {
         let sql = """
             WITH w AS (
                 SELECT seq, kind, record_id, handed_over_by FROM change_log
-                WHERE (kind = '\(RecordKind.training.rawValue)' OR handed_over_by IS NOT NULL) AND seq > $1 ORDER BY seq LIMIT $2
+                WHERE (kind IN (\(Self.directiveKinds)) OR handed_over_by IS NOT NULL) AND seq > $1 ORDER BY seq LIMIT $2
             ),
             \(ChangeLogReader.currentStateSQL),
+            stationed AS (
+                SELECT change, body FROM changes
+                WHERE $6 AND origin NOT LIKE $3 || '%' AND change ->> 'kind' = '\(RecordKind.assignment.rawValue)'
+                    AND change ->> 'regionCode' LIKE $3 || '%'
+            ),
             concerning AS (
                 SELECT (change::jsonb || jsonb_build_object('handedOverBy', (
                     SELECT max(w.handed_over_by) FROM w WHERE w.record_id = (change ->> 'id')::uuid
@@ -50,6 +57,15 @@ public struct DirectiveFeed: Sendable {
                     OR left($3, length(coalesce(body #>> '{audience,regionPrefix}', ''))) = coalesce(body #>> '{audience,regionPrefix}', '')
                     OR EXISTS (SELECT FROM jsonb_array_elements(body -> 'venues') v WHERE v ->> 'regionCode' LIKE $3 || '%')
                 )
+                UNION ALL
+                SELECT change FROM stationed
+                UNION ALL
+                SELECT \(Self.mandateWithoutPhone) FROM deputies r
+                WHERE $6 AND r.origin NOT LIKE $3 || '%' AND (
+                    r.id IN (SELECT (body ->> 'deputyId')::uuid FROM stationed)
+                    OR r.id IN (SELECT record_id FROM w WHERE kind = '\(RecordKind.deputy.rawValue)') AND EXISTS (
+                        SELECT FROM assignments a WHERE a.deputy_id = r.id AND NOT a.deleted AND a.region_code LIKE $3 || '%')
+                )
             )
             SELECT json_build_object('since', $1, 'toSeq', coalesce((SELECT max(seq) FROM w), $1), 'count', (SELECT count(*) FROM concerning),
                 'changes', coalesce((SELECT json_agg(change) FROM concerning), '[]'))::text
@@ -60,12 +76,27 @@ public struct DirectiveFeed: Sendable {
         bindings.append(child.rawValue)
         bindings.append(kinds.map(\.rawValue).sorted())
         bindings.append(handovers)
+        bindings.append(kinds.contains(.activity))
         return try await DatabaseError.translating("reading the directives for \(child) after seq \(since)") {
             let rows = try await client.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
             for try await page in rows.decode(String.self) { return page }
             return #"{"since":\#(since),"toSeq":\#(since),"count":0,"changes":[]}"#
         }
     }
+
+    /// The kinds whose change-log entries the feed reads (besides handovers): trainings, and the assignments and
+    /// mandates that come down to a station's node.
+    static let directiveKinds = [RecordKind.training, .assignment, .deputy].map { "'\($0.rawValue)'" }.joined(separator: ", ")
+
+    /// A mandate `r` as it comes down to the node holding its station: its current state without the phone.
+    static let mandateWithoutPhone = """
+        CASE WHEN r.epoch = 0 AND r.former_region_codes = '[]' THEN
+            json_build_object('kind', '\(RecordKind.deputy.rawValue)', 'id', r.id, 'origin', r.origin, 'regionCode', r.region_code,
+                'version', r.version, 'updatedAt', r.updated_at, 'deleted', r.deleted, 'body', r.body - 'phone')
+        ELSE json_build_object('kind', '\(RecordKind.deputy.rawValue)', 'id', r.id, 'origin', r.origin, 'regionCode', r.region_code,
+                'version', r.version, 'updatedAt', r.updated_at, 'deleted', r.deleted, 'body', r.body - 'phone',
+                'epoch', r.epoch, 'formerRegionCodes', r.former_region_codes) END
+        """
 
     /// Stores a page of directives from the parent, read-only here (and passed on to this node's children through its
     /// own change log), and moves the directives cursor to `toSeq`, in one transaction, noting the replication schema

@@ -78,6 +78,24 @@ public struct ListQuery: Sendable {
             return [id("deputyId", "deputy_id"), id("stationId", "station_id")]
         case .attendance:
             return [id("trainingId", "training_id"), id("venueId", "venue_id"), id("deputyId", "deputy_id")]
+        case .activity:
+            return [
+                choice("kind", "kind", Activity.Kind.self), id("stationId", "station_id"), id("groupId", "group_id"),
+                Filter(
+                    parameter: QueryParameter("confirmed", .boolean, summary: "only confirmed (true) or unconfirmed (false) activities"),
+                    column: "confirmed",
+                    columnType: "boolean"
+                ),
+            ]
+        case .group:
+            return [
+                choice("kind", "kind", DeputyGroup.Kind.self),
+                Filter(
+                    parameter: QueryParameter("congress", .region, summary: "only groups of this congress (its region code)"),
+                    column: "congress_code",
+                    columnType: "text"
+                ),
+            ]
         case .unit, .training:
             return []
         }

@@ -11,9 +11,11 @@ public enum Migrations {
     }
 
     /// A record table: the common fields as columns, the kind's fields as `body`, and the columns
-    /// that lists filter on generated from the body so that they can never disagree with it.
-    private static func recordTable(_ name: String, generated: [String] = []) -> String {
-        let extra = generated.map { ",\n    " + $0 }.joined()
+    /// that lists filter on generated from the body so that they can never disagree with it. Tables made after step 7
+    /// carry its ownership columns from the start (`ownership`).
+    private static func recordTable(_ name: String, generated: [String] = [], ownership: Bool = false) -> String {
+        let owned = ownership ? ["epoch integer NOT NULL DEFAULT 0", "former_region_codes jsonb NOT NULL DEFAULT '[]'"] : []
+        let extra = (owned + generated).map { ",\n    " + $0 }.joined()
         return """
             CREATE TABLE \(name) (
                 id uuid PRIMARY KEY,
@@ -198,11 +200,12 @@ public enum Migrations {
         Step(
             version: 7,
             name: "division changes",
-            sql: RecordKind.allCases.map { kind in
+            // The kinds that existed then: later kinds' tables are made with these columns.
+            sql: ["deputies", "stations", "assignments", "units", "trainings", "attendance"].map { table in
                 // Who owns a record is ordered by its epoch first, then by the owner's version (SPEC §15): a handover
                 // raises the epoch, so the new owner's copy wins over anything the old owner still had on the way.
                 """
-                ALTER TABLE \(kind.collection) ADD COLUMN epoch integer NOT NULL DEFAULT 0,
+                ALTER TABLE \(table) ADD COLUMN epoch integer NOT NULL DEFAULT 0,
                     ADD COLUMN former_region_codes jsonb NOT NULL DEFAULT '[]'
                 """
             } + [
@@ -333,6 +336,45 @@ public enum Migrations {
                 )
                 """,
                 "CREATE INDEX sessions_account ON sessions (account)",
+            ]
+        ),
+        Step(
+            version: 10,
+            name: "activities and deputy groups",
+            sql: [
+                // SPEC §12. `on` is kept as text (ISO dates order as text): a generated column cannot cast to date.
+                recordTable(
+                    "activities",
+                    generated: [
+                        "kind text GENERATED ALWAYS AS (body->>'kind') STORED",
+                        "on_date text COLLATE \"C\" GENERATED ALWAYS AS (body->>'on') STORED",
+                        "station_id uuid GENERATED ALWAYS AS ((body->>'stationId')::uuid) STORED",
+                        "group_id uuid GENERATED ALWAYS AS ((body->>'groupId')::uuid) STORED",
+                        "confirmed boolean GENERATED ALWAYS AS (coalesce((body->>'confirmed')::boolean, false)) STORED",
+                    ],
+                    ownership: true
+                ),
+                recordTable(
+                    "groups",
+                    generated: [
+                        "kind text GENERATED ALWAYS AS (body->>'kind') STORED",
+                        "congress_code text COLLATE \"C\" GENERATED ALWAYS AS (body->>'congressCode') STORED",
+                    ],
+                    ownership: true
+                ),
+                "CREATE INDEX activities_region ON activities (region_code, id)",
+                "CREATE INDEX activities_on ON activities (on_date) WHERE NOT deleted AND confirmed",
+                "CREATE INDEX activities_group ON activities (group_id) WHERE group_id IS NOT NULL",
+                // Whose activities: the dossier reads one mandate's, points a congress's.
+                "CREATE INDEX activities_participants ON activities USING gin ((body -> 'participants'))",
+                "CREATE INDEX groups_region ON groups (region_code, id)",
+                "CREATE INDEX groups_congress ON groups (congress_code)",
+                // The directive feed reads assignments and mandates too: those made above a station's node come down.
+                "DROP INDEX change_log_directives",
+                """
+                CREATE INDEX change_log_directives ON change_log (seq)
+                WHERE kind IN ('training', 'assignment', 'deputy') OR handed_over_by IS NOT NULL
+                """,
             ]
         ),
     ]

@@ -49,13 +49,87 @@ extension RecordStore {
                 }
                 return venue.regionCode
             }
-        case .deputy, .station, .unit, .training:
-            return try records.enumerated().map { index, record in
-                guard let region = record.regionCode else {
-                    throw StoreError(.unprocessable, "missing regionCode", field: prefix(index, "regionCode"))
+        case .activity:
+            for (index, record) in records.enumerated() {
+                guard let activity = record.body as? Activity else { continue }
+                try await checkParticipants(
+                    activity.participants.enumerated().map { (prefix(index, "participants[\($0)]"), $1) },
+                    congress: nil,
+                    on: connection
+                )
+                if let station = activity.stationId {
+                    try await checkInSubtree(.station, id: station, field: prefix(index, "stationId"), on: connection)
                 }
-                return region
+                if let group = activity.groupId {
+                    try await checkInSubtree(.group, id: group, field: prefix(index, "groupId"), on: connection)
+                }
             }
+            return try Self.givenRegions(records, prefix: prefix)
+        case .group:
+            for (index, record) in records.enumerated() {
+                guard let group = record.body as? DeputyGroup else { continue }
+                try await checkParticipants(
+                    group.members.enumerated().map { (prefix(index, "members[\($0)].deputyId"), $1.deputyId) },
+                    congress: group.congressCode,
+                    on: connection
+                )
+            }
+            return try Self.givenRegions(records, prefix: prefix)
+        case .deputy, .station, .unit, .training:
+            return try Self.givenRegions(records, prefix: prefix)
+        }
+    }
+
+    private static func givenRegions<Body: RecordBody>(
+        _ records: [PreparedRecord<Body>],
+        prefix: (Int, String) -> String
+    ) throws -> [RegionCode] {
+        try records.enumerated().map { index, record in
+            guard let region = record.regionCode else {
+                throw StoreError(.unprocessable, "missing regionCode", field: prefix(index, "regionCode"))
+            }
+            return region
+        }
+    }
+
+    /// Deputies taking part in an activity or belonging to a group (SPEC §12): mandates this node can see — of its
+    /// subtree by region or congress, or assigned to one of its stations (they come down from above for that) — in
+    /// office, and of `congress` when given. One not seen here lies in another subtree (403).
+    private func checkParticipants(_ deputies: [(field: String, id: UUID)], congress: RegionCode?, on connection: PostgresConnection) async throws {
+        let rows = try await connection.query(
+            """
+            SELECT d.id, d.status, d.congress_code, d.region_code LIKE \(node.rawValue) || '%' OR d.congress_code LIKE \(node.rawValue) || '%'
+                OR EXISTS (SELECT FROM assignments a WHERE a.deputy_id = d.id AND NOT a.deleted AND a.region_code LIKE \(node.rawValue) || '%')
+            FROM deputies d WHERE NOT d.deleted AND d.id = ANY(\(Array(Set(deputies.map(\.id))))) FOR SHARE OF d
+            """,
+            logger: logger
+        )
+        var found: [UUID: (status: String, congress: String, visible: Bool)] = [:]
+        for try await (id, status, congress, visible) in rows.decode((UUID, String, String, Bool).self) { found[id] = (status, congress, visible) }
+        for (field, id) in deputies {
+            guard let deputy = found[id], deputy.visible else {
+                throw StoreError(
+                    .forbidden,
+                    "deputy \(id) is not a mandate of this node's subtree (\(node)) nor assigned to one of its stations",
+                    field: field
+                )
+            }
+            guard deputy.status == Deputy.Status.inOffice.rawValue else {
+                throw StoreError(.unprocessable, "deputy \(id) is \(deputy.status), not in office", field: field)
+            }
+            if let congress, deputy.congress != congress.rawValue {
+                throw StoreError(.unprocessable, "deputy \(id) is a mandate of congress \(deputy.congress), not of \(congress)", field: field)
+            }
+        }
+    }
+
+    /// A station or group an activity names: live here (422) and of this node's subtree (403).
+    private func checkInSubtree(_ kind: RecordKind, id: UUID, field: String, on connection: PostgresConnection) async throws {
+        guard let region = try await liveRegions(of: kind, ids: [id], on: connection)[id] else {
+            throw StoreError(.unprocessable, "no \(kind.rawValue) with id \(id)", field: field)
+        }
+        guard node.contains(region) else {
+            throw StoreError(.forbidden, "\(kind.rawValue) \(id) lies in \(region), outside this node's subtree (\(node))", field: field)
         }
     }
 

@@ -12,7 +12,8 @@ enum StagedChanges {
         /// by a node of the child's subtree to its new owner — a node of this one's (`receiver`), or elsewhere, and then
         /// the handover passes through here on its way up to the common ancestor.
         case subtree(of: RegionCode, kinds: Set<RecordKind>, receiver: RegionCode)
-        /// From the parent: trainings organised by an ancestor of this node, and records handed over to this node's
+        /// From the parent: trainings organised by an ancestor of this node, assignments an ancestor made to stations of
+        /// this node's subtree and the mandates they name (without a phone), and records handed over to this node's
         /// subtree.
         case directivesFor(RegionCode)
 
@@ -30,7 +31,9 @@ enum StagedChanges {
                     """
             case .directivesFor:
                 return """
-                    NOT coalesce(left($1, length(c.origin)) = c.origin AND c.origin <> $1 AND c.kind = '\(RecordKind.training.rawValue)'
+                    NOT coalesce(left($1, length(c.origin)) = c.origin AND c.origin <> $1 AND (c.kind = '\(RecordKind.training.rawValue)'
+                            OR c.kind = '\(RecordKind.assignment.rawValue)' AND c.region_code LIKE $1 || '%'
+                            OR c.kind = '\(RecordKind.deputy.rawValue)' AND NOT c.body ? 'phone')
                         OR c.handed_over_by IS NOT NULL AND c.origin LIKE $1 || '%' AND \(Self.ownedByOrigin), false)
                     """
             }
@@ -81,7 +84,8 @@ enum StagedChanges {
             switch self {
             case .subtree(let code, _, _):
                 "lies outside sender \(code)'s subtree, hands over a record it did not own, or is of a kind its schema version does not carry"
-            case .directivesFor(let code): "is not a training organised above node \(code)"
+            case .directivesFor(let code):
+                "is neither a training organised above node \(code), an assignment made above it to one of its stations, a mandate without phone from above nor a handover to its subtree"
             }
         }
     }

@@ -9,7 +9,7 @@ import Foundation
 /// A congress's points rules (积分办法) for one year (SPEC §12): `points/CODE/YEAR.yaml` beside the topology file.
 public struct PointsRules: Sendable, Equatable, Encodable {
     /// What a rule counts: an activity kind or one of the case and sign-in events.
-    public enum Counted: String, Sendable, CaseIterable, Encodable {
+    public enum Counted: String, Sendable, CaseIterable, Encodable, Hashable {
         case session, inspection
         case groupActivity = "group_activity"
         case reception, visit, study, legislation, absence, other
@@ -17,6 +17,9 @@ public struct PointsRules: Sendable, Equatable, Encodable {
         case suggestionLead = "suggestion_lead"
         case opinionHandled = "opinion_handled"
         case trainingAttended = "training_attended"
+
+        /// The activity kind this counts, if it counts activities (the others count cases and sign-ins, one each).
+        public var activityKind: Activity.Kind? { Activity.Kind(rawValue: rawValue) }
     }
 
     /// What one count of a rule is.
@@ -32,6 +35,16 @@ public struct PointsRules: Sendable, Equatable, Encodable {
         public var per: Per
         /// At most this many points a year from this rule (in absolute value, for a rule that takes points away).
         public var cap: Int?
+        /// The rule's line in its file: a score's line names it.
+        public var line: Int
+
+        public init(kind: Counted, points: Int, per: Per = .occurrence, cap: Int? = nil, line: Int) {
+            self.kind = kind
+            self.points = points
+            self.per = per
+            self.cap = cap
+            self.line = line
+        }
     }
 
     public var congress: RegionCode
@@ -213,9 +226,12 @@ public enum PointsRulesLoader {
                 reader.error("unknown 'per' '\(text)' (one of \(PointsRules.Per.allCases.map(\.rawValue).joined(separator: ", ")))", at: mark)
             }
         }
+        if let kind, kind.activityKind == nil, per != .occurrence {
+            reader.error("'per: \(per.rawValue)' counts activities; \(kind.rawValue) counts once each (per: occurrence)", at: map.value("per")?.mark)
+        }
         let cap = integer(map, "cap", in: 1...PointsRules.pointsLimit, required: false, reader: reader)
         guard let kind, let points else { return nil }
-        return PointsRules.Rule(kind: kind, points: points, per: per, cap: cap)
+        return PointsRules.Rule(kind: kind, points: points, per: per, cap: cap, line: node.mark?.line ?? 0)
     }
 
     private static func integer(_ map: YAMLMapping, _ key: String, in range: ClosedRange<Int>, required: Bool, reader: YAMLReader) -> Int? {

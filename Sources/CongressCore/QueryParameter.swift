@@ -32,11 +32,15 @@ public struct QueryParameter: Sendable {
     /// How a value it does not accept is refused: 422 by default, 400 where the protocol says so (a sync feed's `since`).
     public let refusal: InputError.Code
 
-    public init(_ name: String, _ value: Value, summary: String, refusal: InputError.Code = .invalid) {
+    /// A request without it is refused (422), naming it.
+    public let required: Bool
+
+    public init(_ name: String, _ value: Value, summary: String, refusal: InputError.Code = .invalid, required: Bool = false) {
         self.name = name
         self.value = value
         self.summary = summary
         self.refusal = refusal
+        self.required = required
     }
 
     public static func choice<Choice: RawRepresentable & CaseIterable>(_ name: String, _ type: Choice.Type, summary: String) -> QueryParameter
@@ -105,6 +109,9 @@ public struct QueryValues: Sendable {
             guard values[name] == nil else { throw InputError(.badRequest, field: name, message: "'\(name)' is given twice; give it once") }
             try parameter.check(text)
             values[name] = text
+        }
+        if let missing = parameters.first(where: { $0.required && values[$0.name] == nil }) {
+            throw InputError(field: missing.name, message: "missing required parameter '\(missing.name)'")
         }
         self.values = values
     }

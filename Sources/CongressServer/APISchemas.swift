@@ -397,6 +397,44 @@ struct APISchemas {
         ]
     )
 
+    /// `GET /v1/points`: a congress's ranking (SPEC Appendix B).
+    static let ranking = JSONSchema.object(
+        properties: [
+            "congress": .string, "year": .integer,
+            "items": .array(
+                items: .object(properties: [
+                    "deputyId": uuid(), "name": .string, "points": .integer,
+                    "rank": .integer(minimum: (1, exclusive: false)),
+                    "quartile": .integer(maximum: (4, exclusive: false), minimum: (1, exclusive: false)),
+                ])
+            ),
+        ]
+    )
+
+    /// One year's score with its lines (SPEC §12: every point explainable by its rule line and records).
+    private static let score = JSONSchema.object(
+        properties: [
+            "year": .integer, "total": .integer,
+            "lines": .array(
+                items: .object(properties: [
+                    "rule": .string(description: "base, or what the rule counts"),
+                    "per": .string(required: false, allowedValues: PointsRules.Per.allCases.map { AnyCodable($0.rawValue) }),
+                    "source": .string(required: false, description: "the rule's file and line: CODE/YEAR.yaml:LINE"),
+                    "count": .integer, "points": .integer, "capped": .boolean, "records": .array(items: uuid()),
+                ])
+            ),
+        ]
+    )
+
+    /// `GET /v1/deputies/{id}/dossier` (SPEC Appendix B); each other mandate has the same parts but `otherMandates`.
+    static let dossier: JSONSchema = {
+        let parts: OrderedDictionary<String, JSONSchema> = [
+            "deputy": .object, "activities": .array(items: .object), "attendance": .array(items: .object),
+            "cases": .array(items: .object), "points": .array(items: score),
+        ]
+        return .object(properties: parts + ["otherMandates": .array(items: .object(properties: parts))])
+    }()
+
     /// `GET /v1/audit`: a page of audit entries.
     static let auditPage = JSONSchema.object(
         properties: [

@@ -49,17 +49,24 @@ struct DashboardController: Sendable {
             response.setCookie(try Cookie.validated(name: Self.cookie, value: token, path: "/", httpOnly: true, sameSite: .strict))
             return response
         }
+        if let refusal = try await Self.refusal(of: request, requiring: .read, accounts: accounts) { return refusal }
+        return try await dashboard(request)
+    }
+
+    /// For a page people open in the browser: nil when the session cookie (or a bearer token) grants `access`, else the
+    /// page to answer instead — the sign-in form, or what the account must do first.
+    static func refusal(of request: Request, requiring access: Access, accounts: AccountService) async throws -> Response? {
         let presented =
             request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
             ?? request.cookies[Self.cookie]?.value
         guard let presented else { return Self.html(.unauthorized, DashboardTemplates.render(.signIn(message: nil))) }
-        guard let principal = try await accounts.principal(for: presented), principal.grants.contains(.read) else {
+        guard let principal = try await accounts.principal(for: presented), principal.grants.contains(access) else {
             return Self.html(.unauthorized, DashboardTemplates.render(.signIn(message: "登录已失效或无权查看，请重新登录。")))
         }
         if let step = principal.account?.pending.first {
             return Self.html(.forbidden, DashboardTemplates.render(.signIn(message: Self.pendingMessage(step))))
         }
-        return try await dashboard(request)
+        return nil
     }
 
     /// `POST /`: the sign-in form (name, password, code). Signed in, the answer is the dashboard itself, with the session
@@ -124,7 +131,7 @@ struct DashboardController: Sendable {
         return kept.isEmpty ? "/" : "/?" + kept.joined(separator: "&")
     }
 
-    private static func html(_ status: HTTPResponse.Status, _ text: String) -> Response {
+    static func html(_ status: HTTPResponse.Status, _ text: String) -> Response {
         Response(
             status: status,
             headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],

@@ -144,6 +144,34 @@ enum OpenAPIDocument {
             ),
             Operation(
                 method: .get,
+                path: "/v1/points",
+                caller: .reader,
+                summary: "every in-office mandate of a congress ranked by its points for a year (SPEC §12); CSV for the public posting",
+                query: DutyController.rankingParameters,
+                answer: APISchemas.ranking,
+                contentTypes: [.json, .csv],
+                refusals: [403: "the congress lies outside this node's subtree", 404: "the congress has no points rules for that year"]
+            ),
+            Operation(
+                method: .get,
+                path: "/v1/deputies/{id}/dossier",
+                caller: .reader,
+                summary: "one dossier per deputy (一代表一档案): the mandate, the person's other mandates held here, activities, sign-ins, points",
+                query: DutyController.dossierParameters,
+                answer: APISchemas.dossier,
+                contentTypes: [.json, .csv]
+            ),
+            Operation(
+                method: .get,
+                path: "/deputies/{id}",
+                caller: .anyone,
+                summary: "the dossier as a printable page (HTML, in Chinese); asks for a sign-in itself",
+                answer: .string,
+                contentTypes: [.html],
+                refusals: [401: "a sign-in page", 403: "the account has a step to take first", 404: "no such deputy here"]
+            ),
+            Operation(
+                method: .get,
                 path: "/v1/coverage",
                 caller: .reader,
                 summary: "coverage figures of a region and its descendants (SPEC §8)",
@@ -433,7 +461,11 @@ enum OpenAPIDocument {
         responses[.status(code: operation.success)] = .response(description: "done", content: content)
 
         var parameters: OpenAPI.Parameter.Array = operation.query.map { parameter in
-            .parameter(name: parameter.name, context: .query(schema: schema(of: parameter)), description: parameter.summary)
+            .parameter(
+                name: parameter.name,
+                context: .query(required: parameter.required, schema: schema(of: parameter)),
+                description: parameter.summary
+            )
         }
         if operation.path.contains("{id}") {
             parameters.append(.parameter(name: "id", context: .path(schema: .string(format: .uuid)), description: "the record's id"))

@@ -24,8 +24,8 @@ import Testing
         #expect(rules.year == 2026)
         #expect(rules.base == 60)
         #expect(rules.rules.count == 5)
-        #expect(rules.rules[1] == PointsRules.Rule(kind: .reception, points: 2, per: .occurrence, cap: 24))
-        #expect(rules.rules[2] == PointsRules.Rule(kind: .absence, points: -1, per: .halfDay, cap: nil))
+        #expect(rules.rules[1] == PointsRules.Rule(kind: .reception, points: 2, per: .occurrence, cap: 24, line: 9))
+        #expect(rules.rules[2] == PointsRules.Rule(kind: .absence, points: -1, per: .halfDay, cap: nil, line: 10))
     }
 
     @Test func theExampleFolderOfTheRepositoryLoads() throws {

@@ -1,0 +1,130 @@
+import CongressCore
+import Logging
+import PostgresNIO
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// A mandate as a ranking names it.
+public struct RankedMandate: Sendable {
+    public var id: UUID
+    public var name: String
+}
+
+/// Duty performance (SPEC §12) read from the records this node holds: what each mandate did in a year, for its points,
+/// and one mandate's activities and sign-ins, for its dossier.
+extension RecordStore {
+    /// The in-office mandates of `congress` held here, by name.
+    public func mandatesInOffice(congress: RegionCode) async throws -> [RankedMandate] {
+        try await DatabaseError.translating("reading the mandates of congress \(congress)") {
+            let rows = try await client.query(
+                """
+                SELECT id, body ->> 'name' FROM deputies
+                WHERE congress_code = \(congress.rawValue) AND status = \(Deputy.Status.inOffice.rawValue) AND NOT deleted
+                """,
+                logger: logger
+            )
+            var mandates: [RankedMandate] = []
+            for try await (id, name) in rows.decode((UUID, String).self) { mandates.append(RankedMandate(id: id, name: name)) }
+            return mandates
+        }
+    }
+
+    /// What each mandate of `deputies` did in `year` (China's calendar year), as the rules count it: confirmed live
+    /// activities it took part in, by kind, and its live sign-ins (`training_attended`). With `records`, each count
+    /// carries the ids behind it, in date order. Cases (§13) are counted once they exist.
+    public func tallies(deputies: [UUID], year: Int, records: Bool) async throws -> [UUID: PointsTally] {
+        let (from, through) = ("\(year)-01-01", "\(year)-12-31")
+        return try await DatabaseError.translating("counting what \(deputies.count) mandates did in \(year)") {
+            let rows = try await client.query(
+                """
+                WITH m AS (SELECT unnest(\(deputies)::uuid[]) AS id),
+                participations AS (
+                    SELECT p.deputy::uuid AS deputy, a.id, a.kind, a.on_date,
+                        coalesce((a.body ->> 'halfDays')::int, 1) AS half_days, coalesce((a.body ->> 'constituentsMet')::int, 0) AS people
+                    FROM activities a CROSS JOIN LATERAL jsonb_array_elements_text(a.body -> 'participants') AS p(deputy)
+                    WHERE NOT a.deleted AND a.confirmed AND a.on_date BETWEEN \(from) AND \(through)
+                ),
+                sign_ins AS (
+                    SELECT deputy_id AS deputy, id, body ->> 'signedInAt' AS at FROM attendance
+                    WHERE NOT deleted AND deputy_id IN (SELECT id FROM m)
+                        AND extract(year FROM (body ->> 'signedInAt')::timestamptz AT TIME ZONE 'Asia/Shanghai') = \(year)
+                )
+                SELECT deputy, kind, count(*)::int, sum(half_days)::int, sum(people)::int,
+                    CASE WHEN \(records) THEN array_agg(id ORDER BY on_date, id) END
+                FROM participations WHERE deputy IN (SELECT id FROM m) GROUP BY deputy, kind
+                UNION ALL
+                SELECT deputy, \(PointsRules.Counted.trainingAttended.rawValue), count(*)::int, 0, 0,
+                    CASE WHEN \(records) THEN array_agg(id ORDER BY at, id) END
+                FROM sign_ins GROUP BY deputy
+                """,
+                logger: logger
+            )
+            var tallies: [UUID: PointsTally] = [:]
+            for try await (deputy, kind, count, halfDays, people, ids) in rows.decode((UUID, String, Int, Int, Int, [UUID]?).self) {
+                guard let counted = PointsRules.Counted(rawValue: kind) else { continue }
+                tallies[deputy, default: PointsTally()].counts[counted] = PointsTally.Count(
+                    occurrences: count,
+                    halfDays: halfDays,
+                    constituents: people,
+                    records: ids ?? []
+                )
+            }
+            return tallies
+        }
+    }
+
+    /// Every live activity `deputy` took part in, confirmed or not, newest first.
+    public func activities(of deputy: UUID) async throws -> [Record<Activity>] {
+        try await DatabaseError.translating("reading the activities of deputy \(deputy)") {
+            // Bodies hold ids as Swift writes them (upper case): the containment test uses the GIN index.
+            let rows = try await client.query(
+                """
+                SELECT \(unescaped: Self.columns) FROM activities
+                WHERE NOT deleted AND body -> 'participants' @> jsonb_build_array(\(deputy.uuidString))
+                ORDER BY on_date DESC, id
+                """,
+                logger: logger
+            )
+            return try await Self.records(Activity.self, from: rows)
+        }
+    }
+
+    /// Every live sign-in of `deputy`, newest first, with its training's title when this node holds the training.
+    public func signIns(of deputy: UUID) async throws -> [(record: Record<Attendance>, training: String?)] {
+        try await DatabaseError.translating("reading the sign-ins of deputy \(deputy)") {
+            let rows = try await client.query(
+                """
+                SELECT \(unescaped: Self.columns) FROM attendance WHERE NOT deleted AND deputy_id = \(deputy)
+                ORDER BY body ->> 'signedInAt' DESC, id
+                """,
+                logger: logger
+            )
+            let signIns = try await Self.records(Attendance.self, from: rows)
+            let titles = try await client.query(
+                "SELECT id, body ->> 'title' FROM trainings WHERE id = ANY(\(signIns.map(\.body.trainingId)))",
+                logger: logger
+            )
+            var titleOf: [UUID: String] = [:]
+            for try await (id, title) in titles.decode((UUID, String).self) { titleOf[id] = title }
+            return signIns.map { ($0, titleOf[$0.body.trainingId]) }
+        }
+    }
+
+    /// The live mandates held here of the person with `personKey`, but `deputy`'s own.
+    public func otherMandates(of deputy: UUID, personKey: String) async throws -> [Record<Deputy>] {
+        try await DatabaseError.translating("reading the other mandates of deputy \(deputy)") {
+            let rows = try await client.query(
+                """
+                SELECT \(unescaped: Self.columns) FROM deputies WHERE person_key = \(personKey) AND id <> \(deputy) AND NOT deleted
+                ORDER BY congress_code, id
+                """,
+                logger: logger
+            )
+            return try await Self.records(Deputy.self, from: rows)
+        }
+    }
+}

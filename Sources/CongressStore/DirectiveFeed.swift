@@ -19,6 +19,8 @@ public struct DirectiveFeed: Sendable {
     /// audience touch the child's subtree, each in its current state, as `{"since", "toSeq", "count", "changes"}`; and,
     /// to a child whose release has activities, the assignments made above it to stations of its subtree with the
     /// mandates they name, without their phones (SPEC §12: the station's node records those deputies' activities).
+    /// Only its ancestors' mandates come down: one of a sibling subtree (a mandate handed over by a division change while
+    /// its assignment stayed) is not the child's to see.
     /// `toSeq` moves past entries that do not concern the child, so its next page starts after them, and past those
     /// of kinds the child's release does not read (`kinds`): a child that upgrades pulls its directives again.
     ///
@@ -40,7 +42,7 @@ public struct DirectiveFeed: Sendable {
             \(ChangeLogReader.currentStateSQL),
             stationed AS (
                 SELECT change, body FROM changes
-                WHERE $6 AND origin NOT LIKE $3 || '%' AND change ->> 'kind' = '\(RecordKind.assignment.rawValue)'
+                WHERE $6 AND left($3, length(origin)) = origin AND origin <> $3 AND change ->> 'kind' = '\(RecordKind.assignment.rawValue)'
                     AND change ->> 'regionCode' LIKE $3 || '%'
             ),
             concerning AS (
@@ -61,7 +63,7 @@ public struct DirectiveFeed: Sendable {
                 SELECT change FROM stationed
                 UNION ALL
                 SELECT \(Self.mandateWithoutPhone) FROM deputies r
-                WHERE $6 AND r.origin NOT LIKE $3 || '%' AND (
+                WHERE $6 AND left($3, length(r.origin)) = r.origin AND r.origin <> $3 AND (
                     r.id IN (SELECT (body ->> 'deputyId')::uuid FROM stationed)
                     OR r.id IN (SELECT record_id FROM w WHERE kind = '\(RecordKind.deputy.rawValue)') AND EXISTS (
                         SELECT FROM assignments a WHERE a.deputy_id = r.id AND NOT a.deleted AND a.region_code LIKE $3 || '%')

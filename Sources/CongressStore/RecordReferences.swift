@@ -92,13 +92,14 @@ extension RecordStore {
         }
     }
 
-    /// Deputies taking part in an activity or belonging to a group (SPEC §12): mandates this node can see — of its
-    /// subtree by region or congress, or assigned to one of its stations (they come down from above for that) — in
-    /// office, and of `congress` when given. One not seen here lies in another subtree (403).
+    /// Deputies taking part in an activity or belonging to a group (SPEC §12): mandates this node can see — owned in its
+    /// subtree, or assigned to one of its stations (they come down from above for that; a copy that stays after the
+    /// assignment ends does not count) — in office, and of `congress` when given. One not seen here lies in another
+    /// subtree (403).
     private func checkParticipants(_ deputies: [(field: String, id: UUID)], congress: RegionCode?, on connection: PostgresConnection) async throws {
         let rows = try await connection.query(
             """
-            SELECT d.id, d.status, d.congress_code, d.region_code LIKE \(node.rawValue) || '%' OR d.congress_code LIKE \(node.rawValue) || '%'
+            SELECT d.id, d.status, d.congress_code, d.origin LIKE \(node.rawValue) || '%'
                 OR EXISTS (SELECT FROM assignments a WHERE a.deputy_id = d.id AND NOT a.deleted AND a.region_code LIKE \(node.rawValue) || '%')
             FROM deputies d WHERE NOT d.deleted AND d.id = ANY(\(Array(Set(deputies.map(\.id))))) FOR SHARE OF d
             """,

@@ -61,6 +61,24 @@ import Testing
         )
     }
 
+    /// Half-days and people received are measures of activities: a sign-in or a case counts once.
+    @Test func onlyActivitiesAreCountedByHalfDayOrByPerson() {
+        let text = """
+            version: 1
+            congress: "420802"
+            year: 2026
+            rules:
+              - { kind: training_attended, points: 1, per: half_day }
+              - { kind: reception, points: 1, per: constituent, cap: 20 }
+
+            """
+        #expect(
+            Self.errors(text) == [
+                "points/420802/2026.yaml:5:48: error: 'per: half_day' counts activities; training_attended counts once each (per: occurrence)"
+            ]
+        )
+    }
+
     @Test func aFileOutOfPlaceOrWithoutItsKeysIsRefused() {
         #expect(
             Self.errors(Self.valid, path: "dongbao/2026.yaml").first

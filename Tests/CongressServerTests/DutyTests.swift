@@ -1,3 +1,4 @@
+import CongressStore
 import Foundation
 import Testing
 
@@ -340,6 +341,151 @@ import Testing
                     }
                 }
             }
+        }
+    }
+
+    static func activity(_ participants: [String], kind: String = "inspection", on: String? = nil, halfDays: Int = 1, extra: String = "") -> String {
+        """
+        {"kind": "\(kind)", "title": "视察乡村振兴", "on": "\(on ?? "\(Activity.today())")", "halfDays": \(halfDays), "regionCode": "420802101",
+         "participants": [\(participants.map { "\"\($0)\"" }.joined(separator: ", "))], "constituentsMet": 0, "confirmed": true\(extra)}
+        """
+    }
+
+    /// 钱坑镇's case: a county deputy assigned to a township's station comes down to the township, read-only and without
+    /// the phone; the township records that deputy's activity there, and it reaches the county and the city, scored by
+    /// the county's rules. Deputies the township cannot see are refused (403), a resigned one too (422).
+    @Test func aCountyDeputyAtATownshipStationTakesPartThereAndIsScoredAbove() async throws {
+        let (_, federation) = try await TopologyTravelTests.federation()
+        let rules = try PointsFolder.check(Self.folder(Self.initialRules), directory: "points")
+        try await TopologyTravelTests.serve(federation.city, file: nil, points: rules) { city in
+            try await TopologyTravelTests.serve(federation.county, file: nil, points: rules) { county in
+                try await TopologyTravelTests.serve(federation.township, file: nil, points: rules) { township in
+                    let station = try await township.create("stations", Fixture.station())
+                    let resident = try await township.create(
+                        "deputies",
+                        Fixture.deputy(name: "钱坑镇代表", level: "township", congress: "420802101")
+                    )
+                    #expect(try await township.sync().error == nil)
+                    let phone = "13912345678"
+                    let countyDeputy = try await county.create(
+                        "deputies",
+                        Fixture.deputy(name: "区代表甲", region: "420802101", extra: #", "phone": "\#(phone)""#)
+                    )
+                    let elsewhere = try await county.create("deputies", Fixture.deputy(name: "区代表乙", region: "420802102"))
+                    let assignment = try await county.create(
+                        "assignments",
+                        #"{"deputyId": "\#(countyDeputy)", "stationId": "\#(station)", "role": "resident", "since": "2024-01-01"}"#
+                    )
+                    let pulled = try await township.sync()
+                    #expect(pulled.error == nil && pulled.directives >= 2, "\(pulled)")
+
+                    // Held at the township, read-only, without the phone.
+                    let copy = try await township.send(.get, "/v1/deputies/\(countyDeputy)", token: .admin)
+                    #expect(copy.status == .ok && copy.json["origin"] as? String == "420802" && copy.json["phone"] == nil, "\(copy.body)")
+                    #expect(try await township.send(.get, "/v1/assignments/\(assignment)").status == .ok)
+                    #expect(try await township.send(.put, "/v1/deputies/\(countyDeputy)", json: copy.body).status == .conflict)
+                    let dump = try await TestDatabase.dump(federation.township.database)
+                    #expect(!dump.contains(phone) && !dump.contains("139****5678"), "the phone reached the township")
+                    #expect(try await township.held("deputies").count == 2, "the county deputy not at the station stays above")
+
+                    // The township records the county deputy's activity at its station.
+                    let recorded = try await township.send(
+                        .post,
+                        "/v1/activities",
+                        json: Self.activity([countyDeputy, resident], extra: #", "stationId": "\#(station)""#)
+                    )
+                    #expect(recorded.status == .created, "\(recorded.body)")
+
+                    // Refused: a deputy it cannot see, a resigned one, no duration, a confirmed activity in the future.
+                    let hidden = try await township.send(.post, "/v1/activities", json: Self.activity([resident, elsewhere]))
+                    #expect(hidden.status == .forbidden && hidden.error?.field == "participants[1]", "\(hidden.body)")
+                    var record = try await township.get(Deputy.self, id: UUID(uuidString: resident)!)
+                    record.body.status = .resigned
+                    #expect(try await township.send(.put, "/v1/deputies/\(resident)", json: try record.json).status == .ok)
+                    let resigned = try await township.send(.post, "/v1/activities", json: Self.activity([resident]))
+                    #expect(resigned.status == .unprocessableContent && resigned.error?.field == "participants[0]", "\(resigned.body)")
+                    let noTime = try await township.send(.post, "/v1/activities", json: Self.activity([countyDeputy], halfDays: 0))
+                    #expect(noTime.status == .unprocessableContent && noTime.error?.field == "halfDays", "\(noTime.body)")
+                    let future = try await township.send(
+                        .post,
+                        "/v1/activities",
+                        json: Self.activity([countyDeputy], on: "\(Activity.today().adding(days: 3))")
+                    )
+                    #expect(future.status == .unprocessableContent && future.error?.field == "on", "\(future.body)")
+                    let otherStation = try await township.send(
+                        .post,
+                        "/v1/activities",
+                        json: Self.activity([countyDeputy], extra: #", "stationId": "\#(UUID())""#)
+                    )
+                    #expect(otherStation.status == .unprocessableContent && otherStation.error?.field == "stationId", "\(otherStation.body)")
+                    #expect(try await TestDatabase.texts("SELECT count(*)::text FROM activities", on: federation.township.database) == ["1"])
+
+                    // Up the tree: the county deputy's inspection counts by the county's rules at the county and the city.
+                    #expect(try await township.sync().error == nil)
+                    #expect(try await county.sync().error == nil)
+                    let countyRules = Self.initialRules.first { $0.congress == "420802" && $0.year == Self.year }!
+                    for (api, node) in [(county, federation.county), (city, federation.city)] {
+                        try await Self.expectRankingHolds(countyRules, at: api, node: node)
+                        let ranking = try await api.send(.get, "/v1/points?congress=420802&year=\(Self.year)").json["items"] as? [[String: Any]]
+                        let points = ranking?.first { ($0["deputyId"] as? String)?.uppercased() == countyDeputy.uppercased() }?["points"] as? Int
+                        #expect(points == countyRules.base + 3, "at \(node.node)")
+                    }
+                    let dossier = try await city.send(.get, "/v1/deputies/\(countyDeputy)/dossier").json
+                    let lines = (dossier["points"] as? [[String: Any]])?.first?["lines"] as? [[String: Any]]
+                    let inspection = lines?.first { $0["rule"] as? String == "inspection" }
+                    #expect(inspection?["count"] as? Int == 1 && inspection?["points"] as? Int == 3)
+                    #expect((inspection?["records"] as? [String])?.map { $0.uppercased() } == [(recorded.json["id"] as? String ?? "").uppercased()])
+                    #expect(inspection?["source"] as? String == "420802/\(Self.year).yaml:6", "the file's first rule")
+
+                    // Unassigned: the township no longer records that deputy's activities.
+                    #expect(try await county.send(.delete, "/v1/assignments/\(assignment)").status == .ok)
+                    #expect(try await township.sync().error == nil)
+                    let gone = try await township.send(.post, "/v1/activities", json: Self.activity([countyDeputy]))
+                    #expect(gone.status == .forbidden, "\(gone.body)")
+                }
+            }
+        }
+    }
+
+    /// A rules file with an unknown kind, a negative cap and a rule given twice is refused at each line and column; the
+    /// rules in force stay, and so do the scores.
+    @Test func aBrokenRulesFileIsRefusedAtItsLinesAndTheOldRulesStay() async throws {
+        let topology = TestTopology.city(ports: ["420802": try LoopbackPort.free()])
+        let node = try await TestNode.make(node: "420802", topologyYAML: topology.yaml)
+        let folder = try TopologyReloadTests.TopologyFolder(topology.yaml)
+        let good = Self.initialRules.filter { $0.congress == "420802" }
+        try PointsFolder.write(Self.folder(good), to: folder.path + "/points")
+        try await TopologyTravelTests.serve(node, file: folder) { api in
+            let deputy = try await api.create("deputies", Fixture.deputy())
+            #expect(try await api.send(.post, "/v1/activities", json: Self.activity([deputy])).status == .created)
+            let before = try await api.send(.get, "/v1/points?congress=420802&year=\(Self.year)").json
+            #expect((before["items"] as? [[String: Any]])?.first?["points"] as? Int == 63)
+            let broken = """
+                version: 1
+                congress: "420802"
+                year: \(Self.year)
+                base: 60
+                rules:
+                  - { kind: inspektion, points: 3 }
+                  - { kind: reception, points: 2, cap: -5 }
+                  - { kind: study, points: 1 }
+                  - { kind: study, points: 2 }
+
+                """
+            try PointsFolder.write(
+                Self.folder(good.filter { $0.year != Self.year }).merging(["420802/\(Self.year).yaml": broken]) { $1 },
+                to: folder.path + "/points"
+            )
+            let refused = try await PointsTravelTests.rules(at: api) { $0["lastRejected"] is [String: Any] }
+            let errors = ((refused["lastRejected"] as? [String: Any])?["errors"] as? [[String: Any]] ?? []).map {
+                "\($0["line"] as? Int ?? 0):\($0["column"] as? Int ?? 0) \($0["message"] as? String ?? "")"
+            }
+            #expect(errors.count == 3, "\(errors)")
+            #expect(errors.first?.hasPrefix("6:13 unknown kind 'inspektion'") == true, "\(errors)")
+            #expect(errors.dropFirst().first?.hasPrefix("7:40 'cap' must be a whole number from 1") == true, "\(errors)")
+            #expect(errors.last?.hasPrefix("9:5 a second rule for study per occurrence") == true, "\(errors)")
+            let after = try await api.send(.get, "/v1/points?congress=420802&year=\(Self.year)").json
+            #expect((after["items"] as? [[String: Any]])?.first?["points"] as? Int == 63, "the old rules stay in force")
         }
     }
 }

@@ -60,14 +60,13 @@ extension PointsRules {
     /// The file these rules come from, inside the points folder.
     public var path: String { "\(congress)/\(year).yaml" }
 
-    /// The score of a mandate whose year is `tally`: base + Σ rule points, each rule capped (in absolute value).
+    /// The score of a mandate whose year is `tally`: base + Σ rule points, each rule capped (in absolute value), with
+    /// its lines.
     public func score(_ tally: PointsTally) -> PointsScore {
         var lines = [PointsScore.Line(rule: "base", per: nil, source: path, count: 1, points: base, capped: false, records: [])]
         for rule in rules {
             let counted = tally.counts[rule.kind] ?? PointsTally.Count()
-            let count = counted.amount(rule.per)
-            let uncapped = count * rule.points
-            let points = rule.cap.map { min(max(uncapped, -$0), $0) } ?? uncapped
+            let (count, points, capped) = rule.earned(counted)
             lines.append(
                 PointsScore.Line(
                     rule: rule.kind.rawValue,
@@ -75,12 +74,27 @@ extension PointsRules {
                     source: "\(path):\(rule.line)",
                     count: count,
                     points: points,
-                    capped: points != uncapped,
+                    capped: capped,
                     records: counted.records
                 )
             )
         }
         return PointsScore(year: year, total: lines.reduce(0) { $0 + $1.points }, lines: lines)
+    }
+
+    /// The same score's total alone, for a ranking of many mandates.
+    public func total(_ tally: PointsTally) -> Int {
+        rules.reduce(base) { total, rule in total + rule.earned(tally.counts[rule.kind] ?? PointsTally.Count()).points }
+    }
+}
+
+extension PointsRules.Rule {
+    /// What the rule counted of `counted`, the points it gives for that, and whether its cap cut them.
+    func earned(_ counted: PointsTally.Count) -> (count: Int, points: Int, capped: Bool) {
+        let count = counted.amount(per)
+        let uncapped = count * points
+        let capped = cap.map { min(max(uncapped, -$0), $0) } ?? uncapped
+        return (count, capped, capped != uncapped)
     }
 }
 
@@ -102,9 +116,9 @@ public struct PointsRanking: Sendable, Equatable, Encodable {
     public init(congress: RegionCode, year: Int, scored: [(deputyId: UUID, name: String, points: Int)]) {
         self.congress = congress
         self.year = year
-        let ordered = scored.sorted {
-            ($0.points, $1.name, $1.deputyId.uuidString) > ($1.points, $0.name, $0.deputyId.uuidString)
-        }
+        // The ids' text made once, not in every comparison.
+        let keyed = scored.map { (entry: $0, id: $0.deputyId.uuidString) }
+        let ordered = keyed.sorted { ($0.entry.points, $1.entry.name, $1.id) > ($1.entry.points, $0.entry.name, $0.id) }.map(\.entry)
         var items: [Item] = []
         items.reserveCapacity(ordered.count)
         for (index, entry) in ordered.enumerated() {

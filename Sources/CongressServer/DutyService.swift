@@ -24,9 +24,9 @@ struct DutyService: Sendable {
         }
         let rules = try self.rules(congress: congress, year: year)
         let mandates = try await store.mandatesInOffice(congress: congress)
-        let tallies = try await store.tallies(deputies: mandates.map(\.id), year: year, records: false)
+        let tallies = try await store.tallies(.inOffice(congress: congress), year: year, records: false)
         let scored = mandates.map { mandate in
-            (deputyId: mandate.id, name: mandate.name, points: rules.score(tallies[mandate.id] ?? PointsTally()).total)
+            (deputyId: mandate.id, name: mandate.name, points: rules.total(tallies[mandate.id] ?? PointsTally()))
         }
         return PointsRanking(congress: congress, year: year, scored: scored)
     }
@@ -59,7 +59,7 @@ struct DutyService: Sendable {
         let years = points.current.content.rules.filter { $0.congress == deputy.body.congressCode }.sorted { $0.year > $1.year }
         var scores: [PointsScore] = []
         for rules in years {
-            let tally = try await store.tallies(deputies: [deputy.meta.id], year: rules.year, records: true)[deputy.meta.id]
+            let tally = try await store.tallies(.ids([deputy.meta.id]), year: rules.year, records: true)[deputy.meta.id]
             scores.append(rules.score(tally ?? PointsTally()))
         }
         let signIns = try await store.signIns(of: deputy.meta.id).map { Dossier.SignIn(record: $0.record, trainingTitle: $0.training) }

@@ -33,15 +33,32 @@ extension RecordStore {
         }
     }
 
-    /// What each mandate of `deputies` did in `year` (China's calendar year), as the rules count it: confirmed live
+    /// Whose year `tallies` counts.
+    public enum Mandates: Sendable {
+        /// The in-office mandates of a congress, as `mandatesInOffice` reads them.
+        case inOffice(congress: RegionCode)
+        case ids([UUID])
+    }
+
+    /// What each mandate of `mandates` did in `year` (China's calendar year), as the rules count it: confirmed live
     /// activities it took part in, by kind, and its live sign-ins (`training_attended`). With `records`, each count
     /// carries the ids behind it, in date order. Cases (§13) are counted once they exist.
-    public func tallies(deputies: [UUID], year: Int, records: Bool) async throws -> [UUID: PointsTally] {
+    public func tallies(_ mandates: Mandates, year: Int, records: Bool) async throws -> [UUID: PointsTally] {
         let (from, through) = ("\(year)-01-01", "\(year)-12-31")
-        return try await DatabaseError.translating("counting what \(deputies.count) mandates did in \(year)") {
+        // A congress is named rather than its ids sent: a province's 90,000 ids would be the bulk of the query.
+        let (congress, ids): (String?, [UUID]) =
+            switch mandates {
+            case .inOffice(let congress): (congress.rawValue, [])
+            case .ids(let ids): (nil, ids)
+            }
+        return try await DatabaseError.translating("counting what mandates did in \(year)") {
             let rows = try await client.query(
                 """
-                WITH m AS (SELECT unnest(\(deputies)::uuid[]) AS id),
+                WITH m AS (
+                    SELECT id FROM deputies
+                    WHERE congress_code = \(congress) AND status = \(Deputy.Status.inOffice.rawValue) AND NOT deleted
+                    UNION SELECT unnest(\(ids)::uuid[])
+                ),
                 participations AS (
                     SELECT p.deputy::uuid AS deputy, a.id, a.kind, a.on_date,
                         coalesce((a.body ->> 'halfDays')::int, 1) AS half_days, coalesce((a.body ->> 'constituentsMet')::int, 0) AS people

@@ -6,6 +6,8 @@ struct CongressBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "congress-bench",
         abstract: "Measure performance; each run ends with machine-readable RESULT lines.",
-        subcommands: [TopologyBench.self, SyncBench.self, IncrementalBench.self, TLSSyncBench.self, CoverageBench.self, RosterBench.self]
+        subcommands: [
+            TopologyBench.self, SyncBench.self, IncrementalBench.self, TLSSyncBench.self, CoverageBench.self, RosterBench.self, PointsBench.self,
+        ]
     )
 }

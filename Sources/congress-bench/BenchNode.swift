@@ -14,7 +14,7 @@ enum BenchNode {
         on server: DatabaseAddress,
         named name: String,
         logger: Logger,
-        configure: (inout AppConfiguration) -> Void = { _ in },
+        points: PointsFolder = .empty,
         _ body: (_ topology: Topology, _ client: PostgresClient, _ secrets: NodeSecrets, _ base: String) async throws -> T
     ) async throws -> T {
         let topology = try TopologyLoader.parse(shape.yaml, file: "generated.yaml").topology
@@ -32,7 +32,7 @@ enum BenchNode {
             logger: quiet
         )
         configuration.schedulesPushes = false
-        configure(&configuration)
+        configuration.points = points
         let app = try buildApplication(configuration)
         let client = PostgresClient(configuration: address.clientConfiguration, backgroundLogger: quiet)
         return try await whileRunning([app, client], logger: logger) {

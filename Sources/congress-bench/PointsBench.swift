@@ -79,11 +79,7 @@ struct PointsBench: AsyncParsableCommand {
         let root = try TopologyLoader.parse(shape.topology.yaml, file: "generated.yaml").topology.root.code
         let rulesText = Self.rules(congress: root, year: year)
         let folder = try PointsFolder.check(["\(root)/\(year).yaml": rulesText], directory: "points")
-        try await BenchNode.run(shape.topology, on: server, named: "points", logger: logger, configure: { $0.points = folder }) {
-            topology,
-            client,
-            secrets,
-            base in
+        try await BenchNode.run(shape.topology, on: server, named: "points", logger: logger, points: folder) { topology, client, secrets, base in
             let townships = topology.allNodes.filter { $0.level == .township }.map(\.code.rawValue)
             let counts = try await Self.generate(congress: root, townships: townships, mandates: shape.mandates, year: year, on: client)
             let load = LoadGenerator(token: secrets.readToken, clients: 1)

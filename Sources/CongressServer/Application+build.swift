@@ -224,7 +224,7 @@ func buildRouter(
     mount(Training.self)
     mount(Activity.self)
     mount(DeputyGroup.self)
-    let duty = DutyController(duty: DutyService(store: store, points: sync.points), accounts: accounts)
+    let duty = DutyController(duty: DutyService(store: store, points: sync.points), accounts: accounts, audit: audit)
     readers.addRoutes(duty.reads)
     router.addRoutes(duty.pages)
     let training = TrainingController(trainings: trainings)

@@ -39,34 +39,45 @@ struct DashboardController: Sendable {
         CoverageQuery.parameters + [QueryParameter("token", .token(maxLength: 200), summary: "a read or admin token, kept as a cookie")]
 
     @Sendable func page(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let parameters = request.queryPairs
-        if let token = parameters.first(where: { $0.0 == "token" })?.1 {
-            guard try await accounts.principal(for: token)?.grants.contains(.read) == true else {
-                return Self.html(.unauthorized, DashboardTemplates.render(.signIn(message: "令牌无效，请检查后重新输入。")))
-            }
-            // Keep the token out of the address bar, history and logs: a cookie from now on.
-            var response = Response(status: .seeOther, headers: [.location: Self.location(parameters.filter { $0.0 != "token" })])
-            response.setCookie(try Cookie.validated(name: Self.cookie, value: token, path: "/", httpOnly: true, sameSite: .strict))
-            return response
-        }
-        if let refusal = try await Self.refusal(of: request, requiring: .read, accounts: accounts) { return refusal }
+        if let cookie = try await Self.tokenToCookie(request, accounts: accounts) { return cookie }
+        if case .refused(let page) = try await Self.access(of: request, requiring: .read, accounts: accounts) { return page }
         return try await dashboard(request)
     }
 
-    /// For a page people open in the browser: nil when the session cookie (or a bearer token) grants `access`, else the
-    /// page to answer instead — the sign-in form, or what the account must do first.
-    static func refusal(of request: Request, requiring access: Access, accounts: AccountService) async throws -> Response? {
+    /// A page opened with `?token=`: the same page again without it, the token kept as a cookie from now on (out of the
+    /// address bar, history and logs); nil without one.
+    static func tokenToCookie(_ request: Request, accounts: AccountService) async throws -> Response? {
+        let parameters = request.queryPairs
+        guard let token = parameters.first(where: { $0.0 == "token" })?.1 else { return nil }
+        guard try await accounts.principal(for: token)?.grants.contains(.read) == true else {
+            return Self.html(.unauthorized, DashboardTemplates.render(.signIn(message: "令牌无效，请检查后重新输入。")))
+        }
+        let location = Self.location(request.uri.path, parameters.filter { $0.0 != "token" })
+        var response = Response(status: .seeOther, headers: [.location: location])
+        response.setCookie(try Cookie.validated(name: Self.cookie, value: token, path: "/", httpOnly: true, sameSite: .strict))
+        return response
+    }
+
+    /// Who opens a page in the browser, or the page to answer instead.
+    enum PageAccess {
+        case allowed(Principal)
+        /// The sign-in form, or what the account must do first.
+        case refused(Response)
+    }
+
+    /// For a page people open in the browser: allowed when the session cookie (or a bearer token) grants `access`.
+    static func access(of request: Request, requiring access: Access, accounts: AccountService) async throws -> PageAccess {
         let presented =
             request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
             ?? request.cookies[Self.cookie]?.value
-        guard let presented else { return Self.html(.unauthorized, DashboardTemplates.render(.signIn(message: nil))) }
+        guard let presented else { return .refused(Self.html(.unauthorized, DashboardTemplates.render(.signIn(message: nil)))) }
         guard let principal = try await accounts.principal(for: presented), principal.grants.contains(access) else {
-            return Self.html(.unauthorized, DashboardTemplates.render(.signIn(message: "登录已失效或无权查看，请重新登录。")))
+            return .refused(Self.html(.unauthorized, DashboardTemplates.render(.signIn(message: "登录已失效或无权查看，请重新登录。"))))
         }
         if let step = principal.account?.pending.first {
-            return Self.html(.forbidden, DashboardTemplates.render(.signIn(message: Self.pendingMessage(step))))
+            return .refused(Self.html(.forbidden, DashboardTemplates.render(.signIn(message: Self.pendingMessage(step)))))
         }
-        return nil
+        return .allowed(principal)
     }
 
     /// `POST /`: the sign-in form (name, password, code). Signed in, the answer is the dashboard itself, with the session
@@ -124,11 +135,11 @@ struct DashboardController: Sendable {
         }
     }
 
-    private static func location(_ parameters: [(String, String)]) -> String {
+    private static func location(_ path: String, _ parameters: [(String, String)]) -> String {
         let kept = parameters.compactMap { name, value in
             value.addingPercentEncoding(withAllowedCharacters: .alphanumerics).map { "\(name)=\($0)" }
         }
-        return kept.isEmpty ? "/" : "/?" + kept.joined(separator: "&")
+        return kept.isEmpty ? path : path + "?" + kept.joined(separator: "&")
     }
 
     static func html(_ status: HTTPResponse.Status, _ text: String) -> Response {

@@ -14,6 +14,7 @@ import Foundation
 struct DutyController: Sendable {
     let duty: DutyService
     let accounts: AccountService
+    let audit: AuditTrail
 
     /// Mounted in the read group at `/v1`.
     var reads: RouteCollection<AppRequestContext> {
@@ -36,6 +37,9 @@ struct DutyController: Sendable {
 
     static let dossierParameters = [ExportFormat.parameter]
 
+    /// The page takes a token once, as the dashboard does.
+    static let pageParameters = [QueryParameter("token", .token(maxLength: 200), summary: "a read or admin token, kept as a cookie")]
+
     @Sendable func ranking(_ request: Request, context: AppRequestContext) async throws -> Response {
         let query = try request.query(accepting: Self.rankingParameters)
         // Both are required: the query refuses a request without them.
@@ -52,8 +56,17 @@ struct DutyController: Sendable {
 
     @Sendable func dossier(_ request: Request, context: AppRequestContext) async throws -> Response {
         let query = try request.query(accepting: Self.dossierParameters)
-        var dossier = try await duty.dossier(deputy: try context.recordID())
+        let id = try context.recordID()
+        var dossier = try await duty.dossier(deputy: id)
         if !context.seesPersonKeys { dossier = dossier.hidingPersonKeys() }
+        // A person's whole file: who read it is kept, as for a write.
+        await audit.append(
+            actor: context.actor ?? "anonymous",
+            address: context.address,
+            action: "read dossier",
+            record: "/v1/deputies/\(id)",
+            outcome: "200"
+        )
         switch query.choice("format", as: ExportFormat.self) ?? .json {
         case .json: return try JSONBody.response(.ok, dossier)
         case .csv:
@@ -66,10 +79,17 @@ struct DutyController: Sendable {
     }
 
     @Sendable func printable(_ request: Request, context: AppRequestContext) async throws -> Response {
-        if let refusal = try await DashboardController.refusal(of: request, requiring: .read, accounts: accounts) { return refusal }
+        if let cookie = try await DashboardController.tokenToCookie(request, accounts: accounts) { return cookie }
+        let principal: Principal
+        switch try await DashboardController.access(of: request, requiring: .read, accounts: accounts) {
+        case .allowed(let allowed): principal = allowed
+        case .refused(let page): return page
+        }
         do {
-            _ = try request.query(accepting: [])
-            let dossier = try await duty.dossier(deputy: try context.recordID()).hidingPersonKeys()
+            _ = try request.query(accepting: Self.pageParameters)
+            let id = try context.recordID()
+            let dossier = try await duty.dossier(deputy: id).hidingPersonKeys()
+            await audit.append(actor: principal.actor, address: context.address, action: "read dossier", record: "/v1/deputies/\(id)", outcome: "200")
             return DashboardController.html(.ok, DossierPage.render(dossier))
         } catch {
             guard let failure = APIError(translating: error) else { throw error }

@@ -165,10 +165,14 @@ enum OpenAPIDocument {
                 method: .get,
                 path: "/deputies/{id}",
                 caller: .anyone,
-                summary: "the dossier as a printable page (HTML, in Chinese); asks for a sign-in itself",
+                summary: "the dossier as a printable page (HTML, in Chinese); asks for a sign-in itself; ?token= signs a browser in with a cookie",
+                query: DutyController.pageParameters,
                 answer: .string,
                 contentTypes: [.html],
-                refusals: [401: "a sign-in page", 403: "the account has a step to take first", 404: "no such deputy here"]
+                refusals: [
+                    303: "signed in: the token is now a cookie", 401: "a sign-in page", 403: "the account has a step to take first",
+                    404: "no such deputy here", 422: "a malformed parameter",
+                ]
             ),
             Operation(
                 method: .get,

@@ -436,6 +436,21 @@ import Testing
                     #expect(inspection?["count"] as? Int == 1 && inspection?["points"] as? Int == 3)
                     #expect((inspection?["records"] as? [String])?.map { $0.uppercased() } == [(recorded.json["id"] as? String ?? "").uppercased()])
                     #expect(inspection?["source"] as? String == "420802/\(Self.year).yaml:6", "the file's first rule")
+                    let reads = try await TestDatabase.texts(
+                        "SELECT actor || ' ' || action || ' ' || record FROM audit_log WHERE action = 'read dossier'",
+                        on: federation.city.database
+                    )
+                    #expect(reads == ["read token read dossier /v1/deputies/\(countyDeputy)"], "\(reads)")
+
+                    // The printable page, in a real browser signed in with the read token.
+                    let page = try await HeadlessChromium().dumpDOM(
+                        "\(city.baseURL!)/deputies/\(countyDeputy)?token=\(federation.city.secrets.readToken)"
+                    )
+                    #expect(
+                        page.contains("区代表甲 · 代表履职档案") && page.contains("视察调研") && page.contains("合计 \(countyRules.base + 3) 分"),
+                        "\(page.prefix(800))"
+                    )
+                    #expect(!page.contains("personKey") && !page.contains(phone))
 
                     // Unassigned: the township no longer records that deputy's activities.
                     #expect(try await county.send(.delete, "/v1/assignments/\(assignment)").status == .ok)

@@ -30,7 +30,16 @@ import Testing
 
     @Test func theExampleFolderOfTheRepositoryLoads() throws {
         let folder = try PointsFolder.load(directory: Repository.root.appendingPathComponent("config/points").path)
-        #expect(folder.rules.map { "\($0.congress)/\($0.year)" } == ["420802/2026"])
+        #expect(folder.rules.map { "\($0.congress)/\($0.year)" } == ["420802/2026", "500105/2026"])
+        #expect(folder.warnings.isEmpty)
+        // 江北's scheme: +3 a suggestion, +3 an inspection, −1 a half-day of leave.
+        let jiangbei = folder.rules[1]
+        #expect(
+            jiangbei.base == 0
+                && jiangbei.rules.map { "\($0.kind.rawValue) \($0.points) \($0.per.rawValue)" } == [
+                    "suggestion_submitted 3 occurrence", "inspection 3 occurrence", "absence -1 half_day",
+                ]
+        )
     }
 
     @Test func everyMistakeIsReportedAtItsLineAndColumn() {

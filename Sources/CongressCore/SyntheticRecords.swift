@@ -50,7 +50,8 @@ public struct SyntheticRecord<Body: RecordBody>: Sendable {
 
 /// Realistic records for the regions one node writes (its own and those of townships without a node): villages,
 /// stations of every type with the six standards partly met, deputies with seats from the Electoral Law's formulas
-/// (a share of persons holding mandates at two or three levels), assignments, and a training at upper nodes.
+/// (a share of persons holding mandates at two or three levels), assignments, a training at upper nodes, and each
+/// congress's deputy groups and activities of this year and the years before (SyntheticDutyRecords.swift).
 /// Everything derives from the seed and the region codes, so nodes seeded apart agree on shared persons and a second
 /// run writes the same records again. No ID numbers: persons are keyed by the province key over a synthetic name.
 public struct SyntheticRecords: Sendable {
@@ -74,6 +75,8 @@ public struct SyntheticRecords: Sendable {
     public var deputies: [SyntheticRecord<Deputy>] = []
     public var assignments: [SyntheticRecord<Assignment>] = []
     public var trainings: [SyntheticRecord<Training>] = []
+    public var groups: [SyntheticRecord<DeputyGroup>] = []
+    public var activities: [SyntheticRecord<Activity>] = []
 
     /// Seats per congress (Electoral Law art. 12, simplified): base + 1 per so many residents, capped.
     public static func seats(_ level: Level, residents: Int) -> Int {
@@ -93,7 +96,8 @@ public struct SyntheticRecords: Sendable {
         seed: UInt64,
         sharedPersons: Double,
         personKeys: PersonKeyDeriver,
-        today: CalendarDate
+        today: CalendarDate,
+        activityYears: Int = 2
     ) {
         guard let top = topology.node(node) else { return }
         let regions = top.allNodes.filter { region in (region.url != nil ? region.code : topology.upstream(of: region.code)?.code) == node }
@@ -107,6 +111,8 @@ public struct SyntheticRecords: Sendable {
             (1...scale.villagesPerTownship).map { RegionCode(township.rawValue + String(format: "%03d", $0))! }
         }
         func personKey(_ name: String) -> String { personKeys.syntheticKey("synthetic-\(seed)-\(name)") }
+        // A confirmed activity cannot lie after the day it is now where the congresses sit (Activity.validate).
+        let cutoff = min(today, Activity.today())
 
         for region in regions {
             var random = SeededRandom("\(seed)", "records", region.code.rawValue)
@@ -213,8 +219,10 @@ public struct SyntheticRecords: Sendable {
             }
 
             // About six in ten deputies are assigned to a station this node holds, in their township when it can.
+            var assigned: [UUID: (id: UUID, region: RegionCode)] = [:]
             for (deputy, township) in placed where Double.random(in: 0..<1, using: &random) < 0.6 {
                 guard let station = localStations.first(where: { $0.township == township }) ?? localStations.first else { continue }
+                assigned[deputy] = (station.id, station.township)
                 assignments.append(
                     SyntheticRecord(
                         id: random.uuid(),
@@ -247,6 +255,22 @@ public struct SyntheticRecords: Sendable {
                 for index in training.venues.indices { training.venues[index].id = random.uuid() }
                 trainings.append(SyntheticRecord(id: random.uuid(), regionCode: nil, body: training))
             }
+
+            // Groups and activities name in-office mandates only; one not assigned works at its township's station.
+            let mandates = zip(placed, deputies.suffix(placed.count)).compactMap { place, record -> SyntheticMandate? in
+                guard record.body.status == .inOffice, let home = record.regionCode else { return nil }
+                let local = localStations.first { $0.township == place.township }.map { (id: $0.id, region: $0.township) }
+                return SyntheticMandate(id: place.deputy, township: place.township, home: home, station: assigned[place.deputy] ?? local)
+            }
+            appendDutyRecords(
+                congress: region,
+                townships: levelTownships,
+                mandates: mandates,
+                centre: localStations.first { $0.township == region.code }.map { (id: $0.id, region: $0.township) },
+                seed: seed,
+                years: (0..<max(0, activityYears)).map { cutoff.year - $0 }.reversed(),
+                cutoff: cutoff
+            )
         }
     }
 

@@ -28,6 +28,20 @@ import Testing
         #expect(once.deputies.map(\.id) == again.deputies.map(\.id))
         #expect(once.deputies.map(\.body) == again.deputies.map(\.body))
         #expect(Self.records("420802", seed: 2).deputies.map(\.id) != once.deputies.map(\.id))
+        #expect(once.groups.map(\.body) == again.groups.map(\.body) && once.activities.map(\.body) == again.activities.map(\.body))
+        #expect(!once.activities.isEmpty && once.activities.map(\.id) == again.activities.map(\.id))
+        // Records seeded before groups and activities existed keep their ids: those come from streams of their own.
+        let without = SyntheticRecords(
+            topology: Self.topology,
+            node: RegionCode("420802")!,
+            scale: .city,
+            seed: 1,
+            sharedPersons: 0.3,
+            personKeys: Self.keys,
+            today: Self.today,
+            activityYears: 0
+        )
+        #expect(without.activities.isEmpty && without.deputies.map(\.id) == once.deputies.map(\.id))
     }
 
     @Test func aNodeWritesItsOwnRegionsOnlyAndEveryRecordPassesItsChecks() throws {
@@ -51,5 +65,78 @@ import Testing
         let shared = county.filter { township.contains($0.body.personKey!) }
         #expect(!shared.isEmpty && shared.count < county.count)
         #expect(Self.records("420802", shared: 0).deputies.filter { township.contains($0.body.personKey!) }.isEmpty)
+    }
+
+    /// Every running node's records of the example federation, as `congress demo` seeds them.
+    static let federation = topology.runningNodes.map { (node: $0.code, records: records($0.code.rawValue)) }
+
+    @Test func groupsAreShapedAsJinchengsWithInOfficeMembersOfTheirCongress() throws {
+        let city = Self.records("4208")
+        #expect(city.groups.count { $0.body.kind == .professional } == 6)
+        // 荆门's 22 townships each have a geographic group of the city congress; 东宝区's six, one of the county's.
+        #expect(city.groups.count { $0.body.kind == .geographic } == 22)
+        #expect(Self.records("420802").groups.filter { $0.body.congressCode.rawValue == "420802" }.count == 6)
+        for (node, records) in Self.federation {
+            let inOffice = Dictionary(
+                records.deputies.filter { $0.body.status == .inOffice }.map { ($0.id, $0.body.congressCode) },
+                uniquingKeysWith: { first, _ in first }
+            )
+            var grouped = Set<UUID>()
+            for var group in records.groups {
+                let roles = group.body.members.map(\.role)
+                #expect(roles.count { $0 == .leader } == 1 && roles.count { $0 == .liaison } == 1)
+                #expect((1...2).contains(roles.count { $0 == .deputyLeader }))
+                #expect(group.body.members.allSatisfy { inOffice[$0.deputyId] == group.body.congressCode })
+                #expect(group.body.members.allSatisfy { grouped.insert($0.deputyId).inserted }, "a mandate is in one group at most")
+                _ = try group.body.validate(regionCode: group.regionCode, node: node)
+            }
+        }
+    }
+
+    @Test func activitiesComeInTheSeedsProportionsAndPassTheirChecks() throws {
+        var deputies = 0
+        var participations: [Activity.Kind: Int] = [:]
+        var counts: [Activity.Kind: Int] = [:]
+        var meetings: [Int: [UUID: Int]] = [:]
+        var groups: [UUID] = []
+        for (node, records) in Self.federation {
+            let inOffice = Set(records.deputies.filter { $0.body.status == .inOffice }.map(\.id))
+            deputies += inOffice.count
+            groups += records.groups.map(\.id)
+            for var activity in records.activities {
+                let body = activity.body
+                #expect(body.participants.allSatisfy(inOffice.contains), "participants are in-office mandates this node owns")
+                #expect(body.confirmed == false || body.on <= Self.today, "no confirmed activity in the future")
+                if body.kind == .reception || body.kind == .visit { #expect((3...30).contains(body.constituentsMet ?? 0)) }
+                if let group = body.groupId { meetings[body.on.year, default: [:]][group, default: 0] += 1 }
+                if body.on.year == 2025 {
+                    participations[body.kind, default: 0] += body.participants.count
+                    counts[body.kind, default: 0] += 1
+                }
+                _ = try activity.body.validate(regionCode: activity.regionCode, node: node)
+            }
+        }
+        // 荆门: about 8,200 participations a year for 5,200 deputies besides the session (2025, a whole year).
+        let between = participations.filter { $0.key != .session }.map(\.value).reduce(0, +)
+        let perDeputy = Double(between) / Double(deputies)
+        #expect((1.45...1.75).contains(perDeputy), "\(perDeputy) participations a deputy in 2025")
+        #expect(Double(participations[.session] ?? 0) / Double(deputies) > 0.95, "most deputies sit in their congress's session")
+        let byCount = counts.sorted { $0.value > $1.value }.map(\.key)
+        #expect(Set(byCount.prefix(2)) == [.reception, .visit])
+        #expect((1...deputies / 20).contains(counts[.absence] ?? 0) && (1...20).contains(counts[.legislation] ?? 0))
+        let all = Self.federation.flatMap(\.records.activities)
+        let confirmed = Double(all.count { $0.body.confirmed == true }) / Double(all.count)
+        #expect((0.85...0.91).contains(confirmed), "\(confirmed) confirmed")
+        let short = all.filter { $0.body.kind != .session }
+        #expect(Double(short.count { ($0.body.halfDays ?? 1) <= 2 }) / Double(short.count) > 0.99)
+        #expect(all.filter { $0.body.kind == .reception }.allSatisfy { $0.body.stationId != nil }, "deputies receive constituents at a station")
+        // 晋城's rule: most groups meet four times a year or more, a few do not, so the rule shows; 2026 up to 22 November.
+        for year in [2025, 2026] {
+            let meetingRule = groups.count { meetings[year]?[$0] ?? 0 >= DeputyGroup.activitiesExpectedPerYear }
+            #expect((groups.count * 8 / 10..<groups.count).contains(meetingRule), "\(meetingRule) of \(groups.count) groups in \(year)")
+        }
+        #expect(all.allSatisfy { $0.body.on.year >= 2025 })
+        print("synthetic federation, 2025: \(deputies) in-office deputies, \(between) participations besides the session", terminator: "")
+        print(" (\(perDeputy) each), \(all.count) activities over two years, \(groups.count) groups, \(confirmed) confirmed")
     }
 }

@@ -13,16 +13,20 @@ import Testing
         #expect(first.output.contains("seeded 420802:"))
         let seeded = try await node.snapshot()
         #expect(try await TestDatabase.texts("SELECT count(*)::text FROM deputies", on: node.database) != ["0"])
+        // Through the store's own checks: participants in office and seen here, groups of their congress.
+        #expect(try await TestDatabase.texts("SELECT count(*)::text FROM activities", on: node.database) != ["0"])
+        #expect(try await TestDatabase.texts("SELECT count(*)::text FROM groups", on: node.database) != ["0"])
 
         let again = try await files.command(["seed", "--synthetic", "--scale", "small", "--seed", "3"])
         #expect(again.status == 0)
-        #expect(again.output.contains("deputies (0 new)"), "\(again.output)")
+        #expect(again.output.contains("deputies (0 new)") && again.output.contains("activities (0 new)"), "\(again.output)")
         #expect(try await node.snapshot() == seeded)
 
         for (arguments, message) in [
             (["seed"], "--synthetic"),
             (["seed", "--synthetic", "--shared", "2"], "a share from 0 to 1"),
             (["seed", "--synthetic", "--scale", "huge"], "huge"),
+            (["seed", "--synthetic", "--activity-years", "9"], "from 0 to 5 years"),
             (["restore", "--from", "/nonexistent/backup.dump"], "cannot read the backup"),
         ] {
             let refused = try await files.command(arguments)

@@ -90,18 +90,14 @@ struct DashboardController: Sendable {
         }
     }
 
-    private static func pendingMessage(_ step: String) -> String {
+    static func pendingMessage(_ step: String) -> String {
         step == "password" ? "请先修改初始密码（POST /v1/account/password）。" : "管理员须先绑定动态口令（TOTP）再使用。"
     }
 
-    /// An `application/x-www-form-urlencoded` body: `+` is a space, `%XX` a byte of UTF-8; only the form's fields.
+    /// The sign-in form's fields, each once.
     static func formFields(_ text: String) -> [String: String] {
         var fields: [String: String] = [:]
-        for pair in text.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard parts.count == 2, formFields.contains(String(parts[0])) else { continue }
-            fields[String(parts[0])] = String(parts[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
-        }
+        for (name, value) in FormBody(text).pairs where formFields.contains(name) && fields[name] == nil { fields[name] = value }
         return fields
     }
 
@@ -124,7 +120,7 @@ struct DashboardController: Sendable {
         return kept.isEmpty ? "/" : "/?" + kept.joined(separator: "&")
     }
 
-    private static func html(_ status: HTTPResponse.Status, _ text: String) -> Response {
+    static func html(_ status: HTTPResponse.Status, _ text: String) -> Response {
         Response(
             status: status,
             headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],

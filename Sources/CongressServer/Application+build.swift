@@ -182,6 +182,12 @@ func buildRouter(
     router.addRoutes(
         DashboardController(coverage: coverage, sync: syncService, store: coverageStore, topology: topology, accounts: accounts).endpoints
     )
+    // The staff's forms (SPEC §12): pages for editors, audited as the API's writes are.
+    let pages = router.group().add(middleware: PageAccessMiddleware(required: .write, accounts: accounts, audit: audit))
+        .add(middleware: AuditMiddleware(audit: audit))
+    let forms = DutyFormService(records: records)
+    pages.addRoutes(ActivityFormController(forms: forms, topology: topology).endpoints, atPath: "activities")
+    pages.addRoutes(GroupFormController(forms: forms, topology: topology).endpoints, atPath: "groups")
 
     let syncController = SyncController(sync: syncService)
     // The audit sits before the certificate check, so that a child refused for its certificate is an entry too.

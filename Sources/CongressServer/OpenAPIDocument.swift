@@ -252,6 +252,7 @@ enum OpenAPIDocument {
             )
         }
         operations += trainingOperations(schemas)
+        operations += formOperations
         return operations
     }
 
@@ -430,7 +431,9 @@ enum OpenAPIDocument {
         var content: OpenAPI.Content.Map = [:]
         // JSON and YAML answers have the schema of what they hold once parsed (a YAML text is an object to a client).
         for type in operation.contentTypes { content[type] = body([.json, .yaml].contains(type) ? operation.answer : .string) }
-        responses[.status(code: operation.success)] = .response(description: "done", content: content)
+        // A form's answer once saved is a redirect, with nothing in it.
+        responses[.status(code: operation.success)] =
+            operation.success == 303 ? .response(description: "done: see Location") : .response(description: "done", content: content)
 
         var parameters: OpenAPI.Parameter.Array = operation.query.map { parameter in
             .parameter(name: parameter.name, context: .query(schema: schema(of: parameter)), description: parameter.summary)

@@ -10,19 +10,23 @@ import Foundation
 /// What the staff's forms offer to pick and list (SPEC §12): the deputies an activity or group may name, and the
 /// activities recorded here lately.
 extension RecordStore {
-    /// In-office mandates this node can name as participants or members, by name: the same mandates `checkParticipants`
-    /// accepts (of the subtree by region or congress, or assigned to one of its stations). `nameContaining` narrows them.
+    /// In-office mandates this node can name as participants or members, by name: those `nameableByNode` selects, as
+    /// the write's check does. `nameContaining` narrows them.
     public func nameableMandates(nameContaining text: String?, limit: Int) async throws -> [Record<Deputy>] {
-        let text = text ?? ""
+        var binds = PostgresBindings()
+        binds.append(node.rawValue)
+        binds.append(Deputy.Status.inOffice.rawValue)
+        binds.append(text ?? "")
+        binds.append(limit)
         let rows = try await client.query(
-            """
-            SELECT \(unescaped: Self.columns) FROM deputies d
-            WHERE NOT d.deleted AND d.status = \(Deputy.Status.inOffice.rawValue)
-              AND (d.region_code LIKE \(node.rawValue) || '%' OR d.congress_code LIKE \(node.rawValue) || '%'
-                   OR EXISTS (SELECT FROM assignments a WHERE a.deputy_id = d.id AND NOT a.deleted AND a.region_code LIKE \(node.rawValue) || '%'))
-              AND (\(text) = '' OR strpos(d.body->>'name', \(text)) > 0)
-            ORDER BY d.body->>'name', d.id LIMIT \(limit)
-            """,
+            PostgresQuery(
+                unsafeSQL: """
+                    SELECT \(Self.columns) FROM deputies d
+                    WHERE NOT d.deleted AND d.status = $2 AND \(Self.nameableByNode) AND ($3 = '' OR strpos(d.body->>'name', $3) > 0)
+                    ORDER BY d.body->>'name', d.id LIMIT $4
+                    """,
+                binds: binds
+            ),
             logger: logger
         )
         return try await Self.records(Deputy.self, from: rows)

@@ -93,6 +93,20 @@ import Testing
                 #expect(reply.body.contains("data-field=\"on\"") && reply.body.contains("value=\"x\""), "\(on)")
             }
             #expect(try await node.snapshot() == before)
+
+            // A participant this node may not name (403), or one not in office (422), is refused beside the deputy.
+            let resigned = try await api.create("deputies", Fixture.deputy(name: "李雷"))
+            let resigning = Fixture.deputy(name: "李雷").replacingOccurrences(of: "in_office", with: "resigned")
+            #expect(try await api.send(.put, "/v1/deputies/\(resigned)", json: resigning).status == .ok)
+            let unchanged = try await node.snapshot()
+            for (deputy, status, field) in [
+                (UUID().uuidString, HTTPResponse.Status.forbidden, "participants"), (resigned, .unprocessableContent, "participants[1]"),
+            ] {
+                let fields = "kind=visit&title=x&on=\(day)&regionCode=420802&participants=\(deputies[0])&participants=\(deputy)"
+                let reply = try await Self.post(api, "/activities", fields, headers: [.authorization: "Bearer \(editor)"])
+                #expect(reply.status == status && reply.body.contains("data-field=\"\(field)\""), "\(reply.status): \(reply.body.suffix(3000))")
+            }
+            #expect(try await node.snapshot() == unchanged)
         }
     }
 

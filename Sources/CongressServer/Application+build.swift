@@ -179,9 +179,17 @@ func buildRouter(
         audit: audit,
         failures: FailedAuthentications(limit: configuration.failedAuthenticationLimit)
     )
-    router.addRoutes(
-        DashboardController(coverage: coverage, sync: syncService, store: coverageStore, topology: topology, accounts: accounts).endpoints
-    )
+    let dashboard = DashboardController(coverage: coverage, sync: syncService, store: coverageStore, topology: topology, accounts: accounts)
+    router.addRoutes(dashboard.signInForm)
+    // Pages for readers: the dashboard and the dossiers.
+    let readerPages = router.group().add(middleware: PageAccessMiddleware(required: .read, accounts: accounts, audit: audit))
+    readerPages.addRoutes(dashboard.page)
+    // The staff's forms (SPEC §12): pages for editors, audited as the API's writes are.
+    let pages = router.group().add(middleware: PageAccessMiddleware(required: .write, accounts: accounts, audit: audit))
+        .add(middleware: AuditMiddleware(audit: audit))
+    let forms = DutyFormService(records: records)
+    pages.addRoutes(ActivityFormController(forms: forms, topology: topology).endpoints, atPath: "activities")
+    pages.addRoutes(GroupFormController(forms: forms, topology: topology).endpoints, atPath: "groups")
 
     let syncController = SyncController(sync: syncService)
     // The audit sits before the certificate check, so that a child refused for its certificate is an entry too.
@@ -224,9 +232,9 @@ func buildRouter(
     mount(Training.self)
     mount(Activity.self)
     mount(DeputyGroup.self)
-    let duty = DutyController(duty: DutyService(store: store, points: sync.points), accounts: accounts, audit: audit)
+    let duty = DutyController(duty: DutyService(store: store, points: sync.points), audit: audit)
     readers.addRoutes(duty.reads)
-    router.addRoutes(duty.pages)
+    readerPages.addRoutes(duty.pages)
     let training = TrainingController(trainings: trainings)
     readers.addRoutes(training.reads, atPath: "trainings")
     writers.addRoutes(training.writes, atPath: "trainings")

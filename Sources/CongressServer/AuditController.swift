@@ -65,8 +65,10 @@ struct AuditMiddleware: RouterMiddleware {
         }
     }
 
-    /// The record a write concerns: the one it created (its `Location`), else the one its path names.
+    /// The record a write concerns: the one a form's answer names (`Content-Location`: its redirect leads to a page), the
+    /// one it created (its `Location`), else the one its path names.
     private static func record(_ request: Request, _ response: Response) -> String? {
+        if let named = response.headers[.contentLocation] { return named }
         if let location = response.headers[.location], location != request.uri.path { return location }
         let segments = request.uri.path.split(separator: "/")
         return segments.count >= 3 && UUID(uuidString: String(segments[2])) != nil ? segments.prefix(3).map { "/" + $0 }.joined() : nil

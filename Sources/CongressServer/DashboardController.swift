@@ -24,11 +24,14 @@ struct DashboardController: Sendable {
     /// A city sees its counties and townships at once.
     static let defaultDepth = 2
 
-    /// Open: the page asks for a token itself (a sign-in page rather than a JSON 401).
-    var endpoints: RouteCollection<AppRequestContext> {
-        RouteCollection(context: AppRequestContext.self)
-            .get(use: page)
-            .post(use: signIn)
+    /// The dashboard: mounted behind `PageAccessMiddleware` for readers (a sign-in page rather than a JSON 401).
+    var page: RouteCollection<AppRequestContext> {
+        RouteCollection(context: AppRequestContext.self).get(use: dashboardPage)
+    }
+
+    /// The sign-in form's target: open to anyone.
+    var signInForm: RouteCollection<AppRequestContext> {
+        RouteCollection(context: AppRequestContext.self).post(use: signIn)
     }
 
     /// The sign-in form's fields.
@@ -38,10 +41,8 @@ struct DashboardController: Sendable {
     static let parameters =
         CoverageQuery.parameters + [QueryParameter("token", .token(maxLength: 200), summary: "a read or admin token, kept as a cookie")]
 
-    @Sendable func page(_ request: Request, context: AppRequestContext) async throws -> Response {
-        if let cookie = try await Self.tokenToCookie(request, accounts: accounts) { return cookie }
-        if case .refused(let page) = try await Self.access(of: request, requiring: .read, accounts: accounts) { return page }
-        return try await dashboard(request)
+    @Sendable func dashboardPage(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await dashboard(request)
     }
 
     /// A page opened with `?token=`: the same page again without it, the token kept as a cookie from now on (out of the
@@ -56,28 +57,6 @@ struct DashboardController: Sendable {
         var response = Response(status: .seeOther, headers: [.location: location])
         response.setCookie(try Cookie.validated(name: Self.cookie, value: token, path: "/", httpOnly: true, sameSite: .strict))
         return response
-    }
-
-    /// Who opens a page in the browser, or the page to answer instead.
-    enum PageAccess {
-        case allowed(Principal)
-        /// The sign-in form, or what the account must do first.
-        case refused(Response)
-    }
-
-    /// For a page people open in the browser: allowed when the session cookie (or a bearer token) grants `access`.
-    static func access(of request: Request, requiring access: Access, accounts: AccountService) async throws -> PageAccess {
-        let presented =
-            request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
-            ?? request.cookies[Self.cookie]?.value
-        guard let presented else { return .refused(Self.html(.unauthorized, DashboardTemplates.render(.signIn(message: nil)))) }
-        guard let principal = try await accounts.principal(for: presented), principal.grants.contains(access) else {
-            return .refused(Self.html(.unauthorized, DashboardTemplates.render(.signIn(message: "登录已失效或无权查看，请重新登录。"))))
-        }
-        if let step = principal.account?.pending.first {
-            return .refused(Self.html(.forbidden, DashboardTemplates.render(.signIn(message: Self.pendingMessage(step)))))
-        }
-        return .allowed(principal)
     }
 
     /// `POST /`: the sign-in form (name, password, code). Signed in, the answer is the dashboard itself, with the session
@@ -108,18 +87,14 @@ struct DashboardController: Sendable {
         }
     }
 
-    private static func pendingMessage(_ step: String) -> String {
+    static func pendingMessage(_ step: String) -> String {
         step == "password" ? "请先修改初始密码（POST /v1/account/password）。" : "管理员须先绑定动态口令（TOTP）再使用。"
     }
 
-    /// An `application/x-www-form-urlencoded` body: `+` is a space, `%XX` a byte of UTF-8; only the form's fields.
+    /// The sign-in form's fields, each once.
     static func formFields(_ text: String) -> [String: String] {
         var fields: [String: String] = [:]
-        for pair in text.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard parts.count == 2, formFields.contains(String(parts[0])) else { continue }
-            fields[String(parts[0])] = String(parts[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
-        }
+        for (name, value) in FormBody(text).pairs where formFields.contains(name) && fields[name] == nil { fields[name] = value }
         return fields
     }
 

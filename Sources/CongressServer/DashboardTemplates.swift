@@ -6,6 +6,10 @@ enum DashboardTemplates {
         case dashboard(DashboardView)
         case signIn(message: String?)
         case failure(status: Int, message: String)
+        case activityForm(ActivityFormView)
+        case activityList(ActivityListView)
+        case groupForm(GroupFormView)
+        case groupList(GroupListView)
     }
 
     static func render(_ page: Page) -> String {
@@ -13,13 +17,18 @@ enum DashboardTemplates {
         case .dashboard(let view): library.render(view, withTemplate: "dashboard") ?? ""
         case .signIn(let message): library.render(["message": message as Any], withTemplate: "signIn") ?? ""
         case .failure(let status, let message): library.render(["status": status, "message": message], withTemplate: "failure") ?? ""
+        case .activityForm(let view): library.render(view, withTemplate: "activityForm") ?? ""
+        case .activityList(let view): library.render(view, withTemplate: "activityList") ?? ""
+        case .groupForm(let view): library.render(view, withTemplate: "groupForm") ?? ""
+        case .groupList(let view): library.render(view, withTemplate: "groupList") ?? ""
         }
     }
 
     /// Parsed once; the texts are constants, so a mistake in them shows in the first test that opens the dashboard.
     private static let library: MustacheLibrary = {
         var library = MustacheLibrary()
-        for (name, text) in [("head", head), ("bar", bar), ("dashboard", dashboard), ("signIn", signIn), ("failure", failure)] {
+        let pages = [("head", head), ("bar", bar), ("dashboard", dashboard), ("signIn", signIn), ("failure", failure)] + formPages
+        for (name, text) in pages {
             do { try library.register(text, named: name) } catch { preconditionFailure("dashboard template \(name): \(error)") }
         }
         return library
@@ -66,6 +75,18 @@ enum DashboardTemplates {
           .depth a { margin-right: 8px; }
           form input { font-size: 14px; padding: 6px 8px; width: 360px; }
           form button { font-size: 14px; padding: 6px 14px; }
+          nav a { color: #fff; margin-right: 14px; }
+          form.record label.line { display: block; margin: 8px 0; }
+          form.record label.line > span:first-child { display: inline-block; width: 110px; color: #52606d; }
+          form.record select, form.record textarea { font-size: 14px; padding: 6px 8px; }
+          form.record textarea { width: 520px; height: 80px; vertical-align: top; }
+          form.record input[type=number] { width: 100px; }
+          form input[type=checkbox] { width: auto; }
+          fieldset { border: 1px solid #e4e7eb; border-radius: 4px; margin: 10px 0; max-height: 420px; overflow-y: auto; }
+          fieldset label.pick { display: block; padding: 3px 0; }
+          .field-error { color: #b71c1c; margin-left: 8px; font-size: 13px; }
+          p.banner { background: #ffebee; padding: 8px 12px; border-radius: 4px; }
+          form.confirm { display: inline; }
         </style>
         """
 
@@ -80,6 +101,7 @@ enum DashboardTemplates {
         <header>
           <h1>{{nodeName}}人大 · 代表之家（联络站）覆盖情况</h1>
           <p>节点 {{nodeCode}} · 统计生成于 {{generatedAt}}{{#hasStale}} · <strong>{{staleCount}} 个节点数据过期</strong>{{/hasStale}}</p>
+          {{> nav}}
         </header>
         <main>
         <section id="coverage">

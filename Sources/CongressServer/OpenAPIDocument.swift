@@ -101,7 +101,7 @@ enum OpenAPIDocument {
                 contentTypes: [.html],
                 refusals: [
                     303: "signed in: the token is now a cookie", 401: "a sign-in page", 403: "a region outside this node's subtree",
-                    404: "a region not in the topology", 422: "a malformed parameter",
+                    404: "a region not in the topology", 422: "a malformed parameter", 429: "too many failed tokens from this address",
                 ]
             ),
             Operation(
@@ -171,7 +171,7 @@ enum OpenAPIDocument {
                 contentTypes: [.html],
                 refusals: [
                     303: "signed in: the token is now a cookie", 401: "a sign-in page", 403: "the account has a step to take first",
-                    404: "no such deputy here", 422: "a malformed parameter",
+                    404: "no such deputy here", 422: "a malformed parameter", 429: "too many failed tokens from this address",
                 ]
             ),
             Operation(
@@ -284,6 +284,7 @@ enum OpenAPIDocument {
             )
         }
         operations += trainingOperations(schemas)
+        operations += formOperations
         return operations
     }
 
@@ -462,7 +463,9 @@ enum OpenAPIDocument {
         var content: OpenAPI.Content.Map = [:]
         // JSON and YAML answers have the schema of what they hold once parsed (a YAML text is an object to a client).
         for type in operation.contentTypes { content[type] = body([.json, .yaml].contains(type) ? operation.answer : .string) }
-        responses[.status(code: operation.success)] = .response(description: "done", content: content)
+        // A form's answer once saved is a redirect, with nothing in it.
+        responses[.status(code: operation.success)] =
+            operation.success == 303 ? .response(description: "done: see Location") : .response(description: "done", content: content)
 
         var parameters: OpenAPI.Parameter.Array = operation.query.map { parameter in
             .parameter(

@@ -97,12 +97,17 @@ extension RecordStore {
     /// assignment ends does not count) — in office, and of `congress` when given. One not seen here lies in another
     /// subtree (403).
     private func checkParticipants(_ deputies: [(field: String, id: UUID)], congress: RegionCode?, on connection: PostgresConnection) async throws {
+        var binds = PostgresBindings()
+        binds.append(node.rawValue)
+        binds.append(Array(Set(deputies.map(\.id))))
         let rows = try await connection.query(
-            """
-            SELECT d.id, d.status, d.congress_code, d.origin LIKE \(node.rawValue) || '%'
-                OR EXISTS (SELECT FROM assignments a WHERE a.deputy_id = d.id AND NOT a.deleted AND a.region_code LIKE \(node.rawValue) || '%')
-            FROM deputies d WHERE NOT d.deleted AND d.id = ANY(\(Array(Set(deputies.map(\.id))))) FOR SHARE OF d
-            """,
+            PostgresQuery(
+                unsafeSQL: """
+                    SELECT d.id, d.status, d.congress_code, \(Self.nameableByNode)
+                    FROM deputies d WHERE NOT d.deleted AND d.id = ANY($2) FOR SHARE OF d
+                    """,
+                binds: binds
+            ),
             logger: logger
         )
         var found: [UUID: (status: String, congress: String, visible: Bool)] = [:]
@@ -123,6 +128,14 @@ extension RecordStore {
             }
         }
     }
+
+    /// Whether the deputy `d` is a mandate this node may name as a participant or member (SPEC §12): owned in its
+    /// subtree, or assigned to one of its stations (it came down for that; a copy kept after the assignment ends does
+    /// not count). `$1` is the node's code.
+    static let nameableByNode = """
+        (d.origin LIKE $1 || '%'
+         OR EXISTS (SELECT FROM assignments a WHERE a.deputy_id = d.id AND NOT a.deleted AND a.region_code LIKE $1 || '%'))
+        """
 
     /// A station or group an activity names: live here (422) and of this node's subtree (403).
     private func checkInSubtree(_ kind: RecordKind, id: UUID, field: String, on connection: PostgresConnection) async throws {

@@ -21,6 +21,12 @@ struct HeadlessChromium {
         String(decoding: try await run(["--dump-dom", url]), as: UTF8.self)
     }
 
+    /// The document once scripts that keep loading pages (a frame driven by `PageDriver`) have had up to `budget`
+    /// milliseconds of the browser's virtual time, which stands still while a page is being fetched.
+    func dumpDOM(_ url: String, virtualTimeBudget budget: Int) async throws -> String {
+        String(decoding: try await run(["--virtual-time-budget=\(budget)", "--dump-dom", url]), as: UTF8.self)
+    }
+
     /// Loads `html` from a file (its relative links resolved against `base`) and returns the document the browser holds
     /// once its scripts have run and any navigation they started (a form they submitted) has loaded.
     func dumpDOM(html: String, base: String) async throws -> String {

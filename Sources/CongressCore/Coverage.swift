@@ -22,6 +22,19 @@ public struct CoverageCounts: Sendable, Equatable {
     public var persons = 0
     /// Of those, persons who attended a training through one of their in-office mandates.
     public var trainedPersons = 0
+    /// Duty performance (SPEC §12) in the activity year: confirmed, live activities by the activity's own region.
+    public var activitiesByKind: [Activity.Kind: Int] = [:]
+    /// People received (`constituentsMet`) summed over those activities.
+    public var constituentsMet = 0
+    /// In-office mandates (by the mandate's region, as `seats`) taking part in at least one confirmed, live activity of
+    /// the year that this node holds, wherever it took place.
+    public var activeSeats = 0
+    /// Live groups by the group's region.
+    public var groups = 0
+    /// Confirmed, live activities of the year naming one of those groups (any kind), counted at the group's region.
+    public var groupActivities = 0
+    /// Those groups with at least `DeputyGroup.activitiesExpectedPerYear` such activities (晋城's rule).
+    public var groupsMeetingRule = 0
 
     public init() {}
 }
@@ -78,6 +91,25 @@ public struct CoverageItem: Sendable, Encodable {
         public var ratio: Ratio
     }
 
+    /// Duty performance (履职, SPEC §12) in `year`, the current year in China: only confirmed, live activities count.
+    public struct Activities: Sendable, Encodable {
+        public var year: Int
+        /// Activities whose region lies in the region, per kind (every kind, zeros included).
+        public var byKind: [String: Int]
+        /// In-office mandates of the region (as `deputies.seats` counts them) with at least one activity this year.
+        public var mandatesActive: Int
+        /// `mandatesActive` over in-office mandates (履职率).
+        public var ratio: Ratio
+        /// Live groups whose region lies in the region.
+        public var groups: Int
+        /// Activities naming one of those groups, wherever they took place.
+        public var groupActivities: Int
+        /// Those groups with at least `DeputyGroup.activitiesExpectedPerYear` activities this year (晋城: 4 a year).
+        public var groupsMeetingRule: Int
+        /// People received, summed over the activities whose region lies in the region.
+        public var constituentsMet: Int
+    }
+
     /// Whose data the figures include and how old it may be: a late node makes its regions partial, not zero.
     public struct Freshness: Sendable, Encodable {
         /// Nodes other than this one whose records these figures include.
@@ -110,6 +142,7 @@ public struct CoverageItem: Sendable, Encodable {
     public var deputies: Deputies
     public var standards: Standards
     public var training: Training
+    public var activities: Activities
     public var freshness: Freshness
 }
 
@@ -126,6 +159,8 @@ public struct CoverageSnapshot: Sendable {
     public let topology: Topology
     public let node: RegionCode
     public let builtAt: Date
+    /// The year whose activities the counts hold (SPEC §12: this year, in China).
+    public let activityYear: Int
     private let counts: [RegionCode: CoverageCounts]
     private let townships: [RegionCode: (total: Int, withStation: Int)]
     /// For each region, the nodes other than this one whose records its figures include.
@@ -153,10 +188,18 @@ public struct CoverageSnapshot: Sendable {
     /// The prefix a region's records are grouped under.
     public static func prefix(of code: RegionCode) -> String { code.isNation ? "" : code.rawValue }
 
-    public init(topology: Topology, node: RegionCode, countsByPrefix: [String: CoverageCounts], edges: [SyncEdge], builtAt: Date) {
+    public init(
+        topology: Topology,
+        node: RegionCode,
+        countsByPrefix: [String: CoverageCounts],
+        edges: [SyncEdge],
+        builtAt: Date,
+        activityYear: Int
+    ) {
         self.topology = topology
         self.node = node
         self.builtAt = builtAt
+        self.activityYear = activityYear
         let regions = topology.node(node)?.allNodes ?? []
         var counts: [RegionCode: CoverageCounts] = [:]
         for region in regions { counts[region.code] = countsByPrefix[Self.prefix(of: region.code)] ?? CoverageCounts() }
@@ -269,6 +312,16 @@ public struct CoverageSnapshot: Sendable {
             ),
             standards: .init(met: c.activeStationsMeetingStandards, ratio: Ratio(c.activeStationsMeetingStandards, of: c.activeStations)),
             training: .init(trained: c.trainedPersons, persons: c.persons, ratio: Ratio(c.trainedPersons, of: c.persons)),
+            activities: .init(
+                year: activityYear,
+                byKind: Dictionary(uniqueKeysWithValues: Activity.Kind.allCases.map { ($0.rawValue, c.activitiesByKind[$0] ?? 0) }),
+                mandatesActive: c.activeSeats,
+                ratio: Ratio(c.activeSeats, of: seatTotal),
+                groups: c.groups,
+                groupActivities: c.groupActivities,
+                groupsMeetingRule: c.groupsMeetingRule,
+                constituentsMet: c.constituentsMet
+            ),
             freshness: .init(nodes: feeding.count, stale: stale, oldestSync: oldest, partial: !stale.isEmpty)
         )
     }
@@ -310,15 +363,26 @@ extension CoverageReport {
     public var csv: String {
         let types = Station.StationType.allCases.map(\.rawValue)
         let levels = Level.allCases.map(\.rawValue)
-        let header =
+        let kinds = Activity.Kind.allCases.map(\.rawValue)
+        let header: [String] =
             ["code", "name", "level", "depth", "stations_total", "stations_active"] + types.map { "stations_\($0)" }
             + ["units_total", "units_covered", "units_ratio", "townships_total", "townships_with_station", "townships_ratio"]
             + levels.map { "seats_\($0)" }
             + ["persons", "assigned", "assigned_ratio", "standards_met", "standards_ratio", "trained", "training_persons", "training_ratio"]
             + ["nodes", "stale", "oldest_sync", "partial"]
+        // Wave 2 columns come last, so a spreadsheet reading the first ones by position keeps working.
+        let dutyHeader: [String] =
+            ["activities_year"] + kinds.map { "activities_\($0)" }
+            + ["mandates_active", "mandates_active_ratio", "groups", "group_activities", "groups_meeting_rule", "constituents_met"]
         func ratio(_ ratio: Ratio) -> String { ratio.value.map { "\($0)" } ?? "" }
+        func duty(_ activities: CoverageItem.Activities) -> [String] {
+            let counts: [String] = ["\(activities.year)"] + kinds.map { "\(activities.byKind[$0] ?? 0)" }
+            let groups: [String] = ["\(activities.groups)", "\(activities.groupActivities)", "\(activities.groupsMeetingRule)"]
+            return counts + ["\(activities.mandatesActive)", ratio(activities.ratio)] + groups + ["\(activities.constituentsMet)"]
+        }
         let rows = items.map { item -> [String] in
-            [item.code, item.name, item.level, "\(item.depth)", "\(item.stations.total)", "\(item.stations.active)"]
+            let wave1: [String] =
+                [item.code, item.name, item.level, "\(item.depth)", "\(item.stations.total)", "\(item.stations.active)"]
                 + types.map { "\(item.stations.byType[$0] ?? 0)" }
                 + ["\(item.units.total)", "\(item.units.covered)", ratio(item.units.ratio)]
                 + ["\(item.townships.total)", "\(item.townships.withStation)", ratio(item.townships.ratio)]
@@ -330,8 +394,9 @@ extension CoverageReport {
                     "\(item.freshness.nodes)", item.freshness.stale.joined(separator: " "), item.freshness.oldestSync?.description ?? "",
                     "\(item.freshness.partial)",
                 ]
+            return wave1 + duty(item.activities)
         }
-        return CSVText.table([header] + rows)
+        return CSVText.table([header + dutyHeader] + rows)
     }
 }
 

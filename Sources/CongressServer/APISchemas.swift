@@ -460,6 +460,76 @@ struct APISchemas {
         ]
     )
 
+    /// `GET /v1/coverage` (SPEC §8 and §12, Appendix A and B): the region's item and its descendants', in tree order.
+    static var coverageReport: JSONSchema {
+        let count = JSONSchema.integer(minimum: (0, exclusive: false))
+        func counted(_ description: String) -> JSONSchema { .integer(description: description, minimum: (0, exclusive: false)) }
+        func share(_ description: String) -> JSONSchema {
+            .number(
+                nullable: true,
+                description: description + "; null where the denominator is 0",
+                maximum: (1, exclusive: false),
+                minimum: (0, exclusive: false)
+            )
+        }
+        func byName(_ names: [String], _ description: String) -> JSONSchema {
+            var properties: OrderedDictionary<String, JSONSchema> = [:]
+            for name in names { properties[name] = count }
+            return .object(description: description, properties: properties)
+        }
+        let activities = JSONSchema.object(
+            description:
+                "duty performance (履职, SPEC §12) in `year`: only activities that are confirmed, not deleted and dated in the "
+                + "current year in China (Asia/Shanghai) count",
+            properties: [
+                "year": .integer(description: "the year counted"),
+                "byKind": byName(
+                    Activity.Kind.allCases.map(\.rawValue),
+                    "activities whose region lies in the region, per kind (every kind, 0 included)"
+                ),
+                "mandatesActive": counted(
+                    "in-office mandates of the region (by the mandate's region, as deputies.seats) taking part in at least one of the year's "
+                        + "activities this node holds, wherever it took place"
+                ),
+                "ratio": share("mandatesActive over the region's in-office mandates (履职率)"),
+                "groups": counted("deputy groups, not deleted, whose region lies in the region"),
+                "groupActivities": counted("the year's activities of any kind naming one of those groups, wherever they took place"),
+                "groupsMeetingRule": counted(
+                    "those groups named by at least \(DeputyGroup.activitiesExpectedPerYear) of the year's activities (晋城: a group meets 4 times a year)"
+                ),
+                "constituentsMet": counted("people received (constituentsMet), summed over the activities whose region lies in the region"),
+            ]
+        )
+        let item = JSONSchema.object(
+            properties: [
+                "code": anyRegion, "name": .string, "level": choice(Level.self), "depth": count,
+                "stations": .object(
+                    properties: [
+                        "total": count, "active": count, "byType": byName(Station.StationType.allCases.map(\.rawValue), "stations per type"),
+                    ]
+                ),
+                "units": .object(properties: ["total": count, "covered": count, "ratio": share("covered over total")]),
+                "townships": .object(properties: ["total": count, "withStation": count, "ratio": share("withStation over total")]),
+                "deputies": .object(
+                    properties: [
+                        "seats": byName(Level.allCases.map(\.rawValue), "in-office mandates per level"), "persons": count, "assigned": count,
+                        "assignedRatio": share("assigned over in-office mandates (进站率)"),
+                    ]
+                ),
+                "standards": .object(properties: ["met": count, "ratio": share("met over active stations (六有达标率)")]),
+                "training": .object(properties: ["trained": count, "persons": count, "ratio": share("trained over persons")]),
+                "activities": activities,
+                "freshness": .object(
+                    properties: [
+                        "nodes": count, "stale": .array(items: anyRegion), "oldestSync": .string(format: .dateTime, nullable: true),
+                        "partial": .boolean,
+                    ]
+                ),
+            ]
+        )
+        return .object(properties: ["region": anyRegion, "generatedAt": .string(format: .dateTime), "items": .array(items: item)])
+    }
+
     /// What a run of this node's sync reports.
     static let syncReport = JSONSchema.object(
         properties: [

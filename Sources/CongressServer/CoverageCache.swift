@@ -16,6 +16,8 @@ final class CoverageCache: Sendable {
         var snapshot: CoverageSnapshot
         var version: CoverageStore.Version
         var today: CalendarDate
+        /// The year of the activities counted: it turns in China, whatever the topology's time zone.
+        var activityYear: Int
         var checkedAt: ContinuousClock.Instant
     }
 
@@ -179,15 +181,29 @@ final class CoverageCache: Sendable {
     ) async throws -> Entry {
         let version = try await store.version()
         let today = CalendarDate(Date(), timeZone: topology.defaultSync.timezone)
-        if var entry = previous, entry.version == version, entry.today == today, entry.snapshot.topology.hash == topology.hash {
+        let activityYear = Activity.today().year
+        if var entry = previous, entry.version == version, entry.today == today, entry.activityYear == activityYear,
+            entry.snapshot.topology.hash == topology.hash
+        {
             entry.checkedAt = .now
             return entry
         }
         let started = ContinuousClock.now
-        let counts = try await store.counts(widths: CoverageSnapshot.prefixWidths(topology: topology, node: node), today: today)
-        let snapshot = CoverageSnapshot(topology: topology, node: node, countsByPrefix: counts, edges: try await deliveries.edges(), builtAt: Date())
+        let counts = try await store.counts(
+            widths: CoverageSnapshot.prefixWidths(topology: topology, node: node),
+            today: today,
+            activityYear: activityYear
+        )
+        let snapshot = CoverageSnapshot(
+            topology: topology,
+            node: node,
+            countsByPrefix: counts,
+            edges: try await deliveries.edges(),
+            builtAt: Date(),
+            activityYear: activityYear
+        )
         metrics.coverageRecounted(in: ContinuousClock.now - started)
-        return Entry(snapshot: snapshot, version: version, today: today, checkedAt: .now)
+        return Entry(snapshot: snapshot, version: version, today: today, activityYear: activityYear, checkedAt: .now)
     }
 }
 

@@ -160,7 +160,8 @@ struct DashboardController: Sendable {
                 persons: item.deputies.persons,
                 assigned: .init(item.deputies.assignedRatio, "\(item.deputies.assigned)/\(seats)"),
                 standards: .init(item.standards.ratio, "\(item.standards.met)/\(item.stations.active)"),
-                training: .init(item.training.ratio, "\(item.training.trained)/\(item.training.persons)")
+                training: .init(item.training.ratio, "\(item.training.trained)/\(item.training.persons)"),
+                duty: .init(item.activities, seats: seats)
             )
         }
         let parent = status.parent.map { edge in
@@ -210,6 +211,7 @@ struct DashboardController: Sendable {
             generatedAt: time(report.generatedAt),
             depth: query.depth,
             rows: rows,
+            activityYear: report.items.first?.activities.year ?? Activity.today().year,
             staleCount: staleCount,
             parent: parent,
             children: children,
@@ -260,6 +262,28 @@ struct DashboardView {
         var assigned: Bar
         var standards: Bar
         var training: Bar
+        var duty: Duty
+    }
+
+    /// A region's duty performance (履职, SPEC §12) this year: the share of mandates active, then the year's figures in words.
+    struct Duty {
+        var active: Bar
+        /// The kinds with confirmed activities, `视察调研 3、走访联系群众 2`.
+        var kinds: String
+        var groups: String
+        var constituents: String
+
+        init(_ activities: CoverageItem.Activities, seats: Int) {
+            active = Bar(activities.ratio, "\(activities.mandatesActive)/\(seats) 名代表有活动")
+            let done = Activity.Kind.allCases.compactMap { kind in
+                (activities.byKind[kind.rawValue] ?? 0) > 0 ? "\(kind.label) \(activities.byKind[kind.rawValue] ?? 0)" : nil
+            }
+            kinds = done.isEmpty ? "暂无已确认的活动" : done.joined(separator: "、")
+            groups =
+                "小组 \(activities.groups) 个 · 活动 \(activities.groupActivities) 次 · "
+                + "\(activities.groupsMeetingRule) 个年满 \(DeputyGroup.activitiesExpectedPerYear) 次"
+            constituents = "接待群众 \(activities.constituentsMet) 人次"
+        }
     }
 
     struct ParentEdge {
@@ -304,6 +328,8 @@ struct DashboardView {
     var generatedAt: String
     var depth: Int
     var rows: [Row]
+    /// The year the duty figures count.
+    var activityYear: Int
     var staleCount: Int
     var parent: ParentEdge?
     var children: [ChildEdge]

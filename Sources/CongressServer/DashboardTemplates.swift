@@ -63,6 +63,7 @@ enum DashboardTemplates {
           .bar.poor > span { background: #c62828; }
           .pct { display: inline-block; min-width: 44px; text-align: right; margin-left: 6px; font-variant-numeric: tabular-nums; }
           .detail { display: block; color: #7b8794; font-size: 11px; line-height: 1.2; }
+          td.duty { white-space: normal; max-width: 200px; }
           tr.stale td { background: #fff3e0; }
           tr.stale td:first-child { box-shadow: inset 4px 0 #e65100; }
           tr.lagging td.runs { color: #b71c1c; font-weight: 600; }
@@ -110,7 +111,7 @@ enum DashboardTemplates {
           <table>
             <thead><tr>
               <th>区域</th><th>站点<br>运行/总数</th><th>村（社区）覆盖率</th><th>乡镇（街道）建站率</th>
-              <th>在任代表<br>席位</th><th>代表<br>人数</th><th>进站率</th><th>六有达标率</th><th>培训覆盖率</th><th>数据状态</th>
+              <th>在任代表<br>席位</th><th>代表<br>人数</th><th>进站率</th><th>六有达标率</th><th>培训覆盖率</th><th>代表履职<br>{{activityYear}} 年</th><th>数据状态</th>
             </tr></thead>
             <tbody>
             {{#rows}}
@@ -124,6 +125,7 @@ enum DashboardTemplates {
               {{#assigned}}{{> bar}}{{/assigned}}
               {{#standards}}{{> bar}}{{/standards}}
               {{#training}}{{> bar}}{{/training}}
+              {{#duty}}<td class="duty">{{#active}}{{#known}}<span class="bar {{tone}}"><span style="width: {{width}}%"></span></span><span class="pct">{{percent}}</span>{{/known}}{{^known}}<span class="pct muted">—</span>{{/known}}<span class="detail">{{detail}}</span>{{/active}}<span class="detail kinds">{{kinds}}</span><span class="detail">{{groups}}</span><span class="detail">{{constituents}}</span></td>{{/duty}}
               <td class="state">{{#stale}}<span class="tag late">{{state}}</span>{{/stale}}{{^stale}}<span class="tag {{#own}}own{{/own}}{{^own}}ok{{/own}}">{{state}}</span>{{/stale}} <span class="muted">{{lastSync}}</span></td>
             </tr>
             {{/rows}}

@@ -178,8 +178,9 @@ enum OpenAPIDocument {
                 method: .get,
                 path: "/v1/coverage",
                 caller: .reader,
-                summary: "coverage figures of a region and its descendants (SPEC §8)",
+                summary: "coverage figures of a region and its descendants (SPEC §8), with duty performance (SPEC §12)",
                 query: CoverageQuery.parameters,
+                answer: APISchemas.coverageReport,
                 contentTypes: [.json, .csv],
                 refusals: [403: "the region lies outside this node's subtree", 404: "the region is not in the topology in force"]
             ),

@@ -8,7 +8,7 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// The counts coverage is made of, grouped by region prefix in PostgreSQL (SPEC §8).
+/// The counts coverage is made of, grouped by region prefix in PostgreSQL (SPEC §8, duty performance §12).
 public struct CoverageStore: Sendable {
     let client: PostgresClient
     let logger: Logger
@@ -41,8 +41,11 @@ public struct CoverageStore: Sendable {
     }
 
     /// Counts of live records per region prefix of the given widths ("" for width 0: everything), as of `today`
-    /// (assignments are current between their `since` and `until`), read in one snapshot of the database.
-    public func counts(widths: [Int], today: CalendarDate) async throws -> [String: CoverageCounts] {
+    /// (assignments are current between their `since` and `until`), with the activities of `activityYear`, read in one
+    /// snapshot of the database.
+    public func counts(widths: [Int], today: CalendarDate, activityYear: Int) async throws -> [String: CoverageCounts] {
+        // `on` is an ISO date kept as text: the year's days order between these two.
+        let (yearStart, yearEnd) = ("\(activityYear)-01-01", "\(activityYear)-12-31")
         var counts: [String: CoverageCounts] = [:]
         try await client.transaction(logger: logger) { connection in
             try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
@@ -101,12 +104,19 @@ public struct CoverageStore: Sendable {
                             JOIN current ON current.id = t.deputy_id
                             JOIN trainings tr ON tr.id = t.training_id AND NOT tr.deleted
                             WHERE NOT t.deleted
+                        ),
+                        active AS (
+                            SELECT DISTINCT participant::uuid AS deputy_id
+                            FROM activities CROSS JOIN jsonb_array_elements_text(body->'participants') AS participant
+                            WHERE NOT deleted AND confirmed AND on_date BETWEEN $3 AND $4
                         )
                         SELECT left(d.region_code, w), \(seatColumns), count(assigned.deputy_id),
-                               count(DISTINCT d.person), count(DISTINCT d.person) FILTER (WHERE trained.person IS NOT NULL)
+                               count(DISTINCT d.person), count(DISTINCT d.person) FILTER (WHERE trained.person IS NOT NULL),
+                               count(active.deputy_id)
                         FROM current d
                         LEFT JOIN assigned ON assigned.deputy_id = d.id
                         LEFT JOIN trained ON trained.person = d.person
+                        LEFT JOIN active ON active.deputy_id = d.id
                         CROSS JOIN unnest($1::int[]) AS w
                         WHERE length(d.region_code) >= w
                         GROUP BY 1
@@ -115,20 +125,60 @@ public struct CoverageStore: Sendable {
                         var binds = PostgresBindings()
                         binds.append(widths)
                         binds.append(today)
+                        binds.append(yearStart)
+                        binds.append(yearEnd)
                         return binds
                     }()
                 ),
                 logger: logger
             )
-            for try await (prefix, national, province, city, county, township, assigned, persons, trained)
-                in deputies.decode((String, Int, Int, Int, Int, Int, Int, Int, Int).self)
+            for try await (prefix, national, province, city, county, township, assigned, persons, trained, active)
+                in deputies.decode((String, Int, Int, Int, Int, Int, Int, Int, Int, Int).self)
             {
                 var entry = counts[prefix] ?? CoverageCounts()
                 for (level, seats) in zip(levels, [national, province, city, county, township]) where seats > 0 { entry.seats[level] = seats }
                 entry.assignedSeats = assigned
                 entry.persons = persons
                 entry.trainedPersons = trained
+                entry.activeSeats = active
                 counts[prefix] = entry
+            }
+
+            let activities = try await connection.query(
+                """
+                SELECT left(region_code, w), kind, count(*), coalesce(sum((body->>'constituentsMet')::bigint), 0)::bigint
+                FROM activities CROSS JOIN unnest(\(widths)::int[]) AS w
+                WHERE NOT deleted AND confirmed AND on_date BETWEEN \(yearStart) AND \(yearEnd) AND length(region_code) >= w
+                GROUP BY 1, 2
+                """,
+                logger: logger
+            )
+            for try await (prefix, kind, count, constituents) in activities.decode((String, String, Int, Int).self) {
+                // A kind of a later release still counts its people received.
+                if let kind = Activity.Kind(rawValue: kind) { counts[prefix, default: CoverageCounts()].activitiesByKind[kind] = count }
+                counts[prefix, default: CoverageCounts()].constituentsMet += constituents
+            }
+
+            // A group's activities count at the group's region (where its rule is judged), whatever their own region.
+            let groups = try await connection.query(
+                """
+                WITH met AS (
+                    SELECT group_id, count(*) AS times FROM activities
+                    WHERE NOT deleted AND confirmed AND on_date BETWEEN \(yearStart) AND \(yearEnd) AND group_id IS NOT NULL
+                    GROUP BY group_id
+                )
+                SELECT left(g.region_code, w), count(*), coalesce(sum(met.times), 0)::bigint,
+                       count(*) FILTER (WHERE met.times >= \(DeputyGroup.activitiesExpectedPerYear))
+                FROM groups g LEFT JOIN met ON met.group_id = g.id CROSS JOIN unnest(\(widths)::int[]) AS w
+                WHERE NOT g.deleted AND length(g.region_code) >= w
+                GROUP BY 1
+                """,
+                logger: logger
+            )
+            for try await (prefix, total, activities, meetingRule) in groups.decode((String, Int, Int, Int).self) {
+                counts[prefix, default: CoverageCounts()].groups = total
+                counts[prefix, default: CoverageCounts()].groupActivities = activities
+                counts[prefix, default: CoverageCounts()].groupsMeetingRule = meetingRule
             }
         }
         return counts

@@ -95,7 +95,12 @@ private struct RawRecord {
             }
             let imported = try await api.send(.post, "/v1/deputies/import", json: "[\(deputiesJSON.joined(separator: ","))]")
             try #require(imported.status == .ok, "\(imported.body)")
-            let deputies = try await RawRecord.all("deputies", on: node.database).map(\.id)
+            let deputyRows = try await RawRecord.all("deputies", on: node.database)
+            let deputies = deputyRows.map(\.id)
+            // Groups and activities of the in-office mandates; some of those then resign (their activities stay).
+            let inOffice = deputyRows.filter { $0["status"] == "in_office" }.map { (id: $0.id, congress: $0["congressCode"]!) }
+            let participants = try await DutyRecords.write(api, regions: regions + villages, deputies: inOffice, random: &random)
+            try await DutyRecords.resign(participants.shuffled(using: &random).prefix(3), at: api)
 
             // Assignments, some ended, some not yet begun.
             for _ in 0..<50 {
@@ -133,7 +138,7 @@ private struct RawRecord {
             }
 
             // Tombstones must not count (a deputy or station still referenced may refuse deletion: either is fine here).
-            for collection in ["stations", "deputies", "units"] {
+            for collection in ["stations", "deputies", "units", "activities", "groups"] {
                 let items = try #require(try await api.send(.get, "/v1/\(collection)?limit=1000").json["items"] as? [[String: Any]])
                 for item in items.shuffled(using: &random).prefix(4) {
                     let deleted = try await api.send(.delete, "/v1/\(collection)/\(item["id"] as! String)")
@@ -178,6 +183,16 @@ private struct RawRecord {
             #expect(Double(row[header.firstIndex(of: "persons")!]) == rootFigures["deputies.persons"])
             #expect(Double(row[header.firstIndex(of: "units_covered")!]) == rootFigures["units.covered"])
             #expect(Double(row[header.firstIndex(of: "units_ratio")!]) == rootFigures["units.ratio"])
+            // The duty columns come last, every kind named.
+            let dutyColumns =
+                ["activities_year"] + Activity.Kind.allCases.map { "activities_\($0.rawValue)" } + [
+                    "mandates_active", "mandates_active_ratio", "groups", "group_activities", "groups_meeting_rule", "constituents_met",
+                ]
+            #expect(Array(header.suffix(dutyColumns.count)) == dutyColumns)
+            #expect(Double(row[header.firstIndex(of: "mandates_active")!]) == rootFigures["activities.mandatesActive"])
+            #expect(Double(row[header.firstIndex(of: "activities_visit")!]) == rootFigures["activities.byKind.visit"])
+            #expect(Double(row[header.firstIndex(of: "groups_meeting_rule")!]) == rootFigures["activities.groupsMeetingRule"])
+            #expect(Double(row[header.firstIndex(of: "constituents_met")!]) == rootFigures["activities.constituentsMet"])
         }
     }
 }
@@ -198,7 +213,7 @@ private struct Figures: Equatable, CustomStringConvertible {
             default: break
             }
         }
-        for key in ["stations", "units", "townships", "deputies", "standards", "training"] { walk(key, item[key]!) }
+        for key in ["stations", "units", "townships", "deputies", "standards", "training", "activities"] { walk(key, item[key]!) }
         self.values = values
     }
 
@@ -229,7 +244,11 @@ private struct CoverageOracle {
     let assignments: [RawRecord]
     let trainings: [RawRecord]
     let attendance: [RawRecord]
+    let activities: [RawRecord]
+    let groups: [RawRecord]
     let today = CalendarDate(Date(), timeZone: "Asia/Shanghai").description
+    /// SPEC §12: this year in China.
+    let year = Activity.today().year
 
     init(topology: Topology, database: DatabaseAddress) async throws {
         self.topology = topology
@@ -239,6 +258,8 @@ private struct CoverageOracle {
         assignments = try await RawRecord.all("assignments", on: database)
         trainings = try await RawRecord.all("trainings", on: database)
         attendance = try await RawRecord.all("attendance", on: database)
+        activities = try await RawRecord.all("activities", on: database)
+        groups = try await RawRecord.all("groups", on: database)
     }
 
     func figures(for code: String) -> Figures {
@@ -291,7 +312,174 @@ private struct CoverageOracle {
         ]
         for type in Station.StationType.allCases { values["stations.byType.\(type.rawValue)"] = Double(here.count { $0["type"] == type.rawValue }) }
         for level in Level.allCases { values["deputies.seats.\(level.rawValue)"] = Double(mandates.count { $0["level"] == level.rawValue }) }
+
+        // Duty performance: confirmed, live activities dated this year count.
+        let counted = activities.filter { !$0.deleted && $0.body["confirmed"] as? Bool == true && $0["on"]!.hasPrefix("\(year)-") }
+        let countedHere = counted.filter(inside)
+        let tookPart = Set(counted.flatMap { ($0.body["participants"] as! [String]).map { $0.lowercased() } })
+        let mandatesActive = mandates.count { tookPart.contains($0.id) }
+        let groupsHere = groups.filter(inside)
+        func timesMet(_ group: RawRecord) -> Int { counted.count { ($0["groupId"]?.lowercased()) == group.id } }
+        values["activities.year"] = Double(year)
+        values["activities.mandatesActive"] = Double(mandatesActive)
+        values["activities.ratio"] = ratio(mandatesActive, mandates.count)
+        values["activities.groups"] = Double(groupsHere.count)
+        values["activities.groupActivities"] = Double(groupsHere.map(timesMet).reduce(0, +))
+        values["activities.groupsMeetingRule"] = Double(groupsHere.count { timesMet($0) >= DeputyGroup.activitiesExpectedPerYear })
+        values["activities.constituentsMet"] = Double(countedHere.map { $0.body["constituentsMet"] as? Int ?? 0 }.reduce(0, +))
+        for kind in Activity.Kind.allCases {
+            values["activities.byKind.\(kind.rawValue)"] = Double(countedHere.count { $0["kind"] == kind.rawValue })
+        }
         return Figures(values)
+    }
+}
+
+/// Random duty records (SPEC §12) for the oracles: groups of the mandates' congresses, then activities of every kind,
+/// confirmed or not, dated this year or last (unconfirmed ones also later this year), some naming a group.
+private enum DutyRecords {
+    /// Writes them at `api` with participants among `deputies` (in office, seen by that node); returns the participants.
+    static func write(
+        _ api: APIClient,
+        regions: [String],
+        deputies: [(id: String, congress: String)],
+        activities count: Int = 24,
+        random: inout SeededRandom
+    ) async throws -> [String] {
+        guard !deputies.isEmpty else { return [] }
+        let byCongress = Dictionary(grouping: deputies, by: \.congress)
+        var groups: [String] = []
+        for congress in byCongress.keys.sorted().shuffled(using: &random).prefix(3) {
+            let members = byCongress[congress]!.shuffled(using: &random).prefix(3).enumerated().map { index, deputy in
+                #"{"deputyId": "\#(deputy.id)", "role": "\#(index == 0 ? "leader" : "member")"}"#
+            }
+            let kind = DeputyGroup.Kind.allCases.randomElement(using: &random)!.rawValue
+            groups.append(
+                try await api.create(
+                    "groups",
+                    #"{"name": "小组\#(groups.count)", "kind": "\#(kind)", "congressCode": "\#(congress)", "regionCode": "\#(congress)", "members": [\#(members.joined(separator: ","))]}"#
+                )
+            )
+        }
+
+        let today = Activity.today()
+        let thisYear = CalendarDate("\(today.year)-01-01")!
+        let lastYear = CalendarDate("\(today.year - 1)-01-01")!
+        let daysSoFar = (0...366).first { thisYear.adding(days: $0) == today }!
+        var participants: Set<String> = []
+        for index in 0..<count {
+            // The first group meets often enough for 晋城's rule; the rest is left to chance.
+            let meets = index < DeputyGroup.activitiesExpectedPerYear && !groups.isEmpty
+            let confirmed = meets || Int.random(in: 0..<10, using: &random) < 7
+            let on: CalendarDate =
+                switch Int.random(in: 0..<10, using: &random) {
+                case _ where meets: thisYear.adding(days: Int.random(in: 0...daysSoFar, using: &random))
+                case 0..<6: thisYear.adding(days: Int.random(in: 0...daysSoFar, using: &random))
+                case 6..<9: lastYear.adding(days: Int.random(in: 0..<365, using: &random))
+                default: confirmed ? today : today.adding(days: Int.random(in: 1...30, using: &random))
+                }
+            var kind = meets ? .groupActivity : Activity.Kind.allCases.randomElement(using: &random)!
+            if kind == .groupActivity && groups.isEmpty { kind = .visit }
+            let group: String? =
+                meets ? groups[0] : kind == .groupActivity || Int.random(in: 0..<4, using: &random) == 0 ? groups.randomElement(using: &random) : nil
+            let taking = deputies.shuffled(using: &random).prefix(Int.random(in: 1...4, using: &random)).map(\.id)
+            participants.formUnion(taking)
+            let groupField = group.map { #", "groupId": "\#($0)""# } ?? ""
+            _ = try await api.create(
+                "activities",
+                """
+                {"kind": "\(kind.rawValue)", "title": "\(meets ? "小组例会" : "活动")\(index)", "on": "\(on)", "regionCode": "\(regions.randomElement(using: &random)!)",
+                 "participants": [\(taking.map { "\"\($0)\"" }.joined(separator: ","))], "constituentsMet": \(Int.random(in: 0...40, using: &random)),
+                 "confirmed": \(confirmed)\(groupField)}
+                """
+            )
+        }
+        return participants.sorted()
+    }
+
+    /// The mandates `ids` (owned by `api`'s node) resign: what they did stays recorded, they no longer count as in office.
+    static func resign(_ ids: some Sequence<String>, at api: APIClient) async throws {
+        for id in ids {
+            var deputy = try await api.get(Deputy.self, id: UUID(uuidString: id)!)
+            deputy.body.status = .resigned
+            let reply = try await api.send(.put, "/v1/deputies/\(id)", json: try deputy.json)
+            #expect(reply.status == .ok, "\(reply.body)")
+        }
+    }
+}
+
+@Suite struct CoverageDutyOracleTests {
+    /// Township → county → city over real HTTP: each writes mandates, groups and activities (the county and the city
+    /// also with the mandates they received from below), some mandates resign and some records are deleted; after
+    /// sync every figure of every region at each node equals a recount of that node's raw rows.
+    @Test(arguments: [UInt64(11), 2027])
+    func dutyFiguresAtTheTownshipCountyAndCityEqualARecountAfterSync(seed: UInt64) async throws {
+        let federation = try await TestFederation.make()
+        try await federation.run { city, county, township in
+            var random = SeededRandom(seed: seed)
+            // Each node writes where it is the author: 泉口街道 has no node, so the county writes its records.
+            let writers: [(api: APIClient, node: TestNode, congress: String, level: String, regions: [String])] = [
+                (township, federation.township, "420802101", "township", ["420802101", "420802101001", "420802101002"]),
+                (county, federation.county, "420802", "county", ["420802", "420802102", "420802102001"]),
+                (city, federation.city, "4208", "city", ["4208", "420804"]),
+            ]
+            var owned: [String: [String]] = [:]
+            for writer in writers {
+                for index in 0..<6 {
+                    let id = try await writer.api.create(
+                        "deputies",
+                        Fixture.deputy(
+                            name: "代表\(writer.congress)-\(index)",
+                            region: writer.regions.randomElement(using: &random)!,
+                            level: writer.level,
+                            congress: writer.congress
+                        )
+                    )
+                    owned[writer.congress, default: []].append(id)
+                }
+                // In office and seen here: this node's own mandates and those it received from below.
+                let seen = try await RawRecord.all("deputies", on: writer.node.database).filter { !$0.deleted && $0["status"] == "in_office" }
+                let participants = try await DutyRecords.write(
+                    writer.api,
+                    regions: writer.regions,
+                    deputies: seen.map { ($0.id, $0["congressCode"]!) },
+                    activities: 16,
+                    random: &random
+                )
+                try await DutyRecords.resign(participants.filter(owned[writer.congress]!.contains).prefix(2), at: writer.api)
+                for collection in ["activities", "groups"] {
+                    let items = try #require(try await writer.api.send(.get, "/v1/\(collection)?limit=1000").json["items"] as? [[String: Any]])
+                    // The first group and its meetings stay, so that 晋城's rule is met somewhere.
+                    let own = items.filter { $0["origin"] as? String == writer.congress && $0["name"] as? String != "小组0" }
+                        .filter { !($0["title"] as? String ?? "").hasPrefix("小组例会") }
+                    for item in own.shuffled(using: &random).prefix(2) {
+                        _ = try await writer.api.send(.delete, "/v1/\(collection)/\(item["id"] as! String)")
+                    }
+                }
+                if writer.congress != "4208" { #expect(try await writer.api.sync().error == nil) }
+            }
+
+            for (api, node) in [(township, federation.township), (county, federation.county), (city, federation.city)] {
+                let written = Date()
+                let reply = try await eventually {
+                    try await api.send(.get, "/v1/coverage?depth=4")
+                } until: { reply in
+                    (reply.json["generatedAt"] as? String).flatMap(Timestamp.init).map { $0.date >= written } ?? false
+                }
+                let items = try #require(reply.json["items"] as? [[String: Any]], "\(reply.body)")
+                let oracle = try await CoverageOracle(topology: node.configuration.topology, database: node.database)
+                for item in items {
+                    let code = item["code"] as! String
+                    let differences = Figures(item).differences(from: oracle.figures(for: code))
+                    #expect(differences.isEmpty, "at \(node.node), region \(code): \(differences)")
+                }
+                // Something is counted: activities of this year, a mandate that took part, a group that met 4 times.
+                let top = oracle.figures(for: items[0]["code"] as! String)
+                #expect(
+                    top["activities.mandatesActive"]! > 0 && top["activities.groupsMeetingRule"]! > 0 && top["activities.constituentsMet"]! > 0,
+                    "\(top)"
+                )
+            }
+        }
     }
 }
 

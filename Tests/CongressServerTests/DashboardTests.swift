@@ -14,9 +14,23 @@ import Testing
         let writing: @Sendable (APIClient, APIClient, APIClient) async throws -> Void = { township, _, city in
             for code in ["420802101001", "420802101002", "420802101003"] { _ = try await township.create("units", Fixture.unit(code: code)) }
             _ = try await township.create("stations", Fixture.station(units: ["420802101001", "420802101002"]))
+            var deputies: [String] = []
             for index in 0..<4 {
-                _ = try await township.create("deputies", Fixture.deputy(name: "代表\(index)", level: "township", congress: "420802101"))
+                deputies.append(try await township.create("deputies", Fixture.deputy(name: "代表\(index)", level: "township", congress: "420802101")))
             }
+            // Two of the four took part in a confirmed group activity today; a visit awaits confirmation.
+            let group = try await township.create(
+                "groups",
+                #"{"name": "龙泉小组", "kind": "geographic", "congressCode": "420802101", "regionCode": "420802101", "members": [{"deputyId": "\#(deputies[0])", "role": "leader"}]}"#
+            )
+            _ = try await township.create(
+                "activities",
+                #"{"kind": "group_activity", "title": "小组活动", "on": "\#(Activity.today())", "regionCode": "420802101", "groupId": "\#(group)", "participants": ["\#(deputies[0])", "\#(deputies[1])"], "constituentsMet": 12, "confirmed": true}"#
+            )
+            _ = try await township.create(
+                "activities",
+                #"{"kind": "visit", "title": "走访", "on": "\#(Activity.today())", "regionCode": "420802101", "participants": ["\#(deputies[2])"]}"#
+            )
             _ = try await city.create("stations", Fixture.station(name: "掇刀区代表联络站", region: "420804", units: []))
             _ = try await city.create("trainings", Fixture.training())
         }
@@ -29,6 +43,13 @@ import Testing
                 $0.contains("数据过期")
             }
             #expect(html.contains("荆门市人大"))
+            // The duty block of 龙泉街道: half its mandates active, its kinds in Chinese, its group and the people received.
+            let township = try #require(
+                html.components(separatedBy: "data-code=\"420802101\"").dropFirst().first?.components(separatedBy: "</tr>").first
+            )
+            #expect(html.contains("代表履职<br>\(Activity.today().year) 年"))
+            #expect(township.contains("2/4 名代表有活动") && township.contains("代表小组活动 1") && !township.contains("走访联系群众"), "\(township)")
+            #expect(township.contains("小组 1 个 · 活动 1 次 · 0 个年满 4 次") && township.contains("接待群众 12 人次"), "\(township)")
 
             // The browser signs in with the token (redirect, cookie) and gets the dashboard itself.
             let base = city.baseURL!

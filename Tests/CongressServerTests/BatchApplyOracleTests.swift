@@ -79,7 +79,8 @@ import Testing
                 for (seq, waiters) in [(Int64(3), "1"), (2, "2")] {
                     let pushed = try batch(seq)
                     answers.append(Task { try await store.apply(pushed.0, changes: pushed.1, kinds: Set(RecordKind.allCases)) })
-                    #expect(try await eventually({ try await TestDatabase.texts(waiting, on: database) }, until: { $0 == [waiters] }) == [waiters])
+                    let seen = try await eventually({ try await TestDatabase.texts(waiting, on: database) }, until: { $0 == [waiters] })
+                    #expect(seen == [waiters], "batch \(seq): \(seen) waiting on a lock")
                 }
             }
             #expect(try await answers[0].value == .acked(BatchAck(acked: 3, applied: 1)))

@@ -571,9 +571,10 @@ func coverageItems(_ api: APIClient, _ query: String) async throws -> [String: C
     return Dictionary(uniqueKeysWithValues: items.map { ($0["code"] as! String, CoverageItemView(json: $0)) })
 }
 
-/// Reads `value` again until `condition` holds (at most a few seconds): for what a node notices on its own.
+/// Reads `value` again until `condition` holds (at most 30 seconds): for what happens on its own, elsewhere.
 func eventually<Value>(_ value: () async throws -> Value, until condition: (Value) -> Bool) async throws -> Value {
-    let deadline = ContinuousClock.now + .seconds(5)
+    // Generous: the whole suite runs in parallel on two cores, and only a failure waits this long.
+    let deadline = ContinuousClock.now + .seconds(30)
     while true {
         let current = try await value()
         if condition(current) || ContinuousClock.now > deadline { return current }

@@ -55,17 +55,8 @@ struct DutyController: Sendable {
 
     @Sendable func dossier(_ request: Request, context: AppRequestContext) async throws -> Response {
         let query = try request.query(accepting: Self.dossierParameters)
-        let id = try context.recordID()
-        var dossier = try await duty.dossier(deputy: id)
+        var dossier = try await readDossier(context: context)
         if !context.seesPersonKeys { dossier = dossier.hidingPersonKeys() }
-        // A person's whole file: who read it is kept, as for a write.
-        await audit.append(
-            actor: context.actor ?? "anonymous",
-            address: context.address,
-            action: "read dossier",
-            record: "/v1/deputies/\(id)",
-            outcome: "200"
-        )
         switch query.choice("format", as: ExportFormat.self) ?? .json {
         case .json: return try JSONBody.response(.ok, dossier)
         case .csv:
@@ -79,8 +70,13 @@ struct DutyController: Sendable {
 
     @Sendable func printable(_ request: Request, context: AppRequestContext) async throws -> Response {
         _ = try request.query(accepting: Self.pageParameters)
+        return DashboardController.html(.ok, DossierPage.render(try await readDossier(context: context).hidingPersonKeys()))
+    }
+
+    /// The dossier of the route's deputy. A person's whole file: who read it is kept, as for a write.
+    private func readDossier(context: AppRequestContext) async throws -> Dossier {
         let id = try context.recordID()
-        let dossier = try await duty.dossier(deputy: id).hidingPersonKeys()
+        let dossier = try await duty.dossier(deputy: id)
         await audit.append(
             actor: context.actor ?? "anonymous",
             address: context.address,
@@ -88,7 +84,7 @@ struct DutyController: Sendable {
             record: "/v1/deputies/\(id)",
             outcome: "200"
         )
-        return DashboardController.html(.ok, DossierPage.render(dossier))
+        return dossier
     }
 }
 

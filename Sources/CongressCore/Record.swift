@@ -14,6 +14,8 @@ public enum RecordKind: String, CaseIterable, Codable, Sendable {
     case attendance
     case activity
     case group
+    case caseRecord = "case"
+    case caseEvent = "case_event"
 
     /// The collection's name in URLs and the table's name in PostgreSQL.
     public var collection: String {
@@ -26,6 +28,8 @@ public enum RecordKind: String, CaseIterable, Codable, Sendable {
         case .attendance: "attendance"
         case .activity: "activities"
         case .group: "groups"
+        case .caseRecord: "cases"
+        case .caseEvent: "case_events"
         }
     }
 }

@@ -57,8 +57,8 @@ public struct SchemaHistory: Sendable {
         // SPEC §15: records carry an ownership epoch and `formerRegionCodes`; a record handed over to another node when
         // its region moves travels up as a handover (`handedOverBy`) and down to its new owner as a directive. SPEC §14:
         // batches carry the sender's audit head, which the parent keeps as a witness. SPEC §12: activities and deputy
-        // groups.
-        Step(adds: [.activity, .group]),
+        // groups. SPEC §13: cases and their events.
+        Step(adds: [.activity, .group, .caseRecord, .caseEvent]),
     ])
 
     /// The first version that carries re-attributed records and handovers: every node on the path of a division change

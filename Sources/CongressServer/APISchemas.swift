@@ -147,6 +147,12 @@ struct APISchemas {
             properties["regionCode"] = regionInSubtree()
             properties["congressCode"] = region(widths: Set(congresses.map { $0.level.codeWidth ?? 0 }))
             return Self.closed(properties)
+        case .caseRecord:
+            var properties = echoed + Self.caseProperties(output: false)
+            properties["regionCode"] = regionInSubtree()
+            return Self.closed(properties)
+        case .caseEvent:
+            return Self.closed(Self.caseEventInput)
         }
     }
 
@@ -163,6 +169,8 @@ struct APISchemas {
                 signInProperties + ["walkIn": .boolean(required: false), "signedInAt": Self.time()]
             case .activity: Self.activityProperties(output: true)
             case .group: Self.groupProperties
+            case .caseRecord: Self.caseProperties(output: true) + Self.caseStatusProperties
+            case .caseEvent: Self.caseEventProperties(output: true)
             }
         return .object(properties: Self.metaProperties + body)
     }
@@ -254,6 +262,74 @@ struct APISchemas {
                 description: "set by an editor of the recording node; only confirmed activities count, and they cannot lie in the future"
             ),
         ]
+    }
+
+    private static func caseProperties(output: Bool) -> OrderedDictionary<String, JSONSchema> {
+        typealias Limit = Case.Limit
+        return [
+            "kind": choice(CaseKind.self),
+            "channel": choice(Case.Channel.self),
+            // Left behind on the way up: an upper node holds a case without them.
+            "subject": output ? .string(required: false) : text(Limit.subject),
+            "content": output ? .string(required: false) : text(Limit.content),
+            "category": .string(required: false, maxLength: Limit.category),
+            "deputyIds": .array(
+                required: output,
+                description: "an opinion's receiving deputy (at most one); a suggestion's lead deputy first, then the co-signers",
+                maxItems: Limit.deputies.upperBound,
+                uniqueItems: true,
+                items: uuid()
+            ),
+            "stationId": uuid(required: false),
+            "wantsMeeting": .boolean(required: false),
+            "complex": .boolean(required: false, description: "a suggestion 涉及面广、处理难度大: six months instead of three"),
+            "registeredOn": date(required: output),
+        ]
+    }
+
+    /// A case's status, derived from its events (SPEC Appendix B's output fields).
+    private static let caseStatusProperties: OrderedDictionary<String, JSONSchema> = [
+        "state": choice(CaseState.self),
+        "closedAs": choice(CaseClosing.self, required: false),
+        "grade": choice(SuggestionGrade.self, required: false),
+        "supervised": .boolean,
+        "consultedOn": date(required: false),
+        "handler": .string(description: "the node handling the case"),
+        "units": .array(description: "handling units, the lead unit first", items: .string),
+        "dueOn": date(required: false),
+        "overdue": .boolean,
+        "transferredTo": .string(required: false),
+        "satisfaction": choice(Satisfaction.self, required: false),
+        "repliedOn": date(required: false),
+        "closedOn": date(required: false),
+    ]
+
+    /// What `POST /v1/cases/{id}/events` takes.
+    static var caseEventInput: OrderedDictionary<String, JSONSchema> { caseEventProperties(output: false) }
+
+    private static func caseEventProperties(output: Bool) -> OrderedDictionary<String, JSONSchema> {
+        typealias Limit = CaseEvent.Limit
+        var properties: OrderedDictionary<String, JSONSchema> = [
+            "action": choice(CaseAction.self),
+            "units": .array(
+                required: false,
+                description: "for assign: the handling units, the lead unit (主办) first",
+                minItems: Limit.units.lowerBound,
+                maxItems: Limit.units.upperBound,
+                items: text(Limit.unit)
+            ),
+            "to": .string(required: false, description: "for transfer: the node above this one", pattern: "^" + RegionCode.pattern + "$"),
+            "text": .string(required: false, maxLength: Limit.text),
+            "grade": choice(SuggestionGrade.self, required: false),
+            "satisfaction": choice(Satisfaction.self, required: false),
+            "on": date(required: false),
+        ]
+        if output {
+            properties["caseId"] = uuid()
+            properties["subject"] = .string(required: false)
+            properties["at"] = time()
+        }
+        return properties
     }
 
     private static let groupProperties: OrderedDictionary<String, JSONSchema> = [

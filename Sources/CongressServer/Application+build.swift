@@ -25,6 +25,8 @@ public struct AppConfiguration: Sendable {
     public var schedulesPushes = true
     /// Failed tokens and sign-ins from one address within five minutes before it is held back (SPEC §14).
     public var failedAuthenticationLimit = 20
+    /// Reply deadlines of cases (SPEC §13: `opinionReplyDays`, 15 by default).
+    public var caseDeadlines: CaseDeadlines = .standard
     public var syncRetry: RetryPolicy = .standard
     public var syncBatchSize = SyncProtocol.batchSize
     /// The replication schemas this node reads and writes; tests give an older release's to simulate mixed releases.
@@ -235,6 +237,9 @@ func buildRouter(
     let duty = DutyController(duty: DutyService(store: store, points: sync.points), audit: audit)
     readers.addRoutes(duty.reads)
     readerPages.addRoutes(duty.pages)
+    let cases = CaseController(cases: CaseService(records: records, topology: topology, deadlines: configuration.caseDeadlines))
+    readers.addRoutes(cases.reads, atPath: "cases")
+    writers.addRoutes(cases.writes, atPath: "cases")
     let training = TrainingController(trainings: trainings)
     readers.addRoutes(training.reads, atPath: "trainings")
     writers.addRoutes(training.writes, atPath: "trainings")

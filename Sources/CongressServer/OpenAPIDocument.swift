@@ -268,9 +268,11 @@ enum OpenAPIDocument {
             )
         )
         operations += accountOperations
-        for kind in RecordKind.allCases where kind != .attendance {
+        // Sign-ins are written through their training; cases are registered and moved on by their events, never replaced.
+        for kind in RecordKind.allCases where ![.attendance, .caseRecord, .caseEvent].contains(kind) {
             operations += recordOperations(kind, schemas)
         }
+        operations += caseOperations(schemas)
         for kind in [RecordKind.deputy, .unit] {
             operations.append(
                 Operation(
@@ -334,6 +336,53 @@ enum OpenAPIDocument {
                 summary: "delete a \(kind.rawValue) (a tombstone that replicates)",
                 answer: record,
                 refusals: [409: "the record belongs to another node"]
+            ),
+        ]
+    }
+
+    private static func caseOperations(_ schemas: APISchemas) -> [Operation] {
+        let shown = schemas.output(.caseRecord)
+        let event = schemas.output(.caseEvent)
+        return [
+            Operation(
+                method: .post,
+                path: "/v1/cases",
+                caller: .writer,
+                summary: "register an opinion met at a reception or a deputy's suggestion (SPEC §13)",
+                body: schemas.input(.caseRecord),
+                success: 201,
+                answer: shown,
+                refusals: [403: "a region, deputy or station outside this node's subtree"]
+            ),
+            Operation(
+                method: .get,
+                path: "/v1/cases",
+                caller: .reader,
+                summary: "cases held here, each with the status its events lead to",
+                query: ListQuery.parameters(for: .caseRecord),
+                answer: .object(properties: ["items": .array(items: shown), "nextCursor": .string(nullable: true)])
+            ),
+            Operation(method: .get, path: "/v1/cases/{id}", caller: .reader, summary: "one case and its status", answer: shown),
+            Operation(
+                method: .get,
+                path: "/v1/cases/{id}/events",
+                caller: .reader,
+                summary: "the case's events in the order they were recorded",
+                answer: .object(properties: ["items": .array(items: event)])
+            ),
+            Operation(
+                method: .post,
+                path: "/v1/cases/{id}/events",
+                caller: .writer,
+                summary:
+                    "one more event: assign, transfer (to the node above), reply, answer_on_spot, explain, supervise, consult, feedback, reopen, close",
+                body: APISchemas.closed(APISchemas.caseEventInput),
+                success: 201,
+                answer: event,
+                refusals: [
+                    403: "not this node's to record (the handler's, the origin's), or a transfer not to the node above",
+                    409: "the event cannot follow the case's state (reply before assign, feedback twice, a closed case)",
+                ]
             ),
         ]
     }

@@ -58,7 +58,10 @@ public struct ChangeLogReader: Sendable {
     /// The window is taken by seq alone and filtered afterwards: with the origin filter inside it, a planner that
     /// underestimates how many entries match (as after a bulk write, before the table is analyzed) reads every entry
     /// after `seq` and sorts them — a push of N entries then costs N²/limit.
-    public func nextBatch(after seq: Int64, limit: Int, kinds: Set<RecordKind>) async throws -> OutgoingBatch? {
+    ///
+    /// Cases leave their subject and text behind, and case events their text, except a transfer to `parent` (SPEC §13:
+    /// the text of an opinion goes up only to the node it is transferred to).
+    public func nextBatch(after seq: Int64, limit: Int, kinds: Set<RecordKind>, parent: RegionCode? = nil) async throws -> OutgoingBatch? {
         let sql = """
             WITH window_entries AS (
                 SELECT seq, kind, record_id, origin, handed_over_by FROM change_log WHERE seq > $1 ORDER BY seq LIMIT $2
@@ -69,7 +72,13 @@ public struct ChangeLogReader: Sendable {
             ),
             \(Self.currentStateSQL),
             outgoing AS (
-                SELECT change FROM changes
+                SELECT CASE change ->> 'kind'
+                    WHEN '\(RecordKind.caseRecord.rawValue)' THEN (change::jsonb #- '{body,subject}' #- '{body,content}')::json
+                    WHEN '\(RecordKind.caseEvent.rawValue)' THEN CASE
+                        WHEN change #>> '{body,action}' = '\(CaseAction.transfer.rawValue)' AND change #>> '{body,to}' = $5 THEN change
+                        ELSE (change::jsonb #- '{body,text}' #- '{body,subject}')::json END
+                    ELSE change END
+                FROM changes
                 UNION ALL
                 SELECT h.change::json FROM handed_over h WHERE h.id IN (SELECT record_id FROM w WHERE origin NOT LIKE $3 || '%')
             )
@@ -81,6 +90,7 @@ public struct ChangeLogReader: Sendable {
         bindings.append(Int64(limit))
         bindings.append(node.rawValue)
         bindings.append(kinds.map(\.rawValue).sorted())
+        bindings.append(parent?.rawValue ?? "")
         return try await DatabaseError.translating("reading the change log after seq \(seq)") {
             let rows = try await client.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
             for try await (to, count, json) in rows.decode((Int64?, Int64, String).self) {

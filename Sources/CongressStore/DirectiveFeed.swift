@@ -62,6 +62,10 @@ public struct DirectiveFeed: Sendable {
                 UNION ALL
                 SELECT change FROM stationed
                 UNION ALL
+                SELECT change FROM changes
+                WHERE $6 AND left($3, length(origin)) = origin AND origin <> $3 AND change ->> 'kind' = '\(RecordKind.caseEvent.rawValue)'
+                    AND change ->> 'regionCode' LIKE $3 || '%'
+                UNION ALL
                 SELECT \(Self.mandateWithoutPhone) FROM deputies r
                 WHERE $6 AND left($3, length(r.origin)) = r.origin AND r.origin <> $3 AND (
                     r.id IN (SELECT (body ->> 'deputyId')::uuid FROM stationed)
@@ -86,9 +90,10 @@ public struct DirectiveFeed: Sendable {
         }
     }
 
-    /// The kinds whose change-log entries the feed reads (besides handovers): trainings, and the assignments and
-    /// mandates that come down to a station's node.
-    static let directiveKinds = [RecordKind.training, .assignment, .deputy].map { "'\($0.rawValue)'" }.joined(separator: ", ")
+    /// The kinds whose change-log entries the feed reads (besides handovers): trainings, the assignments and mandates
+    /// that come down to a station's node, and the events nodes above write on cases of the child's subtree (a handler's
+    /// reply comes back down to the case's origin, SPEC §13).
+    static let directiveKinds = [RecordKind.training, .assignment, .deputy, .caseEvent].map { "'\($0.rawValue)'" }.joined(separator: ", ")
 
     /// A mandate `r` as it comes down to the node holding its station: its current state without the phone.
     static let mandateWithoutPhone = """

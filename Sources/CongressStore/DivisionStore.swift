@@ -81,6 +81,8 @@ extension RecordStore {
                 try await reAttribute(Attendance.self, remap, allowedOwners: allowedOwners, report: &report, on: connection)
                 try await reAttribute(Activity.self, remap, allowedOwners: allowedOwners, report: &report, on: connection)
                 try await reAttribute(DeputyGroup.self, remap, allowedOwners: allowedOwners, report: &report, on: connection)
+                try await reAttribute(Case.self, remap, allowedOwners: allowedOwners, report: &report, on: connection)
+                try await reAttribute(CaseEvent.self, remap, allowedOwners: allowedOwners, report: &report, on: connection)
                 try await rekey(recoded, on: connection)
                 let (kept, gone) = (report.reAttributed.values.reduce(0, +), report.handedOver.values.reduce(0, +))
                 try await connection.query(

@@ -96,6 +96,10 @@ public struct ListQuery: Sendable {
                     columnType: "text"
                 ),
             ]
+        case .caseRecord:
+            return [choice("kind", "kind", CaseKind.self), choice("channel", "channel", Case.Channel.self)]
+        case .caseEvent:
+            return [id("caseId", "case_id"), choice("action", "action", CaseAction.self)]
         case .unit, .training:
             return []
         }

@@ -377,6 +377,39 @@ public enum Migrations {
                 """,
             ]
         ),
+        Step(
+            version: 11,
+            name: "cases and case events",
+            sql: [
+                // SPEC §13. The constituent's contact is no column here: it stays encrypted apart, never replicated.
+                recordTable(
+                    "cases",
+                    generated: [
+                        "kind text GENERATED ALWAYS AS (body->>'kind') STORED",
+                        "channel text GENERATED ALWAYS AS (body->>'channel') STORED",
+                        "registered_on text COLLATE \"C\" GENERATED ALWAYS AS (body->>'registeredOn') STORED",
+                    ],
+                    ownership: true
+                ),
+                recordTable(
+                    "case_events",
+                    generated: [
+                        "case_id uuid GENERATED ALWAYS AS ((body->>'caseId')::uuid) STORED",
+                        "action text GENERATED ALWAYS AS (body->>'action') STORED",
+                    ],
+                    ownership: true
+                ),
+                "CREATE INDEX cases_region ON cases (region_code, id)",
+                "CREATE INDEX case_events_region ON case_events (region_code, id)",
+                "CREATE INDEX case_events_case ON case_events (case_id)",
+                // The handler's events come down to the case's origin as directives.
+                "DROP INDEX change_log_directives",
+                """
+                CREATE INDEX change_log_directives ON change_log (seq)
+                WHERE kind IN ('training', 'assignment', 'deputy', 'case_event') OR handed_over_by IS NOT NULL
+                """,
+            ]
+        ),
     ]
 
     /// The database schema version this build expects. Nodes do not compare it: what replicates is named by

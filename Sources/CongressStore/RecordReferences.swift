@@ -75,6 +75,27 @@ extension RecordStore {
                 )
             }
             return try Self.givenRegions(records, prefix: prefix)
+        case .caseRecord:
+            for (index, record) in records.enumerated() {
+                guard let registered = record.body as? Case else { continue }
+                // A suggestion is its congress's: registered at that congress's node, by its own deputies.
+                try await checkParticipants(
+                    registered.deputyIds.enumerated().map { (prefix(index, "deputyIds[\($0)]"), $1) },
+                    congress: registered.kind == .suggestion ? node : nil,
+                    on: connection
+                )
+                if let station = registered.stationId {
+                    try await checkInSubtree(.station, id: station, field: prefix(index, "stationId"), on: connection)
+                }
+            }
+            return try Self.givenRegions(records, prefix: prefix)
+        case .caseEvent:
+            var regions: [RegionCode] = []
+            for record in records {
+                guard let event = record.body as? CaseEvent else { continue }
+                regions.append(try await checkFollows(event, id: record.id, on: connection))
+            }
+            return regions
         case .deputy, .station, .unit, .training:
             return try Self.givenRegions(records, prefix: prefix)
         }
@@ -136,6 +157,36 @@ extension RecordStore {
         (d.origin LIKE $1 || '%'
          OR EXISTS (SELECT FROM assignments a WHERE a.deputy_id = d.id AND NOT a.deleted AND a.region_code LIKE $1 || '%'))
         """
+
+    /// Whether `event` may follow its case's events (SPEC §13): the case is locked for the rest of the transaction, so
+    /// two events written at once are checked one after the other. Returns the case's region, the event's.
+    private func checkFollows(_ event: CaseEvent, id: UUID, on connection: PostgresConnection) async throws -> RegionCode {
+        let locked = try await connection.query(
+            "SELECT \(unescaped: Self.columns) FROM cases WHERE id = \(event.caseId) AND NOT deleted FOR UPDATE",
+            logger: logger
+        )
+        guard let registered = try await Self.records(Case.self, from: locked).first else {
+            throw StoreError(.unprocessable, "no case with id \(event.caseId)", field: "caseId")
+        }
+        let rows = try await connection.query(
+            "SELECT \(unescaped: Self.columns) FROM case_events WHERE case_id = \(event.caseId) AND NOT deleted",
+            logger: logger
+        )
+        let steps = try await Self.records(CaseEvent.self, from: rows).map { $0.body.step(id: $0.meta.id, node: $0.meta.origin) }
+        let workflow = registered.body.workflow(origin: registered.meta.origin, deadlines: .standard)
+        do {
+            try workflow.check(event.step(id: id, node: node), after: workflow.status(after: steps, today: Activity.today()))
+        } catch {
+            let reason: StoreError.Reason =
+                switch error.reason {
+                case .state: .conflict
+                case .node: .forbidden
+                case .input: .unprocessable
+                }
+            throw StoreError(reason, "case \(event.caseId): \(error.message)", field: error.field)
+        }
+        return registered.meta.regionCode
+    }
 
     /// A station or group an activity names: live here (422) and of this node's subtree (403).
     private func checkInSubtree(_ kind: RecordKind, id: UUID, field: String, on connection: PostgresConnection) async throws {

@@ -33,7 +33,8 @@ enum StagedChanges {
                 return """
                     NOT coalesce(left($1, length(c.origin)) = c.origin AND c.origin <> $1 AND (c.kind = '\(RecordKind.training.rawValue)'
                             OR c.kind = '\(RecordKind.assignment.rawValue)' AND c.region_code LIKE $1 || '%'
-                            OR c.kind = '\(RecordKind.deputy.rawValue)' AND NOT c.body ? 'phone')
+                            OR c.kind = '\(RecordKind.deputy.rawValue)' AND NOT c.body ? 'phone'
+                            OR c.kind = '\(RecordKind.caseEvent.rawValue)' AND c.region_code LIKE $1 || '%')
                         OR c.handed_over_by IS NOT NULL AND c.origin LIKE $1 || '%' AND \(Self.ownedByOrigin), false)
                     """
             }

@@ -404,7 +404,7 @@ public struct SyncClient: Sendable {
         let pointsHash = points.folder.hash
         let auditHead = schema.version >= SchemaHistory.divisionChangesVersion ? try await changeLog.auditHead() : nil
         // The next batch is read while the parent applies the current one: the two databases work at the same time.
-        var next = prefetch(after: acked, kinds: schema.kinds)
+        var next = prefetch(after: acked, kinds: schema.kinds, parent: parent)
         var posted: [Posted] = []
         var exhausted = false
         defer {
@@ -437,7 +437,7 @@ public struct SyncClient: Sendable {
             for request in posted { request.answer.cancel() }
             posted = []
             next.cancel()
-            next = prefetch(after: seq, kinds: schema.kinds)
+            next = prefetch(after: seq, kinds: schema.kinds, parent: parent)
             exhausted = false
         }
         while true {
@@ -446,7 +446,7 @@ public struct SyncClient: Sendable {
                     exhausted = true
                     break
                 }
-                next = prefetch(after: batch.toSeq, kinds: schema.kinds)
+                next = prefetch(after: batch.toSeq, kinds: schema.kinds, parent: parent)
                 posted.append(try post(batch))
             }
             if posted.isEmpty {
@@ -481,8 +481,8 @@ public struct SyncClient: Sendable {
         }
     }
 
-    private func prefetch(after seq: Int64, kinds: Set<RecordKind>) -> Task<OutgoingBatch?, any Error> {
-        Task { [changeLog, batchSize] in try await changeLog.nextBatch(after: seq, limit: batchSize, kinds: kinds) }
+    private func prefetch(after seq: Int64, kinds: Set<RecordKind>, parent: RegionCode) -> Task<OutgoingBatch?, any Error> {
+        Task { [changeLog, batchSize] in try await changeLog.nextBatch(after: seq, limit: batchSize, kinds: kinds, parent: parent) }
     }
 
     /// The header's JSON with the changes spliced in before its closing brace: the changes are already JSON text.

@@ -1,0 +1,99 @@
+import CongressCore
+import CongressStore
+import Hummingbird
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Cases over the API (SPEC §13, Appendix B), mounted at `/v1/cases`: registered and read with their status, moved on
+/// by events (`POST /v1/cases/{id}/events`), which are append-only.
+struct CaseController: Sendable {
+    let cases: CaseService
+
+    var reads: RouteCollection<AppRequestContext> {
+        RouteCollection(context: AppRequestContext.self)
+            .get(use: list)
+            .get("{id}", use: get)
+            .get("{id}/events", use: events)
+    }
+
+    var writes: RouteCollection<AppRequestContext> {
+        RouteCollection(context: AppRequestContext.self)
+            .post(use: register)
+            .post("{id}/events", use: record)
+    }
+
+    /// What a client sends for an event: the case is the URL's; the node sets when it was recorded.
+    struct EventInput: Decodable {
+        var action: CaseAction
+        var units: [String]?
+        var to: RegionCode?
+        var text: String?
+        var grade: SuggestionGrade?
+        var satisfaction: Satisfaction?
+        var on: CalendarDate?
+    }
+
+    @Sendable func register(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let input = try await JSONBody.decode(RecordInput<Case>.self, from: request, limit: BodyLimit.record)
+        let shown = try await cases.register(input, confinedTo: context.confinedTo)
+        var response = try JSONBody.response(.created, shown)
+        response.headers[.location] = "/v1/cases/\(shown.record.meta.id)"
+        return response
+    }
+
+    @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> Response {
+        _ = try request.query(accepting: [])
+        return try JSONBody.response(.ok, try await cases.get(try context.recordID()))
+    }
+
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let page = try await cases.list(ListQuery(kind: .caseRecord, parameters: request.queryPairs))
+        return try JSONBody.response(.ok, Page(items: page.items, nextCursor: page.nextCursor))
+    }
+
+    @Sendable func events(_ request: Request, context: AppRequestContext) async throws -> Response {
+        _ = try request.query(accepting: [])
+        return try JSONBody.response(.ok, EventList(items: try await cases.events(of: try context.recordID())))
+    }
+
+    @Sendable func record(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let id = try context.recordID()
+        let input = try await JSONBody.decode(EventInput.self, from: request, limit: BodyLimit.record)
+        let event = CaseEvent(
+            caseId: id,
+            action: input.action,
+            units: input.units,
+            to: input.to,
+            text: input.text,
+            grade: input.grade,
+            satisfaction: input.satisfaction,
+            on: input.on
+        )
+        let recorded = try await cases.record(event, on: id, confinedTo: context.confinedTo)
+        var response = try JSONBody.response(.created, recorded)
+        response.headers[.location] = "/v1/cases/\(id)/events"
+        return response
+    }
+
+    private struct Page: Encodable {
+        var items: [CaseService.Shown]
+        /// Null on the last page, as lists answer.
+        var nextCursor: String?
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(items, forKey: .items)
+            try container.encode(nextCursor, forKey: .nextCursor)
+        }
+
+        private enum CodingKeys: String, CodingKey { case items, nextCursor }
+    }
+
+    private struct EventList: Encodable {
+        var items: [Record<CaseEvent>]
+    }
+}

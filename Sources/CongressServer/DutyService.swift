@@ -63,7 +63,13 @@ struct DutyService: Sendable {
             scores.append(rules.score(tally ?? PointsTally()))
         }
         let signIns = try await store.signIns(of: deputy.meta.id).map { Dossier.SignIn(record: $0.record, trainingTitle: $0.training) }
-        return Dossier.Section(deputy: deputy, activities: try await store.activities(of: deputy.meta.id), attendance: signIns, points: scores)
+        return Dossier.Section(
+            deputy: deputy,
+            activities: try await store.activities(of: deputy.meta.id),
+            attendance: signIns,
+            cases: try await store.cases(of: deputy.meta.id),
+            points: scores
+        )
     }
 }
 
@@ -87,8 +93,9 @@ struct Dossier: Encodable {
         var deputy: Record<Deputy>
         var activities: [Record<Activity>]
         var attendance: [SignIn]
-        /// Cases (SPEC §13) the mandate received or signed: none until cases exist.
-        var cases: [JSONValue] = []
+        /// Cases (SPEC §13) the mandate received or signed, as this node holds them (above the registering node,
+        /// without their subject and text).
+        var cases: [Record<Case>]
         var points: [PointsScore]
     }
 

@@ -41,8 +41,10 @@ extension RecordStore {
     }
 
     /// What each mandate of `mandates` did in `year` (China's calendar year), as the rules count it: confirmed live
-    /// activities it took part in, by kind, and its live sign-ins (`training_attended`). With `records`, each count
-    /// carries the ids behind it, in date order. Cases (§13) are counted once they exist.
+    /// activities it took part in, by kind; its live sign-ins (`training_attended`); the suggestions registered that
+    /// year it signed (`suggestion_submitted`, the lead and every co-signer) or led (`suggestion_lead`); the opinions it
+    /// received that were closed that year (`opinion_handled`). With `records`, each count carries the ids behind it,
+    /// in date order.
     public func tallies(_ mandates: Mandates, year: Int, records: Bool) async throws -> [UUID: PointsTally] {
         let (from, through) = ("\(year)-01-01", "\(year)-12-31")
         // A congress is named rather than its ids sent: a province's 90,000 ids would be the bulk of the query.
@@ -69,6 +71,23 @@ extension RecordStore {
                     SELECT deputy_id AS deputy, id, body ->> 'signedInAt' AS at FROM attendance
                     WHERE NOT deleted AND deputy_id IN (SELECT id FROM m)
                         AND extract(year FROM (body ->> 'signedInAt')::timestamptz AT TIME ZONE 'Asia/Shanghai') = \(year)
+                ),
+                signed AS (
+                    SELECT s.deputy::uuid AS deputy, c.id, c.registered_on AS on_date, s.position
+                    FROM cases c CROSS JOIN LATERAL jsonb_array_elements_text(c.body -> 'deputyIds') WITH ORDINALITY AS s(deputy, position)
+                    WHERE NOT c.deleted AND c.kind = \(CaseKind.suggestion.rawValue) AND c.registered_on BETWEEN \(from) AND \(through)
+                ),
+                handled AS (
+                    SELECT (c.body #>> '{deputyIds,0}')::uuid AS deputy, c.id, min(e.body ->> 'on') AS on_date
+                    FROM cases c JOIN case_events e ON e.case_id = c.id AND NOT e.deleted
+                        AND e.action IN (\(unescaped: Self.closingActions))
+                    WHERE NOT c.deleted AND c.kind = \(CaseKind.opinion.rawValue) AND jsonb_array_length(c.body -> 'deputyIds') > 0
+                    GROUP BY c.id HAVING min(e.body ->> 'on') BETWEEN \(from) AND \(through)
+                ),
+                cases_counted AS (
+                    SELECT deputy, id, on_date, \(PointsRules.Counted.suggestionSubmitted.rawValue) AS kind FROM signed
+                    UNION ALL SELECT deputy, id, on_date, \(PointsRules.Counted.suggestionLead.rawValue) FROM signed WHERE position = 1
+                    UNION ALL SELECT deputy, id, on_date, \(PointsRules.Counted.opinionHandled.rawValue) FROM handled
                 )
                 SELECT deputy, kind, count(*)::int, sum(half_days)::int, sum(people)::int,
                     CASE WHEN \(records) THEN array_agg(id ORDER BY on_date, id) END
@@ -77,6 +96,9 @@ extension RecordStore {
                 SELECT deputy, \(PointsRules.Counted.trainingAttended.rawValue), count(*)::int, 0, 0,
                     CASE WHEN \(records) THEN array_agg(id ORDER BY at, id) END
                 FROM sign_ins GROUP BY deputy
+                UNION ALL
+                SELECT deputy, kind, count(*)::int, 0, 0, CASE WHEN \(records) THEN array_agg(id ORDER BY on_date, id) END
+                FROM cases_counted WHERE deputy IN (SELECT id FROM m) GROUP BY deputy, kind
                 """,
                 logger: logger
             )
@@ -91,6 +113,24 @@ extension RecordStore {
                 )
             }
             return tallies
+        }
+    }
+
+    /// The workflow's actions that close a case, as SQL text.
+    static let closingActions = [CaseAction.close, .answerOnSpot, .explain].map { "'\($0.rawValue)'" }.joined(separator: ", ")
+
+    /// Every live case `deputy` received or signed, newest first.
+    public func cases(of deputy: UUID) async throws -> [Record<Case>] {
+        try await DatabaseError.translating("reading the cases of deputy \(deputy)") {
+            let rows = try await client.query(
+                """
+                SELECT \(unescaped: Self.columns) FROM cases
+                WHERE NOT deleted AND body -> 'deputyIds' @> jsonb_build_array(\(deputy.uuidString))
+                ORDER BY registered_on DESC, id
+                """,
+                logger: logger
+            )
+            return try await Self.records(Case.self, from: rows)
         }
     }
 

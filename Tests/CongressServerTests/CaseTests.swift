@@ -12,7 +12,18 @@ import Testing
 
     @Test func anOpinionTransferredUpIsHandledThereAndAnsweredForBelow() async throws {
         let federation = try await TestFederation.make()
-        try await federation.run { city, county, township in
+        let year = Activity.today().year
+        let rules = "version: 1\ncongress: \"420802101\"\nyear: \(year)\nbase: 60\nrules:\n  - { kind: opinion_handled, points: 2 }\n"
+        let points = try PointsFolder.check(["420802101/\(year).yaml": rules], directory: "points")
+        let nodes = [federation.city, federation.county, federation.township]
+        try await TestFederation.serve(
+            nodes[...],
+            configure: {
+                TestFederation.live(&$0)
+                $0.points = points
+            }
+        ) { clients in
+            let (city, county, township) = (clients[0], clients[1], clients[2])
             let deputy = try await township.create("deputies", Fixture.deputy(name: "钱坑镇代表", level: "township", congress: "420802101"))
             let content = "学校门口接送时段车辆拥堵，存在安全隐患，建议设置护学岗和减速带。"
             let reply = try await township.send(
@@ -73,34 +84,68 @@ import Testing
             #expect(atCity.json["content"] == nil && atCity.json["subject"] == nil)
             let dump = try await TestDatabase.dump(federation.city.database)
             #expect(!dump.contains("护学岗") && !dump.contains("校门口"), "the text reached the city")
+
+            // Closed: the receiving deputy's opinion handled counts in its points, once the township has the closing.
+            #expect(try await township.sync().error == nil)
+            let ranking = try await township.send(.get, "/v1/points?congress=420802101&year=\(year)").json["items"] as? [[String: Any]]
+            #expect(ranking?.first?["points"] as? Int == 62, "\(String(describing: ranking))")
         }
     }
 
     /// A suggestion belongs to its congress: registered by its own deputies at that congress's node, never transferred.
     @Test func aSuggestionIsItsCongresssAndStaysThere() async throws {
-        let federation = try await TestFederation.make()
-        try await federation.run { _, county, township in
-            let countyDeputy = try await county.create("deputies", Fixture.deputy(name: "区代表"))
-            let townshipDeputy = try await township.create("deputies", Fixture.deputy(name: "镇代表", level: "township", congress: "420802101"))
-            #expect(try await township.sync().error == nil)
-            func suggestion(_ deputies: [String]) -> String {
-                """
-                {"kind": "suggestion", "channel": "session", "subject": "关于加强农村饮水安全的建议", "content": "建议……",
-                 "regionCode": "420802", "deputyIds": [\(deputies.map { "\"\($0)\"" }.joined(separator: ", "))], "complex": true}
-                """
+        let (_, federation) = try await TopologyTravelTests.federation()
+        let year = Activity.today().year
+        let rules = """
+            version: 1
+            congress: "420802"
+            year: \(year)
+            base: 60
+            rules:
+              - { kind: suggestion_submitted, points: 3 }
+              - { kind: suggestion_lead, points: 2 }
+              - { kind: opinion_handled, points: 1 }
+
+            """
+        let points = try PointsFolder.check(["420802/\(year).yaml": rules], directory: "points")
+        try await TopologyTravelTests.serve(federation.county, file: nil, points: points) { county in
+            try await TopologyTravelTests.serve(federation.township, file: nil, points: points) { township in
+                let countyDeputy = try await county.create("deputies", Fixture.deputy(name: "区代表"))
+                let coSigner = try await county.create("deputies", Fixture.deputy(name: "区代表乙"))
+                let townshipDeputy = try await township.create("deputies", Fixture.deputy(name: "镇代表", level: "township", congress: "420802101"))
+                #expect(try await township.sync().error == nil)
+                func suggestion(_ deputies: [String]) -> String {
+                    """
+                    {"kind": "suggestion", "channel": "session", "subject": "关于加强农村饮水安全的建议", "content": "建议……",
+                     "regionCode": "420802", "deputyIds": [\(deputies.map { "\"\($0)\"" }.joined(separator: ", "))], "complex": true}
+                    """
+                }
+                let foreign = try await county.send(.post, "/v1/cases", json: suggestion([countyDeputy, townshipDeputy]))
+                #expect(foreign.status == .unprocessableContent && foreign.error?.field == "deputyIds[1]", "\(foreign.body)")
+                let created = try await county.send(.post, "/v1/cases", json: suggestion([countyDeputy, coSigner]))
+                #expect(created.status == .created && created.json["dueOn"] == nil, "\(created.body)")
+                let id = try #require(created.json["id"] as? String)
+                let transfer = try await county.send(.post, "/v1/cases/\(id)/events", json: Self.event("transfer", #", "to": "4208""#))
+                #expect(transfer.status == .conflict, "\(transfer.body)")
+                #expect(
+                    try await county.send(.post, "/v1/cases/\(id)/events", json: Self.event("assign", #", "units": ["区水利局"]"#)).status == .created
+                )
+                let due = try await county.send(.get, "/v1/cases/\(id)").json["dueOn"] as? String
+                #expect(due == "\(Activity.today().adding(months: 6))", "six months for a complex one")
+                let ungraded = try await county.send(.post, "/v1/cases/\(id)/events", json: Self.event("reply", #", "text": "已纳入计划""#))
+                #expect(ungraded.status == .unprocessableContent && ungraded.error?.field == "grade")
+
+                // Points (SPEC §12): submitted counts for the lead and every co-signer, lead for the lead.
+                let ranking = try await county.send(.get, "/v1/points?congress=420802&year=\(year)").json["items"] as? [[String: Any]] ?? []
+                let byDeputy = Dictionary(uniqueKeysWithValues: ranking.map { (($0["deputyId"] as! String).uppercased(), $0["points"] as! Int) })
+                #expect(byDeputy[countyDeputy.uppercased()] == 65 && byDeputy[coSigner.uppercased()] == 63, "\(ranking)")
+                let dossier = try await county.send(.get, "/v1/deputies/\(countyDeputy)/dossier").json
+                #expect((dossier["cases"] as? [[String: Any]])?.map { $0["id"] as? String } == [id])
+                let lead = ((dossier["points"] as? [[String: Any]])?.first?["lines"] as? [[String: Any]])?.first {
+                    $0["rule"] as? String == "suggestion_lead"
+                }
+                #expect((lead?["records"] as? [String])?.map { $0.uppercased() } == [id.uppercased()])
             }
-            let foreign = try await county.send(.post, "/v1/cases", json: suggestion([countyDeputy, townshipDeputy]))
-            #expect(foreign.status == .unprocessableContent && foreign.error?.field == "deputyIds[1]", "\(foreign.body)")
-            let created = try await county.send(.post, "/v1/cases", json: suggestion([countyDeputy]))
-            #expect(created.status == .created && created.json["dueOn"] == nil, "\(created.body)")
-            let id = try #require(created.json["id"] as? String)
-            let transfer = try await county.send(.post, "/v1/cases/\(id)/events", json: Self.event("transfer", #", "to": "4208""#))
-            #expect(transfer.status == .conflict, "\(transfer.body)")
-            #expect(try await county.send(.post, "/v1/cases/\(id)/events", json: Self.event("assign", #", "units": ["区水利局"]"#)).status == .created)
-            let due = try await county.send(.get, "/v1/cases/\(id)").json["dueOn"] as? String
-            #expect(due == "\(Activity.today().adding(months: 6))", "six months for a complex one")
-            let ungraded = try await county.send(.post, "/v1/cases/\(id)/events", json: Self.event("reply", #", "text": "已纳入计划""#))
-            #expect(ungraded.status == .unprocessableContent && ungraded.error?.field == "grade")
         }
     }
 }

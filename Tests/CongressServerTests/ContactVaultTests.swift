@@ -163,6 +163,27 @@ import Testing
         #expect(try await TestDatabase.texts("SELECT case_id::text FROM case_contacts", on: node.database) == [open.uuidString.lowercased()])
     }
 
+    @Test func theNodeErasesDueContactsWhenItStarts() async throws {
+        let node = try await TestNode.make()
+        let (due, open) = (UUID(), UUID())
+        try await withContacts(node, retentionDays: 0) { contacts in
+            try await contacts.put(name: Self.name, phone: nil, forCase: due)
+            try await contacts.put(name: nil, phone: Self.phone, forCase: open)
+            try await contacts.caseClosed(due, on: Activity.today().adding(days: -1))
+        }
+        // The next start's pass finds it due (its last day was yesterday).
+        try await node.run { api in
+            for _ in 0..<100 {
+                let left = try await TestDatabase.texts("SELECT case_id::text FROM case_contacts", on: node.database)
+                if left.count == 1 { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+        #expect(try await TestDatabase.texts("SELECT case_id::text FROM case_contacts", on: node.database) == [open.uuidString.lowercased()])
+        let entries = try await TestDatabase.texts("SELECT actor || '|' || outcome FROM audit_log WHERE action LIKE 'erase%'", on: node.database)
+        #expect(entries == ["node|1 contacts"])
+    }
+
     @Test func secretsWithoutAContactKeyLoadButTakeNoContactUntilRegenerated() async throws {
         let (topology, secrets) = try Self.secrets()
         let key = try #require(secrets.contactKey)
@@ -179,6 +200,8 @@ import Testing
 
         // The node serves, but takes no contact, and says what to do.
         let node = try await TestNode.make()
+        let health = try await node.run(configure: { $0.secrets.contactKey = nil }, { api in try await api.send(.get, "/health").status })
+        #expect(health == .ok)
         let error = try await withContacts(node, secrets: loaded) { contacts in
             await #expect(throws: ContactVaultError.self) { try await contacts.put(name: Self.name, phone: nil, forCase: UUID()) }
         }

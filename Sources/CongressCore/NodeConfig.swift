@@ -28,6 +28,8 @@ public struct NodeConfig: Sendable {
     public var secretsPath: String
     /// HTTPS between nodes (SPEC §14); nil: plain HTTP, and the system's roots for an `https://` parent.
     public var tls: TLSFiles?
+    /// Days a closed case keeps its constituent's contact before the node erases it (SPEC §13).
+    public var contactRetentionDays = NodeConfig.defaultContactRetentionDays
     /// Where `node` and `listen` are written, for problems only the topology reveals.
     public var nodePosition: SourcePosition = .start
     public var listenPosition: SourcePosition?
@@ -42,7 +44,9 @@ public struct NodeConfig: Sendable {
         self.secretsPath = secretsPath
     }
 
-    private static let keys = ["node", "topology", "listen", "database", "dataDir", "secrets", "tls"]
+    public static let defaultContactRetentionDays = 180
+
+    private static let keys = ["node", "topology", "listen", "database", "dataDir", "secrets", "tls", "contactRetentionDays"]
 
     public static func load(contentsOf path: String) throws(ConfigFileError) -> NodeConfig {
         try parse(ConfigFile.text(atPath: path, what: "the node config"), file: path)
@@ -91,6 +95,14 @@ public struct NodeConfig: Sendable {
         let dataDir = path("dataDir", default: "../.data/\(code)")
         let secrets = path("secrets", default: "../.data/secrets/\(code).yaml")
         let tls = map.value("tls").flatMap { TLSFiles.parse($0, reader: reader, resolve: resolve) }
+        var retention = defaultContactRetentionDays
+        if let (text, mark) = map.string("contactRetentionDays") {
+            if let days = Int(text), (0...3650).contains(days) {
+                retention = days
+            } else {
+                reader.error("contactRetentionDays is a number of days, 0 to 3650", at: mark)
+            }
+        }
         guard let node, let topology, let dataDir, let secrets, !reader.hasErrors else { throw ConfigFileError(reader.sortedDiagnostics) }
         var config = NodeConfig(
             file: file,
@@ -102,6 +114,7 @@ public struct NodeConfig: Sendable {
             secretsPath: secrets
         )
         config.tls = tls
+        config.contactRetentionDays = retention
         config.nodePosition = YAMLReader.position(of: nodeMark)
         config.listenPosition = listenMark.map(YAMLReader.position(of:))
         return config

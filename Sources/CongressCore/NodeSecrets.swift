@@ -22,6 +22,8 @@ public struct NodeSecrets: Sendable, Equatable {
     public var provinceKey: String
     /// PBKDF2 rounds of `personKey` (SPEC §14), the same at every node of the federation.
     public var personKeyRounds: Int
+    /// The node's own key for constituents' contacts (SPEC §13), 64 hex digits; nil in a file written before contacts.
+    public var contactKey: String?
 
     /// About 0.4 s per key on this project's machines (PBKDF2-HMAC-SHA256): what a guess costs, and what each row with
     /// an ID number costs an import. SPEC §14 asks for seconds; a federation whose registers are small may raise it.
@@ -34,7 +36,8 @@ public struct NodeSecrets: Sendable, Equatable {
         parentToken: String?,
         childTokenHashes: [String: String],
         provinceKey: String,
-        personKeyRounds: Int = NodeSecrets.defaultPersonKeyRounds
+        personKeyRounds: Int = NodeSecrets.defaultPersonKeyRounds,
+        contactKey: String? = nil
     ) {
         self.node = node
         self.adminToken = adminToken
@@ -43,12 +46,29 @@ public struct NodeSecrets: Sendable, Equatable {
         self.childTokenHashes = childTokenHashes
         self.provinceKey = provinceKey
         self.personKeyRounds = personKeyRounds
+        self.contactKey = contactKey
     }
 
     /// The deriver of `personKey` these secrets make.
     public var personKeys: PersonKeyDeriver { PersonKeyDeriver(provinceKey: provinceKey, rounds: personKeyRounds) }
 
-    private static let keys = ["node", "adminToken", "readToken", "parentToken", "childTokenHashes", "provinceKey", "personKeyRounds"]
+    /// The vault that seals this node's constituents' contacts. A secrets file from before contacts loads (the node serves
+    /// everything else), but no contact is taken until `congress secrets init` has added the key: a key made up at
+    /// start would be lost at the next, and with it every contact sealed under it.
+    public func contactVault() throws(ContactVaultError) -> ContactVault {
+        guard let vault = contactKey.flatMap(Hex.decode).flatMap({ ContactVault(contactKey: $0) }) else {
+            throw ContactVaultError(
+                reason: .noContactKey,
+                message: "the secrets file of node \(node) has no contactKey, so constituents' contacts cannot be stored: "
+                    + "run 'congress secrets init' to add it (it keeps every existing token and key)"
+            )
+        }
+        return vault
+    }
+
+    private static let keys = [
+        "node", "adminToken", "readToken", "parentToken", "childTokenHashes", "provinceKey", "personKeyRounds", "contactKey",
+    ]
 
     public static func load(contentsOf path: String) throws(ConfigFileError) -> NodeSecrets {
         try parse(ConfigFile.text(atPath: path, what: "the secrets file", hint: "create it with 'congress secrets init'"), file: path)
@@ -90,6 +110,15 @@ public struct NodeSecrets: Sendable, Equatable {
         if let (text, mark) = map.string("personKeyRounds", required: false) {
             if let value = Int(text), value >= 1 { rounds = value } else { reader.error("personKeyRounds is a whole number of at least 1", at: mark) }
         }
+        var contactKey: String?
+        if let (text, mark) = map.string("contactKey", required: false) {
+            if text.count == 64, Hex.decode(text) != nil {
+                contactKey = text.lowercased()
+            } else {
+                // Not "make a new one": the contacts sealed under the old key open with it only.
+                reader.error("contactKey is 64 hex digits (32 bytes): restore it from a copy of this file", at: mark)
+            }
+        }
         guard let node, let admin, let read, let provinceKey, !reader.hasErrors else { throw ConfigFileError(reader.diagnostics) }
         return NodeSecrets(
             node: node,
@@ -98,7 +127,8 @@ public struct NodeSecrets: Sendable, Equatable {
             parentToken: parent,
             childTokenHashes: hashes,
             provinceKey: provinceKey,
-            personKeyRounds: rounds
+            personKeyRounds: rounds,
+            contactKey: contactKey
         )
     }
 
@@ -119,6 +149,7 @@ public struct NodeSecrets: Sendable, Equatable {
         }
         lines.append("provinceKey: \(provinceKey)")
         lines.append("personKeyRounds: \(personKeyRounds)")
+        if let contactKey { lines.append("contactKey: \(contactKey)") }
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -133,7 +164,8 @@ public struct NodeSecrets: Sendable, Equatable {
     }
 
     /// Secrets for every running node of `topology`, keeping whatever `existing` already holds
-    /// so that re-running `secrets init` after adding a node does not cut the others off.
+    /// so that re-running `secrets init` after adding a node does not cut the others off. Each node gets a contact key
+    /// of its own (contacts never leave it); one it has is kept, or its contacts could no longer be opened.
     /// `personKeyRounds` is for tests, which keep it low; the federation's existing setting wins.
     public static func generate(
         for topology: Topology,
@@ -153,7 +185,8 @@ public struct NodeSecrets: Sendable, Equatable {
                 parentToken: hasParent ? (old?.parentToken ?? newToken()) : nil,
                 childTokenHashes: [:],
                 provinceKey: provinceKey,
-                personKeyRounds: rounds
+                personKeyRounds: rounds,
+                contactKey: old?.contactKey ?? newToken()
             )
         }
         let parentTokens = secrets.compactMapValues(\.parentToken)

@@ -27,6 +27,9 @@ public struct AppConfiguration: Sendable {
     public var failedAuthenticationLimit = 20
     /// Reply deadlines of cases (SPEC §13: `opinionReplyDays`, 15 by default).
     public var caseDeadlines: CaseDeadlines = .standard
+    /// Days a closed case keeps its constituent's contact (SPEC §13), and how often due contacts are looked for.
+    public var contactRetentionDays = NodeConfig.defaultContactRetentionDays
+    public var contactErasureInterval: Duration = .seconds(24 * 60 * 60)
     public var syncRetry: RetryPolicy = .standard
     public var syncBatchSize = SyncProtocol.batchSize
     /// The replication schemas this node reads and writes; tests give an older release's to simulate mixed releases.
@@ -108,6 +111,9 @@ public func buildApplication(_ configuration: AppConfiguration) throws -> Applic
     services.append(runs)
     services.append(
         PersonKeyRekeyer(store: store, deriver: configuration.secrets.personKeys, audit: audit, startsAfter: migrated, logger: logger)
+    )
+    services.append(
+        ContactEraser(store: store.contacts, audit: audit, interval: configuration.contactErasureInterval, startsAfter: migrated, logger: logger)
     )
     if let file = configuration.topologyFile {
         services.append(

@@ -410,6 +410,26 @@ public enum Migrations {
                 """,
             ]
         ),
+        Step(
+            version: 12,
+            name: "constituents' contacts",
+            sql: [
+                // SPEC §13: a case's contact sealed under its own data key, wrapped under the node's contact key (in the
+                // secrets file, never here). No record table and no change_log row: contacts never replicate. No
+                // reference to the case either, so that the vault stands on its own; deleting the row shreds the key.
+                """
+                CREATE TABLE case_contacts (
+                    case_id uuid PRIMARY KEY,
+                    key_id text NOT NULL,
+                    wrapped_key bytea NOT NULL,
+                    sealed bytea NOT NULL,
+                    created_at timestamptz NOT NULL DEFAULT now(),
+                    erase_after date
+                )
+                """,
+                "CREATE INDEX case_contacts_erase_after ON case_contacts (erase_after) WHERE erase_after IS NOT NULL",
+            ]
+        ),
     ]
 
     /// The database schema version this build expects. Nodes do not compare it: what replicates is named by

@@ -44,7 +44,7 @@ struct DemoCommand: AsyncParsableCommand {
         try await Report.run {
             var logger = Logger(label: "congress")
             logger.logLevel = .warning
-            let (count, created) = try SecretsCommand.Initialise.write(topology: topology, out: secrets)
+            let (count, created, _) = try SecretsCommand.Initialise.write(topology: topology, out: secrets)
             Report.progress("secrets: \(count) nodes in \(secrets) (\(created) new)")
             let files = try FileManager.default.contentsOfDirectory(atPath: nodes).filter { $0.hasSuffix(".yaml") }.sorted()
             let setups = try files.map { try NodeSetup.load(nodeFile: "\(nodes)/\($0)", logger: logger) }

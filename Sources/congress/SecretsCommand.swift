@@ -20,13 +20,15 @@ struct SecretsCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await Report.run {
-                let (count, created) = try Self.write(topology: topology, out: out)
-                print("secrets for \(count) nodes in \(out) (\(created) new, \(count - created) kept)")
+                let (count, created, contactKeys) = try Self.write(topology: topology, out: out)
+                let added = contactKeys > 0 ? "; a contact key added to \(contactKeys) kept" : ""
+                print("secrets for \(count) nodes in \(out) (\(created) new, \(count - created) kept\(added))")
             }
         }
 
-        /// Writes a secrets file for every running node that has none, keeping the others; returns (nodes, new files).
-        static func write(topology: String, out: String) throws -> (Int, Int) {
+        /// Writes a secrets file for every running node that has none, keeping the others (adding a contact key to those
+        /// written before contacts); returns (nodes, new files, kept files given a contact key).
+        static func write(topology: String, out: String) throws -> (Int, Int, Int) {
             let loaded = try TopologyLoader.load(contentsOf: topology)
             // Only the secrets folder itself is private: a managed PostgreSQL (another user) must still pass through its parents.
             let parent = URL(fileURLWithPath: out).deletingLastPathComponent().path
@@ -48,7 +50,7 @@ struct SecretsCommand: AsyncParsableCommand {
                 // rename(2) replaces atomically: a node never reads half a secrets file.
                 guard rename(temporary, path) == 0 else { throw InputError(field: "out", message: "cannot replace \(path)") }
             }
-            return (all.count, all.count - existing.count)
+            return (all.count, all.count - existing.count, existing.values.filter { $0.contactKey == nil }.count)
         }
     }
 }

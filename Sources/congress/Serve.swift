@@ -111,6 +111,7 @@ struct NodeSetup {
         configuration.tls = tls
         configuration.points = points
         configuration.pointsDirectory = config.pointsDirectory
+        configuration.contactRetentionDays = config.contactRetentionDays
         return configuration
     }
 

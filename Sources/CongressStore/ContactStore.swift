@@ -1,0 +1,90 @@
+import CongressCore
+import Logging
+import PostgresNIO
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Constituents' contacts at this node (SPEC §13), one per case, as the `ContactVault` sealed them: the store deals in
+/// bytes and never sees a key. Outside the record tables and the change log, so nothing here replicates.
+public struct ContactStore: Sendable {
+    let client: PostgresClient
+    let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    /// Stores the case's contact, replacing the one it had (and with it the old data key); a date set for its erasure
+    /// stays.
+    public func put(_ contact: SealedContact, forCase caseID: UUID) async throws {
+        try await DatabaseError.translating("storing a constituent's contact") {
+            try await client.query(
+                """
+                INSERT INTO case_contacts (case_id, key_id, wrapped_key, sealed)
+                VALUES (\(caseID), \(contact.keyID), \(contact.wrappedKey), \(contact.sealed))
+                ON CONFLICT (case_id) DO UPDATE SET key_id = excluded.key_id, wrapped_key = excluded.wrapped_key, sealed = excluded.sealed
+                """,
+                logger: logger
+            )
+        }
+    }
+
+    /// The case's sealed contact; nil when it has none (anonymous, or erased).
+    public func contact(ofCase caseID: UUID) async throws -> SealedContact? {
+        try await DatabaseError.translating("reading a constituent's contact") {
+            let rows = try await client.query(
+                "SELECT key_id, wrapped_key, sealed FROM case_contacts WHERE case_id = \(caseID)",
+                logger: logger
+            )
+            for try await (keyID, wrappedKey, sealed) in rows.decode((String, Data, Data).self) {
+                return SealedContact(keyID: keyID, wrappedKey: wrappedKey, sealed: sealed)
+            }
+            return nil
+        }
+    }
+
+    /// Sets the last day the case's contact is kept (its closing day plus the retention), or nil to keep it (a reopened
+    /// case). False when the case has no contact.
+    @discardableResult
+    public func keep(contactOfCase caseID: UUID, until lastDay: CalendarDate?) async throws -> Bool {
+        try await DatabaseError.translating("setting when a constituent's contact is erased") {
+            let rows = try await client.query(
+                "UPDATE case_contacts SET erase_after = \(lastDay?.description)::date WHERE case_id = \(caseID) RETURNING 1",
+                logger: logger
+            )
+            for try await _ in rows { return true }
+            return false
+        }
+    }
+
+    /// Erases the case's contact, data key and all (on request, SPEC §13). False when it had none.
+    @discardableResult
+    public func erase(contactOfCase caseID: UUID) async throws -> Bool {
+        try await DatabaseError.translating("erasing a constituent's contact") {
+            let rows = try await client.query("DELETE FROM case_contacts WHERE case_id = \(caseID) RETURNING 1", logger: logger)
+            for try await _ in rows { return true }
+            return false
+        }
+    }
+
+    /// Erases every contact whose last day is before `today`; returns how many.
+    public func eraseDue(today: CalendarDate) async throws -> Int {
+        try await DatabaseError.translating("erasing constituents' contacts past their retention") {
+            let rows = try await client.query(
+                "WITH erased AS (DELETE FROM case_contacts WHERE erase_after < \(today.description)::date RETURNING 1) SELECT count(*) FROM erased",
+                logger: logger
+            )
+            for try await count in rows.decode(Int.self) { return count }
+            return 0
+        }
+    }
+}
+
+extension RecordStore {
+    public var contacts: ContactStore { ContactStore(client: client, logger: logger) }
+}

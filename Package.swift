@@ -135,6 +135,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "CongressCoreTests", dependencies: ["CongressCore"]),
+        .testTarget(name: "CongressQRTests", dependencies: ["CongressQR"]),
         .testTarget(
             name: "CongressStoreTests",
             dependencies: ["CongressCore", "CongressStore"]

@@ -35,6 +35,8 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        .systemLibrary(name: "CQRencode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
+        .target(name: "CongressQR", dependencies: ["CQRencode"]),
         .target(
             name: "CongressStore",
             dependencies: [
@@ -133,6 +135,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "CongressCoreTests", dependencies: ["CongressCore"]),
+        .testTarget(name: "CongressQRTests", dependencies: ["CongressQR"]),
         .testTarget(
             name: "CongressStoreTests",
             dependencies: ["CongressCore", "CongressStore"]

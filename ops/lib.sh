@@ -31,6 +31,37 @@ ensure_chromium() {
     command -v chromium
 }
 
+# libqrencode's headers and pkg-config file, to build (the QR codes of the contact pages): Debian's libqrencode-dev
+# when missing. Running the binary needs only libqrencode4, which libqrencode-dev pulls in.
+ensure_qrencode() {
+    if ! dpkg-query -W -f='${Status}' libqrencode-dev 2>/dev/null | grep -q 'install ok installed'; then
+        echo "ops: installing libqrencode-dev (apt-get install)" >&2
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq && apt-get install -y -qq --no-install-recommends libqrencode-dev >/dev/null
+    fi
+}
+
+# zbarimg, which reads the QR codes back in the tests: Debian's zbar-tools when missing. Prints its path.
+ensure_zbarimg() {
+    if ! command -v zbarimg >/dev/null 2>&1; then
+        echo "ops: installing zbar-tools for zbarimg (apt-get install)" >&2
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq && apt-get install -y -qq --no-install-recommends zbar-tools >/dev/null
+    fi
+    command -v zbarimg
+}
+
+# rsvg-convert, which draws the QR codes' SVG as PNG for zbarimg in the tests: Debian's librsvg2-bin when missing.
+# Prints its path.
+ensure_rsvg_convert() {
+    if ! command -v rsvg-convert >/dev/null 2>&1; then
+        echo "ops: installing librsvg2-bin for rsvg-convert (apt-get install)" >&2
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq && apt-get install -y -qq --no-install-recommends librsvg2-bin >/dev/null
+    fi
+    command -v rsvg-convert
+}
+
 # Prometheus's promtool, to check the alert rules and the /metrics text: Debian's prometheus package when missing.
 # Prints its path.
 ensure_promtool() {

@@ -1,0 +1,2 @@
+// Debian's libqrencode (libqrencode-dev to build, libqrencode4 to run).
+#include <qrencode.h>

@@ -150,6 +150,13 @@ struct APISchemas {
         case .caseRecord:
             var properties = echoed + Self.caseProperties(output: false)
             properties["regionCode"] = regionInSubtree()
+            properties["constituent"] = Self.closed(
+                [
+                    "name": .string(required: false, maxLength: ConstituentContact.nameLimit),
+                    "phone": .string(required: false, pattern: #"^\+?[0-9][0-9 -]{5,20}[0-9]$"#),
+                ],
+                required: false
+            ).with(description: "input only: stored encrypted at this node, never replicated, shown only to its editors")
             return Self.closed(properties)
         case .caseEvent:
             return Self.closed(Self.caseEventInput)
@@ -169,7 +176,9 @@ struct APISchemas {
                 signInProperties + ["walkIn": .boolean(required: false), "signedInAt": Self.time()]
             case .activity: Self.activityProperties(output: true)
             case .group: Self.groupProperties
-            case .caseRecord: Self.caseProperties(output: true) + Self.caseStatusProperties
+            case .caseRecord:
+                Self.caseProperties(output: true) + Self.caseStatusProperties
+                    + ["constituent": .object(required: false, description: "for editors of the receiving node only; each reading is audited")]
             case .caseEvent: Self.caseEventProperties(output: true)
             }
         return .object(properties: Self.metaProperties + body)

@@ -243,7 +243,10 @@ func buildRouter(
     let duty = DutyController(duty: DutyService(store: store, points: sync.points), audit: audit)
     readers.addRoutes(duty.reads)
     readerPages.addRoutes(duty.pages)
-    let cases = CaseController(cases: CaseService(records: records, topology: topology, deadlines: configuration.caseDeadlines))
+    let contacts = ContactService(store: store.contacts, secrets: secrets, retentionDays: configuration.contactRetentionDays, audit: audit)
+    let cases = CaseController(
+        cases: CaseService(records: records, topology: topology, deadlines: configuration.caseDeadlines, contacts: contacts)
+    )
     readers.addRoutes(cases.reads, atPath: "cases")
     writers.addRoutes(cases.writes, atPath: "cases")
     let training = TrainingController(trainings: trainings)

@@ -24,6 +24,25 @@ struct CaseController: Sendable {
         RouteCollection(context: AppRequestContext.self)
             .post(use: register)
             .post("{id}/events", use: record)
+            .delete("{id}/contact", use: eraseContact)
+    }
+
+    /// A case as staff register it: the record's fields, and the constituent's name and phone, input only.
+    struct Registration: Decodable {
+        var record: RecordInput<Case>
+        var constituent: Constituent?
+
+        struct Constituent: Decodable {
+            var name: String?
+            var phone: String?
+        }
+
+        private enum CodingKeys: String, CodingKey { case constituent }
+
+        init(from decoder: any Decoder) throws {
+            record = try RecordInput<Case>(from: decoder)
+            constituent = try decoder.container(keyedBy: CodingKeys.self).decodeIfPresent(Constituent.self, forKey: .constituent)
+        }
     }
 
     /// What a client sends for an event: the case is the URL's; the node sets when it was recorded.
@@ -38,8 +57,12 @@ struct CaseController: Sendable {
     }
 
     @Sendable func register(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let input = try await JSONBody.decode(RecordInput<Case>.self, from: request, limit: BodyLimit.record)
-        let shown = try await cases.register(input, confinedTo: context.confinedTo)
+        let input = try await JSONBody.decode(Registration.self, from: request, limit: BodyLimit.record)
+        let shown = try await cases.register(
+            input.record,
+            constituent: input.constituent.map { ($0.name, $0.phone) },
+            confinedTo: context.confinedTo
+        )
         var response = try JSONBody.response(.created, shown)
         response.headers[.location] = "/v1/cases/\(shown.record.meta.id)"
         return response
@@ -47,7 +70,10 @@ struct CaseController: Sendable {
 
     @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> Response {
         _ = try request.query(accepting: [])
-        return try JSONBody.response(.ok, try await cases.get(try context.recordID()))
+        let id = try context.recordID()
+        // The constituent only for those who write here (SPEC §13: editors of the receiving node), each reading audited.
+        guard context.seesPersonKeys else { return try JSONBody.response(.ok, try await cases.get(id)) }
+        return try JSONBody.response(.ok, try await cases.getWithContact(id, readBy: context.actor ?? "anonymous", address: context.address))
     }
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -77,6 +103,11 @@ struct CaseController: Sendable {
         var response = try JSONBody.response(.created, recorded)
         response.headers[.location] = "/v1/cases/\(id)/events"
         return response
+    }
+
+    @Sendable func eraseContact(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await cases.eraseContact(of: try context.recordID())
+        return Response(status: .noContent)
     }
 
     private struct Page: Encodable {

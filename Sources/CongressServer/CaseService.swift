@@ -12,22 +12,46 @@ struct CaseService: Sendable {
     let records: RecordService
     let topology: TopologyInForce
     let deadlines: CaseDeadlines
+    let contacts: ContactService
 
     var node: RegionCode { records.node }
 
-    /// A case with its status, and the text this node may read: its own, or what a transfer to this node carried.
+    /// A case with its status, and the text this node may read: its own, or what a transfer to this node carried; and
+    /// the constituent, for an editor of the node that received it.
     struct Shown: Encodable {
         var record: Record<Case>
         var status: CaseStatus
+        var constituent: ConstituentContact?
+
+        private enum CodingKeys: String, CodingKey { case constituent }
 
         func encode(to encoder: any Encoder) throws {
             try record.encode(to: encoder)
             try status.encode(to: encoder)
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encodeIfPresent(constituent, forKey: .constituent)
         }
     }
 
-    func register(_ input: RecordInput<Case>, confinedTo scope: RegionCode?) async throws -> Shown {
-        try await shown([try await records.create(input, confinedTo: scope)])[0]
+    /// Registers a case with its constituent's contact, if given: checked and sealed first, stored in the case's own
+    /// transaction, so that a case never exists without the contact it came with, nor a contact without its case.
+    func register(_ input: RecordInput<Case>, constituent: (name: String?, phone: String?)?, confinedTo scope: RegionCode?) async throws -> Shown {
+        var input = input
+        let id = input.id ?? UUID()
+        input.id = id
+        let sealed = try constituent.flatMap { try contacts.sealed(name: $0.name, phone: $0.phone, forCase: id) }
+        let store = contacts.store
+        let created = try await records.create(input, confinedTo: scope) { connection in
+            if let sealed { try await store.put(sealed, forCase: id, on: connection) }
+        }
+        return try await shown([created])[0]
+    }
+
+    /// The case with its constituent's contact, for an editor of this node: each reading is an audit entry.
+    func getWithContact(_ id: UUID, readBy actor: String, address: String?) async throws -> Shown {
+        var shown = try await get(id)
+        shown.constituent = try await contacts.contact(ofCase: id, readBy: actor, address: address)
+        return shown
     }
 
     func get(_ id: UUID) async throws -> Shown {
@@ -67,7 +91,23 @@ struct CaseService: Sendable {
             let shown = try await get(id)
             (event.subject, event.text) = (shown.record.body.subject, shown.record.body.content)
         }
-        return try await records.create(RecordInput(body: event), confinedTo: scope)
+        let recorded = try await records.create(RecordInput(body: event), confinedTo: scope)
+        // The contact is kept `contactRetentionDays` after the case closes here (SPEC §13), until then if reopened.
+        switch event.action {
+        case .close, .answerOnSpot, .explain: try await contacts.caseClosed(id, on: recorded.body.on ?? Activity.today())
+        case .reopen: try await contacts.caseReopened(id)
+        default: break
+        }
+        return recorded
+    }
+
+    /// Erases the case's contact at the constituent's request (PIPL art. 47).
+    func eraseContact(of id: UUID) async throws {
+        let shown = try await get(id)
+        guard shown.record.meta.origin == node else {
+            throw APIError(.conflict, code: "conflict", message: "the contact stays at \(shown.record.meta.origin), which received the case")
+        }
+        try await contacts.erase(contactOfCase: id)
     }
 
     /// Each case with its status, its subject and text filled in from the transfer that brought it here if it came

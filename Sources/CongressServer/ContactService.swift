@@ -37,6 +37,17 @@ struct ContactService: Sendable {
         return true
     }
 
+    /// The contact given with a case, checked and sealed for it; nil when both are empty (nothing is stored). Refused
+    /// with 503 when the node's secrets have no contact key yet.
+    func sealed(name: String?, phone: String?, forCase caseID: UUID) throws -> SealedContact? {
+        guard let contact = try ConstituentContact.given(name: name, phone: phone) else { return nil }
+        do {
+            return try vault.get().seal(contact, forCase: caseID)
+        } catch {
+            throw APIError(.serviceUnavailable, code: "no_contact_key", message: "\(error)")
+        }
+    }
+
     /// The case's contact for `actor`, recorded in the audit log; nil when it has none.
     func contact(ofCase caseID: UUID, readBy actor: String, address: String?) async throws -> ConstituentContact? {
         guard let sealed = try await store.contact(ofCase: caseID) else { return nil }

@@ -364,6 +364,15 @@ enum OpenAPIDocument {
             ),
             Operation(method: .get, path: "/v1/cases/{id}", caller: .reader, summary: "one case and its status", answer: shown),
             Operation(
+                method: .delete,
+                path: "/v1/cases/{id}/contact",
+                caller: .writer,
+                summary: "erase the constituent's contact at their request (PIPL art. 47)",
+                success: 204,
+                answer: nil,
+                refusals: [409: "the contact stays at the node that received the case"]
+            ),
+            Operation(
                 method: .get,
                 path: "/v1/cases/{id}/events",
                 caller: .reader,

@@ -1,5 +1,6 @@
 import CongressCore
 import CongressStore
+import PostgresNIO
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -26,10 +27,14 @@ struct RecordService: Sendable {
         try await store.list(Body.self, query: query)
     }
 
-    func create<Body: RecordBody>(_ input: RecordInput<Body>, confinedTo scope: RegionCode? = nil) async throws -> Record<Body> {
+    func create<Body: RecordBody>(
+        _ input: RecordInput<Body>,
+        confinedTo scope: RegionCode? = nil,
+        alongside: (@Sendable (PostgresConnection) async throws -> Void)? = nil
+    ) async throws -> Record<Body> {
         let prepared = try prepare(input, id: input.id ?? UUID(), previous: nil)
         try Self.confine(prepared.regionCode, to: scope)
-        return try await store.create(prepared)
+        return try await store.create(prepared, alongside: alongside)
     }
 
     func replace<Body: RecordBody>(_ input: RecordInput<Body>, id: UUID, confinedTo scope: RegionCode? = nil) async throws -> Record<Body> {

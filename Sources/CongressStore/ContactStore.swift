@@ -23,7 +23,14 @@ public struct ContactStore: Sendable {
     /// stays.
     public func put(_ contact: SealedContact, forCase caseID: UUID) async throws {
         try await DatabaseError.translating("storing a constituent's contact") {
-            try await client.query(
+            try await client.withConnection { connection in try await put(contact, forCase: caseID, on: connection) }
+        }
+    }
+
+    /// `put` inside a transaction the caller holds (the case's creation).
+    public func put(_ contact: SealedContact, forCase caseID: UUID, on connection: PostgresConnection) async throws {
+        try await DatabaseError.translating("storing a constituent's contact") {
+            try await connection.query(
                 """
                 INSERT INTO case_contacts (case_id, key_id, wrapped_key, sealed)
                 VALUES (\(caseID), \(contact.keyID), \(contact.wrappedKey), \(contact.sealed))

@@ -81,12 +81,18 @@ public struct RecordStore: Sendable {
 
     // MARK: Writing
 
-    public func create<Body: RecordBody>(_ record: PreparedRecord<Body>) async throws -> Record<Body> {
+    /// Creates the record; `alongside` writes what belongs with it (a case's sealed contact) in the same transaction.
+    public func create<Body: RecordBody>(
+        _ record: PreparedRecord<Body>,
+        alongside: (@Sendable (PostgresConnection) async throws -> Void)? = nil
+    ) async throws -> Record<Body> {
         try await client.transaction(logger: logger) { connection in
             let existing = try await Self.lockRows(Body.self, ids: [record.id], on: connection, logger: logger)
             guard existing.isEmpty else { throw StoreError(.conflict, "a \(Body.kind.rawValue) with id \(record.id) already exists", field: "id") }
             let region = try await resolveRegions([record], on: connection)
-            return try await write([Write(id: record.id, regionCode: region[0], body: record.body, deleted: false)], on: connection)[0]
+            let written = try await write([Write(id: record.id, regionCode: region[0], body: record.body, deleted: false)], on: connection)[0]
+            try await alongside?(connection)
+            return written
         }
     }
 

@@ -31,13 +31,23 @@ import Testing
                 "/v1/cases",
                 json: """
                     {"kind": "opinion", "channel": "reception", "subject": "校门口交通安全", "content": "\(content)", "category": "交通",
-                     "regionCode": "420802101", "deputyIds": ["\(deputy)"], "wantsMeeting": true}
+                     "regionCode": "420802101", "deputyIds": ["\(deputy)"], "wantsMeeting": true,
+                     "constituent": {"name": "王小明", "phone": "139-8765-4321"}}
                     """
             )
             #expect(reply.status == .created, "\(reply.body)")
             let id = try #require(reply.json["id"] as? String)
             #expect(reply.json["state"] as? String == "registered" && reply.json["handler"] as? String == "420802101")
             #expect(reply.json["dueOn"] as? String == "\(Activity.today().adding(days: 15))")
+            // The constituent: shown to those who write here, each reading audited; not to readers.
+            let forEditor = try await township.send(.get, "/v1/cases/\(id)", token: .admin).json["constituent"] as? [String: Any]
+            #expect(forEditor?["name"] as? String == "王小明" && forEditor?["phone"] as? String == "13987654321", "\(String(describing: forEditor))")
+            #expect(try await township.send(.get, "/v1/cases/\(id)").json["constituent"] == nil)
+            let readings = try await TestDatabase.texts(
+                "SELECT action FROM audit_log WHERE action = 'read contact'",
+                on: federation.township.database
+            )
+            #expect(readings == ["read contact"])
 
             // Refused, nothing written: a reply before assignment, a transfer to a sibling, past the parent, downwards.
             func refused(_ json: String) async throws -> APIClient.Reply { try await township.send(.post, "/v1/cases/\(id)/events", json: json) }
@@ -84,6 +94,17 @@ import Testing
             #expect(atCity.json["content"] == nil && atCity.json["subject"] == nil)
             let dump = try await TestDatabase.dump(federation.city.database)
             #expect(!dump.contains("护学岗") && !dump.contains("校门口"), "the text reached the city")
+            // The constituent stays at the township, encrypted: in no dump in clear, nowhere above it at all.
+            for node in [federation.city, federation.county, federation.township] {
+                let text = try await TestDatabase.dump(node.database)
+                #expect(!text.contains("王小明") && !text.contains("13987654321") && !text.contains("8765"), "\(node.node)")
+            }
+            #expect(try await TestDatabase.texts("SELECT count(*)::text FROM case_contacts", on: federation.county.database) == ["0"])
+            #expect(try await TestDatabase.texts("SELECT count(*)::text FROM case_contacts", on: federation.township.database) == ["1"])
+            // Erased at the constituent's request.
+            #expect(try await township.send(.delete, "/v1/cases/\(id)/contact", token: .admin).status == .noContent)
+            #expect(try await township.send(.get, "/v1/cases/\(id)", token: .admin).json["constituent"] == nil)
+            #expect(try await TestDatabase.texts("SELECT count(*)::text FROM case_contacts", on: federation.township.database) == ["0"])
 
             // Closed: the receiving deputy's opinion handled counts in its points, once the township has the closing.
             #expect(try await township.sync().error == nil)

@@ -78,7 +78,7 @@ struct CaseController: Sendable {
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
         let page = try await cases.list(ListQuery(kind: .caseRecord, parameters: request.queryPairs))
-        return try JSONBody.response(.ok, Page(items: page.items, nextCursor: page.nextCursor))
+        return try JSONBody.response(.ok, ListResponse(items: page.items, nextCursor: page.nextCursor))
     }
 
     @Sendable func events(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -108,20 +108,6 @@ struct CaseController: Sendable {
     @Sendable func eraseContact(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await cases.eraseContact(of: try context.recordID())
         return Response(status: .noContent)
-    }
-
-    private struct Page: Encodable {
-        var items: [CaseService.Shown]
-        /// Null on the last page, as lists answer.
-        var nextCursor: String?
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(items, forKey: .items)
-            try container.encode(nextCursor, forKey: .nextCursor)
-        }
-
-        private enum CodingKeys: String, CodingKey { case items, nextCursor }
     }
 
     private struct EventList: Encodable {

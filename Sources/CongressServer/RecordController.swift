@@ -74,8 +74,9 @@ struct RecordController<Body: RecordBody>: Sendable {
     }
 }
 
-struct ListResponse<Body: RecordBody>: Encodable {
-    var items: [Record<Body>]
+/// A page of a list: records, or cases with their status.
+struct ListResponse<Item: Encodable>: Encodable {
+    var items: [Item]
     /// Encoded as null on the last page, as SPEC's Appendix A shows.
     var nextCursor: String?
 

@@ -36,7 +36,13 @@ struct PageDriver {
         let proxy = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: TestDatabase.quietLogger)
         do {
             let dom = try await whileRunning([proxy], logger: TestDatabase.quietLogger) {
-                try await chromium.dumpDOM("http://127.0.0.1:\(port)/__driver", virtualTimeBudget: 30_000)
+                // The proxy is started, not yet listening: a browser sent there first gets an error page and dumps nothing.
+                for _ in 0..<200 {
+                    let probe = HTTPClientRequest(url: "http://127.0.0.1:\(port)/__driver")
+                    if (try? await client.execute(probe, timeout: .seconds(5)).status) == .ok { break }
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                return try await chromium.dumpDOM("http://127.0.0.1:\(port)/__driver", virtualTimeBudget: 30_000)
             }
             try await client.shutdown()
             guard let start = dom.range(of: "<pre id=\"result\">"), let end = dom.range(of: "</pre>", range: start.upperBound..<dom.endIndex),

@@ -68,7 +68,9 @@ import Testing
             let first = try await api.send(.post, "/v1/sync/run?wait=1")
             let answeredIn = ContinuousClock.now - started
             #expect(first.status == .accepted, "\(first.body)")
-            #expect(answeredIn < .seconds(5), "answered after \(answeredIn)")
+            // The run itself retries for minutes (20 attempts, up to 5 s apart): an answer well before that is the bound
+            // at work, however slowly a loaded machine serves the request.
+            #expect(answeredIn < .seconds(30), "answered after \(answeredIn)")
             #expect(first.headers[.location] == "/v1/sync/run")
             #expect(first.json["state"] as? String == "running")
 

@@ -97,6 +97,25 @@ public struct Case: RecordBody {
         return regionCode
     }
 
+    private enum CodingKeys: String, CodingKey {
+        case kind, channel, subject, content, category, deputyIds, stationId, wantsMeeting, complex, registeredOn
+    }
+
+    /// `deputyIds` may be left out (an opinion no deputy received); the other fields as declared.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        kind = try container.decode(CaseKind.self, forKey: .kind)
+        channel = try container.decode(Channel.self, forKey: .channel)
+        subject = try container.decodeIfPresent(String.self, forKey: .subject)
+        content = try container.decodeIfPresent(String.self, forKey: .content)
+        category = try container.decodeIfPresent(String.self, forKey: .category)
+        deputyIds = try container.decodeIfPresent([UUID].self, forKey: .deputyIds) ?? []
+        stationId = try container.decodeIfPresent(UUID.self, forKey: .stationId)
+        wantsMeeting = try container.decodeIfPresent(Bool.self, forKey: .wantsMeeting)
+        complex = try container.decodeIfPresent(Bool.self, forKey: .complex)
+        registeredOn = try container.decodeIfPresent(CalendarDate.self, forKey: .registeredOn)
+    }
+
     /// What the workflow needs of the case.
     public func workflow(origin: RegionCode, deadlines: CaseDeadlines) -> CaseWorkflow {
         CaseWorkflow(kind: kind, origin: origin, registeredOn: registeredOn ?? Activity.today(), complex: complex ?? false, deadlines: deadlines)

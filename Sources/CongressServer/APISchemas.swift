@@ -153,7 +153,7 @@ struct APISchemas {
             properties["constituent"] = Self.closed(
                 [
                     "name": .string(required: false, maxLength: ConstituentContact.nameLimit),
-                    "phone": .string(required: false, pattern: #"^\+?[0-9][0-9 -]{5,20}[0-9]$"#),
+                    "phone": .string(required: false, description: "empty: none", pattern: #"^(\+?[0-9][0-9 -]{5,20}[0-9])?$"#),
                 ],
                 required: false
             ).with(description: "input only: stored encrypted at this node, never replicated, shown only to its editors")

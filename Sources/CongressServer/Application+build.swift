@@ -113,7 +113,14 @@ public func buildApplication(_ configuration: AppConfiguration) throws -> Applic
         PersonKeyRekeyer(store: store, deriver: configuration.secrets.personKeys, audit: audit, startsAfter: migrated, logger: logger)
     )
     services.append(
-        ContactEraser(store: store.contacts, audit: audit, interval: configuration.contactErasureInterval, startsAfter: migrated, logger: logger)
+        ContactEraser(
+            store: store.contacts,
+            audit: audit,
+            interval: configuration.contactErasureInterval,
+            startsAfter: migrated,
+            logger: logger,
+            retentionDays: configuration.contactRetentionDays
+        )
     )
     if let file = configuration.topologyFile {
         services.append(

@@ -106,8 +106,8 @@ struct CaseController: Sendable {
     }
 
     @Sendable func eraseContact(_ request: Request, context: AppRequestContext) async throws -> Response {
-        try await cases.eraseContact(of: try context.recordID())
-        return Response(status: .noContent)
+        struct Erased: Encodable { var erased: Bool }
+        return try JSONBody.response(.ok, Erased(erased: try await cases.eraseContact(of: try context.recordID())))
     }
 
     private struct EventList: Encodable {

@@ -102,12 +102,12 @@ struct CaseService: Sendable {
     }
 
     /// Erases the case's contact at the constituent's request (PIPL art. 47).
-    func eraseContact(of id: UUID) async throws {
+    func eraseContact(of id: UUID) async throws -> Bool {
         let shown = try await get(id)
         guard shown.record.meta.origin == node else {
             throw APIError(.conflict, code: "conflict", message: "the contact stays at \(shown.record.meta.origin), which received the case")
         }
-        try await contacts.erase(contactOfCase: id)
+        return try await contacts.erase(contactOfCase: id)
     }
 
     /// Each case with its status, its subject and text filled in from the transfer that brought it here if it came

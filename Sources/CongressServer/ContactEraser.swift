@@ -11,6 +11,8 @@ struct ContactEraser: Service {
     let interval: Duration
     let startsAfter: ReadySignal
     let logger: Logger
+    /// Days a closed case keeps its contact (`contactRetentionDays`).
+    var retentionDays = NodeConfig.defaultContactRetentionDays
 
     func run() async throws {
         await startsAfter.wait()
@@ -25,7 +27,7 @@ struct ContactEraser: Service {
     /// One pass: erases what is due on `today`.
     func eraseDue(today: CalendarDate) async {
         do {
-            let erased = try await store.eraseDue(today: today)
+            let erased = try await store.eraseDue(today: today, closedBefore: today.adding(days: -retentionDays))
             guard erased > 0 else { return }
             logger.notice("constituents' contacts erased past their retention", metadata: ["contacts": "\(erased)"])
             await audit.append(actor: "node", action: "erase contacts past retention", outcome: "\(erased) contacts")

@@ -352,7 +352,7 @@ enum OpenAPIDocument {
                 body: schemas.input(.caseRecord),
                 success: 201,
                 answer: shown,
-                refusals: [403: "a region, deputy or station outside this node's subtree"]
+                refusals: [403: "a region, deputy or station outside this node's subtree", 409: "a case with this id exists"]
             ),
             Operation(
                 method: .get,
@@ -367,9 +367,8 @@ enum OpenAPIDocument {
                 method: .delete,
                 path: "/v1/cases/{id}/contact",
                 caller: .writer,
-                summary: "erase the constituent's contact at their request (PIPL art. 47)",
-                success: 204,
-                answer: nil,
+                summary: "erase the constituent's contact at their request (PIPL art. 47): whether there was one",
+                answer: .object(properties: ["erased": .boolean]),
                 refusals: [409: "the contact stays at the node that received the case"]
             ),
             Operation(

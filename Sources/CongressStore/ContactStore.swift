@@ -79,11 +79,21 @@ public struct ContactStore: Sendable {
         }
     }
 
-    /// Erases every contact whose last day is before `today`; returns how many.
-    public func eraseDue(today: CalendarDate) async throws -> Int {
+    /// Erases every contact whose last day is before `today`, and, with `closedBefore`, those of cases closed before that
+    /// day by a node above (the closing came down as a directive; a closed case stays closed); returns how many.
+    public func eraseDue(today: CalendarDate, closedBefore: CalendarDate? = nil) async throws -> Int {
         try await DatabaseError.translating("erasing constituents' contacts past their retention") {
             let rows = try await client.query(
-                "WITH erased AS (DELETE FROM case_contacts WHERE erase_after < \(today.description)::date RETURNING 1) SELECT count(*) FROM erased",
+                """
+                WITH erased AS (
+                    DELETE FROM case_contacts c WHERE c.erase_after < \(today.description)::date
+                        OR c.erase_after IS NULL AND EXISTS (
+                            SELECT FROM case_events e WHERE e.case_id = c.case_id AND NOT e.deleted
+                                AND e.action IN (\(unescaped: RecordStore.closingActions)) AND e.body ->> 'on' < \(closedBefore?.description))
+                    RETURNING 1
+                )
+                SELECT count(*) FROM erased
+                """,
                 logger: logger
             )
             for try await count in rows.decode(Int.self) { return count }

@@ -1,3 +1,4 @@
+import CongressStore
 import Foundation
 import Testing
 
@@ -99,15 +100,26 @@ import Testing
             }
             #expect(try await TestDatabase.texts("SELECT count(*)::text FROM case_contacts", on: federation.county.database) == ["0"])
             #expect(try await TestDatabase.texts("SELECT count(*)::text FROM case_contacts", on: federation.township.database) == ["1"])
-            // Erased at the constituent's request.
-            #expect(try await township.send(.delete, "/v1/cases/\(id)/contact", token: .admin).status == .noContent)
-            #expect(try await township.send(.get, "/v1/cases/\(id)", token: .admin).json["constituent"] == nil)
-            #expect(try await TestDatabase.texts("SELECT count(*)::text FROM case_contacts", on: federation.township.database) == ["0"])
 
             // Closed: the receiving deputy's opinion handled counts in its points, once the township has the closing.
             #expect(try await township.sync().error == nil)
             let ranking = try await township.send(.get, "/v1/points?congress=420802101&year=\(year)").json["items"] as? [[String: Any]]
             #expect(ranking?.first?["points"] as? Int == 62, "\(String(describing: ranking))")
+
+            // Closed above: once the closing has come down, the township erases the contact after the retention period.
+            let today = Activity.today()
+            let passes = try await TestDatabase.withClient(on: federation.township.database) { client throws in
+                let contacts = ContactStore(client: client, logger: TestDatabase.quietLogger)
+                let notYet = try await contacts.eraseDue(today: today, closedBefore: today.adding(days: -180))
+                let due = try await contacts.eraseDue(today: today.adding(days: 181), closedBefore: today.adding(days: 1))
+                return [notYet, due]
+            }
+            #expect(passes == [0, 1])
+            // Erased at the constituent's request.
+            let erased = try await township.send(.delete, "/v1/cases/\(id)/contact", token: .admin)
+            #expect(erased.status == .ok && erased.json["erased"] as? Bool == false, "the retention pass erased it already")
+            #expect(try await township.send(.get, "/v1/cases/\(id)", token: .admin).json["constituent"] == nil)
+            #expect(try await TestDatabase.texts("SELECT count(*)::text FROM case_contacts", on: federation.township.database) == ["0"])
         }
     }
 

@@ -30,6 +30,8 @@ public struct NodeConfig: Sendable {
     public var tls: TLSFiles?
     /// Days a closed case keeps its constituent's contact before the node erases it (SPEC §13).
     public var contactRetentionDays = NodeConfig.defaultContactRetentionDays
+    /// Days an opinion is replied within, from its registration (SPEC §13's `opinionReplyDays`).
+    public var opinionReplyDays = CaseDeadlines.standard.opinionReplyDays
     /// Where `node` and `listen` are written, for problems only the topology reveals.
     public var nodePosition: SourcePosition = .start
     public var listenPosition: SourcePosition?
@@ -46,7 +48,7 @@ public struct NodeConfig: Sendable {
 
     public static let defaultContactRetentionDays = 180
 
-    private static let keys = ["node", "topology", "listen", "database", "dataDir", "secrets", "tls", "contactRetentionDays"]
+    private static let keys = ["node", "topology", "listen", "database", "dataDir", "secrets", "tls", "contactRetentionDays", "opinionReplyDays"]
 
     public static func load(contentsOf path: String) throws(ConfigFileError) -> NodeConfig {
         try parse(ConfigFile.text(atPath: path, what: "the node config"), file: path)
@@ -95,14 +97,16 @@ public struct NodeConfig: Sendable {
         let dataDir = path("dataDir", default: "../.data/\(code)")
         let secrets = path("secrets", default: "../.data/secrets/\(code).yaml")
         let tls = map.value("tls").flatMap { TLSFiles.parse($0, reader: reader, resolve: resolve) }
-        var retention = defaultContactRetentionDays
-        if let (text, mark) = map.string("contactRetentionDays") {
-            if let days = Int(text), (0...3650).contains(days) {
-                retention = days
-            } else {
-                reader.error("contactRetentionDays is a number of days, 0 to 3650", at: mark)
+        func days(_ key: String, in range: ClosedRange<Int>, default value: Int) -> Int {
+            guard let (text, mark) = map.string(key) else { return value }
+            guard let days = Int(text), range.contains(days) else {
+                reader.error("\(key) is a number of days, \(range.lowerBound) to \(range.upperBound)", at: mark)
+                return value
             }
+            return days
         }
+        let retention = days("contactRetentionDays", in: 0...3650, default: defaultContactRetentionDays)
+        let replyDays = days("opinionReplyDays", in: 1...365, default: CaseDeadlines.standard.opinionReplyDays)
         guard let node, let topology, let dataDir, let secrets, !reader.hasErrors else { throw ConfigFileError(reader.sortedDiagnostics) }
         var config = NodeConfig(
             file: file,
@@ -115,6 +119,7 @@ public struct NodeConfig: Sendable {
         )
         config.tls = tls
         config.contactRetentionDays = retention
+        config.opinionReplyDays = replyDays
         config.nodePosition = YAMLReader.position(of: nodeMark)
         config.listenPosition = listenMark.map(YAMLReader.position(of:))
         return config

@@ -112,6 +112,7 @@ struct NodeSetup {
         configuration.points = points
         configuration.pointsDirectory = config.pointsDirectory
         configuration.contactRetentionDays = config.contactRetentionDays
+        configuration.caseDeadlines = CaseDeadlines(opinionReplyDays: config.opinionReplyDays)
         return configuration
     }
 

@@ -226,6 +226,10 @@ import Testing
         #expect(try NodeConfig.parse(base, file: "/n/420802.yaml").contactRetentionDays == 180)
         #expect(try NodeConfig.parse(base + "contactRetentionDays: 30\n", file: "/n/420802.yaml").contactRetentionDays == 30)
         #expect(throws: ConfigFileError.self) { try NodeConfig.parse(base + "contactRetentionDays: soon\n", file: "/n/420802.yaml") }
+        // The reply deadline of opinions (SPEC §13), 15 days unless the node says otherwise.
+        #expect(try NodeConfig.parse(base, file: "/n/420802.yaml").opinionReplyDays == 15)
+        #expect(try NodeConfig.parse(base + "opinionReplyDays: 10\n", file: "/n/420802.yaml").opinionReplyDays == 10)
+        #expect(throws: ConfigFileError.self) { try NodeConfig.parse(base + "opinionReplyDays: 0\n", file: "/n/420802.yaml") }
     }
 
     // MARK: Helpers

@@ -286,9 +286,10 @@ public struct CaseWorkflow: Sendable {
         }
     }
 
-    static func ordered(_ steps: [CaseStep]) -> [CaseStep] {
-        steps.sorted { ($0.at, $0.id.uuidString) < ($1.at, $1.id.uuidString) }
-    }
+    static func ordered(_ steps: [CaseStep]) -> [CaseStep] { steps.sorted(by: recordedBefore) }
+
+    /// Events are applied in the order they were recorded, then by id, wherever they were written.
+    public static func recordedBefore(_ a: CaseStep, _ b: CaseStep) -> Bool { (a.at, a.id.uuidString) < (b.at, b.id.uuidString) }
 }
 
 extension CalendarDate {

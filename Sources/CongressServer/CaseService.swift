@@ -67,7 +67,7 @@ struct CaseService: Sendable {
         _ = try await records.get(Case.self, id: id)
         // In the order the workflow reads them.
         return (try await records.store.caseEvents(of: [id])[id] ?? []).sorted {
-            ($0.body.at ?? .init(.distantPast), $0.meta.id.uuidString) < ($1.body.at ?? .init(.distantPast), $1.meta.id.uuidString)
+            CaseWorkflow.recordedBefore($0.body.step(id: $0.meta.id, node: $0.meta.origin), $1.body.step(id: $1.meta.id, node: $1.meta.origin))
         }
     }
 

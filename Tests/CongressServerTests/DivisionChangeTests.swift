@@ -116,7 +116,7 @@ import Testing
 
         // Villages: a few per town, numbered apart within each county so that the merge re-codes none onto another.
         var townVillages: [String: [String]] = [:]
-        for town in Self.regions.keys where town.count == 9 {
+        for town in Self.regions.keys.sorted() where town.count == 9 {  // sorted: a seed gives the same villages in every process
             let index = Int(town.suffix(1))!
             townVillages[town] = (1...random.int(in: 2...4)).map { town + String(format: "%03d", index * 10 + $0) }
         }
@@ -185,7 +185,8 @@ import Testing
             let report = try await Self.apply(losingAPI, file)
             #expect(report.json["alreadyApplied"] as? Bool == true, "\(report.body)")
             let moved = expected.filter { $0.value.hasSuffix("@\(Self.gaining)") && all.origins[$0.key] == Self.losing }
-            #expect(moved.count > 5, "the move hands records over")
+            // The moving town has at least two villages, a station and two township deputies.
+            #expect(moved.count >= 5, "the move hands records over")
             #expect(report.status == .ok)
 
             let afterApply = try await losingAPI.sync()

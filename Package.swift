@@ -72,6 +72,7 @@ let package = Package(
             name: "CongressServer",
             dependencies: [
                 "CongressCore",
+                "CongressQR",
                 "CongressStore",
                 "CongressSync",
                 "CongressTLS",
@@ -135,7 +136,6 @@ let package = Package(
             ]
         ),
         .testTarget(name: "CongressCoreTests", dependencies: ["CongressCore"]),
-        .testTarget(name: "CongressQRTests", dependencies: ["CongressQR"]),
         .testTarget(
             name: "CongressStoreTests",
             dependencies: ["CongressCore", "CongressStore"]
@@ -144,6 +144,7 @@ let package = Package(
             name: "CongressServerTests",
             dependencies: [
                 "CongressCore",
+                "CongressQR",
                 "CongressStore",
                 "CongressServer",
                 "CongressSync",

@@ -18,6 +18,9 @@ public struct Case: RecordBody {
         public static let deputies = 0...50
     }
 
+    /// The categories a contact page offers (荆门's and 钱坑镇's registers sort opinions so); staff may write others.
+    public static let commonCategories = ["交通出行", "教育", "医疗卫生", "环境整治", "社会保障", "农业农村", "城市管理", "就业创业", "住房", "其他"]
+
     public enum Channel: String, Codable, Sendable, CaseIterable {
         /// A contact page (码上约代表).
         case qr

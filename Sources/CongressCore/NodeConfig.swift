@@ -32,6 +32,11 @@ public struct NodeConfig: Sendable {
     public var contactRetentionDays = NodeConfig.defaultContactRetentionDays
     /// Days an opinion is replied within, from its registration (SPEC §13's `opinionReplyDays`).
     public var opinionReplyDays = CaseDeadlines.standard.opinionReplyDays
+    /// Where people reach this node's public contact pages (SPEC §13): the QR codes encode it, followed by `/c/CODE`.
+    /// Nil until set: nodes sit on the government network, and their own address would print codes nobody can open.
+    public var publicBaseURL: String?
+    /// Proxies whose `X-Forwarded-For` names the client (canonical spellings); from anyone else the header is ignored.
+    public var trustedProxies: [String] = []
     /// Where `node` and `listen` are written, for problems only the topology reveals.
     public var nodePosition: SourcePosition = .start
     public var listenPosition: SourcePosition?
@@ -48,7 +53,10 @@ public struct NodeConfig: Sendable {
 
     public static let defaultContactRetentionDays = 180
 
-    private static let keys = ["node", "topology", "listen", "database", "dataDir", "secrets", "tls", "contactRetentionDays", "opinionReplyDays"]
+    private static let keys = [
+        "node", "topology", "listen", "database", "dataDir", "secrets", "tls", "contactRetentionDays", "opinionReplyDays", "publicBaseURL",
+        "trustedProxies",
+    ]
 
     public static func load(contentsOf path: String) throws(ConfigFileError) -> NodeConfig {
         try parse(ConfigFile.text(atPath: path, what: "the node config"), file: path)
@@ -107,6 +115,27 @@ public struct NodeConfig: Sendable {
         }
         let retention = days("contactRetentionDays", in: 0...3650, default: defaultContactRetentionDays)
         let replyDays = days("opinionReplyDays", in: 1...365, default: CaseDeadlines.standard.opinionReplyDays)
+        var publicBaseURL: String?
+        if let (text, mark) = map.string("publicBaseURL") {
+            publicBaseURL = Self.baseURL(text)
+            if publicBaseURL == nil {
+                reader.error("publicBaseURL '\(text)' must be an http(s) address without query, e.g. https://rd.example.gov.cn/congress", at: mark)
+            }
+        }
+        var trustedProxies: [String] = []
+        if let value = map.value("trustedProxies") {
+            if let sequence = value.sequence {
+                for item in sequence {
+                    guard let text = item.scalar?.string, let address = IPAddress.canonical(text) else {
+                        reader.error("each of trustedProxies is an IP address, e.g. 10.0.0.5 or fd00::5", at: item.mark)
+                        continue
+                    }
+                    trustedProxies.append(address)
+                }
+            } else {
+                reader.error("trustedProxies is a list of IP addresses, e.g. [10.0.0.5]", at: value.mark)
+            }
+        }
         guard let node, let topology, let dataDir, let secrets, !reader.hasErrors else { throw ConfigFileError(reader.sortedDiagnostics) }
         var config = NodeConfig(
             file: file,
@@ -120,9 +149,19 @@ public struct NodeConfig: Sendable {
         config.tls = tls
         config.contactRetentionDays = retention
         config.opinionReplyDays = replyDays
+        config.publicBaseURL = publicBaseURL
+        config.trustedProxies = trustedProxies
         config.nodePosition = YAMLReader.position(of: nodeMark)
         config.listenPosition = listenMark.map(YAMLReader.position(of:))
         return config
+    }
+
+    /// `text` without a trailing slash when it is an absolute http(s) address with a host and no query or fragment.
+    static func baseURL(_ text: String) -> String? {
+        guard let url = URLComponents(string: text), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host?.isEmpty == false,
+            url.query == nil, url.fragment == nil
+        else { return nil }
+        return text.hasSuffix("/") ? String(text.dropLast()) : text
     }
 
     /// Problems between this file and the topology it names: the node must be in it and have an address.

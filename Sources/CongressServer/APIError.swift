@@ -32,6 +32,13 @@ public struct APIError: HTTPResponseError, Sendable {
 
     public static func unauthorized(_ message: String) -> APIError { APIError(.unauthorized, code: "unauthorized", message: message) }
     public static func forbidden(_ message: String) -> APIError { APIError(.forbidden, code: "forbidden", message: message) }
+    /// 429 with the seconds to wait in `Retry-After` (at least one).
+    static func tooManyRequests(_ message: String, retryAfter wait: Duration) -> APIError {
+        var refusal = APIError(.tooManyRequests, code: "too_many_requests", message: message)
+        refusal.headers[.retryAfter] = "\(max(1, wait.components.seconds + 1))"
+        return refusal
+    }
+
     static func tooLarge(limit: Int) -> APIError {
         APIError(.contentTooLarge, code: "too_large", message: "the request body is larger than \(limit / 1024) KiB")
     }

@@ -25,10 +25,16 @@ public struct AppConfiguration: Sendable {
     public var schedulesPushes = true
     /// Failed tokens and sign-ins from one address within five minutes before it is held back (SPEC §14).
     public var failedAuthenticationLimit = 20
+    /// Messages a minute one address may send to one contact page (SPEC §13's abuse limit); page views are ten times that.
+    public var contactPagePostsPerMinute = 30
     /// Reply deadlines of cases (SPEC §13: `opinionReplyDays`, 15 by default).
     public var caseDeadlines: CaseDeadlines = .standard
     /// Days a closed case keeps its constituent's contact (SPEC §13), and how often due contacts are looked for.
     public var contactRetentionDays = NodeConfig.defaultContactRetentionDays
+    /// The address people reach the public contact pages at (SPEC §13), which QR codes print.
+    public var publicBaseURL: String?
+    /// Proxies whose `X-Forwarded-For` names the client of a public page.
+    public var trustedProxies: [String] = []
     public var contactErasureInterval: Duration = .seconds(24 * 60 * 60)
     public var syncRetry: RetryPolicy = .standard
     public var syncBatchSize = SyncProtocol.batchSize
@@ -234,8 +240,22 @@ func buildRouter(
         DivisionController(divisions: DivisionService(store: store, topology: topology, sync: syncService, recoded: recoded)).writes,
         atPath: "divisions"
     )
+    let contacts = ContactService(store: store.contacts, secrets: secrets, retentionDays: configuration.contactRetentionDays, audit: audit)
+    let caseService = CaseService(records: records, topology: topology, deadlines: configuration.caseDeadlines, contacts: contacts)
+    let contactPages = ContactPageService(
+        cases: caseService,
+        topology: topology,
+        publicBaseURL: configuration.publicBaseURL,
+        retentionDays: configuration.contactRetentionDays
+    )
+    let contactPageController = ContactPageController(
+        pages: contactPages,
+        trustedProxies: configuration.trustedProxies,
+        postsPerMinute: configuration.contactPagePostsPerMinute
+    )
+    router.group("c").addRoutes(contactPageController.routes)
     func mount<Body: RecordBody>(_ type: Body.Type) {
-        let controller = RecordController<Body>(records: records)
+        let controller = RecordController<Body>(records: records, contactPages: contactPages)
         readers.addRoutes(controller.reads, atPath: RouterPath(Body.kind.collection))
         writers.addRoutes(controller.writes, atPath: RouterPath(Body.kind.collection))
     }
@@ -250,10 +270,9 @@ func buildRouter(
     let duty = DutyController(duty: DutyService(store: store, points: sync.points), audit: audit)
     readers.addRoutes(duty.reads)
     readerPages.addRoutes(duty.pages)
-    let contacts = ContactService(store: store.contacts, secrets: secrets, retentionDays: configuration.contactRetentionDays, audit: audit)
-    let cases = CaseController(
-        cases: CaseService(records: records, topology: topology, deadlines: configuration.caseDeadlines, contacts: contacts)
-    )
+    let cases = CaseController(cases: caseService)
+    readers.addRoutes(contactPageController.qrCode(of: Deputy.self), atPath: "deputies")
+    readers.addRoutes(contactPageController.qrCode(of: Station.self), atPath: "stations")
     readers.addRoutes(cases.reads, atPath: "cases")
     writers.addRoutes(cases.writes, atPath: "cases")
     let training = TrainingController(trainings: trainings)

@@ -144,33 +144,16 @@ enum ConstantTime {
 /// attempts with a wrong token or password are answered 429 with `Retry-After`, before any password is looked at.
 /// Requests with valid credentials are never held back. Kept in memory: a restart forgives.
 final class FailedAuthentications: Sendable {
-    let limit: Int
-    let window: Duration
-    private let failures = Mutex<[String: [ContinuousClock.Instant]]>([:])
+    private let failures: SlidingWindow
 
     init(limit: Int = 20, window: Duration = .seconds(300)) {
-        self.limit = limit
-        self.window = window
+        failures = SlidingWindow(limit: limit, window: window)
     }
 
     /// Throws 429 when `address` is over the limit.
     func check(_ address: String?) throws {
-        guard let address else { return }
-        let now = ContinuousClock.now
-        let wait: Duration? = failures.withLock { all in
-            let recent = (all[address] ?? []).filter { now - $0 < window }
-            all[address] = recent
-            guard recent.count >= limit, let oldest = recent.first else { return nil }
-            return window - (now - oldest)
-        }
-        guard let wait else { return }
-        var refusal = APIError(
-            .tooManyRequests,
-            code: "too_many_requests",
-            message: "too many failed sign-ins or tokens from \(address): wait and try again"
-        )
-        refusal.headers[.retryAfter] = "\(max(1, wait.components.seconds + 1))"
-        throw refusal
+        guard let address, let wait = failures.wait(before: address) else { return }
+        throw APIError.tooManyRequests("too many failed sign-ins or tokens from \(address): wait and try again", retryAfter: wait)
     }
 
     /// A token that names nobody: 429 when `address` is already over the limit, else counted.
@@ -181,13 +164,58 @@ final class FailedAuthentications: Sendable {
 
     func record(_ address: String?) {
         guard let address else { return }
+        failures.record(address)
+    }
+}
+
+/// Events per key (an address, an address and a page) within a sliding window: how long until one more is allowed.
+/// Kept in memory: a restart forgives.
+final class SlidingWindow: Sendable {
+    let limit: Int
+    let window: Duration
+    private let events = Mutex<[String: [ContinuousClock.Instant]]>([:])
+
+    init(limit: Int, window: Duration) {
+        self.limit = limit
+        self.window = window
+    }
+
+    /// How long `key` must wait before its next event is allowed; nil when it may go on now.
+    func wait(before key: String) -> Duration? {
         let now = ContinuousClock.now
-        failures.withLock { all in
-            var recent = (all[address] ?? []).filter { now - $0 < window }
-            recent.append(now)
-            all[address] = recent
-            // Addresses that stopped failing are forgotten now and then, so the map stays small.
-            if all.count > 10_000 { all = all.filter { $0.value.contains { now - $0 < window } } }
+        return events.withLock { all in
+            let recent = (all[key] ?? []).filter { now - $0 < window }
+            all[key] = recent
+            guard recent.count >= limit, let oldest = recent.first else { return nil }
+            return window - (now - oldest)
         }
+    }
+
+    func record(_ key: String) {
+        let now = ContinuousClock.now
+        events.withLock { all in Self.append(now, to: key, in: &all, window: window) }
+    }
+
+    /// Counts one event for `key` unless it is over the limit; then, how long it must wait. One step, so that
+    /// concurrent requests cannot all slip under the limit.
+    func admit(_ key: String) -> Duration? {
+        let now = ContinuousClock.now
+        return events.withLock { all in
+            let recent = (all[key] ?? []).filter { now - $0 < window }
+            if recent.count >= limit, let oldest = recent.first {
+                all[key] = recent
+                return window - (now - oldest)
+            }
+            Self.append(now, to: key, in: &all, window: window)
+            return nil
+        }
+    }
+
+    private static func append(_ now: ContinuousClock.Instant, to key: String, in all: inout [String: [ContinuousClock.Instant]], window: Duration) {
+        var recent = (all[key] ?? []).filter { now - $0 < window }
+        recent.append(now)
+        all[key] = recent
+        // Keys that went quiet are forgotten now and then, so the map stays small.
+        if all.count > 10_000 { all = all.filter { $0.value.contains { now - $0 < window } } }
     }
 }

@@ -22,27 +22,37 @@ struct CaseService: Sendable {
         var record: Record<Case>
         var status: CaseStatus
         var constituent: ConstituentContact?
+        /// The receipt its contact page gave the constituent, at the node that received it.
+        var receipt: String?
 
-        private enum CodingKeys: String, CodingKey { case constituent }
+        private enum CodingKeys: String, CodingKey { case constituent, receipt }
 
         func encode(to encoder: any Encoder) throws {
             try record.encode(to: encoder)
             try status.encode(to: encoder)
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encodeIfPresent(constituent, forKey: .constituent)
+            try container.encodeIfPresent(receipt, forKey: .receipt)
         }
     }
 
-    /// Registers a case with its constituent's contact, if given: checked and sealed first, stored in the case's own
-    /// transaction, so that a case never exists without the contact it came with, nor a contact without its case.
-    func register(_ input: RecordInput<Case>, constituent: (name: String?, phone: String?)?, confinedTo scope: RegionCode?) async throws -> Shown {
+    /// Registers a case with its constituent's contact, if given, and the receipt its contact page handed out: the
+    /// contact checked and sealed first, both stored in the case's own transaction, so that a case never exists without
+    /// the contact it came with, nor a contact or a receipt without its case.
+    func register(
+        _ input: RecordInput<Case>,
+        constituent: (name: String?, phone: String?)?,
+        receipt: String? = nil,
+        confinedTo scope: RegionCode?
+    ) async throws -> Shown {
         var input = input
         let id = input.id ?? UUID()
         input.id = id
         let sealed = try constituent.flatMap { try contacts.sealed(name: $0.name, phone: $0.phone, forCase: id) }
-        let store = contacts.store
+        let (store, pages) = (contacts.store, records.store.contactPages)
         let created = try await records.create(input, confinedTo: scope) { connection in
             if let sealed { try await store.put(sealed, forCase: id, on: connection) }
+            if let receipt { try await pages.putReceipt(receipt, forCase: id, on: connection) }
         }
         return try await shown([created])[0]
     }
@@ -114,6 +124,7 @@ struct CaseService: Sendable {
     /// without them.
     private func shown(_ cases: [Record<Case>]) async throws -> [Shown] {
         let events = try await records.store.caseEvents(of: cases.map(\.meta.id))
+        let receipts = try await records.store.contactPages.receipts(ofCases: cases.filter { $0.meta.origin == node }.map(\.meta.id))
         let today = Activity.today()
         return cases.map { record in
             var record = record
@@ -122,7 +133,11 @@ struct CaseService: Sendable {
                 (record.body.subject, record.body.content) = (carried.body.subject, carried.body.text)
             }
             let workflow = record.body.workflow(origin: record.meta.origin, deadlines: deadlines)
-            return Shown(record: record, status: workflow.status(after: own.map { $0.body.step(id: $0.meta.id, node: $0.meta.origin) }, today: today))
+            return Shown(
+                record: record,
+                status: workflow.status(after: own.map { $0.body.step(id: $0.meta.id, node: $0.meta.origin) }, today: today),
+                receipt: receipts[record.meta.id]
+            )
         }
     }
 }

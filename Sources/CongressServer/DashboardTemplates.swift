@@ -10,6 +10,9 @@ enum DashboardTemplates {
         case activityList(ActivityListView)
         case groupForm(GroupFormView)
         case groupList(GroupListView)
+        case contactForm(ContactFormView)
+        case contactReceived(ContactReceivedView)
+        case caseProgress(CaseProgressView)
     }
 
     static func render(_ page: Page) -> String {
@@ -21,13 +24,16 @@ enum DashboardTemplates {
         case .activityList(let view): library.render(view, withTemplate: "activityList") ?? ""
         case .groupForm(let view): library.render(view, withTemplate: "groupForm") ?? ""
         case .groupList(let view): library.render(view, withTemplate: "groupList") ?? ""
+        case .contactForm(let view): library.render(view, withTemplate: "contactForm") ?? ""
+        case .contactReceived(let view): library.render(view, withTemplate: "contactReceived") ?? ""
+        case .caseProgress(let view): library.render(view, withTemplate: "caseProgress") ?? ""
         }
     }
 
     /// Parsed once; the texts are constants, so a mistake in them shows in the first test that opens the dashboard.
     private static let library: MustacheLibrary = {
         var library = MustacheLibrary()
-        let pages = [("head", head), ("bar", bar), ("dashboard", dashboard), ("signIn", signIn), ("failure", failure)] + formPages
+        let pages = [("head", head), ("bar", bar), ("dashboard", dashboard), ("signIn", signIn), ("failure", failure)] + formPages + contactPages
         for (name, text) in pages {
             do { try library.register(text, named: name) } catch { preconditionFailure("dashboard template \(name): \(error)") }
         }

@@ -49,6 +49,8 @@ enum OpenAPIDocument {
         var refusals: [Int: String] = [:]
         /// The body of a status in `refusals` when it is not the JSON error.
         var answers: [Int: JSONSchema] = [:]
+        /// Path parameters other than `{id}` (always a UUID): their schemas.
+        var pathParameters: [String: JSONSchema] = [:]
     }
 
     static func document(node: RegionCode) -> OpenAPI.Document {
@@ -288,6 +290,7 @@ enum OpenAPIDocument {
         }
         operations += trainingOperations(schemas)
         operations += formOperations
+        operations += contactPageOperations
         return operations
     }
 
@@ -531,6 +534,9 @@ enum OpenAPIDocument {
                 context: .query(required: parameter.required, schema: schema(of: parameter)),
                 description: parameter.summary
             )
+        }
+        for (name, schema) in operation.pathParameters.sorted(by: { $0.key < $1.key }) {
+            parameters.append(.parameter(name: name, context: .path(schema: schema)))
         }
         if operation.path.contains("{id}") {
             parameters.append(.parameter(name: "id", context: .path(schema: .string(format: .uuid)), description: "the record's id"))

@@ -17,6 +17,8 @@ enum BodyLimit {
 /// Create, read, replace, delete (tombstone) and list for one record kind (SPEC §10), mounted at `/v1/COLLECTION`.
 struct RecordController<Body: RecordBody>: Sendable {
     let records: RecordService
+    /// For deputies and stations: their public pages' codes (`contactCode`), shown where the page is served.
+    var contactPages: ContactPageService?
 
     /// Lists and reads: mounted in the read group.
     var reads: RouteCollection<AppRequestContext> {
@@ -43,12 +45,33 @@ struct RecordController<Body: RecordBody>: Sendable {
     }
 
     @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> Response {
-        try JSONBody.response(.ok, Self.shown(try await records.get(Body.self, id: try context.recordID()), to: context))
+        let record = try await records.get(Body.self, id: try context.recordID())
+        return try JSONBody.response(.ok, try await shown([record], to: context)[0])
     }
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
         let page = try await records.list(Body.self, query: ListQuery(kind: Body.kind, parameters: request.queryPairs))
-        return try JSONBody.response(.ok, ListResponse(items: page.items.map { Self.shown($0, to: context) }, nextCursor: page.nextCursor))
+        return try JSONBody.response(.ok, ListResponse(items: try await shown(page.items, to: context), nextCursor: page.nextCursor))
+    }
+
+    /// The records as the API shows them: masked for the caller, with their contact codes.
+    private func shown(_ records: [Record<Body>], to context: AppRequestContext) async throws -> [Shown] {
+        let codes = try await contactPages?.codes(of: records) ?? [:]
+        return records.map { Shown(record: Self.shown($0, to: context), contactCode: codes[$0.meta.id]) }
+    }
+
+    /// A record with the code of its public page (SPEC Appendix B: deputies' and stations' `contactCode`).
+    struct Shown: Encodable {
+        var record: Record<Body>
+        var contactCode: String?
+
+        private enum CodingKeys: String, CodingKey { case contactCode }
+
+        func encode(to encoder: any Encoder) throws {
+            try record.encode(to: encoder)
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encodeIfPresent(contactCode, forKey: .contactCode)
+        }
     }
 
     /// The record as the caller may see it: a deputy's `personKey` only for those who write (SPEC §14: it is as

@@ -430,6 +430,24 @@ public enum Migrations {
                 "CREATE INDEX case_contacts_erase_after ON case_contacts (erase_after) WHERE erase_after IS NOT NULL",
             ]
         ),
+        Step(
+            version: 14,
+            name: "contact pages' codes and receipts",
+            sql: [
+                // SPEC §13: the short code of each deputy's and station's public page, and the receipt a constituent
+                // keeps. This node's own, never replicated; a code stays once printed.
+                """
+                CREATE TABLE contact_codes (
+                    code text PRIMARY KEY,
+                    target_kind text NOT NULL,
+                    target_id uuid NOT NULL,
+                    created_at timestamptz NOT NULL DEFAULT now(),
+                    UNIQUE (target_kind, target_id)
+                )
+                """,
+                "CREATE TABLE case_receipts (receipt text PRIMARY KEY, case_id uuid NOT NULL UNIQUE)",
+            ]
+        ),
     ]
 
     /// The database schema version this build expects. Nodes do not compare it: what replicates is named by

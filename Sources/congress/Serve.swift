@@ -112,6 +112,8 @@ struct NodeSetup {
         configuration.points = points
         configuration.pointsDirectory = config.pointsDirectory
         configuration.contactRetentionDays = config.contactRetentionDays
+        configuration.publicBaseURL = config.publicBaseURL
+        configuration.trustedProxies = config.trustedProxies
         configuration.caseDeadlines = CaseDeadlines(opinionReplyDays: config.opinionReplyDays)
         return configuration
     }

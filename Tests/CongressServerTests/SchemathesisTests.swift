@@ -32,6 +32,8 @@ import Testing
             // The fuzzer sends wrong tokens to every route on purpose and expects 401 each time: the hold-back of an
             // address that keeps failing (429, tested in AccountTests) would answer for most of them.
             $0.failedAuthenticationLimit = 1_000_000
+            // Likewise the contact pages' limit per (address, page): the fuzzer posts to the same page from one address.
+            $0.contactPagePostsPerMinute = 1_000_000
         }
         try await node.serve(configure: configure) { api in
             let training = try await Self.seed(api)

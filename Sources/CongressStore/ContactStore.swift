@@ -32,9 +32,12 @@ public struct ContactStore: Sendable {
         try await DatabaseError.translating("storing a constituent's contact") {
             try await connection.query(
                 """
-                INSERT INTO case_contacts (case_id, key_id, wrapped_key, sealed)
-                VALUES (\(caseID), \(contact.keyID), \(contact.wrappedKey), \(contact.sealed))
-                ON CONFLICT (case_id) DO UPDATE SET key_id = excluded.key_id, wrapped_key = excluded.wrapped_key, sealed = excluded.sealed
+                WITH key AS (
+                    INSERT INTO case_contact_keys (case_id, key_id, wrapped_key) VALUES (\(caseID), \(contact.keyID), \(contact.wrappedKey))
+                    ON CONFLICT (case_id) DO UPDATE SET key_id = excluded.key_id, wrapped_key = excluded.wrapped_key
+                )
+                INSERT INTO case_contacts (case_id, sealed) VALUES (\(caseID), \(contact.sealed))
+                ON CONFLICT (case_id) DO UPDATE SET sealed = excluded.sealed
                 """,
                 logger: logger
             )
@@ -45,7 +48,8 @@ public struct ContactStore: Sendable {
     public func contact(ofCase caseID: UUID) async throws -> SealedContact? {
         try await DatabaseError.translating("reading a constituent's contact") {
             let rows = try await client.query(
-                "SELECT key_id, wrapped_key, sealed FROM case_contacts WHERE case_id = \(caseID)",
+                // A contact restored from a backup after its key was erased has no key: it is gone.
+                "SELECT k.key_id, k.wrapped_key, c.sealed FROM case_contacts c JOIN case_contact_keys k USING (case_id) WHERE case_id = \(caseID)",
                 logger: logger
             )
             for try await (keyID, wrappedKey, sealed) in rows.decode((String, Data, Data).self) {
@@ -73,8 +77,15 @@ public struct ContactStore: Sendable {
     @discardableResult
     public func erase(contactOfCase caseID: UUID) async throws -> Bool {
         try await DatabaseError.translating("erasing a constituent's contact") {
-            let rows = try await client.query("DELETE FROM case_contacts WHERE case_id = \(caseID) RETURNING 1", logger: logger)
-            for try await _ in rows { return true }
+            let rows = try await client.query(
+                """
+                WITH key AS (DELETE FROM case_contact_keys WHERE case_id = \(caseID) RETURNING 1),
+                sealed AS (DELETE FROM case_contacts WHERE case_id = \(caseID) RETURNING 1)
+                SELECT EXISTS (SELECT FROM key) AND EXISTS (SELECT FROM sealed)
+                """,
+                logger: logger
+            )
+            for try await erased in rows.decode(Bool.self) { return erased }
             return false
         }
     }
@@ -90,9 +101,16 @@ public struct ContactStore: Sendable {
                         OR c.erase_after IS NULL AND EXISTS (
                             SELECT FROM case_events e WHERE e.case_id = c.case_id AND NOT e.deleted
                                 AND e.action IN (\(unescaped: RecordStore.closingActions)) AND e.body ->> 'on' < \(closedBefore?.description))
-                    RETURNING 1
+                        -- Brought back by a restore after their keys were erased: unreadable, and now gone.
+                        OR NOT EXISTS (SELECT FROM case_contact_keys k WHERE k.case_id = c.case_id)
+                    RETURNING c.case_id
+                ),
+                keys AS (
+                    DELETE FROM case_contact_keys k WHERE k.case_id IN (SELECT case_id FROM erased)
+                        -- Keys of contacts a restore took away (taken after the backup): nothing left to open.
+                        OR NOT EXISTS (SELECT FROM case_contacts c WHERE c.case_id = k.case_id)
                 )
-                SELECT count(*) FROM erased
+                SELECT count(*) FROM erased JOIN case_contact_keys k USING (case_id)
                 """,
                 logger: logger
             )

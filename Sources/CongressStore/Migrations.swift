@@ -448,7 +448,24 @@ public enum Migrations {
                 "CREATE TABLE case_receipts (receipt text PRIMARY KEY, case_id uuid NOT NULL UNIQUE)",
             ]
         ),
+        Step(
+            version: 15,
+            name: "contacts' data keys apart from their contacts",
+            sql: [
+                // SPEC §13: erasing a data key erases the backups' copies of its contact too, so the keys stay out of
+                // backups (`NodeBackup` leaves this table out, and a restore keeps the live one).
+                contactKeysTable,
+                "INSERT INTO case_contact_keys (case_id, key_id, wrapped_key) SELECT case_id, key_id, wrapped_key FROM case_contacts",
+                "ALTER TABLE case_contacts DROP COLUMN key_id, DROP COLUMN wrapped_key",
+            ]
+        ),
     ]
+
+    /// Constituents' data keys, wrapped (SPEC §13): no reference to `case_contacts`, so that a restore, which drops and
+    /// recreates that table, leaves this one as it is.
+    public static let contactKeysTable = """
+        CREATE TABLE IF NOT EXISTS case_contact_keys (case_id uuid PRIMARY KEY, key_id text NOT NULL, wrapped_key bytea NOT NULL)
+        """
 
     /// The database schema version this build expects. Nodes do not compare it: what replicates is named by
     /// `ReplicationSchema`, so steps that add only a node's own tables never stop a sync.

@@ -7,12 +7,17 @@ public enum NodeBackup {
     /// so that what is written after the restore carries versions newer than anything the parent got before it.
     public static let seqJumpOnRestore: Int64 = 1_000_000_000
 
-    /// Writes the whole database in pg_dump's custom format.
+    /// Writes the whole database in pg_dump's custom format, but for constituents' data keys (SPEC §13): a key erased
+    /// later must leave no copy behind, so a backup holds contacts only sealed, to be opened with the live keys.
     public static func dump(_ database: DatabaseAddress, to file: String) throws {
-        try run("pg_dump", ["--format=custom", "--file=\(file)"] + connection(database), password: database.password)
+        try run(
+            "pg_dump",
+            ["--format=custom", "--file=\(file)", "--exclude-table=case_contact_keys"] + connection(database),
+            password: database.password
+        )
     }
 
-    /// Replaces the database's contents with the dump's, then moves the change counter on (see `seqJumpOnRestore`):
+    /// Replaces the database's contents with the dump's (constituents' data keys excepted), then moves the change counter on (see `seqJumpOnRestore`):
     /// the node resumes pushing from the acknowledgement the dump holds and the parent takes only what is newer.
     public static func restore(_ database: DatabaseAddress, from file: String) throws {
         guard FileManager.default.isReadableFile(atPath: file) else { throw StoreError(.notFound, "cannot read the backup \(file)", field: "from") }
@@ -23,7 +28,10 @@ public enum NodeBackup {
         )
         try run(
             "psql",
-            ["-v", "ON_ERROR_STOP=1", "-c", "UPDATE change_counter SET last_seq = last_seq + \(seqJumpOnRestore)"] + connection(database),
+            // The live data keys stay (the backup has none; a database restored afresh gets an empty table): contacts
+            // erased since the backup stay erased, the others open again.
+            ["-v", "ON_ERROR_STOP=1", "-c", "UPDATE change_counter SET last_seq = last_seq + \(seqJumpOnRestore)", "-c", Migrations.contactKeysTable]
+                + connection(database),
             password: database.password
         )
     }

@@ -139,7 +139,7 @@ struct ContactPageController: Sendable {
             retentionDays: pages.retentionDays,
             contentLimit: Case.Limit.content,
             nameLimit: ConstituentContact.nameLimit,
-            categories: Case.commonCategories.map { .init(value: $0, selected: $0 == message?.category) },
+            categories: Case.commonCategories.map { FormView.Option(value: $0, label: $0, selected: $0 == message?.category) },
             content: message?.content,
             name: message?.name,
             phone: message?.phone,
@@ -165,17 +165,12 @@ struct ContactFormView {
     var retentionDays: Int
     var contentLimit: Int
     var nameLimit: Int
-    var categories: [Category]
+    var categories: [FormView.Option]
     var content: String?
     var name: String?
     var phone: String?
     var wantsMeeting: Bool
     var message: String?
-
-    struct Category {
-        var value: String
-        var selected: Bool
-    }
 }
 
 struct ContactReceivedView {

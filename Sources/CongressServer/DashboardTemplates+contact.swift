@@ -33,7 +33,7 @@ extension DashboardTemplates {
             <label for="content">您的意见建议（必填）</label>
             <textarea id="content" name="content" required maxlength="{{contentLimit}}">{{content}}</textarea>
             <label for="category">类别（选填）</label>
-            <select id="category" name="category"><option value="">请选择</option>{{#categories}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{value}}</option>{{/categories}}</select>
+            <select id="category" name="category"><option value="">请选择</option>{{#categories}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/categories}}</select>
             <label for="name">姓名（选填）</label>
             <input id="name" name="name" maxlength="{{nameLimit}}" autocomplete="name" value="{{name}}">
             <label for="phone">电话（选填，用于反馈办理情况）</label>

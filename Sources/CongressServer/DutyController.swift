@@ -116,7 +116,7 @@ enum DossierPage {
             "signIns": section.attendance.map { signIn -> [String: Any] in
                 [
                     "at": signIn.record.body.signedInAt.map { "\(CalendarDate($0.date, timeZone: "Asia/Shanghai"))" } ?? "",
-                    "training": signIn.trainingTitle ?? signIn.record.body.trainingId.uuidString,
+                    "training": signIn.extra.trainingTitle ?? signIn.record.body.trainingId.uuidString,
                 ]
             },
             "points": section.points.map { score -> [String: Any] in

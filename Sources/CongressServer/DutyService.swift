@@ -62,7 +62,7 @@ struct DutyService: Sendable {
             let tally = try await store.tallies(.ids([deputy.meta.id]), year: rules.year, records: true)[deputy.meta.id]
             scores.append(rules.score(tally ?? PointsTally()))
         }
-        let signIns = try await store.signIns(of: deputy.meta.id).map { Dossier.SignIn(record: $0.record, trainingTitle: $0.training) }
+        let signIns = try await store.signIns(of: deputy.meta.id).map { Dossier.SignIn(record: $0.record, extra: .init(trainingTitle: $0.training)) }
         return Dossier.Section(
             deputy: deputy,
             activities: try await store.activities(of: deputy.meta.id),
@@ -76,17 +76,10 @@ struct DutyService: Sendable {
 /// A deputy's dossier as SPEC Appendix B names it: `deputy`, `otherMandates`, `activities`, `attendance`, `cases`,
 /// `points`; each other mandate carries its own activities, sign-ins and points.
 struct Dossier: Encodable {
-    struct SignIn: Encodable {
-        var record: Record<Attendance>
+    typealias SignIn = Beside<Attendance, TrainingTitle>
+
+    struct TrainingTitle: Encodable {
         var trainingTitle: String?
-
-        private enum CodingKeys: String, CodingKey { case trainingTitle }
-
-        func encode(to encoder: any Encoder) throws {
-            try record.encode(to: encoder)
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encodeIfPresent(trainingTitle, forKey: .trainingTitle)
-        }
     }
 
     struct Section: Encodable {
@@ -149,7 +142,7 @@ struct Dossier: Encodable {
                 rows.append(
                     who + [
                         "sign_in", at.map { "\($0.year)" } ?? "", at.map { "\($0)" } ?? "", PointsRules.Counted.trainingAttended.rawValue,
-                        signIn.trainingTitle ?? "", "", "", "", "", "", "", signIn.record.meta.id.uuidString,
+                        signIn.extra.trainingTitle ?? "", "", "", "", "", "", "", signIn.record.meta.id.uuidString,
                     ]
                 )
             }

@@ -55,23 +55,14 @@ struct RecordController<Body: RecordBody>: Sendable {
     }
 
     /// The records as the API shows them: masked for the caller, with their contact codes.
-    private func shown(_ records: [Record<Body>], to context: AppRequestContext) async throws -> [Shown] {
+    private func shown(_ records: [Record<Body>], to context: AppRequestContext) async throws -> [Beside<Body, ContactCode>] {
         let codes = try await contactPages?.codes(of: records) ?? [:]
-        return records.map { Shown(record: Self.shown($0, to: context), contactCode: codes[$0.meta.id]) }
+        return records.map { Beside(record: Self.shown($0, to: context), extra: ContactCode(contactCode: codes[$0.meta.id])) }
     }
 
-    /// A record with the code of its public page (SPEC Appendix B: deputies' and stations' `contactCode`).
-    struct Shown: Encodable {
-        var record: Record<Body>
+    /// The code of a deputy's or a station's public page (SPEC Appendix B: `contactCode`).
+    struct ContactCode: Encodable {
         var contactCode: String?
-
-        private enum CodingKeys: String, CodingKey { case contactCode }
-
-        func encode(to encoder: any Encoder) throws {
-            try record.encode(to: encoder)
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encodeIfPresent(contactCode, forKey: .contactCode)
-        }
     }
 
     /// The record as the caller may see it: a deputy's `personKey` only for those who write (SPEC §14: it is as
@@ -94,6 +85,18 @@ struct RecordController<Body: RecordBody>: Sendable {
         let record = try await records.delete(Body.self, id: try context.recordID(), confinedTo: context.confinedTo)
         context.logger.info("deleted record", metadata: ["kind": "\(Body.kind.rawValue)", "id": "\(record.meta.id)"])
         return try JSONBody.response(.ok, record)
+    }
+}
+
+/// A record with fields of its own beside its body's, in one JSON object (a deputy's contact code, a sign-in's
+/// training title).
+struct Beside<Body: RecordBody, Extra: Encodable>: Encodable {
+    var record: Record<Body>
+    var extra: Extra
+
+    func encode(to encoder: any Encoder) throws {
+        try record.encode(to: encoder)
+        try extra.encode(to: encoder)
     }
 }
 

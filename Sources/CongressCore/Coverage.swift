@@ -410,10 +410,17 @@ public enum ExportFormat: String, Sendable, CaseIterable {
 
 /// Text for CSV exports (RFC 4180).
 public enum CSVText {
-    /// Quoted when it holds a comma, quote or line break.
+    /// Quoted when it holds a comma, quote or line break. A text that Excel would take for a formula (`=`, `+`, `-`, `@`
+    /// first: what a constituent typed, a name) gets a leading `'`, so it shows as typed and runs nothing; numbers stay.
     public static func field(_ text: String) -> String {
+        let text = startsFormula(text) ? "'" + text : text
         guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
         return "\"" + text.replacing("\"", with: "\"\"") + "\""
+    }
+
+    static func startsFormula(_ text: String) -> Bool {
+        guard let first = text.first, "=+-@\t\r".contains(first) else { return false }
+        return Double(text) == nil
     }
 
     /// Rows (the header first) as CSV text, each line ended.

@@ -16,6 +16,14 @@ import _CryptoExtras
         #expect(RegionCode(text) == nil)
     }
 
+    /// What a constituent typed reaches a CSV as text: Excel runs no formula from it (CSV injection); numbers stay numbers.
+    @Test func csvFieldsNeverStartAFormula() {
+        #expect(
+            CSVText.table([["=HYPERLINK(\"http://x\",\"点我\")", "+86 139", "-3", "-1.5", "@SUM(A1)", "路灯, 坏了"]])
+                == #""'=HYPERLINK(""http://x"",""点我"")",'+86 139,-3,-1.5,'@SUM(A1),"路灯, 坏了""# + "\n"
+        )
+    }
+
     @Test func subtreeAndLevels() throws {
         let county = try #require(RegionCode("420802"))
         #expect(county.level == .county)

@@ -51,7 +51,8 @@ public struct SyntheticRecord<Body: RecordBody>: Sendable {
 /// Realistic records for the regions one node writes (its own and those of townships without a node): villages,
 /// stations of every type with the six standards partly met, deputies with seats from the Electoral Law's formulas
 /// (a share of persons holding mandates at two or three levels), assignments, a training at upper nodes, and each
-/// congress's deputy groups and activities of this year and the years before (SyntheticDutyRecords.swift).
+/// congress's deputy groups and activities of this year and the years before (SyntheticDutyRecords.swift), and its
+/// cases of last year and this one (SyntheticCases.swift).
 /// Everything derives from the seed and the region codes, so nodes seeded apart agree on shared persons and a second
 /// run writes the same records again. No ID numbers: persons are keyed by the province key over a synthetic name.
 public struct SyntheticRecords: Sendable {
@@ -77,6 +78,12 @@ public struct SyntheticRecords: Sendable {
     public var trainings: [SyntheticRecord<Training>] = []
     public var groups: [SyntheticRecord<DeputyGroup>] = []
     public var activities: [SyntheticRecord<Activity>] = []
+    public var cases: [SyntheticRecord<Case>] = []
+    /// The case events this node writes: on its own cases, and its handling of the opinions its townships' nodes
+    /// transferred up to it (SyntheticCases.swift).
+    public var caseEvents: [SyntheticCaseEvent] = []
+    /// The events the node above writes on this node's opinions transferred up to it.
+    public var caseEventsAbove: [SyntheticCaseEvent] = []
 
     /// Seats per congress (Electoral Law art. 12, simplified): base + 1 per so many residents, capped.
     public static func seats(_ level: Level, residents: Int) -> Int {
@@ -271,6 +278,30 @@ public struct SyntheticRecords: Sendable {
                 years: (0..<max(0, activityYears)).map { cutoff.year - $0 }.reversed(),
                 cutoff: cutoff
             )
+            appendCases(
+                congress: region,
+                node: top,
+                above: top.level == .township ? topology.upstream(of: node) : nil,
+                townships: levelTownships,
+                mandates: mandates,
+                seed: seed,
+                years: [cutoff.year - 1, cutoff.year],
+                cutoff: cutoff
+            )
+        }
+        // What this node's townships' nodes transferred up, it handles: their generators say how, from the same seed.
+        for child in topology.runningNodes where child.level == .township && topology.upstream(of: child.code)?.code == node {
+            caseEvents +=
+                SyntheticRecords(
+                    topology: topology,
+                    node: child.code,
+                    scale: scale,
+                    seed: seed,
+                    sharedPersons: sharedPersons,
+                    personKeys: personKeys,
+                    today: today,
+                    activityYears: 0
+                ).caseEventsAbove
         }
     }
 

@@ -33,3 +33,32 @@ struct BenchResult {
         return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     }
 }
+
+extension BenchResult {
+    /// A load's `NAME_p50` and `NAME_p99` (ms) and `NAME_requests_per_s`, each against the same figure of `baseline`
+    /// measured in the same run; a goal left out is none (`-`).
+    static func underLoad(
+        _ name: String,
+        _ load: LoadGenerator.Outcome,
+        baseline: LoadGenerator.Outcome,
+        p50AtMostMS: Int? = nil,
+        p99AtMostMS: Int? = nil,
+        requestsPerSecondAtLeast: Int? = nil
+    ) -> [BenchResult] {
+        let figures: [(suffix: String, unit: String, value: Double, baseline: Double, goal: (text: String, met: Bool)?)] = [
+            ("p50", "ms", load.p50 * 1000, baseline.p50 * 1000, p50AtMostMS.map { ("<=\($0)", load.p50 * 1000 <= Double($0)) }),
+            ("p99", "ms", load.p99 * 1000, baseline.p99 * 1000, p99AtMostMS.map { ("<=\($0)", load.p99 * 1000 <= Double($0)) }),
+            ("requests_per_s", "req/s", load.rate, baseline.rate, requestsPerSecondAtLeast.map { (">=\($0)", load.rate >= Double($0)) }),
+        ]
+        return figures.map {
+            BenchResult(
+                name: "\(name)_\($0.suffix)",
+                value: $0.value,
+                unit: $0.unit,
+                baseline: $0.baseline,
+                goal: $0.goal?.text ?? "-",
+                met: $0.goal?.met ?? true
+            )
+        }
+    }
+}

@@ -82,6 +82,15 @@ struct DemoCommand: AsyncParsableCommand {
                 let signedIn = try await Self.signIn(setups)
                 Report.progress("signed in \(signedIn) deputies at their nodes' venues")
                 try await Self.sync(setups, deepestFirst: true)
+                // A case handled at two nodes moves a step a round: the county's handling of an opinion a township
+                // transferred up, the township's feedback once the reply is down, the county's closing once that is up.
+                for _ in 0..<3 {
+                    for (setup, client) in zip(setups, clients) {
+                        _ = try await SeedCommand.seed(setup: setup, client: client, scale: scale, seed: seed, shared: 0.2, logger: quiet)
+                    }
+                    try await Self.sync(setups, deepestFirst: false)
+                    try await Self.sync(setups, deepestFirst: true)
+                }
                 try await Self.printSummary(setups)
                 Report.progress("Ctrl-C stops every node and database.")
                 let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)

@@ -16,8 +16,11 @@ struct SeedCommand: AsyncParsableCommand {
             Villages, stations of every type with the six standards partly met, deputies with seats from the Electoral \
             Law's formulas (a share of persons sitting at two or three levels), assignments, at a city or province \
             a training for the coming days, and each congress's deputy groups and activities (about 1.6 a deputy a \
-            year besides the session, 88 % confirmed) of this year up to today and the years before. No ID numbers. \
-            The same seed writes the same records: a second run changes nothing but the activities of the days since, \
+            year besides the session, 88 % confirmed) of this year up to today and the years before, and cases of last \
+            year and this one (about 0.6 opinions a deputy a year, eight in ten closed, a few suggestions per congress; \
+            no constituents' names or phones). No ID numbers. A case's event that follows another node's is written by \
+            a run after the sync that brings that one. \
+            The same seed writes the same records: a second run changes nothing but the activities and cases of the days since, \
             and nodes seeded apart agree on the persons they share. Works on the node's own database.
             """
     )
@@ -89,20 +92,41 @@ struct SeedCommand: AsyncParsableCommand {
             activityYears: activityYears
         )
         let store = RecordStore(client: client, node: node, logger: logger)
-        func write<Body: RecordBody>(_ records: [SyntheticRecord<Body>]) async throws -> String {
+        func created<Body: RecordBody>(_ records: [SyntheticRecord<Body>]) async throws -> Int {
             let prepared = try records.map { record in
                 var body = record.body
                 let region = try body.validate(regionCode: record.regionCode, node: node)
                 return PreparedRecord(id: record.id, regionCode: region, body: body)
             }
-            let created = prepared.isEmpty ? 0 : try await store.importRecords(prepared).created
-            return "\(records.count) \(Body.kind.collection) (\(created) new)"
+            return prepared.isEmpty ? 0 : try await store.importRecords(prepared).created
         }
-        // Assignments, groups and activities refer to deputies, stations and groups: those first.
+        func write<Body: RecordBody>(_ records: [SyntheticRecord<Body>]) async throws -> String {
+            "\(records.count) \(Body.kind.collection) (\(try await created(records)) new)"
+        }
+        // A case's events in its order, one round at a time (the store checks each against those before it): an
+        // event is written once all the case's events before it are here, another node's come by sync; the rest wait
+        // for a run after the next sync. One already here is not written again.
+        func writeEvents(_ events: [SyntheticCaseEvent]) async throws -> String {
+            let held = try await store.caseEvents(of: Array(Set(events.map(\.record.body.caseId))))
+            var counts = held.mapValues(\.count)
+            let stored = Set(held.values.joined().map(\.meta.id))
+            var waiting = events.filter { !stored.contains($0.record.id) }
+            var written = 0
+            while true {
+                let ready = waiting.filter { counts[$0.record.body.caseId, default: 0] == $0.position }
+                guard !ready.isEmpty else { break }
+                written += try await created(ready.map(\.record))
+                for event in ready { counts[event.record.body.caseId, default: 0] += 1 }
+                let readyIDs = Set(ready.map(\.record.id))
+                waiting.removeAll { readyIDs.contains($0.record.id) }
+            }
+            return "\(events.count) case events (\(written) new, \(waiting.count) waiting for another node's)"
+        }
+        // Assignments, groups, activities and cases refer to deputies, stations and groups: those first.
         let parts = [
             try await write(records.units), try await write(records.stations), try await write(records.deputies),
             try await write(records.assignments), try await write(records.trainings), try await write(records.groups),
-            try await write(records.activities),
+            try await write(records.activities), try await write(records.cases), try await writeEvents(records.caseEvents),
         ]
         return parts.joined(separator: ", ")
     }

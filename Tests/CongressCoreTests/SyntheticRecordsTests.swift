@@ -10,8 +10,23 @@ import Testing
     static let keys = PersonKeyDeriver(provinceKey: "test-province-key", rounds: 1)
     static let today = CalendarDate("2026-11-22")!
 
-    static func records(_ node: String, seed: UInt64 = 1, shared: Double = 0.3) -> SyntheticRecords {
-        SyntheticRecords(topology: topology, node: RegionCode(node)!, scale: .city, seed: seed, sharedPersons: shared, personKeys: keys, today: today)
+    static func records(
+        _ node: String,
+        seed: UInt64 = 1,
+        shared: Double = 0.3,
+        today: CalendarDate = today,
+        activityYears: Int = 2
+    ) -> SyntheticRecords {
+        SyntheticRecords(
+            topology: topology,
+            node: RegionCode(node)!,
+            scale: .city,
+            seed: seed,
+            sharedPersons: shared,
+            personKeys: keys,
+            today: today,
+            activityYears: activityYears
+        )
     }
 
     @Test func seatsFollowTheElectoralLawFormulas() {
@@ -31,16 +46,7 @@ import Testing
         #expect(once.groups.map(\.body) == again.groups.map(\.body) && once.activities.map(\.body) == again.activities.map(\.body))
         #expect(!once.activities.isEmpty && once.activities.map(\.id) == again.activities.map(\.id))
         // Records seeded before groups and activities existed keep their ids: those come from streams of their own.
-        let without = SyntheticRecords(
-            topology: Self.topology,
-            node: RegionCode("420802")!,
-            scale: .city,
-            seed: 1,
-            sharedPersons: 0.3,
-            personKeys: Self.keys,
-            today: Self.today,
-            activityYears: 0
-        )
+        let without = Self.records("420802", activityYears: 0)
         #expect(without.activities.isEmpty && without.deputies.map(\.id) == once.deputies.map(\.id))
     }
 
@@ -138,5 +144,85 @@ import Testing
         #expect(all.allSatisfy { $0.body.on.year >= 2025 })
         print("synthetic federation, 2025: \(deputies) in-office deputies, \(between) participations besides the session", terminator: "")
         print(" (\(perDeputy) each), \(all.count) activities over two years, \(groups.count) groups, \(confirmed) confirmed")
+    }
+    /// Every case of the example federation with its events from every node, each checked by the workflow as written
+    /// by its node, in its order; and the statuses they lead to, in 荆门's proportions.
+    @Test func casesComeInJingmensProportionsAndEveryEventFollowsTheWorkflow() throws {
+        var events: [UUID: [SyntheticCaseEvent]] = [:]
+        for (_, records) in Self.federation {
+            for event in records.caseEvents { events[event.record.body.caseId, default: []].append(event) }
+        }
+        var statuses: [(body: Case, status: CaseStatus)] = []
+        for (node, records) in Self.federation {
+            #expect(records.caseEventsAbove.allSatisfy { $0.writer == Self.topology.upstream(of: node)?.code })
+            for record in records.cases {
+                var body = record.body
+                _ = try body.validate(regionCode: record.regionCode, node: node)
+                let workflow = record.body.workflow(origin: node, deadlines: .standard)
+                let own = (events.removeValue(forKey: record.id) ?? []).sorted { $0.position < $1.position }
+                #expect(own.map(\.position) == Array(own.indices), "every event of the case, once, in its order")
+                var steps: [CaseStep] = []
+                for event in own {
+                    var step = event.record.body.step(id: event.record.id, node: event.writer)
+                    step.at = Timestamp(Date(timeIntervalSince1970: Double(event.position)))
+                    try workflow.check(step, after: workflow.status(after: steps, today: Self.today))
+                    var written = event.record.body
+                    _ = try written.validate(regionCode: nil, node: event.writer)
+                    #expect(step.on >= record.body.registeredOn! && step.on <= Self.today)
+                    steps.append(step)
+                }
+                statuses.append((record.body, workflow.status(after: steps, today: Self.today)))
+            }
+        }
+        #expect(events.isEmpty, "events of no case: \(events.keys)")
+
+        let deputies = Self.federation.map { $0.records.deputies.count { $0.body.status == .inOffice } }.reduce(0, +)
+        let opinions = statuses.filter { $0.body.kind == .opinion }
+        // 荆门: 3,300 opinions a year for 5,200 deputies (2025, a whole year).
+        let perDeputy = Double(opinions.count { $0.body.registeredOn!.year == 2025 }) / Double(deputies)
+        #expect((0.5...0.7).contains(perDeputy), "\(perDeputy) opinions a deputy in 2025")
+        let closed = Double(opinions.count { $0.status.state == .closed }) / Double(opinions.count)
+        #expect((0.75...0.88).contains(closed), "\(closed) of the opinions closed")
+        let endings = Set(opinions.compactMap(\.status.closedAs))
+        #expect(endings == Set(CaseClosing.allCases))
+        #expect(opinions.contains { $0.status.overdue && $0.status.supervised } && opinions.contains { $0.status.overdue && !$0.status.supervised })
+        let transferred = opinions.filter { $0.status.transferredTo != nil }
+        #expect(!transferred.isEmpty && transferred.contains { $0.status.state == .closed }, "handled where they were transferred")
+        let channels = Dictionary(grouping: opinions, by: \.body.channel).mapValues(\.count).sorted { $0.value > $1.value }.map(\.key)
+        #expect(Set(channels.prefix(3)) == [.qr, .reception, .visit])
+        // Every feedback, the first on a reply and the one after reopening.
+        let all = Self.federation.flatMap(\.records.caseEvents).map(\.record.body)
+        let fedBack = all.compactMap(\.satisfaction)
+        let satisfied = Double(fedBack.count { $0 != .unsatisfied }) / Double(fedBack.count)
+        #expect((0.85...0.97).contains(satisfied), "\(satisfied) satisfied or basically")
+        let reopened = all.count { $0.action == .reopen }
+        #expect(reopened > 0 && reopened < fedBack.count / 8, "a few reopened after an unsatisfied feedback")
+        #expect(opinions.allSatisfy { $0.body.category.map { category in CaseTopic.all.contains { $0.category == category } } == true })
+
+        // A few suggestions per congress and year at its node, by its own deputies, graded, some consulted, some complex.
+        let suggestions = statuses.filter { $0.body.kind == .suggestion }
+        let congresses = Set(Self.federation.flatMap { $0.records.deputies.map(\.body.congressCode) })
+        let atNodes = congresses.filter { Self.topology.node($0)?.url != nil }
+        #expect(suggestions.count >= atNodes.count * 3 * 2)
+        #expect(Set(suggestions.compactMap(\.status.grade)) == Set(SuggestionGrade.allCases))
+        #expect(suggestions.contains { $0.status.consultedOn != nil } && suggestions.contains { $0.body.complex == true })
+        print(
+            "synthetic federation: \(deputies) in-office deputies, \(opinions.count) opinions over two years (\(perDeputy) each in 2025),",
+            terminator: ""
+        )
+        print(" \(closed) closed, \(transferred.count) transferred up, \(suggestions.count) suggestions, \(satisfied) satisfied")
+    }
+
+    @Test func aLaterDayOnlyAddsCasesAndEvents() {
+        let earlier = Self.records("420802100", today: CalendarDate("2026-06-30")!)
+        let later = Self.records("420802100")
+        let laterCases = Dictionary(uniqueKeysWithValues: later.cases.map { ($0.id, $0.body) })
+        #expect(!earlier.cases.isEmpty && earlier.cases.count < later.cases.count)
+        #expect(earlier.cases.allSatisfy { laterCases[$0.id] == $0.body })
+        let laterEvents = Dictionary(uniqueKeysWithValues: (later.caseEvents + later.caseEventsAbove).map { ($0.record.id, $0) })
+        #expect((earlier.caseEvents + earlier.caseEventsAbove).allSatisfy { laterEvents[$0.record.id]?.record.body == $0.record.body })
+        // The county handles what the township transferred up: the same events, from its own generator.
+        let county = Set(Self.records("420802").caseEvents.map(\.record.id))
+        #expect(!later.caseEventsAbove.isEmpty && later.caseEventsAbove.allSatisfy { county.contains($0.record.id) })
     }
 }

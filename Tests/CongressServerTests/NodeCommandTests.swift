@@ -20,6 +20,7 @@ import Testing
         let again = try await files.command(["seed", "--synthetic", "--scale", "small", "--seed", "3"])
         #expect(again.status == 0)
         #expect(again.output.contains("deputies (0 new)") && again.output.contains("activities (0 new)"), "\(again.output)")
+        #expect(again.output.contains("cases (0 new)") && again.output.contains("case events (0 new, 0 waiting"), "\(again.output)")
         #expect(try await node.snapshot() == seeded)
 
         for (arguments, message) in [
@@ -34,6 +35,78 @@ import Testing
             #expect(refused.output.contains(message), "\(arguments): \(refused.output)")
         }
         #expect(try await node.snapshot() == seeded)
+    }
+
+    /// `congress seed` at a township's node and its county's, with a sync after each round: every round writes what
+    /// the other node's events allow (the county's handling once a transfer is up, the township's feedback once the
+    /// reply is down, the county's closing once the feedback is up). Checked from the county's rows, which hold both.
+    @Test func seededCasesComeInJingmensProportionsAndFollowTheWorkflowAcrossNodes() async throws {
+        let federation = try await TestFederation.make()
+        let files = try [federation.township, federation.county].map { try NodeProcess($0, topologyYAML: federation.yaml) }
+        try await TestFederation.serve([federation.county, federation.township]) { clients in
+            var outputs: [String] = []
+            for _ in 0..<6 {
+                outputs = []
+                for file in files {
+                    let seeded = try await file.command(["seed", "--synthetic", "--scale", "small", "--seed", "5"])
+                    #expect(seeded.status == 0, "\(seeded.output)")
+                    outputs.append(seeded.output)
+                }
+                #expect(try await clients[1].sync().error == nil)
+            }
+            #expect(outputs.allSatisfy { $0.contains("new, 0 waiting for another node's") }, "\(outputs)")
+        }
+
+        struct Row<Body: Decodable>: Decodable {
+            var id: UUID
+            var origin: RegionCode
+            var body: Body
+        }
+        func rows<Body: Decodable>(_ table: String, of _: Body.Type) async throws -> [Row<Body>] {
+            try await TestDatabase.texts(
+                "SELECT json_build_object('id', id, 'origin', origin, 'body', body)::text FROM \(table) WHERE NOT deleted",
+                on: federation.county.database
+            ).map { try JSONDecoder().decode(Row<Body>.self, from: Data($0.utf8)) }
+        }
+        let events = Dictionary(grouping: try await rows("case_events", of: CaseEvent.self)) { $0.body.caseId }
+        let today = Activity.today()
+        var statuses: [(body: Case, status: CaseStatus)] = []
+        for row in try await rows("cases", of: Case.self) {
+            #expect(row.origin == federation.county.node || row.body.content == nil, "a case comes up without its text")
+            let workflow = row.body.workflow(origin: row.origin, deadlines: .standard)
+            var steps: [CaseStep] = []
+            let ordered = (events[row.id] ?? []).map { $0.body.step(id: $0.id, node: $0.origin) }.sorted(by: CaseWorkflow.recordedBefore)
+            for step in ordered {
+                do {
+                    try workflow.check(step, after: workflow.status(after: steps, today: today))
+                } catch {
+                    Issue.record("case \(row.id): \(step.action) by \(step.node): \(error)")
+                }
+                steps.append(step)
+            }
+            statuses.append((row.body, workflow.status(after: steps, today: today)))
+        }
+        let deputies = try await TestDatabase.texts(
+            "SELECT count(*)::text FROM deputies WHERE NOT deleted AND body->>'status' = 'in_office'",
+            on: federation.county.database
+        )
+        let opinions = statuses.filter { $0.body.kind == .opinion }
+        let lastYear = opinions.count { $0.body.registeredOn?.year == today.year - 1 }
+        let perDeputy = Double(lastYear) / Double(try #require(deputies.first.flatMap { Int($0) }))
+        #expect((0.4...0.8).contains(perDeputy), "\(perDeputy) opinions a deputy last year")
+        let closed = Double(opinions.count { $0.status.state == .closed }) / Double(opinions.count)
+        #expect((0.7...0.9).contains(closed), "\(closed) of \(opinions.count) opinions closed")
+        #expect(opinions.contains { $0.status.overdue } && statuses.contains { $0.status.supervised })
+        let transferred = opinions.filter { $0.status.transferredTo == federation.county.node }
+        #expect(transferred.contains { $0.status.state == .closed && $0.status.satisfaction != nil }, "handled at the county, fed back below")
+        let suggestions = statuses.filter { $0.body.kind == .suggestion }
+        #expect(suggestions.count >= 2 * 3 && suggestions.contains { $0.status.grade != nil })
+        print("seeded township and county: \(opinions.count) opinions (\(perDeputy) a deputy last year), \(closed) closed,", terminator: "")
+        print(" \(transferred.count) transferred up, \(suggestions.count) suggestions")
+        // No constituent's contact anywhere: synthetic cases carry none.
+        for node in [federation.county, federation.township] {
+            #expect(try await TestDatabase.texts("SELECT count(*)::text FROM case_contacts", on: node.database) == ["0"])
+        }
     }
 
     @Test func aBackupRestoredByTheCommandsBringsBackWhatItHeld() async throws {

@@ -251,11 +251,14 @@ func buildRouter(
     readers.addRoutes(duty.reads)
     readerPages.addRoutes(duty.pages)
     let contacts = ContactService(store: store.contacts, secrets: secrets, retentionDays: configuration.contactRetentionDays, audit: audit)
-    let cases = CaseController(
-        cases: CaseService(records: records, topology: topology, deadlines: configuration.caseDeadlines, contacts: contacts)
-    )
+    let caseService = CaseService(records: records, topology: topology, deadlines: configuration.caseDeadlines, contacts: contacts)
+    let cases = CaseController(cases: caseService)
     readers.addRoutes(cases.reads, atPath: "cases")
     writers.addRoutes(cases.writes, atPath: "cases")
+    // The staff's case pages (SPEC §13): read by readers, written by editors.
+    let casePages = CaseFormController(cases: caseService, forms: forms, topology: topology)
+    readerPages.addRoutes(casePages.reads, atPath: "cases")
+    pages.addRoutes(casePages.writes, atPath: "cases")
     let training = TrainingController(trainings: trainings)
     readers.addRoutes(training.reads, atPath: "trainings")
     writers.addRoutes(training.writes, atPath: "trainings")

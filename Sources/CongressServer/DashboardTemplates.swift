@@ -10,6 +10,9 @@ enum DashboardTemplates {
         case activityList(ActivityListView)
         case groupForm(GroupFormView)
         case groupList(GroupListView)
+        case caseList(CaseListView)
+        case casePage(CasePageView)
+        case caseForm(CaseFormView)
     }
 
     static func render(_ page: Page) -> String {
@@ -21,6 +24,9 @@ enum DashboardTemplates {
         case .activityList(let view): library.render(view, withTemplate: "activityList") ?? ""
         case .groupForm(let view): library.render(view, withTemplate: "groupForm") ?? ""
         case .groupList(let view): library.render(view, withTemplate: "groupList") ?? ""
+        case .caseList(let view): library.render(view, withTemplate: "caseList") ?? ""
+        case .casePage(let view): library.render(view, withTemplate: "casePage") ?? ""
+        case .caseForm(let view): library.render(view, withTemplate: "caseForm") ?? ""
         }
     }
 

@@ -53,6 +53,16 @@ import Testing
             let page = try await api.send(.get, "/cases/\(id)", token: .admin)
             #expect(page.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !page.body.contains(content))
 
+            // On a phone's screen the pages fit its width: nothing to scroll sideways.
+            var phone = try HeadlessChromium()
+            phone.windowSize = (width: 390, height: 844)
+            for path in ["/cases/\(id)", "/cases/new", "/cases"] {
+                let html = try await api.send(.get, path, token: .admin).body
+                let measured = try await phone.measure(html: html, script: "return [document.documentElement.scrollWidth, window.innerWidth];")
+                let widths = try JSONDecoder().decode([Int].self, from: measured)
+                #expect(widths.count == 2 && widths[0] <= widths[1], "\(path) is wider than a phone: \(widths)")
+            }
+
             // A reply before the assignment: the assign form sent as a reply is refused on the page (409), nothing written.
             let before = try await node.snapshot()
             let refused = try await Self.view(

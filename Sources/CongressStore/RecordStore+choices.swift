@@ -7,8 +7,8 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// What the staff's forms offer to pick and list (SPEC §12): the deputies an activity or group may name, and the
-/// activities and cases recorded here lately.
+/// What the staff's forms offer to pick and list (SPEC §12, §13): the deputies an activity, group or case may name, the
+/// activities recorded here lately, and the cases held here, latest first.
 extension RecordStore {
     /// In-office mandates this node can name as participants or members, by name: those `nameableByNode` selects, as
     /// the write's check does. `nameContaining` narrows them.

@@ -275,6 +275,10 @@ func buildRouter(
     readers.addRoutes(contactPageController.qrCode(of: Station.self), atPath: "stations")
     readers.addRoutes(cases.reads, atPath: "cases")
     writers.addRoutes(cases.writes, atPath: "cases")
+    // The staff's case pages (SPEC §13): read by readers, written by editors.
+    let casePages = CaseFormController(cases: caseService, forms: forms, topology: topology)
+    readerPages.addRoutes(casePages.reads, atPath: "cases")
+    pages.addRoutes(casePages.writes, atPath: "cases")
     let training = TrainingController(trainings: trainings)
     readers.addRoutes(training.reads, atPath: "trainings")
     writers.addRoutes(training.writes, atPath: "trainings")

@@ -73,6 +73,11 @@ struct CaseService: Sendable {
         return (try await shown(page.items), page.nextCursor)
     }
 
+    /// The cases held here, the latest registered first (the staff's list).
+    func recent(limit: Int, offset: Int) async throws -> [Shown] {
+        try await shown(try await records.store.recentCases(limit: limit, offset: offset))
+    }
+
     func events(of id: UUID) async throws -> [Record<CaseEvent>] {
         _ = try await records.get(Case.self, id: id)
         // In the order the workflow reads them.

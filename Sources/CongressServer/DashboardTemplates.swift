@@ -13,6 +13,9 @@ enum DashboardTemplates {
         case contactForm(ContactFormView)
         case contactReceived(ContactReceivedView)
         case caseProgress(CaseProgressView)
+        case caseList(CaseListView)
+        case casePage(CasePageView)
+        case caseForm(CaseFormView)
     }
 
     static func render(_ page: Page) -> String {
@@ -27,6 +30,9 @@ enum DashboardTemplates {
         case .contactForm(let view): library.render(view, withTemplate: "contactForm") ?? ""
         case .contactReceived(let view): library.render(view, withTemplate: "contactReceived") ?? ""
         case .caseProgress(let view): library.render(view, withTemplate: "caseProgress") ?? ""
+        case .caseList(let view): library.render(view, withTemplate: "caseList") ?? ""
+        case .casePage(let view): library.render(view, withTemplate: "casePage") ?? ""
+        case .caseForm(let view): library.render(view, withTemplate: "caseForm") ?? ""
         }
     }
 

@@ -7,8 +7,8 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// What the staff's forms offer to pick and list (SPEC §12): the deputies an activity or group may name, and the
-/// activities recorded here lately.
+/// What the staff's forms offer to pick and list (SPEC §12, §13): the deputies an activity, group or case may name, the
+/// activities recorded here lately, and the cases held here, latest first.
 extension RecordStore {
     /// In-office mandates this node can name as participants or members, by name: those `nameableByNode` selects, as
     /// the write's check does. `nameContaining` narrows them.
@@ -42,5 +42,17 @@ extension RecordStore {
             logger: logger
         )
         return try await Self.records(Activity.self, from: rows)
+    }
+
+    /// The cases held here, the latest registered first, `limit` of them after the first `offset`.
+    public func recentCases(limit: Int, offset: Int) async throws -> [Record<Case>] {
+        let rows = try await client.query(
+            """
+            SELECT \(unescaped: Self.columns) FROM cases WHERE NOT deleted
+            ORDER BY registered_on DESC, updated_at DESC, id LIMIT \(limit) OFFSET \(offset)
+            """,
+            logger: logger
+        )
+        return try await Self.records(Case.self, from: rows)
     }
 }

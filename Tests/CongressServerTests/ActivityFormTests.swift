@@ -255,7 +255,7 @@ import Testing
     }
 
     /// A browser's form post, with `headers` (a cookie, an `Origin`), its redirect not followed.
-    private static func post(_ api: APIClient, _ path: String, _ fields: String, headers: HTTPFields) async throws -> APIClient.Reply {
+    static func post(_ api: APIClient, _ path: String, _ fields: String, headers: HTTPFields) async throws -> APIClient.Reply {
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
         var request = HTTPClientRequest(url: api.baseURL! + path)
         request.method = .POST

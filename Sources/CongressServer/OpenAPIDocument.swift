@@ -178,7 +178,7 @@ enum OpenAPIDocument {
                 method: .get,
                 path: "/v1/coverage",
                 caller: .reader,
-                summary: "coverage figures of a region and its descendants (SPEC §8), with duty performance (SPEC §12)",
+                summary: "coverage figures of a region and its descendants (SPEC §8), with duty performance (SPEC §12) and cases (SPEC §13)",
                 query: CoverageQuery.parameters,
                 answer: APISchemas.coverageReport,
                 contentTypes: [.json, .csv],

@@ -197,7 +197,16 @@ func buildRouter(
         audit: audit,
         failures: FailedAuthentications(limit: configuration.failedAuthenticationLimit)
     )
-    let dashboard = DashboardController(coverage: coverage, sync: syncService, store: coverageStore, topology: topology, accounts: accounts)
+    let contacts = ContactService(store: store.contacts, secrets: secrets, retentionDays: configuration.contactRetentionDays, audit: audit)
+    let caseService = CaseService(records: records, topology: topology, deadlines: configuration.caseDeadlines, contacts: contacts)
+    let dashboard = DashboardController(
+        coverage: coverage,
+        sync: syncService,
+        store: coverageStore,
+        cases: caseService,
+        topology: topology,
+        accounts: accounts
+    )
     router.addRoutes(dashboard.signInForm)
     // Pages for readers: the dashboard and the dossiers.
     let readerPages = router.group().add(middleware: PageAccessMiddleware(required: .read, accounts: accounts, audit: audit))
@@ -253,10 +262,7 @@ func buildRouter(
     let duty = DutyController(duty: DutyService(store: store, points: sync.points), audit: audit)
     readers.addRoutes(duty.reads)
     readerPages.addRoutes(duty.pages)
-    let contacts = ContactService(store: store.contacts, secrets: secrets, retentionDays: configuration.contactRetentionDays, audit: audit)
-    let cases = CaseController(
-        cases: CaseService(records: records, topology: topology, deadlines: configuration.caseDeadlines, contacts: contacts)
-    )
+    let cases = CaseController(cases: caseService)
     readers.addRoutes(cases.reads, atPath: "cases")
     writers.addRoutes(cases.writes, atPath: "cases")
     let training = TrainingController(trainings: trainings)

@@ -165,4 +165,86 @@ extension RecordStore {
             total += count
         }
     }
+
+    /// Cases overdue first (`order=overdue`): those awaiting a reply past their deadline, the longest overdue first; then
+    /// the other open cases by deadline (those without one last); then the closed ones, by deadline too; each rank by id
+    /// after the deadline. Keyset-paginated on (rank, deadline, id); the rank is judged on today in China, so a page
+    /// continued on another day follows the ranks of that day.
+    public func casesOverdueFirst(_ query: ListQuery) async throws -> Page<Case> {
+        var binds = PostgresBindings()
+        binds.append(Activity.today().description)
+        binds.append(CaseState.awaitingReply.map(\.rawValue).sorted())
+        var conditions: [String] = []
+        if let region = query.region, !region.isNation {
+            binds.append(region.rawValue + "%")
+            conditions.append("s.region_code LIKE $\(binds.count)")
+        }
+        for (filter, value) in query.filters {
+            binds.append(value)
+            conditions.append("c.\(filter.column) = $\(binds.count)::\(filter.columnType)")
+        }
+        binds.append(query.limit + 1)
+        let limit = "$\(binds.count)"
+        var after: (rank: Int, keyset: String)?
+        if case .due(let rank, let dueOn)? = query.cursor?.position, let id = query.cursor?.id {
+            binds.append(dueOn?.description ?? "infinity")
+            binds.append(id)
+            after = (rank, "(s.due_sort, s.case_id) > ($\(binds.count - 1)::date, $\(binds.count))")
+        }
+        let overdue = "s.state = ANY($2) AND s.due_sort < $1::date"
+        let ranks = [overdue, "s.state <> 'closed' AND NOT (\(overdue))", "s.state = 'closed'"]
+        let parts = ranks.enumerated().compactMap { rank, condition -> String? in
+            var clauses = conditions + [condition]
+            if let after {
+                if rank < after.rank { return nil }
+                if rank == after.rank { clauses.append(after.keyset) }
+            }
+            return """
+                (SELECT \(rank) AS rank, s.due_sort, s.case_id FROM case_status s JOIN cases c ON c.id = s.case_id
+                 WHERE \(clauses.joined(separator: " AND ")) ORDER BY s.due_sort, s.case_id LIMIT \(limit))
+                """
+        }
+        let rows = try await client.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    SELECT rank, due_sort::text, case_id FROM (\(parts.joined(separator: " UNION ALL "))) AS page
+                    ORDER BY rank, due_sort, case_id LIMIT \(limit)
+                    """,
+                binds: binds
+            ),
+            logger: logger
+        )
+        var positions: [(rank: Int, dueOn: CalendarDate?, id: UUID)] = []
+        for try await (rank, due, id) in rows.decode((Int, String, UUID).self) { positions.append((rank, CalendarDate(due), id)) }
+        var nextCursor: String?
+        if positions.count > query.limit {
+            positions.removeLast(positions.count - query.limit)
+            nextCursor = positions.last.map { ListCursor(rank: $0.rank, dueOn: $0.dueOn, id: $0.id).text }
+        }
+        let found = try await existing(Case.self, ids: positions.map(\.id))
+        return Page(items: positions.compactMap { found[$0.id] }, nextCursor: nextCursor)
+    }
+
+    /// The cases that need someone's attention (the dashboard's list): overdue, or supervised (督办) and not closed,
+    /// under `region`, overdue first as `casesOverdueFirst` orders them; at most `limit`, with how many there are.
+    public func casesNeedingAttention(under region: RegionCode, limit: Int) async throws -> (items: [Record<Case>], total: Int) {
+        let prefix = region.isNation ? "" : region.rawValue
+        let (today, awaiting) = (Activity.today().description, CaseState.awaitingReply.map(\.rawValue).sorted())
+        let rows = try await client.query(
+            """
+            SELECT case_id, count(*) OVER ()::bigint FROM case_status
+            WHERE region_code LIKE \(prefix + "%") AND state <> 'closed' AND (supervised OR (state = ANY(\(awaiting)) AND due_sort < \(today)::date))
+            ORDER BY CASE WHEN state = ANY(\(awaiting)) AND due_sort < \(today)::date THEN 0 ELSE 1 END, due_sort, case_id
+            LIMIT \(limit)
+            """,
+            logger: logger
+        )
+        var (ids, total): ([UUID], Int) = ([], 0)
+        for try await (id, count) in rows.decode((UUID, Int).self) {
+            ids.append(id)
+            total = count
+        }
+        let found = try await existing(Case.self, ids: ids)
+        return (ids.compactMap { found[$0] }, total)
+    }
 }

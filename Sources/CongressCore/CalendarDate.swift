@@ -37,6 +37,14 @@ public struct CalendarDate: Hashable, Sendable, Comparable, Codable, CustomStrin
         return CalendarDate(calendar.date(byAdding: .day, value: days, to: start)!, timeZone: "UTC")
     }
 
+    /// Days from `other` to this day (negative when this one is earlier).
+    public func days(since other: CalendarDate) -> Int {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        func midnight(_ day: CalendarDate) -> Date { calendar.date(from: DateComponents(year: day.year, month: day.month, day: day.day))! }
+        return calendar.dateComponents([.day], from: midnight(other), to: midnight(self)).day!
+    }
+
     public static func < (lhs: CalendarDate, rhs: CalendarDate) -> Bool {
         (lhs.year, lhs.month, lhs.day) < (rhs.year, rhs.month, rhs.day)
     }

@@ -13,6 +13,9 @@ public enum CaseKind: String, Codable, Sendable, CaseIterable {
 
 public enum CaseState: String, Codable, Sendable, CaseIterable {
     case registered, assigned, transferred, replied, closed
+
+    /// The states that wait for a reply: a case in one of them past its deadline is overdue (SPEC §13).
+    public static let awaitingReply: Set<CaseState> = [.registered, .assigned, .transferred]
 }
 
 public enum CaseAction: String, Codable, Sendable, CaseIterable {
@@ -157,7 +160,7 @@ public struct CaseWorkflow: Sendable {
         for step in Self.ordered(steps) where (try? check(step, after: status)) != nil {
             apply(step, to: &status)
         }
-        status.overdue = status.dueOn.map { due in [.registered, .assigned, .transferred].contains(status.state) && today > due } ?? false
+        status.overdue = status.dueOn.map { due in CaseState.awaitingReply.contains(status.state) && today > due } ?? false
         return status
     }
 

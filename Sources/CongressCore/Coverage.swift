@@ -35,6 +35,21 @@ public struct CoverageCounts: Sendable, Equatable {
     public var groupActivities = 0
     /// Those groups with at least `DeputyGroup.activitiesExpectedPerYear` such activities (晋城's rule).
     public var groupsMeetingRule = 0
+    /// Cases (SPEC §13) registered in the activity year (their `registeredOn`), by the case's region: per kind and per
+    /// state, as `CaseWorkflow` derives it from the events this node holds.
+    public var casesByKind: [CaseKind: Int] = [:]
+    public var casesByState: [CaseState: Int] = [:]
+    /// Of those, cases awaiting a reply (`CaseState.awaitingReply`) that have a deadline.
+    public var casesDue = 0
+    /// Of those, cases past their deadline on the day counted (China's).
+    public var casesOverdue = 0
+    /// Cases whose latest reply has a feedback, and those whose feedback is satisfied or basically satisfied.
+    public var casesWithFeedback = 0
+    public var casesSatisfied = 0
+    /// Suggestions with a consultation (面商).
+    public var suggestionsConsulted = 0
+    /// Opinions transferred to a node above the one that registered them.
+    public var casesTransferredUp = 0
 
     public init() {}
 }
@@ -110,6 +125,28 @@ public struct CoverageItem: Sendable, Encodable {
         public var constituentsMet: Int
     }
 
+    /// Cases (SPEC §13) registered this year in China, whose region lies in the region, with their status as of today.
+    public struct Cases: Sendable, Encodable {
+        /// Per kind (both kinds, zeros included).
+        public var byKind: [String: Int]
+        /// Per state (every state, zeros included).
+        public var byState: [String: Int]
+        /// Cases awaiting a reply (registered, assigned or transferred) that have a deadline: an opinion from its
+        /// registration, a suggestion once assigned.
+        public var due: Int
+        public var closed: Int
+        /// `closed` over the cases registered (办结率).
+        public var closedRatio: Ratio
+        /// Of `due`, those past their deadline today.
+        public var overdue: Int
+        /// Satisfied and basically satisfied over the cases whose latest reply has a feedback (满意率).
+        public var satisfiedRatio: Ratio
+        /// Suggestions with a consultation (面商) over suggestions (面商率).
+        public var consultedRatio: Ratio
+        /// Opinions transferred to a node above the one that registered them (转交).
+        public var transferredUp: Int
+    }
+
     /// Whose data the figures include and how old it may be: a late node makes its regions partial, not zero.
     public struct Freshness: Sendable, Encodable {
         /// Nodes other than this one whose records these figures include.
@@ -143,6 +180,7 @@ public struct CoverageItem: Sendable, Encodable {
     public var standards: Standards
     public var training: Training
     public var activities: Activities
+    public var cases: Cases
     public var freshness: Freshness
 }
 
@@ -322,7 +360,26 @@ public struct CoverageSnapshot: Sendable {
                 groupsMeetingRule: c.groupsMeetingRule,
                 constituentsMet: c.constituentsMet
             ),
+            cases: Self.cases(c),
             freshness: .init(nodes: feeding.count, stale: stale, oldestSync: oldest, partial: !stale.isEmpty)
+        )
+    }
+}
+
+extension CoverageSnapshot {
+    fileprivate static func cases(_ c: CoverageCounts) -> CoverageItem.Cases {
+        let total = c.casesByKind.values.reduce(0, +)
+        let closed = c.casesByState[.closed] ?? 0
+        return CoverageItem.Cases(
+            byKind: Dictionary(uniqueKeysWithValues: CaseKind.allCases.map { ($0.rawValue, c.casesByKind[$0] ?? 0) }),
+            byState: Dictionary(uniqueKeysWithValues: CaseState.allCases.map { ($0.rawValue, c.casesByState[$0] ?? 0) }),
+            due: c.casesDue,
+            closed: closed,
+            closedRatio: Ratio(closed, of: total),
+            overdue: c.casesOverdue,
+            satisfiedRatio: Ratio(c.casesSatisfied, of: c.casesWithFeedback),
+            consultedRatio: Ratio(c.suggestionsConsulted, of: c.casesByKind[.suggestion] ?? 0),
+            transferredUp: c.casesTransferredUp
         )
     }
 }
@@ -374,7 +431,16 @@ extension CoverageReport {
         let dutyHeader: [String] =
             ["activities_year"] + kinds.map { "activities_\($0)" }
             + ["mandates_active", "mandates_active_ratio", "groups", "group_activities", "groups_meeting_rule", "constituents_met"]
+        let caseHeader: [String] =
+            CaseKind.allCases.map { "cases_\($0.rawValue)" } + CaseState.allCases.map { "cases_\($0.rawValue)" }
+            + ["cases_due", "cases_closed", "cases_closed_ratio", "cases_overdue", "cases_satisfied_ratio", "cases_consulted_ratio"]
+            + ["cases_transferred_up"]
         func ratio(_ ratio: Ratio) -> String { ratio.value.map { "\($0)" } ?? "" }
+        func cases(_ cases: CoverageItem.Cases) -> [String] {
+            CaseKind.allCases.map { "\(cases.byKind[$0.rawValue] ?? 0)" } + CaseState.allCases.map { "\(cases.byState[$0.rawValue] ?? 0)" }
+                + ["\(cases.due)", "\(cases.closed)", ratio(cases.closedRatio), "\(cases.overdue)", ratio(cases.satisfiedRatio)]
+                + [ratio(cases.consultedRatio), "\(cases.transferredUp)"]
+        }
         func duty(_ activities: CoverageItem.Activities) -> [String] {
             let counts: [String] = ["\(activities.year)"] + kinds.map { "\(activities.byKind[$0] ?? 0)" }
             let groups: [String] = ["\(activities.groups)", "\(activities.groupActivities)", "\(activities.groupsMeetingRule)"]
@@ -394,9 +460,9 @@ extension CoverageReport {
                     "\(item.freshness.nodes)", item.freshness.stale.joined(separator: " "), item.freshness.oldestSync?.description ?? "",
                     "\(item.freshness.partial)",
                 ]
-            return wave1 + duty(item.activities)
+            return wave1 + duty(item.activities) + cases(item.cases)
         }
-        return CSVText.table([header + dutyHeader] + rows)
+        return CSVText.table([header + dutyHeader + caseHeader] + rows)
     }
 }
 

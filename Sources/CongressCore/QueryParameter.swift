@@ -14,8 +14,8 @@ public struct QueryParameter: Sendable {
         case choice([String])
         case uuid
         case boolean
-        /// A list's `nextCursor`.
-        case cursor
+        /// A list's `nextCursor`: of the region order, or of any order the list takes (`anyOrder`).
+        case cursor(anyOrder: Bool)
         /// A token: printable ASCII without spaces.
         case token(maxLength: Int)
         /// A day, `YYYY-MM-DD`.
@@ -71,8 +71,8 @@ public struct QueryParameter: Sendable {
             guard UUID(uuidString: text) != nil else { throw InputError(field: name, message: "'\(text)' is not a UUID") }
         case .boolean:
             guard Bool(text) != nil else { throw InputError(field: name, message: "'\(text)': must be true or false") }
-        case .cursor:
-            guard ListCursor(text) != nil else {
+        case .cursor(let anyOrder):
+            guard let cursor = ListCursor(text), anyOrder || cursor.continuesRegionOrder else {
                 throw InputError(field: name, message: "not a cursor from this API: pass nextCursor unchanged")
             }
         case .token(let maxLength):

@@ -585,6 +585,25 @@ struct APISchemas {
                 "constituentsMet": counted("people received (constituentsMet), summed over the activities whose region lies in the region"),
             ]
         )
+        let cases = JSONSchema.object(
+            description:
+                "cases (SPEC §13) registered this year in China (Asia/Shanghai) whose regionCode lies in the region, each in the state "
+                + "its events held here lead to, as of today in China",
+            properties: [
+                "byKind": byName(CaseKind.allCases.map(\.rawValue), "cases per kind (both kinds, 0 included)"),
+                "byState": byName(CaseState.allCases.map(\.rawValue), "cases per state (every state, 0 included)"),
+                "due": counted(
+                    "cases awaiting a reply (registered, assigned or transferred) that have a deadline: an opinion opinionReplyDays after "
+                        + "its registration, a suggestion 3 (complex: 6) months after its assignment"
+                ),
+                "closed": counted("cases closed (handled, answered on the spot or explained)"),
+                "closedRatio": share("closed over the cases registered (办结率)"),
+                "overdue": counted("of due, those whose deadline is before today"),
+                "satisfiedRatio": share("satisfied and basically_satisfied over the cases whose latest reply has a feedback (满意率)"),
+                "consultedRatio": share("suggestions with a consultation (面商, consultedOn) over suggestions (面商率)"),
+                "transferredUp": counted("opinions transferred to a node above the one that registered them (转交)"),
+            ]
+        )
         let item = JSONSchema.object(
             properties: [
                 "code": anyRegion, "name": .string, "level": choice(Level.self), "depth": count,
@@ -604,6 +623,7 @@ struct APISchemas {
                 "standards": .object(properties: ["met": count, "ratio": share("met over active stations (六有达标率)")]),
                 "training": .object(properties: ["trained": count, "persons": count, "ratio": share("trained over persons")]),
                 "activities": activities,
+                "cases": cases,
                 "freshness": .object(
                     properties: [
                         "nodes": count, "stale": .array(items: anyRegion), "oldestSync": .string(format: .dateTime, nullable: true),

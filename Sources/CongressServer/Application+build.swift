@@ -79,12 +79,12 @@ public func buildApplication(_ configuration: AppConfiguration) throws -> Applic
     }
     let logger = configuration.logger
     let client = PostgresClient(configuration: configuration.database.clientConfiguration, backgroundLogger: logger)
-    let store = RecordStore(client: client, node: configuration.node, logger: logger)
+    let store = RecordStore(client: client, node: configuration.node, logger: logger, caseDeadlines: configuration.caseDeadlines)
     let topology = TopologyInForce(configuration.topology, file: configuration.topologyFile, warnings: configuration.topologyWarnings)
     let sync = SyncClient(
         changeLog: ChangeLogReader(client: client, node: configuration.node, logger: logger),
-        applier: BatchApplier(client: client, node: configuration.node, logger: logger),
-        directiveFeed: DirectiveFeed(client: client, node: configuration.node, logger: logger),
+        applier: BatchApplier(client: client, node: configuration.node, logger: logger, caseDeadlines: configuration.caseDeadlines),
+        directiveFeed: DirectiveFeed(client: client, node: configuration.node, logger: logger, caseDeadlines: configuration.caseDeadlines),
         topology: topology,
         points: PointsInForce(configuration.points, directory: configuration.pointsDirectory),
         schemas: configuration.schemas,
@@ -152,6 +152,9 @@ public func buildApplication(_ configuration: AppConfiguration) throws -> Applic
         await pool.running()
         try await Migrations.apply(on: client, logger: logger)
         recoded.replace(with: try await store.recodedNodes())
+        // Cases stored before the status table, or under other reply days, are counted right from the first request.
+        let recounted = try await store.reconcileCaseStatus()
+        if recounted > 0 { logger.notice("case status recomputed", metadata: ["cases": "\(recounted)"]) }
         migrated.signal()
         logger.info("node ready", metadata: ["node": "\(configuration.node)", "database": "\(configuration.database.redacted)"])
     }
@@ -200,7 +203,16 @@ func buildRouter(
         audit: audit,
         failures: FailedAuthentications(limit: configuration.failedAuthenticationLimit)
     )
-    let dashboard = DashboardController(coverage: coverage, sync: syncService, store: coverageStore, topology: topology, accounts: accounts)
+    let contacts = ContactService(store: store.contacts, secrets: secrets, retentionDays: configuration.contactRetentionDays, audit: audit)
+    let caseService = CaseService(records: records, topology: topology, deadlines: configuration.caseDeadlines, contacts: contacts)
+    let dashboard = DashboardController(
+        coverage: coverage,
+        sync: syncService,
+        store: coverageStore,
+        cases: caseService,
+        topology: topology,
+        accounts: accounts
+    )
     router.addRoutes(dashboard.signInForm)
     // Pages for readers: the dashboard and the dossiers.
     let readerPages = router.group().add(middleware: PageAccessMiddleware(required: .read, accounts: accounts, audit: audit))
@@ -240,8 +252,6 @@ func buildRouter(
         DivisionController(divisions: DivisionService(store: store, topology: topology, sync: syncService, recoded: recoded)).writes,
         atPath: "divisions"
     )
-    let contacts = ContactService(store: store.contacts, secrets: secrets, retentionDays: configuration.contactRetentionDays, audit: audit)
-    let caseService = CaseService(records: records, topology: topology, deadlines: configuration.caseDeadlines, contacts: contacts)
     let contactPages = ContactPageService(
         cases: caseService,
         topology: topology,

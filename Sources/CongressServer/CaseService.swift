@@ -69,7 +69,7 @@ struct CaseService: Sendable {
     }
 
     func list(_ query: ListQuery) async throws -> (items: [Shown], nextCursor: String?) {
-        let page = try await records.list(Case.self, query: query)
+        let page = query.order == .overdue ? try await records.store.casesOverdueFirst(query) : try await records.list(Case.self, query: query)
         return (try await shown(page.items), page.nextCursor)
     }
 
@@ -114,6 +114,12 @@ struct CaseService: Sendable {
         default: break
         }
         return recorded
+    }
+
+    /// The cases under `region` that need attention (overdue, or supervised and open), overdue first, and how many there are.
+    func needingAttention(under region: RegionCode, limit: Int) async throws -> (items: [Shown], total: Int) {
+        let found = try await records.store.casesNeedingAttention(under: region, limit: limit)
+        return (try await shown(found.items), found.total)
     }
 
     /// Erases the case's contact at the constituent's request (PIPL art. 47).

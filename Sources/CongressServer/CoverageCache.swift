@@ -16,8 +16,9 @@ final class CoverageCache: Sendable {
         var snapshot: CoverageSnapshot
         var version: CoverageStore.Version
         var today: CalendarDate
-        /// The year of the activities counted: it turns in China, whatever the topology's time zone.
-        var activityYear: Int
+        /// The day in China the activities and cases are counted on (their year, cases overdue): it turns in China,
+        /// whatever the topology's time zone.
+        var chinaToday: CalendarDate
         var checkedAt: ContinuousClock.Instant
     }
 
@@ -181,8 +182,8 @@ final class CoverageCache: Sendable {
     ) async throws -> Entry {
         let version = try await store.version()
         let today = CalendarDate(Date(), timeZone: topology.defaultSync.timezone)
-        let activityYear = Activity.today().year
-        if var entry = previous, entry.version == version, entry.today == today, entry.activityYear == activityYear,
+        let chinaToday = Activity.today()
+        if var entry = previous, entry.version == version, entry.today == today, entry.chinaToday == chinaToday,
             entry.snapshot.topology.hash == topology.hash
         {
             entry.checkedAt = .now
@@ -192,7 +193,7 @@ final class CoverageCache: Sendable {
         let counts = try await store.counts(
             widths: CoverageSnapshot.prefixWidths(topology: topology, node: node),
             today: today,
-            activityYear: activityYear
+            chinaToday: chinaToday
         )
         let snapshot = CoverageSnapshot(
             topology: topology,
@@ -200,10 +201,10 @@ final class CoverageCache: Sendable {
             countsByPrefix: counts,
             edges: try await deliveries.edges(),
             builtAt: Date(),
-            activityYear: activityYear
+            activityYear: chinaToday.year
         )
         metrics.coverageRecounted(in: ContinuousClock.now - started)
-        return Entry(snapshot: snapshot, version: version, today: today, activityYear: activityYear, checkedAt: .now)
+        return Entry(snapshot: snapshot, version: version, today: today, chinaToday: chinaToday, checkedAt: .now)
     }
 }
 

@@ -10,19 +10,22 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// `GET /`: the HTML dashboard (SPEC §10) — the coverage tree with ratio bars, stale nodes, sync health per edge and the
-/// trainings under way, rendered on the server in Chinese. A person signs in with name, password and (once enrolled) a
+/// `GET /`: the HTML dashboard (SPEC §10) — the coverage tree with ratio bars and case figures, the overdue and supervised
+/// cases (SPEC §13), stale nodes, sync health per edge and the trainings under way, rendered on the server in Chinese. A person signs in with name, password and (once enrolled) a
 /// TOTP code (`POST /`, SPEC §14); a machine token (`?token=`) still works. Either becomes an HttpOnly cookie.
 struct DashboardController: Sendable {
     let coverage: CoverageService
     let sync: SyncService
     let store: CoverageStore
+    let cases: CaseService
     let topology: TopologyInForce
     let accounts: AccountService
 
     static let cookie = "congress_token"
     /// A city sees its counties and townships at once.
     static let defaultDepth = 2
+    /// The overdue and supervised cases listed, at most.
+    static let attentionLimit = 50
 
     /// The dashboard: mounted behind `PageAccessMiddleware` for readers (a sign-in page rather than a JSON 401).
     var page: RouteCollection<AppRequestContext> {
@@ -133,6 +136,7 @@ struct DashboardController: Sendable {
         let status = try await sync.status(now: now)
         let today = CalendarDate(now, timeZone: zone)
         let trainings = try await store.trainingsUnderWay(today: today, limit: 20)
+        let attention = try await cases.needingAttention(under: RegionCode(report.region) ?? coverage.node, limit: Self.attentionLimit)
         let node = current.node(coverage.node)
         let names = Dictionary(uniqueKeysWithValues: current.allNodes.map { ($0.code.rawValue, $0.name) })
         func time(_ timestamp: Timestamp?) -> String { timestamp.map { DashboardView.localTime($0.date, timeZone: zone) } ?? "—" }
@@ -161,8 +165,12 @@ struct DashboardController: Sendable {
                 assigned: .init(item.deputies.assignedRatio, "\(item.deputies.assigned)/\(seats)"),
                 standards: .init(item.standards.ratio, "\(item.standards.met)/\(item.stations.active)"),
                 training: .init(item.training.ratio, "\(item.training.trained)/\(item.training.persons)"),
-                duty: .init(item.activities, seats: seats)
+                duty: .init(item.activities, seats: seats),
+                cases: .init(item.cases)
             )
+        }
+        let caseRows = attention.items.map {
+            DashboardView.CaseRow($0, regionName: names[$0.record.meta.regionCode.rawValue], today: Activity.today())
         }
         let parent = status.parent.map { edge in
             DashboardView.ParentEdge(
@@ -216,6 +224,11 @@ struct DashboardController: Sendable {
             parent: parent,
             children: children,
             trainings: trainingRows,
+            attention: caseRows,
+            attentionTotal: attention.total,
+            attentionShown: caseRows.count,
+            attentionMore: attention.total > caseRows.count,
+            hasAttention: !caseRows.isEmpty,
             hasStale: staleCount > 0,
             hasChildren: !children.isEmpty,
             hasTrainings: !trainingRows.isEmpty
@@ -263,7 +276,65 @@ struct DashboardView {
         var standards: Bar
         var training: Bar
         var duty: Duty
+        var cases: CaseFigures
     }
+
+    /// A region's cases registered this year (SPEC §13): counts, and 办结率, 满意率 and 面商率 as bars.
+    struct CaseFigures {
+        var opinions: Int
+        var suggestions: Int
+        var closed: Bar
+        var due: Int
+        var overdue: Int
+        var hasOverdue: Bool
+        var satisfied: Bar
+        var consulted: Bar
+        var transferred: Int
+
+        init(_ cases: CoverageItem.Cases) {
+            opinions = cases.byKind[CaseKind.opinion.rawValue] ?? 0
+            suggestions = cases.byKind[CaseKind.suggestion.rawValue] ?? 0
+            closed = Bar(cases.closedRatio, "\(cases.closed)/\(opinions + suggestions) 件办结")
+            due = cases.due
+            overdue = cases.overdue
+            hasOverdue = cases.overdue > 0
+            satisfied = Bar(cases.satisfiedRatio, "有反馈的答复")
+            consulted = Bar(cases.consultedRatio, "\(suggestions) 件建议")
+            transferred = cases.transferredUp
+        }
+    }
+
+    /// An overdue or supervised case (督办): its subject as text (the template escapes it), where it stands.
+    struct CaseRow {
+        var link: String
+        var subject: String
+        var kind: String
+        var region: String
+        var state: String
+        var dueOn: String
+        var overdue: Bool
+        var overdueDays: Int
+        var supervised: Bool
+
+        init(_ shown: CaseService.Shown, regionName: String?, today: CalendarDate) {
+            let (record, status) = (shown.record, shown.status)
+            link = "/cases/\(record.meta.id.uuidString.lowercased())"
+            // Above the node that registered it, a case comes without its subject (SPEC §13).
+            subject = record.body.subject ?? "（标题留在登记节点 \(record.meta.origin)）"
+            kind = DashboardView.kindLabels[record.body.kind] ?? record.body.kind.rawValue
+            region = regionName ?? record.meta.regionCode.rawValue
+            state = DashboardView.stateLabels[status.state] ?? status.state.rawValue
+            dueOn = status.dueOn?.description ?? "—"
+            overdue = status.overdue
+            overdueDays = status.dueOn.map { today.days(since: $0) } ?? 0
+            supervised = status.supervised
+        }
+    }
+
+    static let kindLabels: [CaseKind: String] = [.opinion: "社情民意", .suggestion: "代表建议"]
+    static let stateLabels: [CaseState: String] = [
+        .registered: "已登记", .assigned: "已交办", .transferred: "已转交上级", .replied: "已答复", .closed: "已办结",
+    ]
 
     /// A region's duty performance (履职, SPEC §12) this year: the share of mandates active, then the year's figures in words.
     struct Duty {
@@ -334,7 +405,13 @@ struct DashboardView {
     var parent: ParentEdge?
     var children: [ChildEdge]
     var trainings: [TrainingRow]
+    /// Overdue and supervised cases of the region, overdue first; how many there are in all.
+    var attention: [CaseRow]
+    var attentionTotal: Int
+    var attentionShown: Int
+    var attentionMore: Bool
     // Mustache sees stored properties only, and an empty list or zero is not false to it.
+    var hasAttention: Bool
     var hasStale: Bool
     var hasChildren: Bool
     var hasTrainings: Bool

@@ -39,7 +39,8 @@ enum DashboardTemplates {
     /// Parsed once; the texts are constants, so a mistake in them shows in the first test that opens the dashboard.
     private static let library: MustacheLibrary = {
         var library = MustacheLibrary()
-        let pages = [("head", head), ("bar", bar), ("dashboard", dashboard), ("signIn", signIn), ("failure", failure)] + formPages + contactPages
+        let pages =
+            [("head", head), ("bar", bar), ("regionCell", regionCell), ("dashboard", dashboard), ("signIn", signIn), ("failure", failure)] + formPages + contactPages
         for (name, text) in pages {
             do { try library.register(text, named: name) } catch { preconditionFailure("dashboard template \(name): \(error)") }
         }
@@ -76,6 +77,7 @@ enum DashboardTemplates {
           .pct { display: inline-block; min-width: 44px; text-align: right; margin-left: 6px; font-variant-numeric: tabular-nums; }
           .detail { display: block; color: #7b8794; font-size: 11px; line-height: 1.2; }
           td.duty { white-space: normal; max-width: 200px; }
+          td.subject { white-space: normal; min-width: 200px; }
           tr.stale td { background: #fff3e0; }
           tr.stale td:first-child { box-shadow: inset 4px 0 #e65100; }
           tr.lagging td.runs { color: #b71c1c; font-weight: 600; }
@@ -128,7 +130,7 @@ enum DashboardTemplates {
             <tbody>
             {{#rows}}
             <tr class="region{{#stale}} stale{{/stale}}" data-code="{{code}}">
-              <td style="padding-left: {{indent}}px"><a href="{{link}}">{{name}}</a><span class="level">{{level}}</span></td>
+              {{> regionCell}}
               <td class="num">{{stations}}</td>
               {{#units}}{{> bar}}{{/units}}
               {{#townships}}{{> bar}}{{/townships}}
@@ -144,6 +146,41 @@ enum DashboardTemplates {
             </tbody>
           </table>
           </div>
+        </section>
+        <section id="case-figures">
+          <h2>{{regionName}}意见建议办理<small>{{activityYear}} 年登记的社情民意和代表建议</small></h2>
+          <div class="scroll">
+          <table>
+            <thead><tr>
+              <th>区域</th><th>社情民意</th><th>代表建议</th><th>办结率</th><th>待答复<br>有期限</th><th>逾期</th><th>满意率</th><th>面商率</th><th>转交上级</th>
+            </tr></thead>
+            <tbody>
+            {{#rows}}
+            <tr class="case-region" data-code="{{code}}">
+              {{> regionCell}}
+              {{#cases}}<td class="num">{{opinions}}</td><td class="num">{{suggestions}}</td>{{#closed}}{{> bar}}{{/closed}}<td class="num">{{due}}</td>
+              <td class="num{{#hasOverdue}} error{{/hasOverdue}}">{{overdue}}</td>{{#satisfied}}{{> bar}}{{/satisfied}}{{#consulted}}{{> bar}}{{/consulted}}
+              <td class="num">{{transferred}}</td>{{/cases}}
+            </tr>{{/rows}}
+            </tbody>
+          </table></div>
+        </section>
+        <section id="cases">
+          <h2>逾期和督办的案件<small>{{regionName}} · 共 {{attentionTotal}} 件{{#attentionMore}}，显示最紧急的 {{attentionShown}} 件{{/attentionMore}}</small></h2>
+          {{#hasAttention}}
+          <div class="scroll">
+          <table>
+            <thead><tr><th>案件</th><th>类别</th><th>区域</th><th>状态</th><th>答复期限</th><th></th></tr></thead>
+            <tbody>
+            {{#attention}}
+            <tr class="case{{#overdue}} stale{{/overdue}}"><td class="subject"><a href="{{link}}">{{subject}}</a></td><td>{{kind}}</td><td>{{region}}</td><td>{{state}}</td>
+              <td>{{dueOn}}</td><td>{{#overdue}}<span class="tag late">逾期 {{overdueDays}} 天</span>{{/overdue}}{{#supervised}} <span class="tag own">督办</span>{{/supervised}}</td></tr>
+            {{/attention}}
+            </tbody>
+          </table>
+          </div>
+          {{/hasAttention}}
+          {{^hasAttention}}<p class="muted">暂无逾期或督办中的案件。</p>{{/hasAttention}}
         </section>
         <section id="sync">
           <h2>同步状态</h2>
@@ -189,6 +226,11 @@ enum DashboardTemplates {
         </body>
         </html>
 
+        """
+
+    /// A region's name in the coverage tables, indented by its depth.
+    private static let regionCell = """
+        <td style="padding-left: {{indent}}px"><a href="{{link}}">{{name}}</a><span class="level">{{level}}</span></td>
         """
 
     private static let bar = """

@@ -180,7 +180,7 @@ enum OpenAPIDocument {
                 method: .get,
                 path: "/v1/coverage",
                 caller: .reader,
-                summary: "coverage figures of a region and its descendants (SPEC §8), with duty performance (SPEC §12)",
+                summary: "coverage figures of a region and its descendants (SPEC §8), with duty performance (SPEC §12) and cases (SPEC §13)",
                 query: CoverageQuery.parameters,
                 answer: APISchemas.coverageReport,
                 contentTypes: [.json, .csv],
@@ -361,7 +361,7 @@ enum OpenAPIDocument {
                 method: .get,
                 path: "/v1/cases",
                 caller: .reader,
-                summary: "cases held here, each with the status its events lead to",
+                summary: "cases held here, each with the status its events lead to; ?order=overdue lists the overdue ones first",
                 query: ListQuery.parameters(for: .caseRecord),
                 answer: .object(properties: ["items": .array(items: shown), "nextCursor": .string(nullable: true)])
             ),
@@ -592,7 +592,7 @@ enum OpenAPIDocument {
         case .choice(let values): .string(required: false, allowedValues: values.map { AnyCodable($0) })
         case .uuid: .string(format: .uuid, required: false)
         case .boolean: .boolean(required: false)
-        case .cursor: .string(required: false, pattern: ListCursor.pattern)
+        case .cursor(let anyOrder): .string(required: false, pattern: ListCursor.pattern(anyOrder: anyOrder))
         case .token(let maxLength): .string(required: false, minLength: 1, maxLength: maxLength, pattern: "^[!-~]+$")
         case .date: APISchemas.date(required: false)
         case .personKey: .string(required: false, pattern: "^(p2)?[0-9a-f]{64}$")

@@ -48,11 +48,14 @@ public struct BatchApplier: Sendable {
     public let node: RegionCode
     let logger: Logger
     private let underWay = BatchesUnderWay()
+    /// The status of the cases a batch touches is recomputed in its transaction.
+    let caseStatus: CaseStatusStore
 
-    public init(client: PostgresClient, node: RegionCode, logger: Logger) {
+    public init(client: PostgresClient, node: RegionCode, logger: Logger, caseDeadlines: CaseDeadlines = .standard) {
         self.client = client
         self.node = node
         self.logger = logger
+        caseStatus = CaseStatusStore(deadlines: caseDeadlines, logger: logger)
     }
 
     /// Applies a pushed batch all or nothing: scope checked, older versions ignored, applied changes appended to
@@ -108,6 +111,7 @@ public struct BatchApplier: Sendable {
                 on: connection,
                 logger: logger
             )
+            try await caseStatus.refreshStaged(on: connection)
             try await connection.query(
                 """
                 UPDATE sync_checkpoints SET acked_seq = \(header.toSeq), last_batch_at = now(), batches = batches + 1, changes = changes + \(count)

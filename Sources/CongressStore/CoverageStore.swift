@@ -41,11 +41,11 @@ public struct CoverageStore: Sendable {
     }
 
     /// Counts of live records per region prefix of the given widths ("" for width 0: everything), as of `today`
-    /// (assignments are current between their `since` and `until`), with the activities of `activityYear`, read in one
-    /// snapshot of the database.
-    public func counts(widths: [Int], today: CalendarDate, activityYear: Int) async throws -> [String: CoverageCounts] {
+    /// (assignments are current between their `since` and `until`), with the activities and cases of the year of
+    /// `chinaToday` (cases overdue as of that day), read in one snapshot of the database.
+    public func counts(widths: [Int], today: CalendarDate, chinaToday: CalendarDate) async throws -> [String: CoverageCounts] {
         // `on` is an ISO date kept as text: the year's days order between these two.
-        let (yearStart, yearEnd) = ("\(activityYear)-01-01", "\(activityYear)-12-31")
+        let (yearStart, yearEnd) = ("\(chinaToday.year)-01-01", "\(chinaToday.year)-12-31")
         var counts: [String: CoverageCounts] = [:]
         try await client.transaction(logger: logger) { connection in
             try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
@@ -180,8 +180,50 @@ public struct CoverageStore: Sendable {
                 counts[prefix, default: CoverageCounts()].groupActivities = activities
                 counts[prefix, default: CoverageCounts()].groupsMeetingRule = meetingRule
             }
+            try await countCases(into: &counts, widths: widths, year: (yearStart, yearEnd), today: chinaToday, on: connection)
         }
         return counts
+    }
+
+    /// The cases registered in `year` (SPEC §13 figures) from their status rows (`CaseStatusStore`), overdue as of `today`.
+    private func countCases(
+        into counts: inout [String: CoverageCounts],
+        widths: [Int],
+        year: (start: String, end: String),
+        today: CalendarDate,
+        on connection: PostgresConnection
+    ) async throws {
+        let awaiting = CaseState.awaitingReply.map(\.rawValue).sorted()
+        let satisfied = [Satisfaction.satisfied, .basicallySatisfied].map(\.rawValue)
+        let rows = try await connection.query(
+            """
+            SELECT left(region_code, w), kind, state, count(*),
+                   count(*) FILTER (WHERE state = ANY(\(awaiting)) AND due_on IS NOT NULL),
+                   count(*) FILTER (WHERE state = ANY(\(awaiting)) AND due_on < \(today.description)::date),
+                   count(*) FILTER (WHERE satisfaction IS NOT NULL), count(*) FILTER (WHERE satisfaction = ANY(\(satisfied))),
+                   count(*) FILTER (WHERE consulted_on IS NOT NULL), count(*) FILTER (WHERE transferred_to IS NOT NULL)
+            FROM case_status CROSS JOIN unnest(\(widths)::int[]) AS w
+            WHERE registered_on BETWEEN \(year.start)::date AND \(year.end)::date AND length(region_code) >= w
+            GROUP BY 1, 2, 3
+            """,
+            logger: logger
+        )
+        for try await (prefix, kind, state, total, due, overdue, withFeedback, satisfied, consulted, transferred) in rows.decode(
+            (String, String, String, Int, Int, Int, Int, Int, Int, Int).self
+        ) {
+            // A kind or state of a later release is not counted under a name this one does not know.
+            guard let kind = CaseKind(rawValue: kind), let state = CaseState(rawValue: state) else { continue }
+            var entry = counts[prefix] ?? CoverageCounts()
+            entry.casesByKind[kind, default: 0] += total
+            entry.casesByState[state, default: 0] += total
+            entry.casesDue += due
+            entry.casesOverdue += overdue
+            entry.casesWithFeedback += withFeedback
+            entry.casesSatisfied += satisfied
+            if kind == .suggestion { entry.suggestionsConsulted += consulted }
+            if kind == .opinion { entry.casesTransferredUp += transferred }
+            counts[prefix] = entry
+        }
     }
 
     /// A training not yet over, with how many sign-ins this node holds for it.

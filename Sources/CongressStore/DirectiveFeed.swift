@@ -8,11 +8,14 @@ public struct DirectiveFeed: Sendable {
     let client: PostgresClient
     public let node: RegionCode
     let logger: Logger
+    /// The status of the cases directives touch (a handler's reply coming down) is recomputed in their transaction.
+    let caseStatus: CaseStatusStore
 
-    public init(client: PostgresClient, node: RegionCode, logger: Logger) {
+    public init(client: PostgresClient, node: RegionCode, logger: Logger, caseDeadlines: CaseDeadlines = .standard) {
         self.client = client
         self.node = node
         self.logger = logger
+        caseStatus = CaseStatusStore(deadlines: caseDeadlines, logger: logger)
     }
 
     /// The page of directives for `child` after this node's seq `since`: trainings from this node or above whose venues or
@@ -113,6 +116,7 @@ public struct DirectiveFeed: Sendable {
             return try await client.transaction(logger: logger) { connection in
                 try await StagedChanges.stage(changes, on: connection, logger: logger)
                 let count = try await StagedChanges.apply(scope: .directivesFor(node), on: connection, logger: logger)
+                try await caseStatus.refreshStaged(on: connection)
                 try await connection.query(
                     """
                     UPDATE sync_upstream SET directives_seq = \(toSeq), directives_schema_version = \(schemaVersion)

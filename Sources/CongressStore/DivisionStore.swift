@@ -81,8 +81,9 @@ extension RecordStore {
                 try await reAttribute(Attendance.self, remap, allowedOwners: allowedOwners, report: &report, on: connection)
                 try await reAttribute(Activity.self, remap, allowedOwners: allowedOwners, report: &report, on: connection)
                 try await reAttribute(DeputyGroup.self, remap, allowedOwners: allowedOwners, report: &report, on: connection)
-                try await reAttribute(Case.self, remap, allowedOwners: allowedOwners, report: &report, on: connection)
-                try await reAttribute(CaseEvent.self, remap, allowedOwners: allowedOwners, report: &report, on: connection)
+                let cases = try await reAttribute(Case.self, remap, allowedOwners: allowedOwners, report: &report, on: connection)
+                let events = try await reAttribute(CaseEvent.self, remap, allowedOwners: allowedOwners, report: &report, on: connection)
+                try await caseStatus.refresh(cases.map(\.meta.id) + events.map(\.body.caseId), on: connection)
                 try await rekey(recoded, on: connection)
                 let (kept, gone) = (report.reAttributed.values.reduce(0, +), report.handedOver.values.reduce(0, +))
                 try await connection.query(
@@ -143,13 +144,15 @@ extension RecordStore {
         }
     }
 
+    /// Returns the records re-coded or handed over.
+    @discardableResult
     private func reAttribute<Body: RecordBody>(
         _ type: Body.Type,
         _ remap: DivisionRemap,
         allowedOwners: RegionCode,
         report: inout DivisionApplyReport,
         on connection: PostgresConnection
-    ) async throws {
+    ) async throws -> [Record<Body>] {
         let table = Body.kind.collection
         let rows = try await connection.query(
             "SELECT \(unescaped: Self.columns), epoch FROM \(unescaped: table) WHERE origin = \(node.rawValue) AND NOT deleted FOR UPDATE",
@@ -182,7 +185,7 @@ extension RecordStore {
             )
             changes.append(ReAttribution(record: Record(meta: meta, body: newBody ?? stored), epoch: epoch, owner: owner))
         }
-        guard !changes.isEmpty else { return }
+        guard !changes.isEmpty else { return [] }
         if let stray = changes.first(where: { $0.owner != own && !allowedOwners.contains($0.owner) }) {
             throw StoreError(
                 .unprocessable,
@@ -212,6 +215,7 @@ extension RecordStore {
             "division changes applied",
             metadata: ["kind": "\(Body.kind.rawValue)", "reAttributed": "\(kept.count)", "handedOver": "\(gone.count)"]
         )
+        return records
     }
 
     /// Records that stay here, re-coded in place; under this node's new code, in a new ownership epoch.

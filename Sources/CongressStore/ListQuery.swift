@@ -23,17 +23,38 @@ public struct ListQuery: Sendable {
     public var limit = 100
     var cursor: ListCursor?
     public var includeDeleted = false
+    public var order = Order.region
 
-    /// The parameters every list takes, before its kind's filters.
-    static let common: [QueryParameter] = [
-        QueryParameter("region", .region, summary: "region code prefix: only records whose regionCode starts with it"),
-        QueryParameter("limit", .integer(1...maximumLimit), summary: "page size (default 100)"),
-        QueryParameter("cursor", .cursor, summary: "nextCursor of the previous page, unchanged"),
-        QueryParameter("includeDeleted", .boolean, summary: "include tombstones (default false)"),
-    ]
+    /// How a list is ordered: by region code then id; cases also overdue first (SPEC §13, `casesOverdueFirst`).
+    public enum Order: String, Sendable, CaseIterable {
+        case region, overdue
+    }
+
+    /// `order`, which cases take.
+    static let orderParameter = QueryParameter.choice(
+        "order",
+        Order.self,
+        summary:
+            "region (default): by region code, then id; overdue: cases awaiting a reply past their deadline first, the longest overdue "
+            + "first, then the other open cases by deadline (those without one last), then the closed ones. With overdue, includeDeleted "
+            + "is refused (a deleted case has no status) and the cursor must be a nextCursor of that order (422 naming the parameter)"
+    )
+
+    /// The parameters every list takes, before its kind's filters; a list that takes `order` takes the cursors of each.
+    static func common(ordered: Bool) -> [QueryParameter] {
+        [
+            QueryParameter("region", .region, summary: "region code prefix: only records whose regionCode starts with it"),
+            QueryParameter("limit", .integer(1...maximumLimit), summary: "page size (default 100)"),
+            QueryParameter("cursor", .cursor(anyOrder: ordered), summary: "nextCursor of the previous page, unchanged"),
+            QueryParameter("includeDeleted", .boolean, summary: "include tombstones (default false)"),
+        ]
+    }
 
     /// Every parameter a list of `kind` takes.
-    public static func parameters(for kind: RecordKind) -> [QueryParameter] { common + filters(for: kind).map(\.parameter) }
+    public static func parameters(for kind: RecordKind) -> [QueryParameter] {
+        let ordered = kind == .caseRecord
+        return common(ordered: ordered) + filters(for: kind).map(\.parameter) + (ordered ? [orderParameter] : [])
+    }
 
     /// Builds a query from URL parameters; anything unknown or malformed is refused with the parameter named.
     public init(kind: RecordKind, parameters pairs: [(String, String)]) throws(InputError) {
@@ -43,6 +64,15 @@ public struct ListQuery: Sendable {
         cursor = values.text("cursor").flatMap(ListCursor.init)
         includeDeleted = values.boolean("includeDeleted") ?? false
         filters = Self.filters(for: kind).compactMap { filter in values.text(filter.parameter.name).map { (filter, $0) } }
+        order = values.choice("order", as: Order.self) ?? order
+        if order == .overdue && includeDeleted {
+            throw InputError(field: "includeDeleted", message: "a deleted case has no status to order by: list tombstones in the region order")
+        }
+        switch (order, cursor?.position) {
+        case (.region, .due?), (.overdue, .region?):
+            throw InputError(field: "cursor", message: "this cursor continues the list in another order: pass the same order as its page")
+        default: break
+        }
     }
 
     public static func filters(for kind: RecordKind) -> [Filter] {
@@ -117,8 +147,8 @@ public struct ListQuery: Sendable {
             binds.append(value)
             conditions.append("\(filter.column) = $\(binds.count)::\(filter.columnType)")
         }
-        if let cursor {
-            binds.append(cursor.regionCode.rawValue)
+        if let cursor, case .region(let regionCode) = cursor.position {
+            binds.append(regionCode.rawValue)
             binds.append(cursor.id)
             conditions.append("(region_code, id) > ($\(binds.count - 1), $\(binds.count))")
         }

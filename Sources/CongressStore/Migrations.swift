@@ -431,6 +431,43 @@ public enum Migrations {
             ]
         ),
         Step(
+            version: 13,
+            name: "case status",
+            sql: [
+                // SPEC §13 figures: where each live case stands, as `CaseWorkflow` derives it from the case's events,
+                // written in the transaction of every change to the case or its events (`CaseStatusStore`), so that
+                // coverage and the overdue-first list are SQL. A node's own table, never replicated. Overdue is not a
+                // column: it changes with the date. Rows are filled at start for cases stored before this step.
+                """
+                CREATE TABLE case_status (
+                    case_id uuid PRIMARY KEY,
+                    origin text COLLATE "C" NOT NULL,
+                    region_code text COLLATE "C" NOT NULL,
+                    kind text NOT NULL,
+                    registered_on date NOT NULL,
+                    state text NOT NULL,
+                    closed_as text,
+                    grade text,
+                    supervised boolean NOT NULL,
+                    consulted_on date,
+                    satisfaction text,
+                    handler text COLLATE "C" NOT NULL,
+                    transferred_to text COLLATE "C",
+                    due_on date,
+                    due_sort date GENERATED ALWAYS AS (coalesce(due_on, 'infinity'::date)) STORED,
+                    replied_on date,
+                    closed_on date,
+                    opinion_reply_days integer NOT NULL
+                )
+                """,
+                // Coverage: the cases registered in a year, grouped by region prefix.
+                "CREATE INDEX case_status_registered ON case_status (registered_on, region_code)",
+                // The overdue-first list: open cases by deadline, then closed ones.
+                "CREATE INDEX case_status_open_due ON case_status (due_sort, case_id) WHERE state <> 'closed'",
+                "CREATE INDEX case_status_closed_due ON case_status (due_sort, case_id) WHERE state = 'closed'",
+            ]
+        ),
+        Step(
             version: 14,
             name: "contact pages' codes and receipts",
             sql: [

@@ -41,11 +41,14 @@ public struct RecordStore: Sendable {
     /// The node writing: the origin of what it creates, the bound of what it may write.
     public let node: RegionCode
     let logger: Logger
+    /// Where each case stands, rewritten with every write of a case or its events.
+    public let caseStatus: CaseStatusStore
 
-    public init(client: PostgresClient, node: RegionCode, logger: Logger) {
+    public init(client: PostgresClient, node: RegionCode, logger: Logger, caseDeadlines: CaseDeadlines = .standard) {
         self.client = client
         self.node = node
         self.logger = logger
+        caseStatus = CaseStatusStore(deadlines: caseDeadlines, logger: logger)
     }
 
     static let columns = "id, origin, region_code, version, updated_at, deleted, body::text, former_region_codes::text"
@@ -245,6 +248,7 @@ public struct RecordStore: Sendable {
             """,
             logger: logger
         )
+        try await caseStatus.refresh(written: records, on: connection)
         return records
     }
 

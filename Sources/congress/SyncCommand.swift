@@ -34,10 +34,11 @@ struct SyncCommand: AsyncParsableCommand {
                 throw InputError(field: "node", message: "node \(setup.config.node) is the root of the topology: it has no parent to sync with")
             }
             let report = try await setup.withMigratedDatabase { client in
+                let deadlines = CaseDeadlines(opinionReplyDays: setup.config.opinionReplyDays)
                 let sync = SyncClient(
                     changeLog: ChangeLogReader(client: client, node: setup.config.node, logger: logger),
-                    applier: BatchApplier(client: client, node: setup.config.node, logger: logger),
-                    directiveFeed: DirectiveFeed(client: client, node: setup.config.node, logger: logger),
+                    applier: BatchApplier(client: client, node: setup.config.node, logger: logger, caseDeadlines: deadlines),
+                    directiveFeed: DirectiveFeed(client: client, node: setup.config.node, logger: logger, caseDeadlines: deadlines),
                     topology: TopologyInForce(setup.topology.topology, file: setup.config.topologyPath),
                     points: PointsInForce(setup.points, directory: setup.config.pointsDirectory),
                     token: setup.secrets.parentToken,

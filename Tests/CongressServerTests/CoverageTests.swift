@@ -183,12 +183,15 @@ private struct RawRecord {
             #expect(Double(row[header.firstIndex(of: "persons")!]) == rootFigures["deputies.persons"])
             #expect(Double(row[header.firstIndex(of: "units_covered")!]) == rootFigures["units.covered"])
             #expect(Double(row[header.firstIndex(of: "units_ratio")!]) == rootFigures["units.ratio"])
-            // The duty columns come last, every kind named.
+            // The duty columns come after wave 1's, then the cases', every kind and state named.
             let dutyColumns =
                 ["activities_year"] + Activity.Kind.allCases.map { "activities_\($0.rawValue)" } + [
                     "mandates_active", "mandates_active_ratio", "groups", "group_activities", "groups_meeting_rule", "constituents_met",
                 ]
-            #expect(Array(header.suffix(dutyColumns.count)) == dutyColumns)
+            let caseColumns =
+                (CaseKind.allCases.map(\.rawValue) + CaseState.allCases.map(\.rawValue)
+                + ["due", "closed", "closed_ratio", "overdue", "satisfied_ratio", "consulted_ratio", "transferred_up"]).map { "cases_\($0)" }
+            #expect(Array(header.suffix(dutyColumns.count + caseColumns.count)) == dutyColumns + caseColumns)
             #expect(Double(row[header.firstIndex(of: "mandates_active")!]) == rootFigures["activities.mandatesActive"])
             #expect(Double(row[header.firstIndex(of: "activities_visit")!]) == rootFigures["activities.byKind.visit"])
             #expect(Double(row[header.firstIndex(of: "groups_meeting_rule")!]) == rootFigures["activities.groupsMeetingRule"])

@@ -40,7 +40,8 @@ enum DashboardTemplates {
     private static let library: MustacheLibrary = {
         var library = MustacheLibrary()
         let pages =
-            [("head", head), ("bar", bar), ("regionCell", regionCell), ("dashboard", dashboard), ("signIn", signIn), ("failure", failure)] + formPages + contactPages
+            [("head", head), ("bar", bar), ("regionCell", regionCell), ("dashboard", dashboard), ("signIn", signIn), ("failure", failure)] + formPages
+            + contactPages
         for (name, text) in pages {
             do { try library.register(text, named: name) } catch { preconditionFailure("dashboard template \(name): \(error)") }
         }

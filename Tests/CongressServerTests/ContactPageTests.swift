@@ -102,6 +102,14 @@ import Testing
             // The city counts it once, closed and satisfied.
             let atCity = try await city.send(.get, "/v1/cases").json["items"] as? [[String: Any]] ?? []
             #expect(atCity.count == 1 && atCity.first?["state"] as? String == "closed" && atCity.first?["satisfaction"] as? String == "satisfied")
+            let cityFigures = try await CaseOracle.coverageItems(city).first { $0["code"] as? String == "4208" }?["cases"] as? [String: Any]
+            let byState = cityFigures?["byState"] as? [String: Int]
+            #expect(byState?["closed"] == 1 && byState?.values.reduce(0, +) == 1, "\(String(describing: cityFigures))")
+            #expect(
+                cityFigures?["closedRatio"] as? Double == 1 && cityFigures?["satisfiedRatio"] as? Double == 1
+                    && cityFigures?["transferredUp"] as? Int == 1,
+                "\(String(describing: cityFigures))"
+            )
 
             // The receipt shows the state and the reply, nothing personal (not even what was written).
             let status = try await Self.get(township.baseURL! + "/c/status/" + receipt)

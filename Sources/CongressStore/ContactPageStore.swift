@@ -82,7 +82,8 @@ public struct ContactPageStore: Sendable {
 
     /// The receipts of those of `cases` that came from a contact page.
     public func receipts(ofCases cases: [UUID]) async throws -> [UUID: String] {
-        try await DatabaseError.translating("reading receipts") {
+        guard !cases.isEmpty else { return [:] }
+        return try await DatabaseError.translating("reading receipts") {
             let rows = try await client.query("SELECT case_id, receipt FROM case_receipts WHERE case_id = ANY(\(cases))", logger: logger)
             var receipts: [UUID: String] = [:]
             for try await (id, receipt) in rows.decode((UUID, String).self) { receipts[id] = receipt }

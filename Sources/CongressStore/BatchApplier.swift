@@ -44,13 +44,15 @@ public struct ChildReport: Sendable, Equatable {
 /// The parent's side of replication: batches pushed by children applied all or nothing, each child's checkpoint, and
 /// when each node below last delivered (its own batches here, and what the children report of theirs).
 public struct BatchApplier: Sendable {
-    let client: PostgresClient
+    /// The node's pool, which replaces its client after an outage, or a client of the caller's.
+    let source: any PostgresClientSource
+    var client: PostgresClient { source.client }
     public let node: RegionCode
     let logger: Logger
     private let underWay = BatchesUnderWay()
 
-    public init(client: PostgresClient, node: RegionCode, logger: Logger) {
-        self.client = client
+    public init(client: some PostgresClientSource, node: RegionCode, logger: Logger) {
+        source = client
         self.node = node
         self.logger = logger
     }

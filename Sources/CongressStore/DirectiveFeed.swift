@@ -5,12 +5,14 @@ import PostgresNIO
 /// Directives, replication's downward half: the trainings a parent offers each child, and those a child receives from
 /// its parent and keeps read-only (passing them on to its own children through its change log).
 public struct DirectiveFeed: Sendable {
-    let client: PostgresClient
+    /// The node's pool, which replaces its client after an outage, or a client of the caller's.
+    let source: any PostgresClientSource
+    var client: PostgresClient { source.client }
     public let node: RegionCode
     let logger: Logger
 
-    public init(client: PostgresClient, node: RegionCode, logger: Logger) {
-        self.client = client
+    public init(client: some PostgresClientSource, node: RegionCode, logger: Logger) {
+        source = client
         self.node = node
         self.logger = logger
     }

@@ -26,7 +26,8 @@ public final class ConnectionPool: Service, PostgresClientSource {
     public struct Watch: Sendable {
         /// How often the watch pings the database while it answers.
         public var pingInterval: Duration = .milliseconds(500)
-        /// How long a ping, then a new connection, may take before the database counts as unreachable.
+        /// How long a ping, then a new connection, may take: the database counts as unreachable when a connection is
+        /// refused, or when two in a row take longer.
         public var timeout: Duration = .milliseconds(1500)
         /// How often an unreachable database is tried again.
         public var retryInterval: Duration = .milliseconds(250)
@@ -73,6 +74,7 @@ public final class ConnectionPool: Service, PostgresClientSource {
     private func watchDatabase(serving first: Task<Void, Never>) async -> Task<Void, Never> {
         var serving = first
         var connection: PostgresConnection?
+        var slowAttempts = 0
         while !Task.isCancelled {
             if let open = connection {
                 try? await Task.sleep(for: watch.pingInterval)
@@ -85,9 +87,12 @@ public final class ConnectionPool: Service, PostgresClientSource {
             }
             do {
                 connection = try await firstOf(within: watch.timeout) { try await self.connect() }
+                slowAttempts = 0
                 if !reachable { serving = await recover() }
             } catch {
-                if reachable { lose(serving, error) }
+                // A refused connection means the database is gone; one merely slow may be a busy machine: twice in a row.
+                slowAttempts = error is DatabaseTimeout ? slowAttempts + 1 : 2
+                if reachable, slowAttempts >= 2 { lose(serving, error) }
                 try? await Task.sleep(for: watch.retryInterval)
             }
         }
@@ -158,20 +163,34 @@ public func firstOf<Value: Sendable>(
     _ operation: @escaping @Sendable () async throws -> Value
 ) async throws -> Value {
     try await withCheckedThrowingContinuation { continuation in
-        let pending = Mutex<CheckedContinuation<Value, any Error>?>(continuation)
+        let answer = FirstAnswer(continuation)
         let work = Task {
             do {
-                let value = try await operation()
-                pending.withLock { $0.take() }?.resume(returning: value)
+                answer.give(.success(try await operation()))
             } catch {
-                pending.withLock { $0.take() }?.resume(throwing: error)
+                answer.give(.failure(error))
             }
         }
         Task {
             try? await Task.sleep(for: limit)
-            guard let waiting = pending.withLock({ $0.take() }) else { return }
-            work.cancel()
-            waiting.resume(throwing: DatabaseTimeout(limit: limit))
+            if answer.give(.failure(DatabaseTimeout(limit: limit))) { work.cancel() }
         }
+    }
+}
+
+/// A continuation resumed once, by whichever answer comes first.
+private final class FirstAnswer<Value: Sendable>: Sendable {
+    private let waiting: Mutex<CheckedContinuation<Value, any Error>?>
+
+    init(_ continuation: CheckedContinuation<Value, any Error>) {
+        waiting = Mutex(continuation)
+    }
+
+    /// Resumes the waiter with `result` unless an earlier answer has; true if this one did.
+    @discardableResult
+    func give(_ result: Result<Value, any Error>) -> Bool {
+        guard let continuation = waiting.withLock({ $0.take() }) else { return false }
+        continuation.resume(with: result)
+        return true
     }
 }

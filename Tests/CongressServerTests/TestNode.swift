@@ -130,8 +130,8 @@ struct TestNode {
         let secrets = (federationSecrets ?? NodeSecrets.generate(for: topology, keeping: [:], personKeyRounds: TestDatabase.personKeyRounds)).first {
             $0.node == code
         }!
-        let database = try await database ?? TestDatabase.make()
-        return TestNode(node: code, database: database, secrets: secrets, topology: topology)
+        let chosen = if let database { database } else { try await TestDatabase.make() }
+        return TestNode(node: code, database: chosen, secrets: secrets, topology: topology)
     }
 
     private init(node: RegionCode, database: DatabaseAddress, secrets: NodeSecrets, topology: Topology) {

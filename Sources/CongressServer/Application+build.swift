@@ -42,6 +42,8 @@ public struct AppConfiguration: Sendable {
     public var schemas: SchemaHistory = .thisRelease
     public var secrets: NodeSecrets
     public var database: DatabaseAddress
+    /// How the node watches its database, to answer 503 at once while it is gone and serve again soon after it returns.
+    public var databaseWatch = ConnectionPool.Watch()
     public var listen: HostAndPort
     /// HTTPS for this node and what it trusts calling its parent (SPEC §14); nil: plain HTTP, system roots.
     public var tls: NodeTLS?
@@ -78,13 +80,13 @@ public func buildApplication(_ configuration: AppConfiguration) throws -> Applic
         throw InputError(field: "secrets", message: "the secrets file is for node \(configuration.secrets.node), not \(configuration.node)")
     }
     let logger = configuration.logger
-    let client = PostgresClient(configuration: configuration.database.clientConfiguration, backgroundLogger: logger)
-    let store = RecordStore(client: client, node: configuration.node, logger: logger, caseDeadlines: configuration.caseDeadlines)
+    let pool = ConnectionPool(configuration.database, watch: configuration.databaseWatch, logger: logger)
+    let store = RecordStore(client: pool, node: configuration.node, logger: logger, caseDeadlines: configuration.caseDeadlines)
     let topology = TopologyInForce(configuration.topology, file: configuration.topologyFile, warnings: configuration.topologyWarnings)
     let sync = SyncClient(
-        changeLog: ChangeLogReader(client: client, node: configuration.node, logger: logger),
-        applier: BatchApplier(client: client, node: configuration.node, logger: logger, caseDeadlines: configuration.caseDeadlines),
-        directiveFeed: DirectiveFeed(client: client, node: configuration.node, logger: logger, caseDeadlines: configuration.caseDeadlines),
+        changeLog: ChangeLogReader(client: pool, node: configuration.node, logger: logger),
+        applier: BatchApplier(client: pool, node: configuration.node, logger: logger, caseDeadlines: configuration.caseDeadlines),
+        directiveFeed: DirectiveFeed(client: pool, node: configuration.node, logger: logger, caseDeadlines: configuration.caseDeadlines),
         topology: topology,
         points: PointsInForce(configuration.points, directory: configuration.pointsDirectory),
         schemas: configuration.schemas,
@@ -100,14 +102,13 @@ public func buildApplication(_ configuration: AppConfiguration) throws -> Applic
     let router = buildRouter(
         configuration,
         store: store,
-        coverageStore: CoverageStore(client: client, logger: logger),
+        coverageStore: CoverageStore(client: pool, logger: logger),
         topology: topology,
         sync: sync,
         runs: runs,
         recoded: recoded,
         audit: audit
     )
-    let pool = ConnectionPool(client)
     // Nothing queries before the pool runs, and no scheduled sync starts before the schema is in place.
     let migrated = ReadySignal()
     var services: [any Service] = [pool]
@@ -150,7 +151,7 @@ public func buildApplication(_ configuration: AppConfiguration) throws -> Applic
     )
     app.beforeServerStarts {
         await pool.running()
-        try await Migrations.apply(on: client, logger: logger)
+        try await Migrations.apply(on: pool.client, logger: logger)
         recoded.replace(with: try await store.recodedNodes())
         // Cases stored before the status table, or under other reply days, are counted right from the first request.
         let recounted = try await store.reconcileCaseStatus()
@@ -194,6 +195,7 @@ func buildRouter(
         topology: topology,
         points: sync.points,
         nodeMetrics: metrics,
+        healthLimit: configuration.databaseWatch.healthLimit,
         document: OpenAPIDocument.yaml(node: configuration.node)
     )
     router.addRoutes(system.endpoints)

@@ -10,11 +10,13 @@ import Foundation
 
 /// The counts coverage is made of, grouped by region prefix in PostgreSQL (SPEC §8, duty performance §12).
 public struct CoverageStore: Sendable {
-    let client: PostgresClient
+    /// The node's pool, which replaces its client after an outage, or a client of the caller's.
+    let source: any PostgresClientSource
+    var client: PostgresClient { source.client }
     let logger: Logger
 
-    public init(client: PostgresClient, logger: Logger) {
-        self.client = client
+    public init(client: some PostgresClientSource, logger: Logger) {
+        source = client
         self.logger = logger
     }
 

@@ -102,19 +102,33 @@ public struct DatabaseAddress: Sendable, Equatable {
         }
     }
 
-    /// The TLS the client asks of the server.
-    public var clientTLS: PostgresClient.Configuration.TLS {
+    /// The TLS asked of the server, nil without: the pool's and the watch's connections alike.
+    private var tlsConfiguration: TLSConfiguration? {
         var tls = TLSConfiguration.makeClientConfiguration()
         switch sslMode {
         case .disable:
-            return .disable
+            return nil
         case .prefer, .require:
             tls.certificateVerification = .none
-            return sslMode == .prefer ? .prefer(tls) : .require(tls)
         case .verifyCA(let root), .verifyFull(let root):
             if let root { tls.trustRoots = .file(root) }
             if case .verifyCA = sslMode { tls.certificateVerification = .noHostnameVerification }
-            return .require(tls)
+        }
+        return tls
+    }
+
+    /// The TLS the client asks of the server.
+    public var clientTLS: PostgresClient.Configuration.TLS {
+        guard let tls = tlsConfiguration else { return .disable }
+        return sslMode == .prefer ? .prefer(tls) : .require(tls)
+    }
+
+    /// The same for a connection of its own (the pool's watch).
+    var connectionTLS: PostgresConnection.Configuration.TLS {
+        get throws {
+            guard let tls = tlsConfiguration else { return .disable }
+            let context = try NIOSSLContext(configuration: tls)
+            return sslMode == .prefer ? .prefer(context) : .require(context)
         }
     }
 

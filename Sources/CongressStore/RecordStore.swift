@@ -37,15 +37,17 @@ public struct ImportSummary: Sendable, Codable, Equatable {
 
 /// The node's records in PostgreSQL: reads, and writes that append to the change log in the same transaction.
 public struct RecordStore: Sendable {
-    let client: PostgresClient
+    /// The node's pool, which replaces its client after an outage, or a client of the caller's.
+    let source: any PostgresClientSource
+    var client: PostgresClient { source.client }
     /// The node writing: the origin of what it creates, the bound of what it may write.
     public let node: RegionCode
     let logger: Logger
     /// Where each case stands, rewritten with every write of a case or its events.
     public let caseStatus: CaseStatusStore
 
-    public init(client: PostgresClient, node: RegionCode, logger: Logger, caseDeadlines: CaseDeadlines = .standard) {
-        self.client = client
+    public init(client: some PostgresClientSource, node: RegionCode, logger: Logger, caseDeadlines: CaseDeadlines = .standard) {
+        source = client
         self.node = node
         self.logger = logger
         caseStatus = CaseStatusStore(deadlines: caseDeadlines, logger: logger)
@@ -347,7 +349,8 @@ extension RecordStore {
 
 extension RecordStore {
     /// Throws unless the database answers a trivial query (the health check).
-    public func checkReachable() async throws {
-        try await client.query("SELECT 1", logger: logger)
+    /// Throws unless the database answers within `limit`.
+    public func checkReachable(within limit: Duration) async throws {
+        _ = try await firstOf(within: limit) { try await client.query("SELECT 1", logger: logger).collect().count }
     }
 }

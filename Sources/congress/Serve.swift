@@ -158,12 +158,11 @@ struct NodeSetup {
     func withMigratedDatabase<T: Sendable>(_ body: (PostgresClient) async throws -> T) async throws -> T {
         try await withDatabase { address in
             let quiet = logger.errorsOnly
-            let client = PostgresClient(configuration: address.clientConfiguration, backgroundLogger: quiet)
-            let pool = ConnectionPool(client)
+            let pool = ConnectionPool(address, logger: quiet)
             return try await whileRunning([pool], logger: quiet) {
                 await pool.running()
-                try await Migrations.apply(on: client, logger: logger)
-                return try await body(client)
+                try await Migrations.apply(on: pool.client, logger: logger)
+                return try await body(pool.client)
             }
         }
     }

@@ -118,18 +118,20 @@ struct TestNode {
     let configuration: AppConfiguration
 
     /// `federationSecrets`: every node's secrets from one `generate`, so that parents know their children's tokens.
+    /// `database`: one the test made itself (on a cluster of its own), else a fresh one on the shared cluster.
     static func make(
         node: String = "420802",
         topologyYAML: String = TestTopology.standard.yaml,
-        federationSecrets: [NodeSecrets]? = nil
+        federationSecrets: [NodeSecrets]? = nil,
+        database: DatabaseAddress? = nil
     ) async throws -> TestNode {
         let topology = try TopologyLoader.parse(topologyYAML, file: "test-topology.yaml").topology
         let code = RegionCode(node)!
         let secrets = (federationSecrets ?? NodeSecrets.generate(for: topology, keeping: [:], personKeyRounds: TestDatabase.personKeyRounds)).first {
             $0.node == code
         }!
-        let database = try await TestDatabase.make()
-        return TestNode(node: code, database: database, secrets: secrets, topology: topology)
+        let chosen = if let database { database } else { try await TestDatabase.make() }
+        return TestNode(node: code, database: chosen, secrets: secrets, topology: topology)
     }
 
     private init(node: RegionCode, database: DatabaseAddress, secrets: NodeSecrets, topology: Topology) {

@@ -133,7 +133,8 @@ public struct NodeMetrics: Sendable {
     static let catalogue: [String: Family] = Dictionary(
         uniqueKeysWithValues: [
             batchesReceived, changesApplied, recountDuration, recordsHeld, changeLogSeq, lastSuccess, lastFailure, pendingChanges, childLastBatch,
-            childStale, heldBack, childLagging, batchesApplying, batchesWaiting, batchesApplyingMost, batchesTurnedAway, httpRequests, httpErrors, httpDuration, httpActive,
+            childStale, heldBack, childLagging, batchesApplying, batchesWaiting, batchesApplyingMost, batchesTurnedAway, httpRequests, httpErrors,
+            httpDuration, httpActive,
         ].map { ($0.name, $0) }
     )
 

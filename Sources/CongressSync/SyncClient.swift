@@ -387,7 +387,7 @@ public struct SyncClient: Sendable {
 
     /// Batches posted and not yet answered: the next one is received and copied in at the parent while the previous one
     /// applies there (the parent applies them in order).
-    static let batchesInFlight = 2
+    public static let batchesInFlight = 2
 
     private struct Posted {
         var batch: OutgoingBatch?

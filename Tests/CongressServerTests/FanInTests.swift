@@ -43,7 +43,7 @@ import Testing
                 for (index, code) in codes.enumerated().dropFirst() {
                     group.addTask { (code, try await clients[index].sync()) }
                 }
-                return try await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
+                return try await group.reduce(into: [String: SyncReport]()) { $0[$1.0] = $1.1 }
             }
             for code in codes.dropFirst() {
                 #expect(reports[code]?.error == nil, "\(code)'s run: \(String(describing: reports[code]?.error))")
@@ -94,7 +94,7 @@ import Testing
 
     /// What waits has read nothing but its head: the parent answers 503 busy before the body, with `Retry-After`.
     @Test func aBatchTurnedAwayIsAnsweredBusyWithRetryAfter() async throws {
-        let (_, nodes) = try await federation(counties: 1)
+        let (_, nodes) = try await Self.federation(counties: 1)
         let token = try #require(nodes[1].secrets.parentToken)
         try await TestFederation.serve(nodes[...1], configure: Self.bounded(1, wait: .milliseconds(200))) { clients in
             let parent = clients[0]

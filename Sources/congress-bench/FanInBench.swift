@@ -47,7 +47,7 @@ struct FanInBench: AsyncParsableCommand {
     /// The parent county and `count` townships under it, each running a node.
     static func topologyYAML(port: Int, children count: Int) -> String {
         let townships = (1...count).map {
-            "    - { code: \"420802\(String(1000 + $0).dropFirst())\", name: 乡镇\($0), level: township, url: \"http://127.0.0.1:1\" }"
+            "    - { code: \"420802\(String(1000 + $0).dropFirst())\", name: 乡镇\($0), level: township, url: \"http://127.0.0.1:\(1 + $0)\" }"
         }
         return """
             version: 1

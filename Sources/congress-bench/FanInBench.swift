@@ -68,30 +68,16 @@ struct FanInBench: AsyncParsableCommand {
             var logger = Logger(label: "bench")
             logger.logLevel = .warning
             try await BenchDatabase.withServer(url: database, logger: logger) { server, folder in
-                let port = try LoopbackPort.free()
-                let topology = try TopologyLoader.parse(Self.topologyYAML(port: port, children: children), file: "fanin.yaml").topology
+                // The parent's url in the file is only a name: it listens on a free port, which the children are given.
+                let topology = try TopologyLoader.parse(Self.topologyYAML(port: 8411, children: children), file: "fanin.yaml").topology
                 let secrets = NodeSecrets.generate(for: topology, keeping: [:])
-                let address = server.with(database: "bench_fanin_\(UUID().uuidString.prefix(8).lowercased())")
-                try await ManagedPostgres.createDatabaseIfMissing(address.database, on: server, logger: logger)
-                let quiet = logger.errorsOnly
-                var configuration = AppConfiguration(
-                    node: Self.parent,
-                    topology: topology,
-                    secrets: secrets.first { $0.node == Self.parent }!,
-                    database: address,
-                    listen: HostAndPort(host: "127.0.0.1", port: port),
-                    logger: quiet
-                )
-                configuration.schedulesPushes = false
-                configuration.maxConcurrentBatches = maxConcurrentBatches
-                let app = try buildApplication(configuration)
-                let client = PostgresClient(configuration: address.clientConfiguration, backgroundLogger: quiet)
-                try await whileRunning([app, client], logger: logger) {
-                    try await NodeHTTP.waitUntilListening(port: port)
+                try await BenchNode.run(topology, secrets: secrets, on: server, named: "fanin", logger: logger) {
+                    $0.maxConcurrentBatches = maxConcurrentBatches
+                } _: { _, client, _, base in
                     let tokens = folder + "/tokens"
                     let lines = secrets.filter { $0.node != Self.parent }.map { "\($0.node) \($0.parentToken!)" }
                     try lines.joined(separator: "\n").write(toFile: tokens, atomically: true, encoding: .utf8)
-                    let pushed = try Self.pushFromChildren(url: "http://127.0.0.1:\(port)", tokens: tokens, rows: rows, batchSize: batch)
+                    let pushed = try Self.pushFromChildren(url: base, tokens: tokens, rows: rows, batchSize: batch)
                     let total = children * rows
                     let held = try await Self.count("SELECT count(*) FROM deputies", on: client, logger: logger)
                     guard held == total else { throw InputError(field: "fanin", message: "the parent holds \(held) of \(total) deputies") }

@@ -37,6 +37,8 @@ public struct NodeConfig: Sendable {
     public var publicBaseURL: String?
     /// Proxies whose `X-Forwarded-For` names the client (canonical spellings); from anyone else the header is ignored.
     public var trustedProxies: [String] = []
+    /// Children's batches received and applied at once (SPEC §16: memory bounded whatever the number of children).
+    public var maxConcurrentBatches = NodeConfig.defaultMaxConcurrentBatches
     /// Where `node` and `listen` are written, for problems only the topology reveals.
     public var nodePosition: SourcePosition = .start
     public var listenPosition: SourcePosition?
@@ -52,10 +54,12 @@ public struct NodeConfig: Sendable {
     }
 
     public static let defaultContactRetentionDays = 180
+    /// Four batches of a few MiB each: a province's parent keeps its memory small, and its database busy.
+    public static let defaultMaxConcurrentBatches = 4
 
     private static let keys = [
         "node", "topology", "listen", "database", "dataDir", "secrets", "tls", "contactRetentionDays", "opinionReplyDays", "publicBaseURL",
-        "trustedProxies",
+        "trustedProxies", "maxConcurrentBatches",
     ]
 
     public static func load(contentsOf path: String) throws(ConfigFileError) -> NodeConfig {
@@ -115,6 +119,14 @@ public struct NodeConfig: Sendable {
         }
         let retention = days("contactRetentionDays", in: 0...3650, default: defaultContactRetentionDays)
         let replyDays = days("opinionReplyDays", in: 1...365, default: CaseDeadlines.standard.opinionReplyDays)
+        var maxConcurrentBatches = defaultMaxConcurrentBatches
+        if let (text, mark) = map.string("maxConcurrentBatches") {
+            if let count = Int(text), (1...64).contains(count) {
+                maxConcurrentBatches = count
+            } else {
+                reader.error("maxConcurrentBatches is a number of batches, 1 to 64", at: mark)
+            }
+        }
         var publicBaseURL: String?
         if let (text, mark) = map.string("publicBaseURL") {
             publicBaseURL = Self.baseURL(text)
@@ -151,6 +163,7 @@ public struct NodeConfig: Sendable {
         config.opinionReplyDays = replyDays
         config.publicBaseURL = publicBaseURL
         config.trustedProxies = trustedProxies
+        config.maxConcurrentBatches = maxConcurrentBatches
         config.nodePosition = YAMLReader.position(of: nodeMark)
         config.listenPosition = listenMark.map(YAMLReader.position(of:))
         return config

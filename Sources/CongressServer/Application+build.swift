@@ -38,6 +38,10 @@ public struct AppConfiguration: Sendable {
     public var contactErasureInterval: Duration = .seconds(24 * 60 * 60)
     public var syncRetry: RetryPolicy = .standard
     public var syncBatchSize = SyncProtocol.batchSize
+    /// Children's batches received and applied here at once (`BatchAdmission`); the others wait their turn, up to
+    /// `batchAdmissionWait`, and are then asked to send again.
+    public var maxConcurrentBatches = NodeConfig.defaultMaxConcurrentBatches
+    public var batchAdmissionWait: Duration = .seconds(20)
     /// The replication schemas this node reads and writes; tests give an older release's to simulate mixed releases.
     public var schemas: SchemaHistory = .thisRelease
     public var secrets: NodeSecrets
@@ -178,8 +182,9 @@ func buildRouter(
     let secrets = configuration.secrets
     let records = RecordService(store: store, personKeys: secrets.personKeys)
     let trainings = TrainingService(store: store)
-    let metrics = NodeMetrics(registry: configuration.registry, records: store, sync: sync)
-    let syncService = SyncService(sync: sync, metrics: metrics, topology: topology, runs: runs)
+    let admission = BatchAdmission(limit: configuration.maxConcurrentBatches, wait: configuration.batchAdmissionWait)
+    let metrics = NodeMetrics(registry: configuration.registry, records: store, sync: sync, admission: admission)
+    let syncService = SyncService(sync: sync, metrics: metrics, topology: topology, runs: runs, admission: admission)
     let cache = CoverageCache(store: coverageStore, deliveries: sync.applier, topology: topology, node: configuration.node, metrics: metrics)
     let coverage = CoverageService(cache: cache, topology: topology, node: configuration.node)
     let routeTable = RouteTable()

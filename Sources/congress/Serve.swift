@@ -113,6 +113,7 @@ struct NodeSetup {
         configuration.pointsDirectory = config.pointsDirectory
         configuration.contactRetentionDays = config.contactRetentionDays
         configuration.publicBaseURL = config.publicBaseURL
+        configuration.maxConcurrentBatches = config.maxConcurrentBatches
         configuration.trustedProxies = config.trustedProxies
         configuration.caseDeadlines = CaseDeadlines(opinionReplyDays: config.opinionReplyDays)
         return configuration

@@ -15,8 +15,12 @@ public struct DatabaseError: Error, Sendable, CustomStringConvertible, CustomDeb
     public var reason: String
     /// More for the node's log: PostgreSQL's detail and hint, and where the failing request was made.
     public var context: String
+    /// The connection broke (the server ended it, or the network did): whatever the statement wrote is rolled back.
+    public var connectionLost: Bool
 
-    public var description: String { "database error while \(operation): \(reason)" }
+    public var description: String {
+        connectionLost ? "the database connection was lost while \(operation): \(reason)" : "database error while \(operation): \(reason)"
+    }
     public var debugDescription: String { context.isEmpty ? description : "\(description) [\(context)]" }
 
     init(_ operation: String, _ error: PSQLError) {
@@ -34,6 +38,14 @@ public struct DatabaseError: Error, Sendable, CustomStringConvertible, CustomDeb
         if let hint = error.serverInfo?[.hint] { context.append("hint: \(hint)") }
         if let file = error.file { context.append("at \(file):\(error.line ?? 0)") }
         self.context = context.joined(separator: "; ")
+        connectionLost = Self.losesConnection(error)
+    }
+
+    /// PostgreSQL ending the session (SQLSTATE class 08, an administrator's or a crash's shutdown: 57P01–57P03) or the
+    /// connection closing under a statement.
+    private static func losesConnection(_ error: PSQLError) -> Bool {
+        if let state = error.serverInfo?[.sqlState] { return state.hasPrefix("08") || ["57P01", "57P02", "57P03"].contains(state) }
+        return [.serverClosedConnection, .connectionError, .uncleanShutdown, .clientClosedConnection].contains(error.code)
     }
 
     init(_ operation: String, _ error: PostgresDecodingError) {
@@ -41,6 +53,7 @@ public struct DatabaseError: Error, Sendable, CustomStringConvertible, CustomDeb
         sqlState = nil
         reason = "column \(error.columnName) (\(error.postgresType)) could not be read as \(error.targetType): \(error.code)"
         context = "at \(error.file):\(error.line)"
+        connectionLost = false
     }
 
     /// PostgresNIO's errors as ours, others (a store's own `StoreError`, cancellation) as they are.
@@ -61,7 +74,7 @@ public struct DatabaseError: Error, Sendable, CustomStringConvertible, CustomDeb
 
     /// Runs `work`, throwing PostgresNIO's errors as `DatabaseError`s that say they happened while `operation`.
     @discardableResult
-    static func translating<Result>(_ operation: @autoclosure () -> String, _ work: () async throws -> Result) async throws -> Result {
+    public static func translating<Result>(_ operation: @autoclosure () -> String, _ work: () async throws -> Result) async throws -> Result {
         do {
             return try await work()
         } catch {

@@ -16,10 +16,13 @@ public struct DatabaseError: Error, Sendable, CustomStringConvertible, CustomDeb
     public var reason: String
     /// More for the node's log: PostgreSQL's detail and hint, and where the failing request was made.
     public var context: String
-    /// The database could not be reached, or went away during the work (answered 503: try again later).
+    /// The database could not be reached, or the connection broke under the work (the server ended it, or the network
+    /// did): whatever the statement wrote is rolled back; answered 503, try again later.
     public var unreachable = false
 
-    public var description: String { "database error while \(operation): \(reason)" }
+    public var description: String {
+        unreachable ? "the database connection was lost while \(operation): \(reason)" : "database error while \(operation): \(reason)"
+    }
     public var debugDescription: String { context.isEmpty ? description : "\(description) [\(context)]" }
 
     init(_ operation: String, _ error: PSQLError) {
@@ -87,7 +90,7 @@ public struct DatabaseError: Error, Sendable, CustomStringConvertible, CustomDeb
 
     /// Runs `work`, throwing PostgresNIO's errors as `DatabaseError`s that say they happened while `operation`.
     @discardableResult
-    static func translating<Result>(_ operation: @autoclosure () -> String, _ work: () async throws -> Result) async throws -> Result {
+    public static func translating<Result>(_ operation: @autoclosure () -> String, _ work: () async throws -> Result) async throws -> Result {
         do {
             return try await work()
         } catch {

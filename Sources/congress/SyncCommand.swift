@@ -33,7 +33,7 @@ struct SyncCommand: AsyncParsableCommand {
             guard let parent = setup.topology.topology.upstream(of: setup.config.node) else {
                 throw InputError(field: "node", message: "node \(setup.config.node) is the root of the topology: it has no parent to sync with")
             }
-            let report = try await setup.withMigratedDatabase { client in
+            let report = try await setup.withMigratedDatabase(doing: "syncing with the parent") { client in
                 let deadlines = CaseDeadlines(opinionReplyDays: setup.config.opinionReplyDays)
                 let sync = SyncClient(
                     changeLog: ChangeLogReader(client: client, node: setup.config.node, logger: logger),

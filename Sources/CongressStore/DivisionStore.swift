@@ -217,7 +217,7 @@ extension RecordStore {
             "division changes applied",
             metadata: ["kind": "\(Body.kind.rawValue)", "reAttributed": "\(kept.count)", "handedOver": "\(gone.count)"]
         )
-        return records
+        return changes.map(\.record)
     }
 
     /// Records that stay here, re-coded in place; under this node's new code, in a new ownership epoch.

@@ -32,6 +32,9 @@ public struct NodeConfig: Sendable {
     public var contactRetentionDays = NodeConfig.defaultContactRetentionDays
     /// Days an opinion is replied within, from its registration (SPEC §13's `opinionReplyDays`).
     public var opinionReplyDays = CaseDeadlines.standard.opinionReplyDays
+    /// Days a tombstone stays after it was logged here, once the parent has acknowledged it (issue 20): a child pulling
+    /// directives less often misses a deletion from above, a parent restored from an older backup keeps what was deleted.
+    public var tombstoneRetentionDays = NodeConfig.defaultTombstoneRetentionDays
     /// Where people reach this node's public contact pages (SPEC §13): the QR codes encode it, followed by `/c/CODE`.
     /// Nil until set: nodes sit on the government network, and their own address would print codes nobody can open.
     public var publicBaseURL: String?
@@ -54,12 +57,13 @@ public struct NodeConfig: Sendable {
     }
 
     public static let defaultContactRetentionDays = 180
+    public static let defaultTombstoneRetentionDays = 30
     /// Four batches of a few MiB each: a province's parent keeps its memory small, and its database busy.
     public static let defaultMaxConcurrentBatches = 4
 
     private static let keys = [
         "node", "topology", "listen", "database", "dataDir", "secrets", "tls", "contactRetentionDays", "opinionReplyDays", "publicBaseURL",
-        "trustedProxies", "maxConcurrentBatches",
+        "trustedProxies", "maxConcurrentBatches", "tombstoneRetentionDays",
     ]
 
     public static func load(contentsOf path: String) throws(ConfigFileError) -> NodeConfig {
@@ -119,6 +123,7 @@ public struct NodeConfig: Sendable {
         }
         let retention = days("contactRetentionDays", in: 0...3650, default: defaultContactRetentionDays)
         let replyDays = days("opinionReplyDays", in: 1...365, default: CaseDeadlines.standard.opinionReplyDays)
+        let tombstoneDays = days("tombstoneRetentionDays", in: 0...3650, default: defaultTombstoneRetentionDays)
         var maxConcurrentBatches = defaultMaxConcurrentBatches
         if let (text, mark) = map.string("maxConcurrentBatches") {
             if let count = Int(text), (1...64).contains(count) {
@@ -161,6 +166,7 @@ public struct NodeConfig: Sendable {
         config.tls = tls
         config.contactRetentionDays = retention
         config.opinionReplyDays = replyDays
+        config.tombstoneRetentionDays = tombstoneDays
         config.publicBaseURL = publicBaseURL
         config.trustedProxies = trustedProxies
         config.maxConcurrentBatches = maxConcurrentBatches

@@ -36,6 +36,10 @@ public struct AppConfiguration: Sendable {
     /// Proxies whose `X-Forwarded-For` names the client of a public page.
     public var trustedProxies: [String] = []
     public var contactErasureInterval: Duration = .seconds(24 * 60 * 60)
+    /// Days a tombstone stays once the parent has acknowledged it (`tombstoneRetentionDays`), and how often the change
+    /// log is compacted besides after each push (nil: only then, and by `congress compact`).
+    public var tombstoneRetentionDays = NodeConfig.defaultTombstoneRetentionDays
+    public var compactionInterval: Duration? = .seconds(60 * 60)
     public var syncRetry: RetryPolicy = .standard
     public var syncBatchSize = SyncProtocol.batchSize
     /// Children's batches received and applied here at once (`BatchAdmission`); the others wait their turn, up to
@@ -87,10 +91,17 @@ public func buildApplication(_ configuration: AppConfiguration) throws -> Applic
     let pool = ConnectionPool(configuration.database, watch: configuration.databaseWatch, logger: logger)
     let store = RecordStore(client: pool, node: configuration.node, logger: logger, caseDeadlines: configuration.caseDeadlines)
     let topology = TopologyInForce(configuration.topology, file: configuration.topologyFile, warnings: configuration.topologyWarnings)
+    let compactor = ChangeLogCompactor(
+        client: pool,
+        node: configuration.node,
+        logger: logger,
+        tombstoneRetentionDays: configuration.tombstoneRetentionDays
+    )
     let sync = SyncClient(
         changeLog: ChangeLogReader(client: pool, node: configuration.node, logger: logger),
         applier: BatchApplier(client: pool, node: configuration.node, logger: logger, caseDeadlines: configuration.caseDeadlines),
         directiveFeed: DirectiveFeed(client: pool, node: configuration.node, logger: logger, caseDeadlines: configuration.caseDeadlines),
+        compactor: compactor,
         topology: topology,
         points: PointsInForce(configuration.points, directory: configuration.pointsDirectory),
         schemas: configuration.schemas,
@@ -133,6 +144,11 @@ public func buildApplication(_ configuration: AppConfiguration) throws -> Applic
             retentionDays: configuration.contactRetentionDays
         )
     )
+    if let interval = configuration.compactionInterval {
+        services.append(
+            ScheduledCompaction(compactor: compactor, topology: topology, interval: interval, startsAfter: migrated, logger: logger)
+        )
+    }
     if let file = configuration.topologyFile {
         services.append(
             TopologyReloader(

@@ -61,6 +61,21 @@ public struct NodeMetrics: Sendable {
     )
     static let recordsHeld = Family("congress_records", .gauge, "Live records held by this node, by kind.")
     static let changeLogSeq = Family("congress_change_log_seq", .gauge, "Last sequence number of this node's change log.")
+    static let changeLogCompacted = Family(
+        "congress_change_log_compacted_total",
+        .counter,
+        "Change-log entries removed by compaction because a newer entry of the same record superseded them (or the record is gone)."
+    )
+    static let tombstonesDropped = Family(
+        "congress_tombstones_dropped_total",
+        .counter,
+        "Tombstones dropped with their change-log entries, past tombstoneRetentionDays and acknowledged by the parent."
+    )
+    static let changeLogCompactedSeq = Family(
+        "congress_change_log_compacted_seq",
+        .gauge,
+        "Sequence number up to which this node's change log holds only each record's newest entry."
+    )
     static let lastSuccess = Family(
         "congress_sync_last_success_timestamp_seconds",
         .gauge,
@@ -132,7 +147,8 @@ public struct NodeMetrics: Sendable {
 
     static let catalogue: [String: Family] = Dictionary(
         uniqueKeysWithValues: [
-            batchesReceived, changesApplied, recountDuration, recordsHeld, changeLogSeq, lastSuccess, lastFailure, pendingChanges, childLastBatch,
+            batchesReceived, changesApplied, recountDuration, recordsHeld, changeLogSeq, changeLogCompacted, tombstonesDropped,
+            changeLogCompactedSeq, lastSuccess, lastFailure, pendingChanges, childLastBatch,
             childStale, heldBack, childLagging, batchesApplying, batchesWaiting, batchesApplyingMost, batchesTurnedAway, httpRequests, httpErrors,
             httpDuration, httpActive,
         ].map { ($0.name, $0) }
@@ -181,12 +197,18 @@ public struct NodeMetrics: Sendable {
     func text(now: Date) async throws -> String {
         var bytes: [UInt8] = []
         registry.emit(into: &bytes)
-        let state = Self.render(records: try await records.liveCounts(), sync: try await sync.status(now: now), admission: admission.counts)
+        let state = Self.render(
+            records: try await records.liveCounts(),
+            sync: try await sync.status(now: now),
+            compaction: try await sync.compactor?.totals(),
+            admission: admission.counts
+        )
         return String(decoding: bytes, as: UTF8.self) + state
     }
 
-    /// The families read at each scrape, from the records held, the sync status and the queue of children's batches.
-    static func render(records: [(RecordKind, Int)], sync: SyncStatus, admission: BatchAdmission.Counts) -> String {
+    /// The families read at each scrape, from the records held, the sync status, the change log's compaction and the queue
+    /// of children's batches.
+    static func render(records: [(RecordKind, Int)], sync: SyncStatus, compaction: CompactionCounts?, admission: BatchAdmission.Counts) -> String {
         var text = ""
         func family(_ family: Family, _ samples: [(labels: [(String, String)], value: Double)]) {
             text += "# HELP \(family.name) \(family.help)\n# TYPE \(family.name) \(family.kind.rawValue)\n"
@@ -199,6 +221,11 @@ public struct NodeMetrics: Sendable {
 
         family(Self.recordsHeld, records.map { ([("kind", $0.0.rawValue)], Double($0.1)) })
         family(Self.changeLogSeq, [([], Double(sync.lastSeq))])
+        if let compaction {
+            family(Self.changeLogCompacted, [([], Double(compaction.superseded))])
+            family(Self.tombstonesDropped, [([], Double(compaction.tombstones))])
+            family(Self.changeLogCompactedSeq, [([], Double(compaction.compactedThrough))])
+        }
         if let parent = sync.parent {
             let edge = [("parent", parent.code)]
             family(Self.lastSuccess, [(edge, seconds(parent.lastSuccessAt))])

@@ -36,6 +36,10 @@ public struct SyncReport: Sendable, Codable, Equatable {
     /// records of kinds held back until the parent knew them it logged again to send (SPEC §17).
     public var schemaVersion: Int?
     public var released: Int = 0
+    /// What compacting the change log after the push removed (issue 20): entries a newer one supersedes, and tombstones
+    /// past their retention that the parent has acknowledged.
+    public var compacted: Int64 = 0
+    public var tombstonesDropped: Int64 = 0
     public var error: String?
 }
 
@@ -98,6 +102,8 @@ public struct SyncClient: Sendable {
     public let applier: BatchApplier
     /// What comes down: directives from the parent (and those this node offers its children).
     public let directiveFeed: DirectiveFeed
+    /// What compacts this node's change log once the parent has acknowledged a push, if anything.
+    public let compactor: ChangeLogCompactor?
     /// One run at a time per node: a run asked for while the scheduled one is under way waits for it.
     private let running = RunGate()
     let topology: TopologyInForce
@@ -117,6 +123,7 @@ public struct SyncClient: Sendable {
         changeLog: ChangeLogReader,
         applier: BatchApplier,
         directiveFeed: DirectiveFeed,
+        compactor: ChangeLogCompactor? = nil,
         topology: TopologyInForce,
         points: PointsInForce = PointsInForce(.empty),
         schemas: SchemaHistory = .thisRelease,
@@ -130,6 +137,7 @@ public struct SyncClient: Sendable {
         self.changeLog = changeLog
         self.applier = applier
         self.directiveFeed = directiveFeed
+        self.compactor = compactor
         self.topology = topology
         self.points = points
         self.schemas = schemas
@@ -194,6 +202,7 @@ public struct SyncClient: Sendable {
                 throw refused
             }
             if let pointsRefusal { throw pointsRefusal }
+            await compact(acknowledgedBy: parent.code, report: &report)
             try await changeLog.recordRun(parent: parent.code, error: nil)
         } catch is CancellationError {
             // The node is stopping: the next run resumes from the last acknowledgement.
@@ -206,6 +215,19 @@ public struct SyncClient: Sendable {
             try? await changeLog.recordRun(parent: parent.code, error: report.error)
         }
         return report
+    }
+
+    /// Compacts the change log up to what `parent` has now acknowledged. A failure is logged, not the run's: the next
+    /// run, or the node's scheduled compaction, goes on from where this one stopped.
+    private func compact(acknowledgedBy parent: RegionCode, report: inout SyncReport) async {
+        guard let compactor else { return }
+        do {
+            let done = try await compactor.compact(parent: parent)
+            report.compacted = done.superseded
+            report.tombstonesDropped = done.tombstones
+        } catch {
+            logger.error("compacting the change log after the push failed", metadata: ["error": "\(String(reflecting: error))"])
+        }
     }
 
     /// The replication schema to write in for `parent`, as it answers `GET /v1/sync/hello` (a wave-1 parent has no such

@@ -112,6 +112,7 @@ struct NodeSetup {
         configuration.points = points
         configuration.pointsDirectory = config.pointsDirectory
         configuration.contactRetentionDays = config.contactRetentionDays
+        configuration.tombstoneRetentionDays = config.tombstoneRetentionDays
         configuration.publicBaseURL = config.publicBaseURL
         configuration.maxConcurrentBatches = config.maxConcurrentBatches
         configuration.trustedProxies = config.trustedProxies

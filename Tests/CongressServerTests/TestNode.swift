@@ -138,7 +138,7 @@ struct TestNode {
         self.node = node
         self.database = database
         self.secrets = secrets
-        self.configuration = AppConfiguration(
+        var configuration = AppConfiguration(
             node: node,
             topology: topology,
             secrets: secrets,
@@ -146,6 +146,9 @@ struct TestNode {
             listen: HostAndPort(host: "127.0.0.1", port: 0),
             logger: Logger(label: "unused")
         )
+        // Compacted after pushes only: a test reading a node's change-log history must not race a scheduled pass.
+        configuration.compactionInterval = nil
+        self.configuration = configuration
     }
 
     /// The same database and tokens under another code and topology: a node restarted after a change file recoded it.

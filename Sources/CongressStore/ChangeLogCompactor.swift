@@ -177,8 +177,9 @@ public struct ChangeLogCompactor: Sendable {
     }()
 
     /// Drops a window of tombstones logged before the retention and compacted (so acknowledged, up to `bound`), with
-    /// their entries, and for cases their status, contact and receipt (no one can reach the case any more). Returns how
-    /// many were due and how many dropped: one written again since (a newer version) is left to its newer entry.
+    /// their entries, and for cases their status, contact and receipt (no one can reach the case any more); an audit
+    /// entry counts them. Returns how many were due and how many dropped: one written again since (a newer version) is
+    /// left to its newer entry.
     private func dropTombstones(through bound: Int64) async throws -> (due: Int, dropped: Int64) {
         try await client.transaction(logger: logger) { connection in
             _ = try await connection.query("SELECT 1 FROM change_log_compaction FOR UPDATE", logger: logger)
@@ -189,6 +190,18 @@ public struct ChangeLogCompactor: Sendable {
             let rows = try await connection.query(PostgresQuery(unsafeSQL: Self.tombstonesSQL, binds: bindings), logger: logger)
             var (due, dropped, cases): (Int64, Int64, [UUID]) = (0, 0, [])
             for try await row in rows.decode((Int64, Int64, [UUID]).self) { (due, dropped, cases) = row }
+            if dropped > 0 {
+                // Records removed by the node itself (SPEC §14): one entry per window, a count without the records.
+                _ = try await AuditStore.append(
+                    actor: "node",
+                    address: nil,
+                    action: "drop tombstones past retention",
+                    record: nil,
+                    outcome: "tombstones \(dropped), cases among them \(cases.count)",
+                    on: connection,
+                    logger: logger
+                )
+            }
             if !cases.isEmpty {
                 try await caseStatus.refresh(cases, on: connection)
                 try await connection.query(

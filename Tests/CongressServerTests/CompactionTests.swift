@@ -156,6 +156,12 @@ import Testing
             #expect(try await township.sync().tombstonesDropped == 1)
             #expect(try await Self.tombstone(ids[3], at: county) == true)
             #expect(try await MetricsTests.metrics(township).contains("congress_tombstones_dropped_total 3\n"))
+            let audited = "SELECT outcome FROM audit_log WHERE actor = 'node' AND action = 'drop tombstones past retention' ORDER BY seq"
+            #expect(
+                try await TestDatabase.texts(audited, on: federation.township.database) == [
+                    "tombstones 2, cases among them 0", "tombstones 1, cases among them 0",
+                ]
+            )
 
             // At the county the clock runs from when it logged them, and the city must acknowledge them first.
             _ = try await TestDatabase.texts(backdate, on: federation.county.database)
@@ -194,6 +200,11 @@ import Testing
         #expect(
             try await TestDatabase.texts(left, on: node.database)
                 == ["cases 0", "change_log 0", "change_log_newest 0", "case_status 0", "case_contacts 0", "case_contact_keys 0", "case_receipts 0"]
+        )
+        #expect(
+            try await TestDatabase.texts("SELECT outcome FROM audit_log WHERE actor = 'node'", on: node.database) == [
+                "tombstones 1, cases among them 1"
+            ]
         )
     }
 

@@ -31,6 +31,9 @@ public enum ContactPage {
         return String((0..<codeLength).map { _ in alphabet.randomElement(using: &generator)! })
     }
 
+    /// The pattern of a code (and a receipt), for the API document.
+    public static var codePattern: String { "^[\(String(alphabet))]{\(codeLength)}$" }
+
     /// Whether `text` could be a code at all: anything else is answered 404 without a look-up.
     public static func isWellFormed(_ text: String) -> Bool {
         text.count == codeLength && text.allSatisfy { alphabet.contains($0) }

@@ -139,7 +139,7 @@ public struct Record<Body: RecordBody>: Sendable, Equatable, Codable {
 ///
 /// The read-only fields a client got from a GET may be sent back unchanged: `id` must then match the
 /// record, `version`, when present, must equal the stored one (a lost update is refused with 409),
-/// and `origin`, `updatedAt`, `deleted` and `personKey` are ignored.
+/// and `origin`, `updatedAt`, `deleted`, `personKey` and a deputy's or station's `contactCode` are ignored.
 public struct RecordInput<Body: RecordBody>: Decodable, Sendable {
     public var id: UUID?
     public var version: Int64?
@@ -149,7 +149,7 @@ public struct RecordInput<Body: RecordBody>: Decodable, Sendable {
     public var body: Body
 
     private enum CodingKeys: String, CodingKey {
-        case id, version, regionCode, idNumber, origin, updatedAt, deleted, formerRegionCodes
+        case id, version, regionCode, idNumber, origin, updatedAt, deleted, formerRegionCodes, contactCode
     }
 
     /// The versions a client may send back: change seqs, up to the largest whole number every JSON reader keeps exact.
@@ -179,6 +179,8 @@ public struct RecordInput<Body: RecordBody>: Decodable, Sendable {
             self.idNumber = try container.decodeIfPresent(String.self, forKey: .idNumber)
         }
         for ignored in [CodingKeys.origin, .updatedAt, .deleted, .formerRegionCodes] { _ = container.contains(ignored) }
+        // A deputy's or a station's public page code is shown beside the record and made by the node.
+        if Body.kind == .deputy || Body.kind == .station { _ = container.contains(.contactCode) }
         self.body = try Body(from: decoder)
     }
 }

@@ -103,6 +103,7 @@ struct APISchemas {
         case .deputy:
             var properties = echoed + deputyProperties(output: false)
             properties["regionCode"] = regionInSubtree()
+            properties["contactCode"] = ignored
             properties["idNumber"] = .string(
                 required: false,
                 description: "national ID number (GB 11643, check digit verified): input only, turned into personKey",
@@ -121,6 +122,7 @@ struct APISchemas {
         case .station:
             var properties = echoed + stationProperties(output: false)
             properties["regionCode"] = regionInSubtree()
+            properties["contactCode"] = ignored
             return Self.closed(properties)
         case .assignment:
             return Self.closed(echoed + Self.assignmentProperties)
@@ -163,12 +165,21 @@ struct APISchemas {
         }
     }
 
+    /// Beside a deputy or a station: the code of its public contact page, where the node serves one.
+    static let contactCodeProperty: OrderedDictionary<String, JSONSchema> = [
+        "contactCode": .string(
+            required: false,
+            description: "the code of its public contact page (/c/CODE, 码上约代表), made by the node on first need; never replicated",
+            pattern: ContactPage.codePattern
+        )
+    ]
+
     /// A stored record of `kind` as the API returns it.
     func output(_ kind: RecordKind) -> JSONSchema {
         let body: OrderedDictionary<String, JSONSchema> =
             switch kind {
-            case .deputy: deputyProperties(output: true)
-            case .station: stationProperties(output: true)
+            case .deputy: deputyProperties(output: true) + Self.contactCodeProperty
+            case .station: stationProperties(output: true) + Self.contactCodeProperty
             case .assignment: Self.assignmentProperties
             case .unit: unitProperties
             case .training: trainingProperties(output: true)

@@ -39,7 +39,7 @@ struct RecordController<Body: RecordBody>: Sendable {
         let input = try await JSONBody.decode(RecordInput<Body>.self, from: request, limit: BodyLimit.record)
         let record = try await records.create(input, confinedTo: context.confinedTo)
         context.logger.info("created record", metadata: ["kind": "\(Body.kind.rawValue)", "id": "\(record.meta.id)"])
-        var response = try JSONBody.response(.created, record)
+        var response = try JSONBody.response(.created, try await shown([record], to: context)[0])
         response.headers[.location] = "/v1/\(Body.kind.collection)/\(record.meta.id)"
         return response
     }
@@ -54,7 +54,8 @@ struct RecordController<Body: RecordBody>: Sendable {
         return try JSONBody.response(.ok, ListResponse(items: try await shown(page.items, to: context), nextCursor: page.nextCursor))
     }
 
-    /// The records as the API shows them: masked for the caller, with their contact codes.
+    /// The records as the API shows them, the same after a create, a replace or a read: masked for the caller, with
+    /// their contact codes.
     private func shown(_ records: [Record<Body>], to context: AppRequestContext) async throws -> [Beside<Body, ContactCode>] {
         let codes = try await contactPages?.codes(of: records) ?? [:]
         return records.map { Beside(record: Self.shown($0, to: context), extra: ContactCode(contactCode: codes[$0.meta.id])) }
@@ -78,7 +79,7 @@ struct RecordController<Body: RecordBody>: Sendable {
         let input = try await JSONBody.decode(RecordInput<Body>.self, from: request, limit: BodyLimit.record)
         let record = try await records.replace(input, id: id, confinedTo: context.confinedTo)
         context.logger.info("replaced record", metadata: ["kind": "\(Body.kind.rawValue)", "id": "\(id)", "version": "\(record.meta.version)"])
-        return try JSONBody.response(.ok, record)
+        return try JSONBody.response(.ok, try await shown([record], to: context)[0])
     }
 
     @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -80,7 +80,14 @@ import Testing
         let (first, second) = (UUID(), UUID())
         let error = try await withContacts(node) { contacts in
             try await contacts.put(name: Self.name, phone: Self.phone, forCase: first)
-            _ = try await TestDatabase.texts("UPDATE case_contacts SET case_id = '\(second)' RETURNING 'moved'", on: node.database)
+            // The sealed row and its data key both moved, as one with write access to the database could.
+            _ = try await TestDatabase.texts(
+                """
+                WITH key AS (UPDATE case_contact_keys SET case_id = '\(second)' RETURNING 1)
+                UPDATE case_contacts SET case_id = '\(second)' WHERE EXISTS (SELECT 1 FROM key) RETURNING 'moved'
+                """,
+                on: node.database
+            )
             return await #expect(throws: ContactVaultError.self) {
                 try await contacts.contact(ofCase: second, readBy: "editor1", address: nil)
             }

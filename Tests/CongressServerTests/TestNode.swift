@@ -293,8 +293,11 @@ struct APIClient: Sendable {
 
     /// Polls `/health` until the node answers (a node starts its database and migrations first).
     /// Waits for `/health`; when `node` is given, the node answering must be that one (not another test's on the port).
+    /// Generous: the whole suite starts dozens of nodes at once on CI's two cores, each migrating a fresh database.
+    static let healthyWithin: Duration = .seconds(120)
+
     func waitUntilHealthy(node: RegionCode? = nil) async throws {
-        let deadline = ContinuousClock.now + .seconds(30)
+        let deadline = ContinuousClock.now + Self.healthyWithin
         while true {
             if let reply = try? await send(.get, "/health", token: Token.none), reply.status == .ok {
                 if let node, let answering = reply.json["node"] as? String, answering != node.rawValue {
@@ -302,7 +305,7 @@ struct APIClient: Sendable {
                 }
                 return
             }
-            guard ContinuousClock.now < deadline else { throw TestSetupError("the node did not become healthy within 30 s") }
+            guard ContinuousClock.now < deadline else { throw TestSetupError("the node did not become healthy within \(Self.healthyWithin)") }
             try await Task.sleep(for: .milliseconds(50))
         }
     }

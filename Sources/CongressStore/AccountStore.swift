@@ -141,7 +141,7 @@ public struct AccountStore: Sendable {
     public func signIn(
         _ name: String,
         session: (hash: String, length: Duration)?,
-        check: @Sendable (StoredCredentials) -> SignInOutcome
+        check: @escaping @Sendable (StoredCredentials) -> SignInOutcome
     ) async throws -> SignInOutcome {
         try await DatabaseError.translating("signing in \(name)") {
             try await client.transaction(logger: logger) { connection in

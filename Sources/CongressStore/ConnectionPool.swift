@@ -156,6 +156,11 @@ public struct DatabaseTimeout: Error, Sendable, CustomStringConvertible {
     public var description: String { "the database did not answer within \(limit)" }
 }
 
+/// The connection closed under the work (the database stopped or the network broke).
+public struct ConnectionClosed: Error, Sendable, CustomStringConvertible {
+    public var description: String { "the database connection closed" }
+}
+
 /// The result of `operation`, or `DatabaseTimeout` once `limit` has passed; the operation is then cancelled and left to
 /// end on its own (a query already sent cannot be taken back, and a connection still being made cannot be waited for).
 public func firstOf<Value: Sendable>(
@@ -179,7 +184,7 @@ public func firstOf<Value: Sendable>(
 }
 
 /// A continuation resumed once, by whichever answer comes first.
-private final class FirstAnswer<Value: Sendable>: Sendable {
+final class FirstAnswer<Value: Sendable>: Sendable {
     private let waiting: Mutex<CheckedContinuation<Value, any Error>?>
 
     init(_ continuation: CheckedContinuation<Value, any Error>) {

@@ -57,7 +57,7 @@ public struct DatabaseError: Error, Sendable, CustomStringConvertible, CustomDeb
         switch error {
         case let error as DatabaseError:
             return error.unreachable
-        case is DatabaseTimeout:
+        case is DatabaseTimeout, is ConnectionClosed:
             return true
         case let error as ConnectionPoolError:
             return error == .poolShutdown || error == .connectionCreationCircuitBreakerTripped

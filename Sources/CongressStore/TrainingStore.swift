@@ -57,7 +57,7 @@ extension RecordStore {
     public func signIn(
         training id: UUID,
         deputies: [UUID],
-        prepare: @Sendable (Record<Training>, [UUID: Record<Deputy>]) throws -> [PreparedRecord<Attendance>]
+        prepare: @escaping @Sendable (Record<Training>, [UUID: Record<Deputy>]) throws -> [PreparedRecord<Attendance>]
     ) async throws -> (created: [PreparedRecord<Attendance>], held: [SignIn]) {
         try await client.transaction(logger: logger) { connection in
             guard let training = try await lockRows(Training.self, ids: [id], on: connection)[id], !training.meta.deleted else {

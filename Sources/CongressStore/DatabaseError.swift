@@ -43,6 +43,14 @@ public struct DatabaseError: Error, Sendable, CustomStringConvertible, CustomDeb
         self.context = context.joined(separator: "; ")
     }
 
+    init(_ operation: String, _ error: ConnectionClosed) {
+        self.operation = operation
+        sqlState = nil
+        reason = error.description
+        context = ""
+        unreachable = true
+    }
+
     init(_ operation: String, _ error: PostgresDecodingError) {
         self.operation = operation
         sqlState = nil
@@ -78,6 +86,8 @@ public struct DatabaseError: Error, Sendable, CustomStringConvertible, CustomDeb
         case let error as PSQLError:
             return DatabaseError(operation, error)
         case let error as PostgresDecodingError:
+            return DatabaseError(operation, error)
+        case let error as ConnectionClosed:
             return DatabaseError(operation, error)
         case let error as PostgresTransactionError:
             // BEGIN, COMMIT or ROLLBACK failed (the closure's own error is let through by `PostgresClient.transaction`).

@@ -32,11 +32,16 @@ public struct NodeConfig: Sendable {
     public var contactRetentionDays = NodeConfig.defaultContactRetentionDays
     /// Days an opinion is replied within, from its registration (SPEC §13's `opinionReplyDays`).
     public var opinionReplyDays = CaseDeadlines.standard.opinionReplyDays
+    /// Days a tombstone stays after it was logged here, once the parent has acknowledged it (issue 20): a child pulling
+    /// directives less often misses a deletion from above, a parent restored from an older backup keeps what was deleted.
+    public var tombstoneRetentionDays = NodeConfig.defaultTombstoneRetentionDays
     /// Where people reach this node's public contact pages (SPEC §13): the QR codes encode it, followed by `/c/CODE`.
     /// Nil until set: nodes sit on the government network, and their own address would print codes nobody can open.
     public var publicBaseURL: String?
     /// Proxies whose `X-Forwarded-For` names the client (canonical spellings); from anyone else the header is ignored.
     public var trustedProxies: [String] = []
+    /// Children's batches received and applied at once (SPEC §16: memory bounded whatever the number of children).
+    public var maxConcurrentBatches = NodeConfig.defaultMaxConcurrentBatches
     /// Where `node` and `listen` are written, for problems only the topology reveals.
     public var nodePosition: SourcePosition = .start
     public var listenPosition: SourcePosition?
@@ -52,10 +57,13 @@ public struct NodeConfig: Sendable {
     }
 
     public static let defaultContactRetentionDays = 180
+    public static let defaultTombstoneRetentionDays = 30
+    /// Four batches of a few MiB each: a province's parent keeps its memory small, and its database busy.
+    public static let defaultMaxConcurrentBatches = 4
 
     private static let keys = [
         "node", "topology", "listen", "database", "dataDir", "secrets", "tls", "contactRetentionDays", "opinionReplyDays", "publicBaseURL",
-        "trustedProxies",
+        "trustedProxies", "maxConcurrentBatches", "tombstoneRetentionDays",
     ]
 
     public static func load(contentsOf path: String) throws(ConfigFileError) -> NodeConfig {
@@ -115,6 +123,15 @@ public struct NodeConfig: Sendable {
         }
         let retention = days("contactRetentionDays", in: 0...3650, default: defaultContactRetentionDays)
         let replyDays = days("opinionReplyDays", in: 1...365, default: CaseDeadlines.standard.opinionReplyDays)
+        let tombstoneDays = days("tombstoneRetentionDays", in: 0...3650, default: defaultTombstoneRetentionDays)
+        var maxConcurrentBatches = defaultMaxConcurrentBatches
+        if let (text, mark) = map.string("maxConcurrentBatches") {
+            if let count = Int(text), (1...64).contains(count) {
+                maxConcurrentBatches = count
+            } else {
+                reader.error("maxConcurrentBatches is a number of batches, 1 to 64", at: mark)
+            }
+        }
         var publicBaseURL: String?
         if let (text, mark) = map.string("publicBaseURL") {
             publicBaseURL = Self.baseURL(text)
@@ -149,8 +166,10 @@ public struct NodeConfig: Sendable {
         config.tls = tls
         config.contactRetentionDays = retention
         config.opinionReplyDays = replyDays
+        config.tombstoneRetentionDays = tombstoneDays
         config.publicBaseURL = publicBaseURL
         config.trustedProxies = trustedProxies
+        config.maxConcurrentBatches = maxConcurrentBatches
         config.nodePosition = YAMLReader.position(of: nodeMark)
         config.listenPosition = listenMark.map(YAMLReader.position(of:))
         return config

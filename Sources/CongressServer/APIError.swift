@@ -93,6 +93,8 @@ extension APIError {
                 default: error.body ?? error.status.reasonPhrase
                 }
             self.init(error.status, code: code, message: message)
+        case let error where DatabaseError.meansUnreachable(error):
+            self.init(.serviceUnavailable, code: "unavailable", message: "the database is unreachable; try again shortly")
         default:
             return nil
         }

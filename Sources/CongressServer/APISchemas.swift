@@ -656,6 +656,7 @@ struct APISchemas {
             "topologyDivergence": .string(required: false, nullable: true),
             "pointsAdopted": .string(required: false, nullable: true),
             "schemaVersion": .integer(required: false, nullable: true), "released": .integer,
+            "compacted": .integer, "tombstonesDropped": .integer,
             "error": .string(required: false, nullable: true),
         ]
     )

@@ -36,12 +36,22 @@ public struct AppConfiguration: Sendable {
     /// Proxies whose `X-Forwarded-For` names the client of a public page.
     public var trustedProxies: [String] = []
     public var contactErasureInterval: Duration = .seconds(24 * 60 * 60)
+    /// Days a tombstone stays once the parent has acknowledged it (`tombstoneRetentionDays`), and how often the change
+    /// log is compacted besides after each push (nil: only then, and by `congress compact`).
+    public var tombstoneRetentionDays = NodeConfig.defaultTombstoneRetentionDays
+    public var compactionInterval: Duration? = .seconds(60 * 60)
     public var syncRetry: RetryPolicy = .standard
     public var syncBatchSize = SyncProtocol.batchSize
+    /// Children's batches received and applied here at once (`BatchAdmission`); the others wait their turn, up to
+    /// `batchAdmissionWait`, and are then asked to send again.
+    public var maxConcurrentBatches = NodeConfig.defaultMaxConcurrentBatches
+    public var batchAdmissionWait: Duration = .seconds(20)
     /// The replication schemas this node reads and writes; tests give an older release's to simulate mixed releases.
     public var schemas: SchemaHistory = .thisRelease
     public var secrets: NodeSecrets
     public var database: DatabaseAddress
+    /// How the node watches its database, to answer 503 at once while it is gone and serve again soon after it returns.
+    public var databaseWatch = ConnectionPool.Watch()
     public var listen: HostAndPort
     /// HTTPS for this node and what it trusts calling its parent (SPEC §14); nil: plain HTTP, system roots.
     public var tls: NodeTLS?
@@ -78,13 +88,20 @@ public func buildApplication(_ configuration: AppConfiguration) throws -> Applic
         throw InputError(field: "secrets", message: "the secrets file is for node \(configuration.secrets.node), not \(configuration.node)")
     }
     let logger = configuration.logger
-    let client = PostgresClient(configuration: configuration.database.clientConfiguration, backgroundLogger: logger)
-    let store = RecordStore(client: client, node: configuration.node, logger: logger, caseDeadlines: configuration.caseDeadlines)
+    let pool = ConnectionPool(configuration.database, watch: configuration.databaseWatch, logger: logger)
+    let store = RecordStore(client: pool, node: configuration.node, logger: logger, caseDeadlines: configuration.caseDeadlines)
     let topology = TopologyInForce(configuration.topology, file: configuration.topologyFile, warnings: configuration.topologyWarnings)
+    let compactor = ChangeLogCompactor(
+        client: pool,
+        node: configuration.node,
+        logger: logger,
+        tombstoneRetentionDays: configuration.tombstoneRetentionDays
+    )
     let sync = SyncClient(
-        changeLog: ChangeLogReader(client: client, node: configuration.node, logger: logger),
-        applier: BatchApplier(client: client, node: configuration.node, logger: logger, caseDeadlines: configuration.caseDeadlines),
-        directiveFeed: DirectiveFeed(client: client, node: configuration.node, logger: logger, caseDeadlines: configuration.caseDeadlines),
+        changeLog: ChangeLogReader(client: pool, node: configuration.node, logger: logger),
+        applier: BatchApplier(client: pool, node: configuration.node, logger: logger, caseDeadlines: configuration.caseDeadlines),
+        directiveFeed: DirectiveFeed(client: pool, node: configuration.node, logger: logger, caseDeadlines: configuration.caseDeadlines),
+        compactor: compactor,
         topology: topology,
         points: PointsInForce(configuration.points, directory: configuration.pointsDirectory),
         schemas: configuration.schemas,
@@ -100,14 +117,13 @@ public func buildApplication(_ configuration: AppConfiguration) throws -> Applic
     let router = buildRouter(
         configuration,
         store: store,
-        coverageStore: CoverageStore(client: client, logger: logger),
+        coverageStore: CoverageStore(client: pool, logger: logger),
         topology: topology,
         sync: sync,
         runs: runs,
         recoded: recoded,
         audit: audit
     )
-    let pool = ConnectionPool(client)
     // Nothing queries before the pool runs, and no scheduled sync starts before the schema is in place.
     let migrated = ReadySignal()
     var services: [any Service] = [pool]
@@ -128,6 +144,11 @@ public func buildApplication(_ configuration: AppConfiguration) throws -> Applic
             retentionDays: configuration.contactRetentionDays
         )
     )
+    if let interval = configuration.compactionInterval {
+        services.append(
+            ScheduledCompaction(compactor: compactor, topology: topology, interval: interval, startsAfter: migrated, logger: logger)
+        )
+    }
     if let file = configuration.topologyFile {
         services.append(
             TopologyReloader(
@@ -150,7 +171,7 @@ public func buildApplication(_ configuration: AppConfiguration) throws -> Applic
     )
     app.beforeServerStarts {
         await pool.running()
-        try await Migrations.apply(on: client, logger: logger)
+        try await Migrations.apply(on: pool.client, logger: logger)
         recoded.replace(with: try await store.recodedNodes())
         // Cases stored before the status table, or under other reply days, are counted right from the first request.
         let recounted = try await store.reconcileCaseStatus()
@@ -177,8 +198,9 @@ func buildRouter(
     let secrets = configuration.secrets
     let records = RecordService(store: store, personKeys: secrets.personKeys)
     let trainings = TrainingService(store: store)
-    let metrics = NodeMetrics(registry: configuration.registry, records: store, sync: sync)
-    let syncService = SyncService(sync: sync, metrics: metrics, topology: topology, runs: runs)
+    let admission = BatchAdmission(limit: configuration.maxConcurrentBatches, wait: configuration.batchAdmissionWait)
+    let metrics = NodeMetrics(registry: configuration.registry, records: store, sync: sync, admission: admission)
+    let syncService = SyncService(sync: sync, metrics: metrics, topology: topology, runs: runs, admission: admission)
     let cache = CoverageCache(store: coverageStore, deliveries: sync.applier, topology: topology, node: configuration.node, metrics: metrics)
     let coverage = CoverageService(cache: cache, topology: topology, node: configuration.node)
     let routeTable = RouteTable()
@@ -194,6 +216,7 @@ func buildRouter(
         topology: topology,
         points: sync.points,
         nodeMetrics: metrics,
+        healthLimit: configuration.databaseWatch.healthLimit,
         document: OpenAPIDocument.yaml(node: configuration.node)
     )
     router.addRoutes(system.endpoints)

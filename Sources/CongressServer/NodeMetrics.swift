@@ -61,6 +61,21 @@ public struct NodeMetrics: Sendable {
     )
     static let recordsHeld = Family("congress_records", .gauge, "Live records held by this node, by kind.")
     static let changeLogSeq = Family("congress_change_log_seq", .gauge, "Last sequence number of this node's change log.")
+    static let changeLogCompacted = Family(
+        "congress_change_log_compacted_total",
+        .counter,
+        "Change-log entries removed by compaction because a newer entry of the same record superseded them (or the record is gone)."
+    )
+    static let tombstonesDropped = Family(
+        "congress_tombstones_dropped_total",
+        .counter,
+        "Tombstones dropped with their change-log entries, past tombstoneRetentionDays and acknowledged by the parent."
+    )
+    static let changeLogCompactedSeq = Family(
+        "congress_change_log_compacted_seq",
+        .gauge,
+        "Sequence number up to which this node's change log holds only each record's newest entry."
+    )
     static let lastSuccess = Family(
         "congress_sync_last_success_timestamp_seconds",
         .gauge,
@@ -96,6 +111,26 @@ public struct NodeMetrics: Sendable {
         .gauge,
         "1 while a child runs an older release or replication schema, or holds another topology or points folder, by what lags; else 0."
     )
+    static let batchesApplying = Family(
+        "congress_sync_batches_applying",
+        .gauge,
+        "Children's batches being received and applied here now (at most the node's maxConcurrentBatches)."
+    )
+    static let batchesWaiting = Family(
+        "congress_sync_batches_waiting",
+        .gauge,
+        "Children's batches waiting for their turn to be received here, their bodies not read yet."
+    )
+    static let batchesApplyingMost = Family(
+        "congress_sync_batches_applying_max",
+        .gauge,
+        "The most children's batches received and applied here at once since the node started."
+    )
+    static let batchesTurnedAway = Family(
+        "congress_sync_batches_busy_total",
+        .counter,
+        "Children's batches answered 503 busy (sent again by the child) after waiting their turn for too long."
+    )
     /// What Hummingbird's `MetricsMiddleware` records, under the names `factory` gives it.
     static let httpRequests = Family("hb_requests_total", .counter, "HTTP requests answered, by route, method and status code.")
     static let httpErrors = Family(
@@ -112,8 +147,10 @@ public struct NodeMetrics: Sendable {
 
     static let catalogue: [String: Family] = Dictionary(
         uniqueKeysWithValues: [
-            batchesReceived, changesApplied, recountDuration, recordsHeld, changeLogSeq, lastSuccess, lastFailure, pendingChanges, childLastBatch,
-            childStale, heldBack, childLagging, httpRequests, httpErrors, httpDuration, httpActive,
+            batchesReceived, changesApplied, recountDuration, recordsHeld, changeLogSeq, changeLogCompacted, tombstonesDropped,
+            changeLogCompactedSeq, lastSuccess, lastFailure, pendingChanges, childLastBatch,
+            childStale, heldBack, childLagging, batchesApplying, batchesWaiting, batchesApplyingMost, batchesTurnedAway, httpRequests, httpErrors,
+            httpDuration, httpActive,
         ].map { ($0.name, $0) }
     )
 
@@ -131,12 +168,14 @@ public struct NodeMetrics: Sendable {
     let registry: PrometheusCollectorRegistry
     let records: RecordStore
     let sync: SyncClient
+    let admission: BatchAdmission
     private let recountDurations: DurationHistogram
 
-    init(registry: PrometheusCollectorRegistry, records: RecordStore, sync: SyncClient) {
+    init(registry: PrometheusCollectorRegistry, records: RecordStore, sync: SyncClient, admission: BatchAdmission) {
         self.registry = registry
         self.records = records
         self.sync = sync
+        self.admission = admission
         recountDurations = registry.makeDurationHistogram(descriptor: Self.recountDuration.descriptor, buckets: Self.durationBuckets)
     }
 
@@ -158,12 +197,18 @@ public struct NodeMetrics: Sendable {
     func text(now: Date) async throws -> String {
         var bytes: [UInt8] = []
         registry.emit(into: &bytes)
-        let state = Self.render(records: try await records.liveCounts(), sync: try await sync.status(now: now))
+        let state = Self.render(
+            records: try await records.liveCounts(),
+            sync: try await sync.status(now: now),
+            compaction: try await sync.compactor?.totals(),
+            admission: admission.counts
+        )
         return String(decoding: bytes, as: UTF8.self) + state
     }
 
-    /// The families read at each scrape, from the records held and the sync status.
-    static func render(records: [(RecordKind, Int)], sync: SyncStatus) -> String {
+    /// The families read at each scrape, from the records held, the sync status, the change log's compaction and the queue
+    /// of children's batches.
+    static func render(records: [(RecordKind, Int)], sync: SyncStatus, compaction: CompactionCounts?, admission: BatchAdmission.Counts) -> String {
         var text = ""
         func family(_ family: Family, _ samples: [(labels: [(String, String)], value: Double)]) {
             text += "# HELP \(family.name) \(family.help)\n# TYPE \(family.name) \(family.kind.rawValue)\n"
@@ -176,6 +221,11 @@ public struct NodeMetrics: Sendable {
 
         family(Self.recordsHeld, records.map { ([("kind", $0.0.rawValue)], Double($0.1)) })
         family(Self.changeLogSeq, [([], Double(sync.lastSeq))])
+        if let compaction {
+            family(Self.changeLogCompacted, [([], Double(compaction.superseded))])
+            family(Self.tombstonesDropped, [([], Double(compaction.tombstones))])
+            family(Self.changeLogCompactedSeq, [([], Double(compaction.compactedThrough))])
+        }
         if let parent = sync.parent {
             let edge = [("parent", parent.code)]
             family(Self.lastSuccess, [(edge, seconds(parent.lastSuccessAt))])
@@ -194,6 +244,10 @@ public struct NodeMetrics: Sendable {
                 sync.children.flatMap { child in lags.map { ([("child", child.code), ("what", $0.rawValue)], child.lags.contains($0) ? 1 : 0) } }
             )
         }
+        family(Self.batchesApplying, [([], Double(admission.applying))])
+        family(Self.batchesWaiting, [([], Double(admission.waiting))])
+        family(Self.batchesApplyingMost, [([], Double(admission.mostApplying))])
+        family(Self.batchesTurnedAway, [([], Double(admission.turnedAway))])
         return text
     }
 

@@ -217,6 +217,7 @@ enum OpenAPIDocument {
                     403: "a change outside the sender's subtree or of a kind its schema version lacks, or a sender that does not sync here",
                     409: "a gap (resend from `expected`), or a replication schema this node does not know (the message names the node to upgrade)",
                     426: "a different sync protocol, or a replication schema older than this node reads (upgrade the sender)",
+                    503: "busy: other children's batches held every place for the admission wait; send again after Retry-After",
                 ]
             ),
             Operation(

@@ -61,11 +61,28 @@ struct SyncController: Sendable {
             .post("run", use: run)
     }
 
+    /// `POST /v1/sync/batches`: a child's batch, once `BatchAdmission` lets it in (its body is read only then); 503
+    /// `busy` with `Retry-After` when other children's batches kept every place for the admission wait.
     @Sendable func receive(_ request: Request, context: AppRequestContext) async throws -> Response {
         let child = try context.authenticatedChild()
-        let data: Data
+        let ack = try await sync.admission.whenAdmitted {
+            try await sync.receive(try await Self.batch(of: request, from: child, context: context), from: child)
+        }
+        guard let ack else {
+            var busy = APIError(
+                .serviceUnavailable,
+                code: "busy",
+                message: "this node is applying \(sync.admission.limit) children's batches and more wait: send the batch again shortly"
+            )
+            busy.headers[.retryAfter] = "1"
+            throw busy
+        }
+        return try JSONBody.response(.ok, ack)
+    }
+
+    private static func batch(of request: Request, from child: RegionCode, context: AppRequestContext) async throws -> Data {
         do {
-            data = try await JSONBody.collect(request, limit: Self.batchLimit)
+            return try await JSONBody.collect(request, limit: Self.batchLimit)
         } catch let error as APIError {
             throw error
         } catch {
@@ -77,7 +94,6 @@ struct SyncController: Sendable {
             )
             throw APIError(.badRequest, code: "bad_request", message: "the batch ended before its end: the upload was cut off")
         }
-        return try JSONBody.response(.ok, try await sync.receive(data, from: child))
     }
 
     @Sendable func directives(_ request: Request, context: AppRequestContext) async throws -> Response {

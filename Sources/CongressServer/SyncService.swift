@@ -17,14 +17,17 @@ struct SyncService: Sendable {
     let metrics: NodeMetrics
     let topology: TopologyInForce
     let runs: SyncRuns
+    /// How many children's batches are received and applied at once.
+    let admission: BatchAdmission
 
     var node: RegionCode { sync.node }
 
-    init(sync: SyncClient, metrics: NodeMetrics, topology: TopologyInForce, runs: SyncRuns) {
+    init(sync: SyncClient, metrics: NodeMetrics, topology: TopologyInForce, runs: SyncRuns, admission: BatchAdmission) {
         self.sync = sync
         self.metrics = metrics
         self.topology = topology
         self.runs = runs
+        self.admission = admission
     }
 
     /// The topology in force, if `child` syncs with this node in it (a token may outlive a move in the tree).

@@ -15,6 +15,8 @@ struct SystemController: Sendable {
     let topology: TopologyInForce
     let points: PointsInForce
     let nodeMetrics: NodeMetrics
+    /// How long `/health` waits for the database.
+    let healthLimit: Duration
     /// This node's API document (it states the node's own region codes), rendered once.
     let document: String
 
@@ -78,7 +80,7 @@ struct SystemController: Sendable {
     @Sendable func health(_ request: Request, context: AppRequestContext) async throws -> Response {
         _ = try request.query(accepting: [])
         do {
-            try await store.checkReachable()
+            try await store.checkReachable(within: healthLimit)
             return try JSONBody.response(
                 .ok,
                 Health(status: "ok", node: store.node.rawValue, database: "ok", schemaVersion: Migrations.latestVersion)

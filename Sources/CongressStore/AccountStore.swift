@@ -30,11 +30,13 @@ public enum SignInOutcome: Sendable, Equatable {
 /// The node's accounts (SPEC §14): people's names, roles, confinement, hashes of their passwords and tokens, their TOTP
 /// secret, failures and locks, and their sessions.
 public struct AccountStore: Sendable {
-    let client: PostgresClient
+    /// The node's pool, which replaces its client after an outage, or a client of the caller's.
+    let source: any PostgresClientSource
+    var client: PostgresClient { source.client }
     let logger: Logger
 
-    public init(client: PostgresClient, logger: Logger) {
-        self.client = client
+    public init(client: some PostgresClientSource, logger: Logger) {
+        source = client
         self.logger = logger
     }
 
@@ -139,7 +141,7 @@ public struct AccountStore: Sendable {
     public func signIn(
         _ name: String,
         session: (hash: String, length: Duration)?,
-        check: @Sendable (StoredCredentials) -> SignInOutcome
+        check: @escaping @Sendable (StoredCredentials) -> SignInOutcome
     ) async throws -> SignInOutcome {
         try await DatabaseError.translating("signing in \(name)") {
             try await client.transaction(logger: logger) { connection in
@@ -226,5 +228,5 @@ public struct AccountStore: Sendable {
 
 extension RecordStore {
     /// The accounts of this node's database.
-    public var accounts: AccountStore { AccountStore(client: client, logger: logger) }
+    public var accounts: AccountStore { AccountStore(client: source, logger: logger) }
 }

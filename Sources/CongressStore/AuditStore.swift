@@ -24,11 +24,13 @@ public struct AuditQuery: Sendable {
 /// A node's audit log in PostgreSQL (SPEC §14): appended one entry at a time under the head's lock, read in order,
 /// pruned only by the audited command.
 public struct AuditStore: Sendable {
-    let client: PostgresClient
+    /// The node's pool, which replaces its client after an outage, or a client of the caller's.
+    let source: any PostgresClientSource
+    var client: PostgresClient { source.client }
     let logger: Logger
 
-    public init(client: PostgresClient, logger: Logger) {
-        self.client = client
+    public init(client: some PostgresClientSource, logger: Logger) {
+        source = client
         self.logger = logger
     }
 
@@ -219,11 +221,11 @@ public struct AuditStore: Sendable {
 extension ChangeLogReader {
     /// This node's newest audit entry, which each batch carries for the parent to witness.
     public func auditHead() async throws -> AuditHead {
-        try await AuditStore(client: client, logger: logger).head()
+        try await AuditStore(client: source, logger: logger).head()
     }
 }
 
 extension RecordStore {
     /// The audit log of this node's database.
-    public var audit: AuditStore { AuditStore(client: client, logger: logger) }
+    public var audit: AuditStore { AuditStore(client: source, logger: logger) }
 }

@@ -44,15 +44,17 @@ public struct ChildReport: Sendable, Equatable {
 /// The parent's side of replication: batches pushed by children applied all or nothing, each child's checkpoint, and
 /// when each node below last delivered (its own batches here, and what the children report of theirs).
 public struct BatchApplier: Sendable {
-    let client: PostgresClient
+    /// The node's pool, which replaces its client after an outage, or a client of the caller's.
+    let source: any PostgresClientSource
+    var client: PostgresClient { source.client }
     public let node: RegionCode
     let logger: Logger
     private let underWay = BatchesUnderWay()
     /// The status of the cases a batch touches is recomputed in its transaction.
     let caseStatus: CaseStatusStore
 
-    public init(client: PostgresClient, node: RegionCode, logger: Logger, caseDeadlines: CaseDeadlines = .standard) {
-        self.client = client
+    public init(client: some PostgresClientSource, node: RegionCode, logger: Logger, caseDeadlines: CaseDeadlines = .standard) {
+        source = client
         self.node = node
         self.logger = logger
         caseStatus = CaseStatusStore(deadlines: caseDeadlines, logger: logger)

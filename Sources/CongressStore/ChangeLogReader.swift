@@ -40,12 +40,14 @@ public struct UpstreamState: Sendable, Equatable {
 /// The child's side of replication: batches read from this node's change log for its parent, and how far the parent
 /// has acknowledged them.
 public struct ChangeLogReader: Sendable {
-    let client: PostgresClient
+    /// The node's pool, which replaces its client after an outage, or a client of the caller's.
+    let source: any PostgresClientSource
+    var client: PostgresClient { source.client }
     public let node: RegionCode
     let logger: Logger
 
-    public init(client: PostgresClient, node: RegionCode, logger: Logger) {
-        self.client = client
+    public init(client: some PostgresClientSource, node: RegionCode, logger: Logger) {
+        source = client
         self.node = node
         self.logger = logger
     }

@@ -11,7 +11,9 @@ import Foundation
 /// The codes of this node's public contact pages and the receipts handed out there (SPEC §13). Both are this node's
 /// own: no record table and no change_log row, so nothing here replicates.
 public struct ContactPageStore: Sendable {
-    let client: PostgresClient
+    /// The node's pool, which replaces its client after an outage, or a client of the caller's.
+    let source: any PostgresClientSource
+    var client: PostgresClient { source.client }
     let logger: Logger
 
     /// The contact code of each of `targets`, made for those without one. A code once given stays: it is printed.
@@ -93,5 +95,5 @@ public struct ContactPageStore: Sendable {
 }
 
 extension RecordStore {
-    public var contactPages: ContactPageStore { ContactPageStore(client: client, logger: logger) }
+    public var contactPages: ContactPageStore { ContactPageStore(source: source, logger: logger) }
 }

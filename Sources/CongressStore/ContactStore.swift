@@ -11,11 +11,13 @@ import Foundation
 /// Constituents' contacts at this node (SPEC §13), one per case, as the `ContactVault` sealed them: the store deals in
 /// bytes and never sees a key. Outside the record tables and the change log, so nothing here replicates.
 public struct ContactStore: Sendable {
-    let client: PostgresClient
+    /// The node's pool, which replaces its client after an outage, or a client of the caller's.
+    let source: any PostgresClientSource
+    var client: PostgresClient { source.client }
     let logger: Logger
 
-    public init(client: PostgresClient, logger: Logger) {
-        self.client = client
+    public init(client: some PostgresClientSource, logger: Logger) {
+        source = client
         self.logger = logger
     }
 
@@ -121,5 +123,5 @@ public struct ContactStore: Sendable {
 }
 
 extension RecordStore {
-    public var contacts: ContactStore { ContactStore(client: client, logger: logger) }
+    public var contacts: ContactStore { ContactStore(client: source, logger: logger) }
 }

@@ -10,11 +10,13 @@ import Foundation
 
 /// The counts coverage is made of, grouped by region prefix in PostgreSQL (SPEC §8, duty performance §12).
 public struct CoverageStore: Sendable {
-    let client: PostgresClient
+    /// The node's pool, which replaces its client after an outage, or a client of the caller's.
+    let source: any PostgresClientSource
+    var client: PostgresClient { source.client }
     let logger: Logger
 
-    public init(client: PostgresClient, logger: Logger) {
-        self.client = client
+    public init(client: some PostgresClientSource, logger: Logger) {
+        source = client
         self.logger = logger
     }
 
@@ -46,8 +48,8 @@ public struct CoverageStore: Sendable {
     public func counts(widths: [Int], today: CalendarDate, chinaToday: CalendarDate) async throws -> [String: CoverageCounts] {
         // `on` is an ISO date kept as text: the year's days order between these two.
         let (yearStart, yearEnd) = ("\(chinaToday.year)-01-01", "\(chinaToday.year)-12-31")
-        var counts: [String: CoverageCounts] = [:]
-        try await client.transaction(logger: logger) { connection in
+        return try await client.transaction(logger: logger) { connection in
+            var counts: [String: CoverageCounts] = [:]
             try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
             let stations = try await connection.query(
                 """
@@ -181,8 +183,8 @@ public struct CoverageStore: Sendable {
                 counts[prefix, default: CoverageCounts()].groupsMeetingRule = meetingRule
             }
             try await countCases(into: &counts, widths: widths, year: (yearStart, yearEnd), today: chinaToday, on: connection)
+            return counts
         }
-        return counts
     }
 
     /// The cases registered in `year` (SPEC §13 figures) from their status rows (`CaseStatusStore`), overdue as of `today`.

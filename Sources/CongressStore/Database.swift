@@ -102,19 +102,33 @@ public struct DatabaseAddress: Sendable, Equatable {
         }
     }
 
-    /// The TLS the client asks of the server.
-    public var clientTLS: PostgresClient.Configuration.TLS {
+    /// The TLS asked of the server, nil without: the pool's and the watch's connections alike.
+    private var tlsConfiguration: TLSConfiguration? {
         var tls = TLSConfiguration.makeClientConfiguration()
         switch sslMode {
         case .disable:
-            return .disable
+            return nil
         case .prefer, .require:
             tls.certificateVerification = .none
-            return sslMode == .prefer ? .prefer(tls) : .require(tls)
         case .verifyCA(let root), .verifyFull(let root):
             if let root { tls.trustRoots = .file(root) }
             if case .verifyCA = sslMode { tls.certificateVerification = .noHostnameVerification }
-            return .require(tls)
+        }
+        return tls
+    }
+
+    /// The TLS the client asks of the server.
+    public var clientTLS: PostgresClient.Configuration.TLS {
+        guard let tls = tlsConfiguration else { return .disable }
+        return sslMode == .prefer ? .prefer(tls) : .require(tls)
+    }
+
+    /// The same for a connection of its own (the pool's watch).
+    var connectionTLS: PostgresConnection.Configuration.TLS {
+        get throws {
+            guard let tls = tlsConfiguration else { return .disable }
+            let context = try NIOSSLContext(configuration: tls)
+            return sslMode == .prefer ? .prefer(context) : .require(context)
         }
     }
 
@@ -155,17 +169,42 @@ extension PostgresClient {
     /// so a refused write reaches the client as what it is rather than as a transaction failure; a refusal of
     /// PostgreSQL's that means something to the client (a duplicate key, a malformed value) becomes a `StoreError`.
     /// `file` and `line` are the caller's: a failed BEGIN or COMMIT names the store method it served.
+    ///
+    /// The transaction ends with an error as soon as its connection closes (the database stopped): PostgresNIO 1.33 never
+    /// answers a query sent on a connection already closed, so the work, left waiting, is not awaited.
     func transaction<Result: Sendable>(
         logger: Logger,
         file: String = #fileID,
         line: Int = #line,
-        _ work: (PostgresConnection) async throws -> Result
+        _ work: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         do {
-            return try await withTransaction(logger: logger, file: file, line: line) { connection in try await work(connection) }
+            return try await withConnection { connection in
+                try await connection.untilClosed {
+                    try await connection.withTransaction(logger: logger, file: file, line: line) { connection in try await work(connection) }
+                }
+            }
         } catch let error as PostgresTransactionError {
             guard let closureError = error.closureError else { throw error }
             throw StoreError(databaseError: closureError) ?? closureError
+        }
+    }
+}
+
+extension PostgresConnection {
+    /// The result of `operation`, or `ConnectionClosed` once this connection closes first; `operation` is then
+    /// left to end on its own, if ever (see `PostgresClient.transaction`).
+    func untilClosed<Value: Sendable>(_ operation: @escaping @Sendable () async throws -> Value) async throws -> Value {
+        try await withCheckedThrowingContinuation { continuation in
+            let answer = FirstAnswer(continuation)
+            Task {
+                do {
+                    answer.give(.success(try await operation()))
+                } catch {
+                    answer.give(.failure(error))
+                }
+            }
+            closeFuture.whenComplete { _ in answer.give(.failure(ConnectionClosed())) }
         }
     }
 }

@@ -5,14 +5,16 @@ import PostgresNIO
 /// Directives, replication's downward half: the trainings a parent offers each child, and those a child receives from
 /// its parent and keeps read-only (passing them on to its own children through its change log).
 public struct DirectiveFeed: Sendable {
-    let client: PostgresClient
+    /// The node's pool, which replaces its client after an outage, or a client of the caller's.
+    let source: any PostgresClientSource
+    var client: PostgresClient { source.client }
     public let node: RegionCode
     let logger: Logger
     /// The status of the cases directives touch (a handler's reply coming down) is recomputed in their transaction.
     let caseStatus: CaseStatusStore
 
-    public init(client: PostgresClient, node: RegionCode, logger: Logger, caseDeadlines: CaseDeadlines = .standard) {
-        self.client = client
+    public init(client: some PostgresClientSource, node: RegionCode, logger: Logger, caseDeadlines: CaseDeadlines = .standard) {
+        source = client
         self.node = node
         self.logger = logger
         caseStatus = CaseStatusStore(deadlines: caseDeadlines, logger: logger)

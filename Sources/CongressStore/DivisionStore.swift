@@ -197,45 +197,49 @@ extension RecordStore {
         let (kept, gone) = (changes.filter { $0.owner == own }, changes.filter { $0.owner != own })
         try await reCode(kept, newEpoch: own != node, on: connection)
         try await handOver(gone, on: connection)
-        let records = changes.map(\.record)
-        try await connection.query(
-            """
-            INSERT INTO change_log (seq, kind, record_id, origin, region_code, version, deleted, handed_over_by)
-            SELECT w.version, \(Body.kind.rawValue), w.id, w.origin, w.region_code, w.version, false,
-                CASE WHEN w.origin <> \(own.rawValue) THEN \(node.rawValue) END
-            FROM unnest(\(records.map(\.meta.id))::uuid[], \(records.map(\.meta.origin.rawValue))::text[],
-                \(records.map(\.meta.regionCode.rawValue))::text[], \(records.map(\.meta.version))::bigint[])
-                AS w(id, origin, region_code, version)
-            """,
-            logger: logger
-        )
+        for chunk in budget.chunks(count: changes.count) {
+            let records = changes[chunk].map(\.record)
+            try await connection.query(
+                """
+                INSERT INTO change_log (seq, kind, record_id, origin, region_code, version, deleted, handed_over_by)
+                SELECT w.version, \(Body.kind.rawValue), w.id, w.origin, w.region_code, w.version, false,
+                    CASE WHEN w.origin <> \(own.rawValue) THEN \(node.rawValue) END
+                FROM unnest(\(records.map(\.meta.id))::uuid[], \(records.map(\.meta.origin.rawValue))::text[],
+                    \(records.map(\.meta.regionCode.rawValue))::text[], \(records.map(\.meta.version))::bigint[])
+                    AS w(id, origin, region_code, version)
+                """,
+                logger: logger
+            )
+        }
         if !kept.isEmpty { report.reAttributed[Body.kind.rawValue, default: 0] += kept.count }
         for change in gone { report.handedOver[change.owner.rawValue, default: 0] += 1 }
         logger.notice(
             "division changes applied",
             metadata: ["kind": "\(Body.kind.rawValue)", "reAttributed": "\(kept.count)", "handedOver": "\(gone.count)"]
         )
-        return records
+        return changes.map(\.record)
     }
 
     /// Records that stay here, re-coded in place; under this node's new code, in a new ownership epoch.
     private func reCode<Body: RecordBody>(_ changes: [ReAttribution<Body>], newEpoch: Bool, on connection: PostgresConnection) async throws {
         guard !changes.isEmpty else { return }
         let encoder = JSONEncoder()
-        let records = changes.map(\.record)
-        let bodies = try records.map { String(decoding: try encoder.encode($0.body), as: UTF8.self) }
-        let former = try records.map { String(decoding: try encoder.encode($0.meta.formerRegionCodes), as: UTF8.self) }
-        try await connection.query(
-            """
-            UPDATE \(unescaped: Body.kind.collection) t SET origin = w.origin, region_code = w.region_code, body = w.body::jsonb,
-                version = w.version, updated_at = now(), former_region_codes = w.former::jsonb, epoch = t.epoch + \(newEpoch ? 1 : 0)
-            FROM unnest(\(records.map(\.meta.id))::uuid[], \(records.map(\.meta.origin.rawValue))::text[],
-                \(records.map(\.meta.regionCode.rawValue))::text[], \(bodies)::text[], \(records.map(\.meta.version))::bigint[],
-                \(former)::text[]) AS w(id, origin, region_code, body, version, former)
-            WHERE t.id = w.id
-            """,
-            logger: logger
-        )
+        let bodies = try changes.map { String(decoding: try encoder.encode($0.record.body), as: UTF8.self) }
+        for chunk in budget.chunks(texts: bodies) {
+            let records = changes[chunk].map(\.record)
+            let former = try records.map { String(decoding: try encoder.encode($0.meta.formerRegionCodes), as: UTF8.self) }
+            try await connection.query(
+                """
+                UPDATE \(unescaped: Body.kind.collection) t SET origin = w.origin, region_code = w.region_code, body = w.body::jsonb,
+                    version = w.version, updated_at = now(), former_region_codes = w.former::jsonb, epoch = t.epoch + \(newEpoch ? 1 : 0)
+                FROM unnest(\(records.map(\.meta.id))::uuid[], \(records.map(\.meta.origin.rawValue))::text[],
+                    \(records.map(\.meta.regionCode.rawValue))::text[], \(Array(bodies[chunk]))::text[], \(records.map(\.meta.version))::bigint[],
+                    \(former)::text[]) AS w(id, origin, region_code, body, version, former)
+                WHERE t.id = w.id
+                """,
+                logger: logger
+            )
+        }
     }
 
     /// Records whose new owner is another node: removed here, their last word kept for the push to carry up.
@@ -245,17 +249,19 @@ extension RecordStore {
         let words = try changes.map { change in
             String(decoding: try encoder.encode(HandoverChange(change: change, handedOverBy: node)), as: UTF8.self)
         }
-        let ids = changes.map(\.record.meta.id)
-        try await connection.query("DELETE FROM \(unescaped: Body.kind.collection) WHERE id = ANY(\(ids))", logger: logger)
-        try await connection.query(
-            """
-            INSERT INTO handed_over (kind, id, to_node, change)
-            SELECT \(Body.kind.rawValue), w.id, w.to_node, w.change::jsonb
-            FROM unnest(\(ids)::uuid[], \(changes.map(\.owner.rawValue))::text[], \(words)::text[]) AS w(id, to_node, change)
-            ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, to_node = excluded.to_node, change = excluded.change, handed_at = now()
-            """,
-            logger: logger
-        )
+        for chunk in budget.chunks(texts: words) {
+            let ids = changes[chunk].map(\.record.meta.id)
+            try await connection.query("DELETE FROM \(unescaped: Body.kind.collection) WHERE id = ANY(\(ids))", logger: logger)
+            try await connection.query(
+                """
+                INSERT INTO handed_over (kind, id, to_node, change)
+                SELECT \(Body.kind.rawValue), w.id, w.to_node, w.change::jsonb
+                FROM unnest(\(ids)::uuid[], \(changes[chunk].map(\.owner.rawValue))::text[], \(Array(words[chunk]))::text[]) AS w(id, to_node, change)
+                ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, to_node = excluded.to_node, change = excluded.change, handed_at = now()
+                """,
+                logger: logger
+            )
+        }
     }
 }
 

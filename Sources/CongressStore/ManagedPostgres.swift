@@ -60,9 +60,11 @@ public struct ManagedPostgres: Sendable {
         return (server.with(database: Self.databaseName), startedHere)
     }
 
-    public func stop() throws {
+    /// `immediately`: as a crash would, without closing sessions cleanly (tests of a database that goes away).
+    public func stop(immediately: Bool = false) throws {
         let binaries = try Self.binaryFolder()
-        try run(binaries + "/pg_ctl", ["-D", clusterDir, "-m", "fast", "-w", "-t", "60", "stop"], asService: true)
+        let mode = immediately ? "immediate" : "fast"
+        try run(binaries + "/pg_ctl", ["-D", clusterDir, "-m", mode, "-w", "-t", "60", "stop"], asService: true)
         logger.info("stopped managed PostgreSQL", metadata: ["dataDir": "\(clusterDir)"])
     }
 

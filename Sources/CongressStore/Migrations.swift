@@ -496,6 +496,41 @@ public enum Migrations {
                 "ALTER TABLE case_contacts DROP COLUMN key_id, DROP COLUMN wrapped_key",
             ]
         ),
+        Step(
+            version: 16,
+            name: "change-log compaction",
+            sql: [
+                // How far `ChangeLogCompactor` has gone: up to `compacted_through` the log holds only each record's newest
+                // entry, so that a pass reads only what was logged since the last one. The totals are for /metrics.
+                """
+                CREATE TABLE change_log_compaction (
+                    singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+                    compacted_through bigint NOT NULL DEFAULT 0,
+                    superseded bigint NOT NULL DEFAULT 0,
+                    tombstones bigint NOT NULL DEFAULT 0,
+                    compacted_at timestamptz
+                )
+                """,
+                "INSERT INTO change_log_compaction DEFAULT VALUES",
+                // The newest entry of each record up to `compacted_through` (a handover apart: the directive feed needs
+                // it until the next handover): a later entry of the record finds the one it supersedes here, by key,
+                // with no index on change_log (record_id) for every write to pay for. Written by compaction only.
+                """
+                CREATE TABLE change_log_newest (
+                    kind text NOT NULL,
+                    record_id uuid NOT NULL,
+                    handover boolean NOT NULL,
+                    seq bigint NOT NULL,
+                    version bigint NOT NULL,
+                    deleted boolean NOT NULL,
+                    logged_at timestamptz NOT NULL,
+                    PRIMARY KEY (kind, record_id, handover)
+                )
+                """,
+                // Tombstones, oldest entry first: what may be dropped once past the retention.
+                "CREATE INDEX change_log_newest_tombstones ON change_log_newest (seq) WHERE deleted AND NOT handover",
+            ]
+        ),
     ]
 
     /// Constituents' data keys, wrapped (SPEC §13): no reference to `case_contacts`, so that a restore, which drops and

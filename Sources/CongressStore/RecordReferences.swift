@@ -199,20 +199,28 @@ extension RecordStore {
     }
 
     private func liveRegions(of kind: RecordKind, ids: [UUID], on connection: PostgresConnection) async throws -> [UUID: RegionCode] {
-        let rows = try await connection.query(
-            "SELECT id, region_code FROM \(unescaped: kind.collection) WHERE NOT deleted AND id = ANY(\(Array(Set(ids)))) FOR SHARE",
-            logger: logger
-        )
+        let ids = Array(Set(ids))
         var regions: [UUID: RegionCode] = [:]
-        for try await (id, region) in rows.decode((UUID, String).self) { regions[id] = RegionCode(region) }
+        for chunk in budget.chunks(count: ids.count) {
+            let rows = try await connection.query(
+                "SELECT id, region_code FROM \(unescaped: kind.collection) WHERE NOT deleted AND id = ANY(\(Array(ids[chunk]))) FOR SHARE",
+                logger: logger
+            )
+            for try await (id, region) in rows.decode((UUID, String).self) { regions[id] = RegionCode(region) }
+        }
         return regions
     }
 
     private func liveTrainings(ids: [UUID], on connection: PostgresConnection) async throws -> [UUID: Training] {
-        let rows = try await connection.query(
-            "SELECT \(unescaped: Self.columns) FROM trainings WHERE NOT deleted AND id = ANY(\(Array(Set(ids)))) FOR SHARE",
-            logger: logger
-        )
-        return Dictionary(uniqueKeysWithValues: try await Self.records(Training.self, from: rows).map { ($0.meta.id, $0.body) })
+        let ids = Array(Set(ids))
+        var trainings: [UUID: Training] = [:]
+        for chunk in budget.chunks(count: ids.count) {
+            let rows = try await connection.query(
+                "SELECT \(unescaped: Self.columns) FROM trainings WHERE NOT deleted AND id = ANY(\(Array(ids[chunk]))) FOR SHARE",
+                logger: logger
+            )
+            for training in try await Self.records(Training.self, from: rows) { trainings[training.meta.id] = training.body }
+        }
+        return trainings
     }
 }

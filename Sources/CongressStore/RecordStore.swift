@@ -37,18 +37,29 @@ public struct ImportSummary: Sendable, Codable, Equatable {
 
 /// The node's records in PostgreSQL: reads, and writes that append to the change log in the same transaction.
 public struct RecordStore: Sendable {
-    let client: PostgresClient
+    /// The node's pool, which replaces its client after an outage, or a client of the caller's.
+    let source: any PostgresClientSource
+    var client: PostgresClient { source.client }
     /// The node writing: the origin of what it creates, the bound of what it may write.
     public let node: RegionCode
     let logger: Logger
     /// Where each case stands, rewritten with every write of a case or its events.
     public let caseStatus: CaseStatusStore
+    /// How much one statement of a bulk write carries: an import of any size goes in several, in its one transaction.
+    let budget: BulkBudget
 
-    public init(client: PostgresClient, node: RegionCode, logger: Logger, caseDeadlines: CaseDeadlines = .standard) {
-        self.client = client
+    public init(
+        client: some PostgresClientSource,
+        node: RegionCode,
+        logger: Logger,
+        caseDeadlines: CaseDeadlines = .standard,
+        budget: BulkBudget = .standard
+    ) {
+        source = client
         self.node = node
         self.logger = logger
         caseStatus = CaseStatusStore(deadlines: caseDeadlines, logger: logger)
+        self.budget = budget
     }
 
     static let columns = "id, origin, region_code, version, updated_at, deleted, body::text, former_region_codes::text"
@@ -90,7 +101,7 @@ public struct RecordStore: Sendable {
         alongside: (@Sendable (PostgresConnection) async throws -> Void)? = nil
     ) async throws -> Record<Body> {
         try await client.transaction(logger: logger) { connection in
-            let existing = try await Self.lockRows(Body.self, ids: [record.id], on: connection, logger: logger)
+            let existing = try await lockRows(Body.self, ids: [record.id], on: connection)
             guard existing.isEmpty else { throw StoreError(.conflict, "a \(Body.kind.rawValue) with id \(record.id) already exists", field: "id") }
             let region = try await resolveRegions([record], on: connection)
             let written = try await write([Write(id: record.id, regionCode: region[0], body: record.body, deleted: false)], on: connection)[0]
@@ -131,7 +142,7 @@ public struct RecordStore: Sendable {
 
     /// `importRecords` inside a transaction the caller holds.
     func importRecords<Body: RecordBody>(_ records: [PreparedRecord<Body>], on connection: PostgresConnection) async throws -> ImportSummary {
-        let existing = try await Self.lockRows(Body.self, ids: records.map(\.id), on: connection, logger: logger)
+        let existing = try await lockRows(Body.self, ids: records.map(\.id), on: connection)
         let regions = try await resolveRegions(records, on: connection)
         var summary = ImportSummary(created: 0, updated: 0, unchanged: 0)
         var writes: [Write<Body>] = []
@@ -164,11 +175,11 @@ public struct RecordStore: Sendable {
             try await connection.query("SELECT pg_advisory_xact_lock(4242016)", logger: logger)
             let keys = zip(records, matching).compactMap { $1 ? $0.body.personKey : nil }
             var held: [String: UUID] = [:]
-            if !keys.isEmpty {
+            for chunk in budget.chunks(texts: keys) {
                 let rows = try await connection.query(
                     """
                     SELECT id, congress_code, body->>'term', person_key FROM deputies
-                    WHERE origin = \(node.rawValue) AND NOT deleted AND person_key = ANY(\(keys))
+                    WHERE origin = \(node.rawValue) AND NOT deleted AND person_key = ANY(\(Array(keys[chunk])))
                     """,
                     logger: logger
                 )
@@ -217,37 +228,43 @@ public struct RecordStore: Sendable {
         var deleted: Bool
     }
 
-    /// Writes rows with fresh versions and appends them to the change log; returns what is now stored.
+    /// Writes rows with fresh versions and appends them to the change log, a statement per chunk of the budget; returns
+    /// what is now stored.
     private func write<Body: RecordBody>(_ writes: [Write<Body>], on connection: PostgresConnection) async throws -> [Record<Body>] {
         guard !writes.isEmpty else { return [] }
         let seqs = try await nextSeqs(writes.count, on: connection)
         let encoder = JSONEncoder()
         let bodies = try writes.map { String(decoding: try encoder.encode($0.body), as: UTF8.self) }
-        let ids = writes.map(\.id)
-        let regions = writes.map(\.regionCode.rawValue)
-        let deleted = writes.map(\.deleted)
         let table = Body.kind.collection
-        let rows = try await connection.query(
-            """
-            INSERT INTO \(unescaped: table) (id, origin, region_code, version, updated_at, deleted, body)
-            SELECT w.id, \(node.rawValue), w.region_code, w.version, now(), w.deleted, w.body::jsonb
-            FROM unnest(\(ids)::uuid[], \(regions)::text[], \(seqs)::bigint[], \(deleted)::boolean[], \(bodies)::text[])
-                AS w(id, region_code, version, deleted, body)
-            ON CONFLICT (id) DO UPDATE SET region_code = excluded.region_code, version = excluded.version,
-                updated_at = excluded.updated_at, deleted = excluded.deleted, body = excluded.body
-            RETURNING \(unescaped: Self.columns)
-            """,
-            logger: logger
-        )
-        let records = try await Self.records(Body.self, from: rows)
-        try await connection.query(
-            """
-            INSERT INTO change_log (seq, kind, record_id, origin, region_code, version, deleted)
-            SELECT w.seq, \(Body.kind.rawValue), w.id, \(node.rawValue), w.region_code, w.seq, w.deleted
-            FROM unnest(\(seqs)::bigint[], \(ids)::uuid[], \(regions)::text[], \(deleted)::boolean[]) AS w(seq, id, region_code, deleted)
-            """,
-            logger: logger
-        )
+        var records: [Record<Body>] = []
+        records.reserveCapacity(writes.count)
+        for chunk in budget.chunks(texts: bodies) {
+            let ids = writes[chunk].map(\.id)
+            let regions = writes[chunk].map(\.regionCode.rawValue)
+            let deleted = writes[chunk].map(\.deleted)
+            let seqs = Array(seqs[chunk])
+            let rows = try await connection.query(
+                """
+                INSERT INTO \(unescaped: table) (id, origin, region_code, version, updated_at, deleted, body)
+                SELECT w.id, \(node.rawValue), w.region_code, w.version, now(), w.deleted, w.body::jsonb
+                FROM unnest(\(ids)::uuid[], \(regions)::text[], \(seqs)::bigint[], \(deleted)::boolean[], \(Array(bodies[chunk]))::text[])
+                    AS w(id, region_code, version, deleted, body)
+                ON CONFLICT (id) DO UPDATE SET region_code = excluded.region_code, version = excluded.version,
+                    updated_at = excluded.updated_at, deleted = excluded.deleted, body = excluded.body
+                RETURNING \(unescaped: Self.columns)
+                """,
+                logger: logger
+            )
+            records += try await Self.records(Body.self, from: rows)
+            try await connection.query(
+                """
+                INSERT INTO change_log (seq, kind, record_id, origin, region_code, version, deleted)
+                SELECT w.seq, \(Body.kind.rawValue), w.id, \(node.rawValue), w.region_code, w.seq, w.deleted
+                FROM unnest(\(seqs)::bigint[], \(ids)::uuid[], \(regions)::text[], \(deleted)::boolean[]) AS w(seq, id, region_code, deleted)
+                """,
+                logger: logger
+            )
+        }
         try await caseStatus.refresh(written: records, on: connection)
         return records
     }
@@ -269,24 +286,24 @@ public struct RecordStore: Sendable {
     }
 
     private func ownedLiveRow<Body: RecordBody>(_ type: Body.Type, id: UUID, on connection: PostgresConnection) async throws -> Record<Body> {
-        guard let current = try await Self.lockRows(Body.self, ids: [id], on: connection, logger: logger)[id], !current.meta.deleted else {
+        guard let current = try await lockRows(Body.self, ids: [id], on: connection)[id], !current.meta.deleted else {
             throw StoreError(.notFound, "no \(Body.kind.rawValue) with id \(id)")
         }
         try requireOwned(current.meta)
         return current
     }
 
-    static func lockRows<Body: RecordBody>(
-        _ type: Body.Type,
-        ids: [UUID],
-        on connection: PostgresConnection,
-        logger: Logger
-    ) async throws -> [UUID: Record<Body>] {
-        let rows = try await connection.query(
-            "SELECT \(unescaped: columns) FROM \(unescaped: Body.kind.collection) WHERE id = ANY(\(ids)) FOR UPDATE",
-            logger: logger
-        )
-        return Dictionary(uniqueKeysWithValues: try await records(Body.self, from: rows).map { ($0.meta.id, $0) })
+    /// The stored rows among `ids`, locked until the transaction ends; a chunk of the budget a statement.
+    func lockRows<Body: RecordBody>(_ type: Body.Type, ids: [UUID], on connection: PostgresConnection) async throws -> [UUID: Record<Body>] {
+        var locked: [UUID: Record<Body>] = [:]
+        for chunk in budget.chunks(count: ids.count) {
+            let rows = try await connection.query(
+                "SELECT \(unescaped: Self.columns) FROM \(unescaped: Body.kind.collection) WHERE id = ANY(\(Array(ids[chunk]))) FOR UPDATE",
+                logger: logger
+            )
+            for record in try await Self.records(Body.self, from: rows) { locked[record.meta.id] = record }
+        }
+        return locked
     }
 
     static func records<Body: RecordBody>(_ type: Body.Type, from rows: PostgresRowSequence) async throws -> [Record<Body>] {
@@ -347,7 +364,8 @@ extension RecordStore {
 
 extension RecordStore {
     /// Throws unless the database answers a trivial query (the health check).
-    public func checkReachable() async throws {
-        try await client.query("SELECT 1", logger: logger)
+    /// Throws unless the database answers within `limit`.
+    public func checkReachable(within limit: Duration) async throws {
+        _ = try await firstOf(within: limit) { try await client.query("SELECT 1", logger: logger).collect().count }
     }
 }

@@ -57,10 +57,10 @@ extension RecordStore {
     public func signIn(
         training id: UUID,
         deputies: [UUID],
-        prepare: @Sendable (Record<Training>, [UUID: Record<Deputy>]) throws -> [PreparedRecord<Attendance>]
+        prepare: @escaping @Sendable (Record<Training>, [UUID: Record<Deputy>]) throws -> [PreparedRecord<Attendance>]
     ) async throws -> (created: [PreparedRecord<Attendance>], held: [SignIn]) {
         try await client.transaction(logger: logger) { connection in
-            guard let training = try await Self.lockRows(Training.self, ids: [id], on: connection, logger: logger)[id], !training.meta.deleted else {
+            guard let training = try await lockRows(Training.self, ids: [id], on: connection)[id], !training.meta.deleted else {
                 throw StoreError(.notFound, "no training with id \(id)")
             }
             let rows = try await connection.query(

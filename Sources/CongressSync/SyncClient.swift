@@ -36,6 +36,10 @@ public struct SyncReport: Sendable, Codable, Equatable {
     /// records of kinds held back until the parent knew them it logged again to send (SPEC §17).
     public var schemaVersion: Int?
     public var released: Int = 0
+    /// What compacting the change log after the push removed (issue 20): entries a newer one supersedes, and tombstones
+    /// past their retention that the parent has acknowledged.
+    public var compacted: Int64 = 0
+    public var tombstonesDropped: Int64 = 0
     public var error: String?
 }
 
@@ -45,6 +49,8 @@ public struct SyncError: Error, Sendable, CustomStringConvertible {
     public var message: String
     /// Worth trying again later (network, 5xx); a 4xx is not.
     public var retryable: Bool
+    /// The parent was busy with other children's batches (503 `busy`): send again after this, not a failed attempt.
+    public var busyFor: Duration? = nil
 
     public var description: String { status.map { "parent answered \($0): \(message)" } ?? message }
 }
@@ -57,11 +63,22 @@ public struct RetryPolicy: Sendable {
     /// How long one attempt may take, connecting included (the HTTP client keeps trying to connect until then).
     public var requestTimeout: Duration
 
-    public init(attempts: Int, firstDelay: Duration, maxDelay: Duration, requestTimeout: Duration = .seconds(60)) {
+    /// How long one request may keep being turned away by a parent busy with other children's batches (503 `busy`)
+    /// before the run fails: those answers are not failed attempts, the parent is there and takes its children in turn.
+    public var busyPatience: Duration
+
+    public init(
+        attempts: Int,
+        firstDelay: Duration,
+        maxDelay: Duration,
+        requestTimeout: Duration = .seconds(60),
+        busyPatience: Duration = .seconds(30 * 60)
+    ) {
         self.attempts = attempts
         self.firstDelay = firstDelay
         self.maxDelay = maxDelay
         self.requestTimeout = requestTimeout
+        self.busyPatience = busyPatience
     }
 
     /// A minute of backoff between up to seven attempts of a minute each; after that the run fails and the scheduler
@@ -85,6 +102,8 @@ public struct SyncClient: Sendable {
     public let applier: BatchApplier
     /// What comes down: directives from the parent (and those this node offers its children).
     public let directiveFeed: DirectiveFeed
+    /// What compacts this node's change log once the parent has acknowledged a push, if anything.
+    public let compactor: ChangeLogCompactor?
     /// One run at a time per node: a run asked for while the scheduled one is under way waits for it.
     private let running = RunGate()
     let topology: TopologyInForce
@@ -104,6 +123,7 @@ public struct SyncClient: Sendable {
         changeLog: ChangeLogReader,
         applier: BatchApplier,
         directiveFeed: DirectiveFeed,
+        compactor: ChangeLogCompactor? = nil,
         topology: TopologyInForce,
         points: PointsInForce = PointsInForce(.empty),
         schemas: SchemaHistory = .thisRelease,
@@ -117,6 +137,7 @@ public struct SyncClient: Sendable {
         self.changeLog = changeLog
         self.applier = applier
         self.directiveFeed = directiveFeed
+        self.compactor = compactor
         self.topology = topology
         self.points = points
         self.schemas = schemas
@@ -181,6 +202,7 @@ public struct SyncClient: Sendable {
                 throw refused
             }
             if let pointsRefusal { throw pointsRefusal }
+            await compact(acknowledgedBy: parent.code, report: &report)
             try await changeLog.recordRun(parent: parent.code, error: nil)
         } catch is CancellationError {
             // The node is stopping: the next run resumes from the last acknowledgement.
@@ -193,6 +215,19 @@ public struct SyncClient: Sendable {
             try? await changeLog.recordRun(parent: parent.code, error: report.error)
         }
         return report
+    }
+
+    /// Compacts the change log up to what `parent` has now acknowledged. A failure is logged, not the run's: the next
+    /// run, or the node's scheduled compaction, goes on from where this one stopped.
+    private func compact(acknowledgedBy parent: RegionCode, report: inout SyncReport) async {
+        guard let compactor else { return }
+        do {
+            let done = try await compactor.compact(parent: parent)
+            report.compacted = done.superseded
+            report.tombstonesDropped = done.tombstones
+        } catch {
+            logger.error("compacting the change log after the push failed", metadata: ["error": "\(String(reflecting: error))"])
+        }
     }
 
     /// The replication schema to write in for `parent`, as it answers `GET /v1/sync/hello` (a wave-1 parent has no such
@@ -374,7 +409,7 @@ public struct SyncClient: Sendable {
 
     /// Batches posted and not yet answered: the next one is received and copied in at the parent while the previous one
     /// applies there (the parent applies them in order).
-    static let batchesInFlight = 2
+    public static let batchesInFlight = 2
 
     private struct Posted {
         var batch: OutgoingBatch?
@@ -538,12 +573,17 @@ public struct SyncClient: Sendable {
         var expected: Int64?
     }
 
-    /// One request, retried on network errors and 5xx with backoff; 4xx answers are final.
+    /// One request, retried on network errors and 5xx with backoff; 4xx answers are final. A parent busy with other
+    /// children's batches is asked again after the wait it names, within `busyPatience`, without counting an attempt.
     private func withRetries<T>(_ request: () async throws -> T) async throws -> T {
         var attempt = 1
+        let patience = ContinuousClock.now + retry.busyPatience
         while true {
             do {
                 return try await request()
+            } catch let error as SyncError where error.busyFor != nil && ContinuousClock.now < patience && !Task.isCancelled {
+                logger.debug("the parent is busy with other children's batches; sending again", metadata: ["in": "\(error.busyFor!)"])
+                try await Task.sleep(for: error.busyFor! * Double.random(in: 1.0...1.5))
             } catch let error as SyncError where error.retryable && attempt < retry.attempts && !Task.isCancelled {
                 let delay = retry.delay(before: attempt)
                 logger.warning("request to parent failed; retrying", metadata: ["attempt": "\(attempt)", "in": "\(delay)", "error": "\(error)"])
@@ -558,7 +598,7 @@ public struct SyncClient: Sendable {
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.body = .bytes(ByteBuffer(string: body))
-        let (status, bytes) = try await exchange(request, token: token)
+        let (status, headers, bytes) = try await exchange(request, token: token)
         if status == .ok {
             return .acked(try JSONDecoder().decode(BatchAck.self, from: Data(buffer: bytes)))
         }
@@ -566,11 +606,15 @@ public struct SyncClient: Sendable {
         if status == .conflict, detail?.error.code == "gap", let expected = detail?.expected {
             return .gap(expected: expected)
         }
-        throw Self.refusal(status, detail: detail, bytes: bytes)
+        var refusal = Self.refusal(status, detail: detail, bytes: bytes)
+        if status == .serviceUnavailable, detail?.error.code == "busy" {
+            refusal.busyFor = .seconds(headers.first(name: "Retry-After").flatMap { Int($0) }.map { min(max($0, 1), 60) } ?? 1)
+        }
+        throw refusal
     }
 
     private func get(_ url: String, token: String) async throws -> Data {
-        let (status, bytes) = try await exchange(HTTPClientRequest(url: url), token: token)
+        let (status, _, bytes) = try await exchange(HTTPClientRequest(url: url), token: token)
         guard status == .ok else {
             throw Self.refusal(status, detail: try? JSONDecoder().decode(ErrorBody.self, from: Data(buffer: bytes)), bytes: bytes)
         }
@@ -583,7 +627,7 @@ public struct SyncClient: Sendable {
     /// Sends with the parent token and reads the whole answer within the retry policy's `requestTimeout` (the HTTP
     /// client's own timeout ends with the response head). Any failure to get an answer is a retryable error; a
     /// cancelled request (the push restarts, or the node stops) is a `CancellationError`, never retried.
-    private func exchange(_ request: HTTPClientRequest, token: String) async throws -> (HTTPResponseStatus, ByteBuffer) {
+    private func exchange(_ request: HTTPClientRequest, token: String) async throws -> (HTTPResponseStatus, HTTPHeaders, ByteBuffer) {
         var request = request
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
         if let tls, request.url.lowercased().hasPrefix("https://") { request.tlsConfiguration = tls }
@@ -591,7 +635,7 @@ public struct SyncClient: Sendable {
         do {
             let response = try await http.execute(request, timeout: .init(retry.requestTimeout), logger: logger)
             let body = try await Self.collect(response.body, until: deadline)
-            return (response.status, body)
+            return (response.status, response.headers, body)
         } catch {
             if error is CancellationError || Task.isCancelled { throw CancellationError() }
             if error is NIOSSLError || error is NIOSSLExtraError {

@@ -18,10 +18,28 @@ enum BenchNode {
         _ body: (_ topology: Topology, _ client: PostgresClient, _ secrets: NodeSecrets, _ base: String) async throws -> T
     ) async throws -> T {
         let topology = try TopologyLoader.parse(shape.yaml, file: "generated.yaml").topology
+        return try await run(topology, secrets: NodeSecrets.generate(for: topology, keeping: [:]), on: server, named: name, logger: logger) {
+            $0.points = points
+        } _: { topology, client, secrets, base in
+            try await body(topology, client, secrets, base)
+        }
+    }
+
+    /// The root node of `topology` with its secrets among `secrets` (a bench that plays its children holds theirs),
+    /// configured by `configure`.
+    static func run<T: Sendable>(
+        _ topology: Topology,
+        secrets: [NodeSecrets],
+        on server: DatabaseAddress,
+        named name: String,
+        logger: Logger,
+        configure: (inout AppConfiguration) -> Void,
+        _ body: (_ topology: Topology, _ client: PostgresClient, _ secrets: NodeSecrets, _ base: String) async throws -> T
+    ) async throws -> T {
         let address = server.with(database: "bench_\(name)_\(UUID().uuidString.prefix(8).lowercased())")
         try await ManagedPostgres.createDatabaseIfMissing(address.database, on: server, logger: logger)
         let port = try LoopbackPort.free()
-        let secrets = NodeSecrets.generate(for: topology, keeping: [:]).first { $0.node == topology.root.code }!
+        let secrets = secrets.first { $0.node == topology.root.code }!
         let quiet = logger.errorsOnly
         var configuration = AppConfiguration(
             node: topology.root.code,
@@ -32,7 +50,7 @@ enum BenchNode {
             logger: quiet
         )
         configuration.schedulesPushes = false
-        configuration.points = points
+        configure(&configuration)
         let app = try buildApplication(configuration)
         let client = PostgresClient(configuration: address.clientConfiguration, backgroundLogger: quiet)
         return try await whileRunning([app, client], logger: logger) {

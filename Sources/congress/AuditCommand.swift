@@ -30,7 +30,7 @@ struct AuditCommand: AsyncParsableCommand {
             try await Report.run {
                 let setup = try NodeSetup.load(nodeFile: node, logger: .init(label: "congress"))
                 let witness = try await Self.witness(setup)
-                let (check, problem) = try await setup.withMigratedDatabase { client in
+                let (check, problem) = try await setup.withMigratedDatabase(doing: "checking the audit chain") { client in
                     let store = AuditStore(client: client, logger: setup.logger.errorsOnly)
                     var check = AuditChainCheck(
                         after: try await store.prunedThrough() ?? AuditHead(seq: 0, hash: AuditEntry.genesis),
@@ -92,7 +92,7 @@ struct AuditCommand: AsyncParsableCommand {
                     throw InputError(field: "before", message: "'\(before)' is not a day (YYYY-MM-DD)")
                 }
                 let setup = try NodeSetup.load(nodeFile: node, logger: .init(label: "congress"))
-                let removed = try await setup.withMigratedDatabase { client in
+                let removed = try await setup.withMigratedDatabase(doing: "pruning the audit log") { client in
                     try await AuditStore(client: client, logger: setup.logger.errorsOnly)
                         .prune(beforeMilliseconds: Int64(start.date.timeIntervalSince1970 * 1000), actor: "operator")
                 }

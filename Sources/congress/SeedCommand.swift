@@ -55,7 +55,7 @@ struct SeedCommand: AsyncParsableCommand {
             var logger = Logger(label: "congress")
             logger.logLevel = .warning
             let setup = try NodeSetup.load(nodeFile: node, logger: logger)
-            let summary = try await setup.withMigratedDatabase { client in
+            let summary = try await setup.withMigratedDatabase(doing: "seeding") { client in
                 try await Self.seed(
                     setup: setup,
                     client: client,
@@ -98,7 +98,10 @@ struct SeedCommand: AsyncParsableCommand {
                 let region = try body.validate(regionCode: record.regionCode, node: node)
                 return PreparedRecord(id: record.id, regionCode: region, body: body)
             }
-            return prepared.isEmpty ? 0 : try await store.importRecords(prepared).created
+            guard !prepared.isEmpty else { return 0 }
+            return try await DatabaseError.translating("writing \(prepared.count) \(Body.kind.collection)") {
+                try await store.importRecords(prepared).created
+            }
         }
         func write<Body: RecordBody>(_ records: [SyntheticRecord<Body>]) async throws -> String {
             "\(records.count) \(Body.kind.collection) (\(try await created(records)) new)"

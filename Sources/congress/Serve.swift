@@ -112,7 +112,9 @@ struct NodeSetup {
         configuration.points = points
         configuration.pointsDirectory = config.pointsDirectory
         configuration.contactRetentionDays = config.contactRetentionDays
+        configuration.tombstoneRetentionDays = config.tombstoneRetentionDays
         configuration.publicBaseURL = config.publicBaseURL
+        configuration.maxConcurrentBatches = config.maxConcurrentBatches
         configuration.trustedProxies = config.trustedProxies
         configuration.caseDeadlines = CaseDeadlines(opinionReplyDays: config.opinionReplyDays)
         return configuration
@@ -140,11 +142,11 @@ struct NodeSetup {
     }
 
     /// Runs `body` with the address of the node's database, starting a managed cluster for it when the node is not
-    /// running (and stopping it again).
+    /// running (and stopping it again, however the command ends: an error, SIGTERM or SIGINT).
     func withDatabase<T>(_ body: (DatabaseAddress) async throws -> T) async throws -> T {
         let database = try await startDatabase()
         do {
-            let value = try await body(database.address)
+            let value = try await ManagedClusterGuard.run(database.managed) { try await body(database.address) }
             try stopDatabase(database)
             return value
         } catch {
@@ -154,16 +156,18 @@ struct NodeSetup {
     }
 
     /// Runs `body` with a pool on the node's migrated database, starting a managed cluster for it when the node is not
-    /// running (and stopping it again): for one-shot commands beside or instead of `congress serve`.
-    func withMigratedDatabase<T: Sendable>(_ body: (PostgresClient) async throws -> T) async throws -> T {
+    /// running (and stopping it again): for one-shot commands beside or instead of `congress serve`. A database failure
+    /// says it happened while `operation` ("the database connection was lost while seeding: …").
+    func withMigratedDatabase<T: Sendable>(doing operation: String, _ body: (PostgresClient) async throws -> T) async throws -> T {
         try await withDatabase { address in
             let quiet = logger.errorsOnly
-            let client = PostgresClient(configuration: address.clientConfiguration, backgroundLogger: quiet)
-            let pool = ConnectionPool(client)
+            let pool = ConnectionPool(address, logger: quiet)
             return try await whileRunning([pool], logger: quiet) {
                 await pool.running()
-                try await Migrations.apply(on: client, logger: logger)
-                return try await body(client)
+                return try await DatabaseError.translating("\(operation) at node \(config.node)") {
+                    try await Migrations.apply(on: pool.client, logger: logger)
+                    return try await body(pool.client)
+                }
             }
         }
     }

@@ -33,12 +33,18 @@ struct SyncCommand: AsyncParsableCommand {
             guard let parent = setup.topology.topology.upstream(of: setup.config.node) else {
                 throw InputError(field: "node", message: "node \(setup.config.node) is the root of the topology: it has no parent to sync with")
             }
-            let report = try await setup.withMigratedDatabase { client in
+            let report = try await setup.withMigratedDatabase(doing: "syncing with the parent") { client in
                 let deadlines = CaseDeadlines(opinionReplyDays: setup.config.opinionReplyDays)
                 let sync = SyncClient(
                     changeLog: ChangeLogReader(client: client, node: setup.config.node, logger: logger),
                     applier: BatchApplier(client: client, node: setup.config.node, logger: logger, caseDeadlines: deadlines),
                     directiveFeed: DirectiveFeed(client: client, node: setup.config.node, logger: logger, caseDeadlines: deadlines),
+                    compactor: ChangeLogCompactor(
+                        client: client,
+                        node: setup.config.node,
+                        logger: logger,
+                        tombstoneRetentionDays: setup.config.tombstoneRetentionDays
+                    ),
                     topology: TopologyInForce(setup.topology.topology, file: setup.config.topologyPath),
                     points: PointsInForce(setup.points, directory: setup.config.pointsDirectory),
                     token: setup.secrets.parentToken,
@@ -50,7 +56,8 @@ struct SyncCommand: AsyncParsableCommand {
             }
             print(
                 "\(setup.config.node) → \(parent.code): \(report.batches) batches, \(report.changes) changes (\(report.applied) applied), acked seq \(report.ackedSeq); "
-                    + "\(report.directives) directives received (parent seq \(report.directivesSeq))"
+                    + "\(report.directives) directives received (parent seq \(report.directivesSeq)); "
+                    + "\(report.compacted) change-log entries compacted, \(report.tombstonesDropped) tombstones dropped"
             )
             if let error = report.error { throw SyncFailed(message: error) }
         }

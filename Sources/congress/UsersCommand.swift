@@ -49,7 +49,7 @@ struct UsersCommand: AsyncParsableCommand {
                     confined = code
                 }
                 let (password, token) = (AccountRules.generated(), AccountRules.generated(length: 40))
-                try await setup.withMigratedDatabase { client in
+                try await setup.withMigratedDatabase(doing: "adding the account") { client in
                     try await AccountStore(client: client, logger: setup.logger.errorsOnly).add(
                         name: name,
                         role: role,
@@ -82,7 +82,7 @@ struct UsersCommand: AsyncParsableCommand {
         func run() async throws {
             try await Report.run {
                 let setup = try NodeSetup.load(nodeFile: options.node, logger: .init(label: "congress"))
-                let accounts = try await setup.withMigratedDatabase { client in
+                let accounts = try await setup.withMigratedDatabase(doing: "listing the accounts") { client in
                     try await AccountStore(client: client, logger: setup.logger.errorsOnly).list()
                 }
                 for account in accounts {
@@ -122,7 +122,7 @@ struct UsersCommand: AsyncParsableCommand {
             try await Report.run {
                 let setup = try NodeSetup.load(nodeFile: options.node, logger: .init(label: "congress"))
                 let (password, token) = (AccountRules.generated(), AccountRules.generated(length: 40))
-                let found = try await setup.withMigratedDatabase { client in
+                let found = try await setup.withMigratedDatabase(doing: "resetting the account") { client in
                     let found = try await AccountStore(client: client, logger: setup.logger.errorsOnly)
                         .reset(name, passwordHash: Accounts.hashPassword(password), tokenHash: Accounts.tokenHash(token))
                     if found {
@@ -141,7 +141,7 @@ struct UsersCommand: AsyncParsableCommand {
     static func setDisabled(_ name: String, _ disabled: Bool, node: String) async throws {
         try await Report.run {
             let setup = try NodeSetup.load(nodeFile: node, logger: .init(label: "congress"))
-            let found = try await setup.withMigratedDatabase { client in
+            let found = try await setup.withMigratedDatabase(doing: disabled ? "disabling the account" : "enabling the account") { client in
                 let found = try await AccountStore(client: client, logger: setup.logger.errorsOnly).setDisabled(name, disabled)
                 if found {
                     try await AuditStore(client: client, logger: setup.logger.errorsOnly)

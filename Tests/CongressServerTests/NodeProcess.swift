@@ -107,17 +107,29 @@ final class HeldLock: @unchecked Sendable {
         let held = AsyncStream<Void>.makeStream()
         let release = release
         task = Task {
+            defer { held.continuation.finish() }
             try await TestDatabase.inTransaction(sql, on: database) {
                 held.continuation.yield()
                 for await _ in release.stream { break }
             }
         }
-        for await _ in held.stream { break }
+        var taken = false
+        for await _ in held.stream {
+            taken = true
+            break
+        }
+        if !taken {
+            try await task.value
+            throw TestSetupError("\(sql) ended before it was held")
+        }
     }
 
+    /// Ends the transaction. Bounded: when a test has stopped the server meanwhile, PostgresNIO never answers the COMMIT
+    /// sent on the closed connection.
     func releaseAndWait() async throws {
         release.continuation.yield()
         release.continuation.finish()
-        try await task.value
+        let task = task
+        try await firstOf(within: .seconds(10)) { try await task.value }
     }
 }

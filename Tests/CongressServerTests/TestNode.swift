@@ -118,25 +118,27 @@ struct TestNode {
     let configuration: AppConfiguration
 
     /// `federationSecrets`: every node's secrets from one `generate`, so that parents know their children's tokens.
+    /// `database`: one the test made itself (on a cluster of its own), else a fresh one on the shared cluster.
     static func make(
         node: String = "420802",
         topologyYAML: String = TestTopology.standard.yaml,
-        federationSecrets: [NodeSecrets]? = nil
+        federationSecrets: [NodeSecrets]? = nil,
+        database: DatabaseAddress? = nil
     ) async throws -> TestNode {
         let topology = try TopologyLoader.parse(topologyYAML, file: "test-topology.yaml").topology
         let code = RegionCode(node)!
         let secrets = (federationSecrets ?? NodeSecrets.generate(for: topology, keeping: [:], personKeyRounds: TestDatabase.personKeyRounds)).first {
             $0.node == code
         }!
-        let database = try await TestDatabase.make()
-        return TestNode(node: code, database: database, secrets: secrets, topology: topology)
+        let chosen = if let database { database } else { try await TestDatabase.make() }
+        return TestNode(node: code, database: chosen, secrets: secrets, topology: topology)
     }
 
     private init(node: RegionCode, database: DatabaseAddress, secrets: NodeSecrets, topology: Topology) {
         self.node = node
         self.database = database
         self.secrets = secrets
-        self.configuration = AppConfiguration(
+        var configuration = AppConfiguration(
             node: node,
             topology: topology,
             secrets: secrets,
@@ -144,6 +146,9 @@ struct TestNode {
             listen: HostAndPort(host: "127.0.0.1", port: 0),
             logger: Logger(label: "unused")
         )
+        // Compacted after pushes only: a test reading a node's change-log history must not race a scheduled pass.
+        configuration.compactionInterval = nil
+        self.configuration = configuration
     }
 
     /// The same database and tokens under another code and topology: a node restarted after a change file recoded it.

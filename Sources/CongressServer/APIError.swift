@@ -189,7 +189,12 @@ enum CSVBody {
 /// JSON in and out, one configuration for the whole API.
 enum JSONBody {
     static func response(_ status: HTTPResponse.Status, _ value: some Encodable) throws -> Response {
-        Response(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: try encoded(value)))
+        response(status, encoded: try encoded(value))
+    }
+
+    /// A body `encoded` already.
+    static func response(_ status: HTTPResponse.Status, encoded body: ByteBuffer) -> Response {
+        Response(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: body))
     }
 
     static func encoded(_ value: some Encodable) throws -> ByteBuffer {

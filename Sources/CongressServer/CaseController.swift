@@ -12,6 +12,8 @@ import Foundation
 /// by events (`POST /v1/cases/{id}/events`), which are append-only.
 struct CaseController: Sendable {
     let cases: CaseService
+    /// The list's pages as last rendered: the staff's dashboards ask for the same page far more often than cases change.
+    let listPages = RenderedPages()
 
     var reads: RouteCollection<AppRequestContext> {
         RouteCollection(context: AppRequestContext.self)
@@ -77,8 +79,14 @@ struct CaseController: Sendable {
     }
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let page = try await cases.list(ListQuery(kind: .caseRecord, parameters: request.queryPairs))
-        return try JSONBody.response(.ok, ListResponse(items: page.items, nextCursor: page.nextCursor))
+        let query = try ListQuery(kind: .caseRecord, parameters: request.queryPairs)
+        // The same for every caller who may read: rendered once for each state of the data.
+        let stamp = RenderedPages.Stamp(lastSeq: try await cases.lastSeq(), day: Activity.today())
+        let body = try await listPages.body(for: request.uri.query ?? "", at: stamp) {
+            let page = try await cases.list(query)
+            return try JSONBody.encoded(ListResponse(items: page.items, nextCursor: page.nextCursor))
+        }
+        return JSONBody.response(.ok, encoded: body)
     }
 
     @Sendable func events(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -68,6 +68,11 @@ struct CaseService: Sendable {
         try await shown([try await records.get(Case.self, id: id)])[0]
     }
 
+    /// The change counter: any record written here moves it.
+    func lastSeq() async throws -> Int64 {
+        try await records.store.lastSeq()
+    }
+
     func list(_ query: ListQuery) async throws -> (items: [Shown], nextCursor: String?) {
         let page = query.order == .overdue ? try await records.store.casesOverdueFirst(query) : try await records.list(Case.self, query: query)
         return (try await shown(page.items), page.nextCursor)

@@ -14,7 +14,7 @@ struct CasesBench: AsyncParsableCommand {
         discussion: """
             The cases come from the synthetic generator (`congress seed --synthetic`) for every node of a city of 8 \
             counties and 80 townships, as replication leaves them at the node above (without the texts of the cases \
-            registered below). Times GET \(listPath) per request; baseline: the same load on GET /health (one \
+            registered below). Times GET \(listPath) per request while a case is written every second; baseline: the same load on GET /health (one \
             database round trip), in the same run. Runs a throwaway managed PostgreSQL (or uses --database) and the \
             node in this process.
             """
@@ -27,6 +27,39 @@ struct CasesBench: AsyncParsableCommand {
 
     /// The dashboard's list: the first page of cases, overdue first.
     static let listPath = "/v1/cases?order=overdue&limit=50"
+
+    /// Far busier than a city's node (3,300 cases a year, their events, nightly batches): each write makes the list's
+    /// pages out of date, so the load measures their rendering too.
+    static let writeInterval: Duration = .seconds(1)
+
+    /// Runs `load` while a case is written every `interval`: its row and the change counter touched as a write does.
+    static func whileWriting<Value: Sendable>(
+        on client: PostgresClient,
+        every interval: Duration,
+        _ load: @escaping @Sendable () async throws -> Value
+    ) async throws -> Value {
+        try await withThrowingTaskGroup(of: Value?.self) { group in
+            group.addTask { try await load() }
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: interval)
+                    try await client.withTransaction(logger: Logger(label: "bench").errorsOnly) { connection in
+                        try await connection.query(
+                            "UPDATE cases SET version = version + 1, updated_at = now() WHERE id = (SELECT id FROM cases ORDER BY id LIMIT 1)",
+                            logger: Logger(label: "bench").errorsOnly
+                        )
+                        try await connection.query("UPDATE change_counter SET last_seq = last_seq + 1", logger: Logger(label: "bench").errorsOnly)
+                    }
+                }
+                return nil
+            }
+            defer { group.cancelAll() }
+            while let value = try await group.next() {
+                if let value { return value }
+            }
+            throw CancellationError()
+        }
+    }
 
     /// 荆门's size: about 5,300 deputies of four levels and 3,300 cases a year.
     static let shape = SyntheticTopology(cities: 1, countiesPerCity: 8, townshipsPerCounty: 10)
@@ -47,7 +80,9 @@ struct CasesBench: AsyncParsableCommand {
                     defer { load.shutdown() }
                     // Warm-up: connections opened, the first answers encoded.
                     _ = try await load.run(base: base, paths: [Self.listPath, "/health"], for: .seconds(1))
-                    let cases = try await load.run(base: base, paths: [Self.listPath], for: duration)
+                    let cases = try await Self.whileWriting(on: client, every: Self.writeInterval) {
+                        try await load.run(base: base, paths: [Self.listPath], for: duration)
+                    }
                     let health = try await load.run(base: base, paths: ["/health"], for: duration)
                     print("cases: \(cases.summary); health: \(health.summary)")
                     for figure in BenchResult.underLoad("cases_list", cases, baseline: health, p50AtMostMS: 50) { print(figure.line) }

@@ -8,6 +8,36 @@ import Testing
 /// Overdue cases first (SPEC §13: "overdue cases are flagged, counted and shown"): the case list's `order=overdue`,
 /// page by page, and the dashboard's list of overdue and supervised cases.
 @Suite struct CaseOverdueTests {
+    /// The list is rendered once for each state of the data (`RenderedPages`): asked again unchanged it answers the same
+    /// page; after any write — through this node, or through another process on its database, as `congress` commands
+    /// beside a serving node — the next page shows it.
+    @Test func theListShowsEveryWriteAtOnceThoughItIsRenderedOncePerStateOfTheData() async throws {
+        let node = try await TestNode.make(node: "420802")
+        try await node.run { api in
+            let writer = CaseWriter(api: api, congress: "420802", level: "county", regions: ["420802"], parent: nil)
+            let today = Activity.today()
+            let first = try await writer.register(kind: .opinion, region: "420802", on: today.adding(days: -30), deputies: [])
+            let path = "/v1/cases?order=overdue&limit=50"
+            func listed() async throws -> [[String: Any]] {
+                let reply = try await api.send(.get, path)
+                #expect(reply.status == .ok, "\(reply.body)")
+                return reply.json["items"] as? [[String: Any]] ?? []
+            }
+            let before = try await api.send(.get, path)
+            #expect(try await api.send(.get, path).body == before.body)
+            #expect(try await listed().map { $0["overdue"] as? Bool } == [true])
+
+            try await writer.event(first, "answer_on_spot", #", "text": "当场解答""#)
+            #expect(try await listed().map { $0["state"] as? String } == ["closed"])
+
+            let registeredBeside = try await node.run { beside in
+                try await CaseWriter(api: beside, congress: "420802", level: "county", regions: ["420802"], parent: nil)
+                    .register(kind: .opinion, region: "420802102", on: today, deputies: [])
+            }
+            #expect(Set(try await listed().compactMap { $0["id"] as? String }) == [first, registeredBeside])
+        }
+    }
+
     @Test func theOverdueFirstListPagesThroughEveryCaseInRankDeadlineAndIdOrder() async throws {
         let node = try await TestNode.make(node: "420802")
         try await node.run { api in

@@ -8,10 +8,13 @@ import Synchronization
 /// which replaces its client when the database comes back from an outage.
 public protocol PostgresClientSource: Sendable {
     var client: PostgresClient { get }
+    /// False while the source knows the database is gone (a node's pool during an outage).
+    var reachable: Bool { get }
 }
 
 extension PostgresClient: PostgresClientSource {
     public var client: PostgresClient { self }
+    public var reachable: Bool { true }
 }
 
 /// A node's PostgreSQL connection pool run as a service, and a watch on the database behind it.
@@ -31,8 +34,10 @@ public final class ConnectionPool: Service, PostgresClientSource {
         public var timeout: Duration = .milliseconds(1500)
         /// How often an unreachable database is tried again.
         public var retryInterval: Duration = .milliseconds(250)
-        /// How long `/health` waits for the database before it answers 503.
-        public var healthLimit: Duration = .milliseconds(800)
+        /// How long `/health` waits for the database before it answers 503. While the watch knows the database is gone,
+        /// `/health` answers 503 at once; this bounds a database that hangs before the watch has noticed, and leaves a
+        /// slow answer under load (a busy machine) counted as healthy.
+        public var healthLimit: Duration = .seconds(2)
 
         public init() {}
     }
@@ -154,6 +159,11 @@ public final class ConnectionPool: Service, PostgresClientSource {
 public struct DatabaseTimeout: Error, Sendable, CustomStringConvertible {
     public var limit: Duration
     public var description: String { "the database did not answer within \(limit)" }
+}
+
+/// The node's watch found the database gone: answered at once, until it returns.
+public struct DatabaseGone: Error, Sendable, CustomStringConvertible {
+    public var description: String { "the database is unreachable: the node's watch cannot connect to it" }
 }
 
 /// The connection closed under the work (the database stopped or the network broke).

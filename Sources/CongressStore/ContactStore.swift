@@ -25,7 +25,7 @@ public struct ContactStore: Sendable {
     /// stays.
     public func put(_ contact: SealedContact, forCase caseID: UUID) async throws {
         try await DatabaseError.translating("storing a constituent's contact") {
-            try await client.withConnection { connection in try await put(contact, forCase: caseID, on: connection) }
+            try await client.withOpenConnection { connection in try await put(contact, forCase: caseID, on: connection) }
         }
     }
 

@@ -170,7 +170,7 @@ extension PostgresClient {
     /// PostgreSQL's that means something to the client (a duplicate key, a malformed value) becomes a `StoreError`.
     /// `file` and `line` are the caller's: a failed BEGIN or COMMIT names the store method it served.
     ///
-    /// The transaction ends with an error as soon as its connection closes (the database stopped): PostgresNIO 1.33 never
+    /// The transaction ends with an error as soon as its connection closes (the database stopped): PostgresNIO 1.33.2 never
     /// answers a query sent on a connection already closed, so the work, left waiting, is not awaited.
     func transaction<Result: Sendable>(
         logger: Logger,
@@ -179,15 +179,19 @@ extension PostgresClient {
         _ work: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         do {
-            return try await withConnection { connection in
-                try await connection.untilClosed {
-                    try await connection.withTransaction(logger: logger, file: file, line: line) { connection in try await work(connection) }
-                }
+            return try await withOpenConnection { connection in
+                try await connection.withTransaction(logger: logger, file: file, line: line) { connection in try await work(connection) }
             }
         } catch let error as PostgresTransactionError {
             guard let closureError = error.closureError else { throw error }
             throw StoreError(databaseError: closureError) ?? closureError
         }
+    }
+
+    /// Runs `work` on one of the pool's connections, ending with `ConnectionClosed` as soon as that connection closes
+    /// (see `transaction`): the way to hold a connection outside a transaction.
+    func withOpenConnection<Result: Sendable>(_ work: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
+        try await withConnection { connection in try await connection.untilClosed { try await work(connection) } }
     }
 }
 

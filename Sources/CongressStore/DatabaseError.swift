@@ -65,7 +65,7 @@ public struct DatabaseError: Error, Sendable, CustomStringConvertible, CustomDeb
         switch error {
         case let error as DatabaseError:
             return error.unreachable
-        case is DatabaseTimeout, is ConnectionClosed:
+        case is DatabaseTimeout, is ConnectionClosed, is DatabaseGone:
             return true
         case let error as ConnectionPoolError:
             return error == .poolShutdown || error == .connectionCreationCircuitBreakerTripped

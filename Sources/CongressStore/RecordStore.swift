@@ -363,9 +363,10 @@ extension RecordStore {
 }
 
 extension RecordStore {
-    /// Throws unless the database answers a trivial query (the health check).
-    /// Throws unless the database answers within `limit`.
+    /// The health check: throws unless the database answers a trivial query within `limit`, and at once while the
+    /// node's pool knows it is gone.
     public func checkReachable(within limit: Duration) async throws {
+        guard source.reachable else { throw DatabaseGone() }
         _ = try await firstOf(within: limit) { try await client.query("SELECT 1", logger: logger).collect().count }
     }
 }

@@ -37,7 +37,7 @@ extension RecordStore {
 
     /// The live sign-ins of a training held here.
     public func signIns(training: UUID) async throws -> [SignIn] {
-        try await client.withConnection { connection in try await signIns(training: training, on: connection) }
+        try await client.withOpenConnection { connection in try await signIns(training: training, on: connection) }
     }
 
     private func signIns(training: UUID, on connection: PostgresConnection) async throws -> [SignIn] {

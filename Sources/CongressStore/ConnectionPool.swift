@@ -179,13 +179,7 @@ public func firstOf<Value: Sendable>(
 ) async throws -> Value {
     try await withCheckedThrowingContinuation { continuation in
         let answer = FirstAnswer(continuation)
-        let work = Task {
-            do {
-                answer.give(.success(try await operation()))
-            } catch {
-                answer.give(.failure(error))
-            }
-        }
+        let work = answer.run(operation)
         Task {
             try? await Task.sleep(for: limit)
             if answer.give(.failure(DatabaseTimeout(limit: limit))) { work.cancel() }
@@ -199,6 +193,18 @@ final class FirstAnswer<Value: Sendable>: Sendable {
 
     init(_ continuation: CheckedContinuation<Value, any Error>) {
         waiting = Mutex(continuation)
+    }
+
+    /// Runs `operation` in a task of its own, its outcome an answer.
+    @discardableResult
+    func run(_ operation: @escaping @Sendable () async throws -> Value) -> Task<Void, Never> {
+        Task {
+            do {
+                give(.success(try await operation()))
+            } catch {
+                give(.failure(error))
+            }
+        }
     }
 
     /// Resumes the waiter with `result` unless an earlier answer has; true if this one did.

@@ -2,6 +2,7 @@ import CongressCore
 import Logging
 import NIOSSL
 import PostgresNIO
+import Synchronization
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -201,14 +202,47 @@ extension PostgresConnection {
     func untilClosed<Value: Sendable>(_ operation: @escaping @Sendable () async throws -> Value) async throws -> Value {
         try await withCheckedThrowingContinuation { continuation in
             let answer = FirstAnswer(continuation)
-            Task {
-                do {
-                    answer.give(.success(try await operation()))
-                } catch {
-                    answer.give(.failure(error))
-                }
+            let waiter = CloseWaiters.shared.add(on: self) { answer.give(.failure(ConnectionClosed())) }
+            answer.run {
+                defer { CloseWaiters.shared.remove(waiter, on: self) }
+                return try await operation()
             }
-            closeFuture.whenComplete { _ in answer.give(.failure(ConnectionClosed())) }
         }
+    }
+}
+
+/// Who waits on each open connection's close. A pooled connection serves transaction after transaction for hours, and
+/// a future keeps every callback given it until it completes: so each connection gets one callback on its
+/// `closeFuture`, and the waiters of the moment are kept here.
+final class CloseWaiters: Sendable {
+    static let shared = CloseWaiters()
+
+    private struct State {
+        var lastWaiter = 0
+        /// The waiters of each connection whose close is watched, until it closes.
+        var waiters: [ObjectIdentifier: [Int: @Sendable () -> Void]] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    /// Calls `closed` once `connection` closes, unless removed first; returns the waiter to remove.
+    func add(on connection: PostgresConnection, _ closed: @escaping @Sendable () -> Void) -> Int {
+        let key = ObjectIdentifier(connection)
+        let (waiter, firstOnConnection) = state.withLock { state in
+            state.lastWaiter += 1
+            let first = state.waiters[key] == nil
+            state.waiters[key, default: [:]][state.lastWaiter] = closed
+            return (state.lastWaiter, first)
+        }
+        if firstOnConnection {
+            connection.closeFuture.whenComplete { _ in
+                for closed in (self.state.withLock { $0.waiters.removeValue(forKey: key) } ?? [:]).values { closed() }
+            }
+        }
+        return waiter
+    }
+
+    func remove(_ waiter: Int, on connection: PostgresConnection) {
+        state.withLock { _ = $0.waiters[ObjectIdentifier(connection)]?.removeValue(forKey: waiter) }
     }
 }

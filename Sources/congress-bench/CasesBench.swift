@@ -41,14 +41,15 @@ struct CasesBench: AsyncParsableCommand {
         try await withThrowingTaskGroup(of: Value?.self) { group in
             group.addTask { try await load() }
             group.addTask {
+                let logger = Logger(label: "bench").errorsOnly
                 while !Task.isCancelled {
                     try? await Task.sleep(for: interval)
-                    try await client.withTransaction(logger: Logger(label: "bench").errorsOnly) { connection in
+                    try await client.withTransaction(logger: logger) { connection in
                         try await connection.query(
                             "UPDATE cases SET version = version + 1, updated_at = now() WHERE id = (SELECT id FROM cases ORDER BY id LIMIT 1)",
-                            logger: Logger(label: "bench").errorsOnly
+                            logger: logger
                         )
-                        try await connection.query("UPDATE change_counter SET last_seq = last_seq + 1", logger: Logger(label: "bench").errorsOnly)
+                        try await connection.query("UPDATE change_counter SET last_seq = last_seq + 1", logger: logger)
                     }
                 }
                 return nil

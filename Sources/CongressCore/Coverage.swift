@@ -5,7 +5,7 @@ import Foundation
 #endif
 
 /// Raw counts over the live records whose region lies under one prefix: what every coverage figure is made of.
-public struct CoverageCounts: Sendable, Equatable {
+public struct CoverageCounts: Sendable, Equatable, Codable {
     /// Stations that are not deleted, whatever their status.
     public var stationsByType: [Station.StationType: Int] = [:]
     public var activeStations = 0

@@ -201,7 +201,14 @@ func buildRouter(
     let admission = BatchAdmission(limit: configuration.maxConcurrentBatches, wait: configuration.batchAdmissionWait)
     let metrics = NodeMetrics(registry: configuration.registry, records: store, sync: sync, admission: admission)
     let syncService = SyncService(sync: sync, metrics: metrics, topology: topology, runs: runs, admission: admission)
-    let cache = CoverageCache(store: coverageStore, deliveries: sync.applier, topology: topology, node: configuration.node, metrics: metrics)
+    let cache = CoverageCache(
+        store: coverageStore,
+        figures: coverageStore.figures,
+        deliveries: sync.applier,
+        topology: topology,
+        node: configuration.node,
+        metrics: metrics
+    )
     let coverage = CoverageService(cache: cache, topology: topology, node: configuration.node)
     let routeTable = RouteTable()
     let audit = audit ?? AuditTrail(store: store.audit, logger: configuration.logger)

@@ -9,11 +9,15 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// The coverage snapshot requests are answered from: rebuilt only when what it counts has changed, so a request walks
-/// a small tree instead of recounting a province's rows (SPEC §11).
+/// The coverage snapshot requests are answered from: made again only when what it counts has changed, from figures
+/// maintained as changes arrive (`CoverageFigureStore`), so that neither a request nor a write recounts a subtree
+/// (SPEC §11, issue 20).
 final class CoverageCache: Sendable {
     private struct Entry: Sendable {
         var snapshot: CoverageSnapshot
+        /// The figures the snapshot was made of, and how far they have read the maintained cells.
+        var maintained: MaintainedCoverage
+        var position: CoverageFigureStore.Position
         var version: CoverageStore.Version
         var today: CalendarDate
         /// The day in China the activities and cases are counted on (their year, cases overdue): it turns in China,
@@ -45,6 +49,7 @@ final class CoverageCache: Sendable {
     static let longestWait: Duration = .milliseconds(250)
 
     private let store: CoverageStore
+    private let figures: CoverageFigureStore
     /// When each node below last delivered, for freshness.
     private let deliveries: BatchApplier
     private let topology: TopologyInForce
@@ -52,9 +57,17 @@ final class CoverageCache: Sendable {
     private let state = Mutex(State())
     private let metrics: NodeMetrics
 
-    init(store: CoverageStore, deliveries: BatchApplier, topology: TopologyInForce, node: RegionCode, metrics: NodeMetrics) {
+    init(
+        store: CoverageStore,
+        figures: CoverageFigureStore,
+        deliveries: BatchApplier,
+        topology: TopologyInForce,
+        node: RegionCode,
+        metrics: NodeMetrics
+    ) {
         self.metrics = metrics
         self.store = store
+        self.figures = figures
         self.deliveries = deliveries
         self.topology = topology
         self.node = node
@@ -82,6 +95,7 @@ final class CoverageCache: Sendable {
                     let refreshed = try await Self.refreshed(
                         entry,
                         store: store,
+                        figures: figures,
                         deliveries: deliveries,
                         topology: topology,
                         node: node,
@@ -171,10 +185,11 @@ final class CoverageCache: Sendable {
         return body
     }
 
-    /// The previous entry if nothing it counts has changed, else a new snapshot.
+    /// The previous entry if nothing it counts has changed, else a new snapshot of the figures brought up to date.
     private static func refreshed(
         _ previous: Entry?,
         store: CoverageStore,
+        figures: CoverageFigureStore,
         deliveries: BatchApplier,
         topology: Topology,
         node: RegionCode,
@@ -190,21 +205,31 @@ final class CoverageCache: Sendable {
             return entry
         }
         let started = ContinuousClock.now
-        let counts = try await store.counts(
-            widths: CoverageSnapshot.prefixWidths(topology: topology, node: node),
-            today: today,
-            chinaToday: chinaToday
-        )
+        let widths = CoverageSnapshot.prefixWidths(topology: topology, node: node)
+        var maintained = previous.map(\.maintained).flatMap { $0.widths == widths ? $0 : nil } ?? MaintainedCoverage(widths: widths)
+        try await figures.maintain(cellWidth: maintained.cellWidth, day: .init(today: today, chinaToday: chinaToday))
+        let changes = try await figures.changes(since: previous?.maintained.widths == widths ? previous?.position : nil)
+        if changes.complete { maintained = MaintainedCoverage(widths: widths) }
+        for (cell, counts) in changes.cells { maintained.setCell(cell, counts) }
+        for (person, entry) in changes.persons { maintained.setPerson(person, entry) }
         let snapshot = CoverageSnapshot(
             topology: topology,
             node: node,
-            countsByPrefix: counts,
+            countsByPrefix: maintained.countsByPrefix,
             edges: try await deliveries.edges(),
             builtAt: Date(),
             activityYear: chinaToday.year
         )
         metrics.coverageRecounted(in: ContinuousClock.now - started)
-        return Entry(snapshot: snapshot, version: version, today: today, chinaToday: chinaToday, checkedAt: .now)
+        return Entry(
+            snapshot: snapshot,
+            maintained: maintained,
+            position: changes.position,
+            version: version,
+            today: today,
+            chinaToday: chinaToday,
+            checkedAt: .now
+        )
     }
 }
 

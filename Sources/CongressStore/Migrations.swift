@@ -531,6 +531,11 @@ public enum Migrations {
                 "CREATE INDEX change_log_newest_tombstones ON change_log_newest (seq) WHERE deleted AND NOT handover",
             ]
         ),
+        Step(
+            version: 17,
+            name: "coverage figures maintained as changes arrive",
+            sql: CoverageFigureTables.steps
+        ),
     ]
 
     /// Constituents' data keys, wrapped (SPEC §13): no reference to `case_contacts`, so that a restore, which drops and

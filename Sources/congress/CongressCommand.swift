@@ -8,7 +8,8 @@ struct CongressCommand: AsyncParsableCommand {
         abstract: "A federated registry of people's congresses: stations, deputies and trainings, replicated upward.",
         version: CongressRelease.current,
         subcommands: [
-            Serve.self, DemoCommand.self, SyncCommand.self, CompactCommand.self, SeedCommand.self, BackupCommand.self, RestoreCommand.self,
+            Serve.self, DemoCommand.self, SyncCommand.self, CompactCommand.self, CoverageCommand.self, SeedCommand.self, BackupCommand.self,
+            RestoreCommand.self,
             SecretsCommand.self,
             UnitsCommand.self, DeputiesCommand.self, TopologyCommand.self, DivisionsCommand.self, AuditCommand.self, UsersCommand.self,
             TLSCommand.self,

@@ -1,0 +1,477 @@
+import CongressCore
+import Logging
+import PostgresNIO
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Coverage figures maintained as changes arrive (issue 20): the counts of each cell (`CoverageFigureTables`) are
+/// recounted when a write marks them, so that the cost of a change follows the change, not the size of the subtree.
+/// `CoverageStore.counts`, the full recount, stays the oracle `verify` compares them with.
+public struct CoverageFigureStore: Sendable {
+    let source: any PostgresClientSource
+    var client: PostgresClient { source.client }
+    let logger: Logger
+
+    public init(client: some PostgresClientSource, logger: Logger) {
+        source = client
+        self.logger = logger
+    }
+
+    /// How far a reader of the figures has read: cells and persons written after `revision` of `generation` are new
+    /// to it; another generation means everything was recounted.
+    public struct Position: Sendable, Equatable {
+        public var generation: Int64
+        public var revision: Int64
+    }
+
+    /// What `changes(since:)` found: everything when `complete`, else what was written after the position asked.
+    public struct Changes: Sendable {
+        public var position: Position
+        public var complete: Bool
+        public var cells: [String: CoverageCounts]
+        /// A person with no cells is no longer in two cells.
+        public var persons: [String: CoveragePerson]
+    }
+
+    /// What one `maintain` did.
+    public struct Maintenance: Sendable, Equatable {
+        /// Everything was recounted (first run, another cell width, another year, the clock gone back, a TRUNCATE, or
+        /// more marked than a recount of everything costs).
+        public var recountedAll: Bool
+        public var cellsRecounted: Int
+        public var cellsChanged: Int
+        public var personsRecounted: Int
+    }
+
+    /// The day and year the figures are counted for: assignments are current on `today` (the topology's time zone),
+    /// activities and cases of the year of `chinaToday` count, and cases are overdue as of that day.
+    public struct Day: Sendable, Equatable {
+        public var today: CalendarDate
+        public var chinaToday: CalendarDate
+
+        public init(today: CalendarDate, chinaToday: CalendarDate) {
+            self.today = today
+            self.chinaToday = chinaToday
+        }
+    }
+
+    /// More marks than this and one recount of everything is cheaper than cell by cell.
+    static let mostMarks = 200_000
+
+    /// Recounts what writes marked since the last time, and what the passing of days changed, for cells `cellWidth`
+    /// wide; writes the cells whose counts changed under a new revision. One transaction: readers see all or nothing.
+    @discardableResult
+    public func maintain(cellWidth: Int, day: Day) async throws -> Maintenance {
+        try await Self.retryingConflicts {
+            try await client.transaction(logger: logger) { connection in
+                try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", logger: logger)
+                return try await maintain(cellWidth: cellWidth, day: day, on: connection)
+            }
+        }
+    }
+
+    /// Two maintainers at once (a serving node and `congress coverage verify`): the later one's snapshot misses the
+    /// other's marks consumed and state written, and PostgreSQL refuses it; it starts again from the newer state.
+    static func retryingConflicts<Result>(_ work: () async throws -> Result) async throws -> Result {
+        for attempt in 1... {
+            do {
+                return try await work()
+            } catch let error as PSQLError where error.serverInfo?[.sqlState] == "40001" && attempt < 5 {
+                try await Task.sleep(for: .milliseconds(20 * attempt))
+            }
+        }
+        fatalError("unreachable")
+    }
+
+    private func maintain(cellWidth: Int, day: Day, on connection: PostgresConnection) async throws -> Maintenance {
+        let stateRows = try await connection.query(
+            "SELECT generation, revision, cell_width, today::text, china_today::text FROM coverage_state FOR UPDATE",
+            logger: logger
+        )
+        var state: (generation: Int64, revision: Int64, width: Int?, today: String?, chinaToday: String?) = (0, 0, nil, nil, nil)
+        for try await row in stateRows.decode((Int64, Int64, Int?, String?, String?).self) { state = row }
+        let counted = state.today.flatMap(CalendarDate.init).flatMap { today in state.chinaToday.flatMap(CalendarDate.init).map { (today, $0) } }
+        let marks = try await connection.query(
+            "SELECT count(*), coalesce(bool_or(region_code = '*'), false) FROM coverage_dirty",
+            logger: logger
+        )
+        var (markCount, everything) = (0, false)
+        for try await row in marks.decode((Int, Bool).self) { (markCount, everything) = row }
+
+        guard let counted, state.width == cellWidth, !everything, markCount <= Self.mostMarks, counted.1.year == day.chinaToday.year,
+            counted.0 <= day.today, counted.1 <= day.chinaToday
+        else {
+            return try await recountEverything(cellWidth: cellWidth, day: day, generation: state.generation + 1, on: connection)
+        }
+
+        var regions = Set<String>()
+        var persons = Set<String>()
+        let consumed = try await connection.query(
+            "WITH gone AS (DELETE FROM coverage_dirty RETURNING region_code, person) SELECT DISTINCT region_code, person FROM gone",
+            logger: logger
+        )
+        for try await (region, person) in consumed.decode((String?, String?).self) {
+            if let region { regions.insert(region) }
+            if let person { persons.insert(person) }
+        }
+        regions.formUnion(try await regionsCrossed(from: counted, to: day, on: connection))
+        if !persons.isEmpty {
+            let mandates = try await connection.query(
+                "SELECT DISTINCT region_code FROM deputies WHERE person_key = ANY(\(Array(persons)))",
+                logger: logger
+            )
+            for try await (region, ) in mandates.decode(String.self) { regions.insert(region) }
+        }
+        let cells = Set(regions.map { String($0.utf8.prefix(cellWidth))! })
+        guard !cells.isEmpty || !persons.isEmpty || counted != (day.today, day.chinaToday) else {
+            return Maintenance(recountedAll: false, cellsRecounted: 0, cellsChanged: 0, personsRecounted: 0)
+        }
+
+        let revision = state.revision + 1
+        var recounted = try await countCells(width: cellWidth, only: Array(cells), day: day, on: connection)
+        for cell in cells where recounted[cell] == nil { recounted[cell] = CoverageCounts() }
+        let stored = try await storedCells(Array(cells), on: connection)
+        let changed = recounted.filter { stored[$0.key] != $0.value }
+        try await writeCells(changed, revision: revision, on: connection)
+
+        let recountedPersons = try await countPersons(width: cellWidth, only: Array(persons), on: connection)
+        try await connection.query(
+            """
+            UPDATE coverage_persons SET cells = '{}', trained = false, revision = \(revision)
+            WHERE person = ANY(\(Array(persons))) AND cardinality(cells) > 0 AND NOT person = ANY(\(Array(recountedPersons.keys)))
+            """,
+            logger: logger
+        )
+        try await writePersons(recountedPersons, revision: revision, on: connection)
+        try await connection.query(
+            """
+            UPDATE coverage_state SET revision = \(revision), today = \(day.today.description)::date,
+                china_today = \(day.chinaToday.description)::date
+            """,
+            logger: logger
+        )
+        return Maintenance(recountedAll: false, cellsRecounted: cells.count, cellsChanged: changed.count, personsRecounted: persons.count)
+    }
+
+    /// The regions whose figures the days from `counted` to `day` change with no write: mandates whose assignment
+    /// begins or ends in between, and cases whose deadline passes.
+    private func regionsCrossed(
+        from counted: (today: CalendarDate, chinaToday: CalendarDate),
+        to day: Day,
+        on connection: PostgresConnection
+    ) async throws -> Set<String> {
+        var regions = Set<String>()
+        if counted.today < day.today {
+            // Current on D: since <= D <= until, as ISO text. Between D0 and D1 that changes for since in (D0, D1]
+            // and for until in [D0, D1).
+            let (from, to) = (counted.today.description, day.today.description)
+            let rows = try await connection.query(
+                """
+                SELECT DISTINCT d.region_code FROM assignments a JOIN deputies d ON d.id = a.deputy_id
+                WHERE NOT a.deleted AND ((a.body->>'since' > \(from) AND a.body->>'since' <= \(to))
+                    OR (a.body->>'until' >= \(from) AND a.body->>'until' < \(to)))
+                """,
+                logger: logger
+            )
+            for try await (region, ) in rows.decode(String.self) { regions.insert(region) }
+        }
+        if counted.chinaToday < day.chinaToday {
+            // Overdue on D: due_on < D.
+            let rows = try await connection.query(
+                """
+                SELECT DISTINCT region_code FROM case_status
+                WHERE due_on >= \(counted.chinaToday.description)::date AND due_on < \(day.chinaToday.description)::date
+                """,
+                logger: logger
+            )
+            for try await (region, ) in rows.decode(String.self) { regions.insert(region) }
+        }
+        return regions
+    }
+
+    private func recountEverything(cellWidth: Int, day: Day, generation: Int64, on connection: PostgresConnection) async throws -> Maintenance {
+        try await connection.query("DELETE FROM coverage_dirty", logger: logger)
+        let cells = try await countCells(width: cellWidth, only: nil, day: day, on: connection)
+        let persons = try await countPersons(width: cellWidth, only: nil, on: connection)
+        try await connection.query("DELETE FROM coverage_cells", logger: logger)
+        try await connection.query("DELETE FROM coverage_persons", logger: logger)
+        try await writeCells(cells, revision: 1, on: connection)
+        try await writePersons(persons, revision: 1, on: connection)
+        try await connection.query(
+            """
+            UPDATE coverage_state SET generation = \(generation), revision = 1, cell_width = \(cellWidth),
+                today = \(day.today.description)::date, china_today = \(day.chinaToday.description)::date
+            """,
+            logger: logger
+        )
+        return Maintenance(recountedAll: true, cellsRecounted: cells.count, cellsChanged: cells.count, personsRecounted: persons.count)
+    }
+
+    /// The cells and persons written after `position` (all of them for nil or another generation), in one snapshot.
+    public func changes(since position: Position?) async throws -> Changes {
+        try await client.transaction(logger: logger) { connection in
+            try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
+            return try await changes(since: position, on: connection)
+        }
+    }
+
+    private func changes(since position: Position?, on connection: PostgresConnection) async throws -> Changes {
+        var current = Position(generation: 0, revision: 0)
+        for try await (generation, revision) in try await connection.query("SELECT generation, revision FROM coverage_state", logger: logger)
+            .decode((Int64, Int64).self)
+        {
+            current = Position(generation: generation, revision: revision)
+        }
+        let complete = position?.generation != current.generation
+        let after = complete ? 0 : position?.revision ?? 0
+        var changes = Changes(position: current, complete: complete, cells: [:], persons: [:])
+        guard complete || after < current.revision else { return changes }
+        let cells = try await connection.query("SELECT cell, counts::text FROM coverage_cells WHERE revision > \(after)", logger: logger)
+        let decoder = JSONDecoder()
+        for try await (cell, counts) in cells.decode((String, String).self) {
+            changes.cells[cell] = try decoder.decode(CoverageCounts.self, from: Data(counts.utf8))
+        }
+        let persons = try await connection.query(
+            "SELECT person, cells, trained FROM coverage_persons WHERE revision > \(after)",
+            logger: logger
+        )
+        for try await (person, cells, trained) in persons.decode((String, [String], Bool).self) {
+            changes.persons[person] = CoveragePerson(cells: cells, trained: trained)
+        }
+        return changes
+    }
+
+    /// Counts per cell `width` wide, of the cells listed or of all. Each count is the recount's (`CoverageStore`) per
+    /// cell instead of per prefix; a mandate's person, training and activities are looked up one mandate at a time,
+    /// by index, so that a few cells cost a few lookups.
+    func countCells(width: Int, only cells: [String]?, day: Day, on connection: PostgresConnection) async throws -> [String: CoverageCounts] {
+        // The records of the cells listed: a cell as wide as `width` holds every code it begins, a shorter one (a
+        // county's own records at a province node) only its own code.
+        func scope(_ alias: String) -> String {
+            guard cells != nil else { return "" }
+            return """
+                JOIN unnest($2::text[]) AS c (cell) ON \(alias).region_code >= c.cell AND \(alias).region_code < c.cell || ':'
+                    AND (length(c.cell) = $1 OR \(alias).region_code = c.cell)
+                """
+        }
+        let (yearStart, yearEnd) = ("\(day.chinaToday.year)-01-01", "\(day.chinaToday.year)-12-31")
+        let assignedOn = day.today.description
+        func run(_ sql: String) async throws -> PostgresRowSequence {
+            var binds = PostgresBindings()
+            binds.append(Int32(width))
+            binds.append(cells ?? [])
+            binds.append(assignedOn)
+            binds.append(yearStart)
+            binds.append(yearEnd)
+            return try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
+        }
+        // Every statement names all five parameters, so that their types are known whichever scope it has.
+        let parameters = "($1::int, $2::text[], $3::text, $4::text, $5::text) IS NOT NULL"
+        var counts: [String: CoverageCounts] = [:]
+        try await CoverageStore.readStations(
+            try await run(
+                """
+                SELECT left(s.region_code, $1), s.type, count(*), count(*) FILTER (WHERE s.status = 'active'),
+                       count(*) FILTER (WHERE s.status = 'active' AND s.body->'standards' @> '\(CoverageStore.allStandards)'::jsonb)
+                FROM stations s \(scope("s"))
+                WHERE NOT s.deleted AND \(parameters)
+                GROUP BY 1, 2
+                """
+            ),
+            into: &counts
+        )
+        try await CoverageStore.readUnits(
+            try await run(
+                """
+                SELECT left(u.region_code, $1), count(*), count(*) FILTER (WHERE EXISTS (
+                    SELECT FROM stations s WHERE s.body->'coveredUnits' ? u.region_code AND NOT s.deleted AND s.status = 'active'))
+                FROM units u \(scope("u"))
+                WHERE NOT u.deleted AND \(parameters)
+                GROUP BY 1
+                """
+            ),
+            into: &counts
+        )
+        try await CoverageStore.readDeputies(
+            try await run(
+                """
+                WITH current AS (
+                    SELECT d.id, left(d.region_code, $1) AS cell, d.level, d.person_key, coalesce(d.person_key, d.id::text) AS person
+                    FROM deputies d \(scope("d"))
+                    WHERE NOT d.deleted AND d.status = 'in_office' AND \(parameters)
+                ),
+                flagged AS (
+                    SELECT current.*,
+                        EXISTS (
+                            SELECT FROM assignments a JOIN stations s ON s.id = a.station_id AND NOT s.deleted AND s.status <> 'closed'
+                            WHERE a.deputy_id = current.id AND NOT a.deleted
+                                AND coalesce(a.body->>'since', '') <= $3 AND coalesce(a.body->>'until', '9999') >= $3
+                        ) AS assigned,
+                        \(Self.trainedPerson("current")) AS trained,
+                        EXISTS (
+                            SELECT FROM activities a
+                            WHERE a.body->'participants' ?| array[current.id::text, upper(current.id::text)]
+                                AND NOT a.deleted AND a.confirmed AND a.on_date BETWEEN $4 AND $5
+                        ) AS active
+                    FROM current
+                )
+                SELECT cell, \(CoverageStore.seatColumns("flagged")), count(*) FILTER (WHERE assigned), count(DISTINCT person),
+                       count(DISTINCT person) FILTER (WHERE trained), count(*) FILTER (WHERE active)
+                FROM flagged
+                GROUP BY 1
+                """
+            ),
+            into: &counts
+        )
+        try await CoverageStore.readActivities(
+            try await run(
+                """
+                SELECT left(a.region_code, $1), a.kind, count(*), coalesce(sum((a.body->>'constituentsMet')::bigint), 0)::bigint
+                FROM activities a \(scope("a"))
+                WHERE NOT a.deleted AND a.confirmed AND a.on_date BETWEEN $4 AND $5 AND \(parameters)
+                GROUP BY 1, 2
+                """
+            ),
+            into: &counts
+        )
+        try await CoverageStore.readGroups(
+            try await run(
+                """
+                SELECT left(g.region_code, $1), count(*), coalesce(sum(met.times), 0)::bigint,
+                       count(*) FILTER (WHERE met.times >= \(DeputyGroup.activitiesExpectedPerYear))
+                FROM groups g \(scope("g"))
+                CROSS JOIN LATERAL (
+                    SELECT count(*) AS times FROM activities a
+                    WHERE a.group_id = g.id AND NOT a.deleted AND a.confirmed AND a.on_date BETWEEN $4 AND $5
+                ) AS met
+                WHERE NOT g.deleted AND \(parameters)
+                GROUP BY 1
+                """
+            ),
+            into: &counts
+        )
+        try await CoverageStore.readCases(
+            try await run(
+                """
+                SELECT left(cs.region_code, $1), cs.kind, cs.state, \(CoverageStore.caseColumns(today: day.chinaToday))
+                FROM case_status cs \(scope("cs"))
+                WHERE cs.registered_on BETWEEN $4::date AND $5::date AND \(parameters)
+                GROUP BY 1, 2, 3
+                """
+            ),
+            into: &counts
+        )
+        return counts
+    }
+
+    /// Whether the person of the in-office mandate `alias` attended a live training through one of their in-office
+    /// mandates (a mandate without a person key is a person of its own).
+    private static func trainedPerson(_ alias: String) -> String {
+        """
+        EXISTS (
+            SELECT FROM deputies m JOIN attendance t ON t.deputy_id = m.id AND NOT t.deleted
+            JOIN trainings tr ON tr.id = t.training_id AND NOT tr.deleted
+            WHERE (m.person_key = \(alias).person_key OR (\(alias).person_key IS NULL AND m.id = \(alias).id))
+                AND NOT m.deleted AND m.status = 'in_office'
+        )
+        """
+    }
+
+    /// The persons (of those listed, or all) with in-office mandates in two cells or more.
+    func countPersons(width: Int, only persons: [String]?, on connection: PostgresConnection) async throws -> [String: CoveragePerson] {
+        let scope = persons == nil ? "d.person_key IS NOT NULL" : "d.person_key = ANY($2::text[])"
+        var binds = PostgresBindings()
+        binds.append(Int32(width))
+        binds.append(persons ?? [])
+        let rows = try await connection.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    SELECT d.person_key, array_agg(DISTINCT left(d.region_code, $1)), bool_or(\(Self.trainedPerson("d")))
+                    FROM deputies d
+                    WHERE \(scope) AND NOT d.deleted AND d.status = 'in_office' AND $2::text[] IS NOT NULL
+                    GROUP BY d.person_key
+                    HAVING count(DISTINCT left(d.region_code, $1)) > 1
+                    """,
+                binds: binds
+            ),
+            logger: logger
+        )
+        var result: [String: CoveragePerson] = [:]
+        for try await (person, cells, trained) in rows.decode((String, [String], Bool).self) {
+            result[person] = CoveragePerson(cells: cells.sorted(), trained: trained)
+        }
+        return result
+    }
+
+    private func storedCells(_ cells: [String], on connection: PostgresConnection) async throws -> [String: CoverageCounts] {
+        let rows = try await connection.query("SELECT cell, counts::text FROM coverage_cells WHERE cell = ANY(\(cells))", logger: logger)
+        var stored: [String: CoverageCounts] = [:]
+        let decoder = JSONDecoder()
+        for try await (cell, counts) in rows.decode((String, String).self) {
+            stored[cell] = try decoder.decode(CoverageCounts.self, from: Data(counts.utf8))
+        }
+        return stored
+    }
+
+    /// Written a page at a time: a national node has some 45,000 cells.
+    private func writeCells(_ cells: [String: CoverageCounts], revision: Int64, on connection: PostgresConnection) async throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let entries = try cells.map { ($0.key, String(decoding: try encoder.encode($0.value), as: UTF8.self)) }
+        for page in stride(from: 0, to: entries.count, by: 5_000) {
+            let slice = entries[page..<min(page + 5_000, entries.count)]
+            try await connection.query(
+                """
+                INSERT INTO coverage_cells (cell, counts, revision)
+                SELECT cell, counts::jsonb, \(revision) FROM unnest(\(slice.map(\.0))::text[], \(slice.map(\.1))::text[]) AS c (cell, counts)
+                ON CONFLICT (cell) DO UPDATE SET counts = excluded.counts, revision = excluded.revision
+                """,
+                logger: logger
+            )
+        }
+    }
+
+    private func writePersons(_ persons: [String: CoveragePerson], revision: Int64, on connection: PostgresConnection) async throws {
+        let entries = Array(persons)
+        for page in stride(from: 0, to: entries.count, by: 5_000) {
+            let slice = entries[page..<min(page + 5_000, entries.count)]
+            // An array of arrays must be rectangular in PostgreSQL: cells go as one joined text each.
+            try await connection.query(
+                """
+                INSERT INTO coverage_persons (person, cells, trained, revision)
+                SELECT person, string_to_array(cells, ' '), trained, \(revision)
+                FROM unnest(\(slice.map(\.key))::text[], \(slice.map { $0.value.cells.joined(separator: " ") })::text[],
+                            \(slice.map(\.value.trained))::bool[]) AS p (person, cells, trained)
+                ON CONFLICT (person) DO UPDATE SET cells = excluded.cells, trained = excluded.trained, revision = excluded.revision
+                """,
+                logger: logger
+            )
+        }
+    }
+}
+
+extension CoverageFigureStore {
+    /// The maintained figures and a full recount (`CoverageStore.counts`) per prefix of `widths`, from one snapshot of
+    /// the database, the marks pending taken first: `congress coverage verify` and the tests compare them.
+    public func verify(widths: [Int], day: Day) async throws -> (maintained: [String: CoverageCounts], recounted: [String: CoverageCounts]) {
+        var maintained = MaintainedCoverage(widths: widths)
+        let cellWidth = maintained.cellWidth
+        let recounted = try await Self.retryingConflicts {
+            try await client.transaction(logger: logger) { connection in
+                try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", logger: logger)
+                _ = try await maintain(cellWidth: cellWidth, day: day, on: connection)
+                let changes = try await changes(since: nil, on: connection)
+                let recounted = try await CoverageStore(client: source, logger: logger)
+                    .recount(widths: widths, today: day.today, chinaToday: day.chinaToday, on: connection)
+                return (changes, recounted)
+            }
+        }
+        for (cell, counts) in recounted.0.cells { maintained.setCell(cell, counts) }
+        for (person, entry) in recounted.0.persons { maintained.setPerson(person, entry) }
+        return (maintained.countsByPrefix, recounted.1)
+    }
+}

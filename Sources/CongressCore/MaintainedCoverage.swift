@@ -112,8 +112,13 @@ extension CoverageCounts {
 extension CoverageCounts {
     /// Each count that differs from `other`'s, as "name: mine ≠ theirs".
     public func differences(from other: CoverageCounts) -> [String] {
-        zip(Mirror(reflecting: self).children, Mirror(reflecting: other).children).compactMap { mine, theirs in
-            let (left, right) = (String(describing: mine.value), String(describing: theirs.value))
+        // Counts per kind print in key order, so that equal dictionaries print alike.
+        func text(_ value: Any) -> String {
+            guard let counts = value as? [AnyHashable: Int] else { return "\(value)" }
+            return "[" + counts.map { "\($0.key.base): \($0.value)" }.sorted().joined(separator: ", ") + "]"
+        }
+        return zip(Mirror(reflecting: self).children, Mirror(reflecting: other).children).compactMap { mine, theirs in
+            let (left, right) = (text(mine.value), text(theirs.value))
             guard left != right else { return nil }
             return "\(mine.label ?? "?"): \(left) ≠ \(right)"
         }

@@ -11,7 +11,7 @@ func syntheticIDNumber(_ serial: Int) -> String {
 }
 
 /// The raw rows of one table, tombstones included, as the oracle reads them.
-private struct RawRecord {
+struct RawRecord {
     var id: String
     var region: String
     var deleted: Bool
@@ -201,7 +201,7 @@ private struct RawRecord {
 }
 
 /// An item's figures flattened to name → number (ratios as numerator/denominator checks happen via the counts).
-private struct Figures: Equatable, CustomStringConvertible {
+struct Figures: Equatable, CustomStringConvertible {
     var values: [String: Double]
 
     init(_ values: [String: Double]) { self.values = values }
@@ -239,7 +239,7 @@ private struct Figures: Equatable, CustomStringConvertible {
 }
 
 /// SPEC §8 recounted the plain way, region by region, from every row of every table.
-private struct CoverageOracle {
+struct CoverageOracle {
     let topology: Topology
     let stations: [RawRecord]
     let units: [RawRecord]
@@ -339,7 +339,7 @@ private struct CoverageOracle {
 
 /// Random duty records (SPEC §12) for the oracles: groups of the mandates' congresses, then activities of every kind,
 /// confirmed or not, dated this year or last (unconfirmed ones also later this year), some naming a group.
-private enum DutyRecords {
+enum DutyRecords {
     /// Writes them at `api` with participants among `deputies` (in office, seen by that node); returns the participants.
     static func write(
         _ api: APIClient,

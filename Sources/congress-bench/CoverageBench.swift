@@ -1,5 +1,6 @@
 import ArgumentParser
 import CongressCore
+import CongressStore
 import CongressTooling
 import Foundation
 import Logging
@@ -8,15 +9,29 @@ import Logging
 struct CoverageBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "coverage",
-        abstract: "Coverage for a generated province (1,300 townships, 27k villages, 90k deputies, 7k stations) at 50 concurrent clients.",
+        abstract:
+            "Coverage for a generated province (1,300 townships, 27k villages, 90k deputies, 7k stations), or the whole country, at 50 concurrent clients.",
         discussion: """
             Baseline: the same load on GET /health (one database round trip), in the same run. Also times how long a write \
-            takes to show in the figures (the node recounts in the background). Runs a throwaway managed PostgreSQL (or uses --database) and the node in this process.
+            takes to show in the figures (the node recounts the cell it marked in the background). Runs a throwaway managed PostgreSQL (or uses --database) and the node in this process.
             """
     )
 
+    enum Scale: String, ExpressibleByArgument, CaseIterable { case province, national }
+
     @Flag(help: "A smaller province (100 townships) and shorter load, for a smoke run.")
     var quick = false
+
+    @Option(
+        help: "province: a generated province; national: the whole country from the official list (SPEC §16), with a year of activities and cases."
+    )
+    var scale = Scale.province
+
+    @Option(help: "The official division list the whole country is imported from (--scale national).")
+    var divisions = "data/divisions-2022"
+
+    @Flag(help: "Also check that the maintained figures equal a full recount (congress coverage verify), and time both.")
+    var verify = false
 
     @OptionGroup var options: LoadOptions
 
@@ -25,25 +40,70 @@ struct CoverageBench: AsyncParsableCommand {
             var logger = Logger(label: "bench")
             logger.logLevel = .warning
             let shape = quick ? SyntheticTopology(cities: 2, countiesPerCity: 5, townshipsPerCounty: 10) : .province
+            let topology =
+                switch scale {
+                case .province: try TopologyLoader.parse(shape.yaml, file: "generated.yaml").topology
+                case .national:
+                    try TopologyLoader.parse(
+                        try DivisionList.read(directory: divisions).topology(of: .nation, source: divisions).yaml,
+                        file: "cn.yaml"
+                    ).topology
+                }
             let duration: Duration = quick ? .seconds(3) : .seconds(10)
             try await BenchDatabase.withServer(url: options.database, logger: logger) { server, _ in
-                try await BenchNode.run(shape, on: server, named: "coverage", logger: logger) { topology, client, secrets, base in
-                    let counts = try await ProvinceData.generate(
-                        townships: topology.allNodes.filter { $0.level == .township }.map(\.code),
-                        on: client
-                    )
-                    print("province: \(shape.townships) townships, \(counts)")
+                let secrets = NodeSecrets.generate(for: topology, keeping: [:])
+                try await BenchNode.run(topology, secrets: secrets, on: server, named: "coverage", logger: logger) { _ in
+                } _: { topology, client, secrets, base in
+                    let townships = topology.allNodes.filter { $0.level == .township }.map(\.code)
+                    let generated = try await BenchResult.seconds {
+                        let counts =
+                            switch scale {
+                            case .province: try await ProvinceData.generate(townships: townships, on: client)
+                            case .national:
+                                try await ProvinceData.generate(
+                                    townships: townships,
+                                    root: topology.root.code,
+                                    villagesPerTownship: 15,
+                                    activitiesPerTownship: 40,
+                                    casesPerTownship: 10,
+                                    on: client
+                                )
+                            }
+                        print("\(scale): \(townships.count) townships, \(counts)")
+                    }
+                    print("generated in \(String(format: "%.1f", generated)) s")
                     let load = LoadGenerator(token: secrets.readToken, clients: options.clients)
                     defer { load.shutdown() }
 
                     let firstBuild = try await BenchResult.seconds { try await load.get(base + "/v1/coverage?depth=1") }
+                    if verify {
+                        let day = CoverageFigureStore.Day(
+                            today: CalendarDate(Date(), timeZone: topology.defaultSync.timezone),
+                            chinaToday: Activity.today()
+                        )
+                        let widths = CoverageSnapshot.prefixWidths(topology: topology, node: topology.root.code)
+                        var differing = 0
+                        let verified = try await BenchResult.seconds {
+                            let (maintained, recounted) = try await CoverageStore(client: client, logger: logger).figures.verify(
+                                widths: widths,
+                                day: day
+                            )
+                            differing = topology.allNodes.count { region in
+                                let prefix = CoverageSnapshot.prefix(of: region.code)
+                                return maintained[prefix] ?? CoverageCounts() != recounted[prefix] ?? CoverageCounts()
+                            }
+                        }
+                        print(
+                            "verify: \(differing) of \(topology.allNodes.count) regions differ from a full recount (\(String(format: "%.1f", verified)) s)"
+                        )
+                    }
                     let regions = [topology.root] + topology.root.children + topology.root.children.flatMap(\.children)
                     let paths = regions.map { "/v1/coverage?region=\($0.code)&depth=1" }
                     let coverage = try await load.run(base: base, paths: paths, for: duration)
                     let health = try await load.run(base: base, paths: ["/health"], for: duration)
                     print("coverage: \(coverage.summary); health: \(health.summary); first snapshot \(String(format: "%.3f", firstBuild)) s")
 
-                    // A write makes the node recount; until that is done requests are answered from the snapshot in hand.
+                    // A write marks its cell; until the next refresh has recounted it requests are answered from the snapshot in hand.
                     let station = #"{"name": "新建站点", "type": "station", "regionCode": "\#(regions.last!.code)", "status": "active"}"#
                     let rebuild = try await BenchResult.seconds {
                         try await load.post(base + "/v1/stations", json: station, token: secrets.adminToken)

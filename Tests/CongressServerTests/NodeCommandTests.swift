@@ -109,6 +109,31 @@ import Testing
         }
     }
 
+    /// `congress coverage verify` (issue 20): the figures maintained as the seed wrote equal a recount; a cell changed
+    /// behind the maintainer's back is found, its region and figure named, and the command fails.
+    @Test func coverageVerifyFindsTheMaintainedFiguresEqualARecountAndNamesOneThatIsNot() async throws {
+        let node = try await TestNode.make()
+        let files = try NodeProcess(node, topologyYAML: TestTopology.standard.yaml)
+        let seeded = try await files.command(["seed", "--synthetic", "--scale", "small", "--seed", "5"])
+        #expect(seeded.status == 0, "\(seeded.output)")
+        let verified = try await files.command(["coverage", "verify"])
+        #expect(verified.status == 0, "\(verified.output)")
+        #expect(verified.output.contains("420802: the maintained figures of all"), "\(verified.output)")
+
+        let tampered = try await TestDatabase.texts(
+            """
+            UPDATE coverage_cells SET counts = jsonb_set(counts, '{units}', to_jsonb((counts->>'units')::int + 1))
+            WHERE cell = (SELECT min(cell) FROM coverage_cells WHERE (counts->>'units')::int > 0) RETURNING cell
+            """,
+            on: node.database
+        )
+        let township = try #require(tampered.first?.prefix(9))
+        let found = try await files.command(["coverage", "verify"])
+        #expect(found.status == 1, "\(found.output)")
+        #expect(found.output.contains("\(township) ") && found.output.contains("units: "), "\(found.output)")
+        #expect(found.output.contains("maintained figures differ from a recount"), "\(found.output)")
+    }
+
     @Test func aBackupRestoredByTheCommandsBringsBackWhatItHeld() async throws {
         let node = try await TestNode.make()
         let files = try NodeProcess(node, topologyYAML: TestTopology.standard.yaml)

@@ -57,7 +57,7 @@ public struct NodeMetrics: Sendable {
     static let recountDuration = Family(
         "congress_coverage_recount_duration_seconds",
         .histogram,
-        "Time taken to recount the coverage figures of this node's subtree after what they count changed."
+        "Time taken to bring the coverage figures up to date (the marked cells recounted, a new snapshot made) after what they count changed."
     )
     static let recordsHeld = Family("congress_records", .gauge, "Live records held by this node, by kind.")
     static let changeLogSeq = Family("congress_change_log_seq", .gauge, "Last sequence number of this node's change log.")
@@ -186,7 +186,7 @@ public struct NodeMetrics: Sendable {
         registry.makeCounter(descriptor: Self.changesApplied.descriptor, labels: labels).increment(by: Int64(ack.applied))
     }
 
-    /// The coverage figures were counted again.
+    /// The coverage figures were brought up to date.
     func coverageRecounted(in duration: Duration) {
         recountDurations.record(duration)
     }

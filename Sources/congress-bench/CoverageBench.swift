@@ -123,6 +123,10 @@ struct CoverageBench: AsyncParsableCommand {
                     print(
                         BenchResult(name: "coverage_write_visible_after", value: rebuild, unit: "s", baseline: nil, goal: "<2", met: rebuild < 2).line
                     )
+                    // The node's memory with the maintained figures of the whole subtree held (SPEC §16: < 1 GB at national).
+                    if let peak = SyncBench.peakResidentMegabytes() {
+                        print(BenchResult(name: "coverage_peak_rss", value: peak, unit: "MB", baseline: nil, goal: "<1000", met: peak < 1000).line)
+                    }
                 }
             }
         }

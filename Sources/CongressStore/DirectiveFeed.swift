@@ -73,11 +73,15 @@ public struct DirectiveFeed: Sendable {
                 WHERE $6 AND left($3, length(origin)) = origin AND origin <> $3 AND change ->> 'kind' = '\(RecordKind.caseEvent.rawValue)'
                     AND change ->> 'regionCode' LIKE $3 || '%'
                 UNION ALL
+                -- The candidates first, by primary key: the origin test alone made every page scan all mandates held here.
                 SELECT \(Self.mandateWithoutPhone) FROM deputies r
-                WHERE $6 AND left($3, length(r.origin)) = r.origin AND r.origin <> $3 AND (
+                WHERE r.id IN (
+                    SELECT (body ->> 'deputyId')::uuid FROM stationed
+                    UNION ALL SELECT record_id FROM scanned WHERE kind = '\(RecordKind.deputy.rawValue)'
+                )
+                AND $6 AND left($3, length(r.origin)) = r.origin AND r.origin <> $3 AND (
                     r.id IN (SELECT (body ->> 'deputyId')::uuid FROM stationed)
-                    OR r.id IN (SELECT record_id FROM scanned WHERE kind = '\(RecordKind.deputy.rawValue)') AND EXISTS (
-                        SELECT FROM assignments a WHERE a.deputy_id = r.id AND NOT a.deleted AND a.region_code LIKE $3 || '%')
+                    OR EXISTS (SELECT FROM assignments a WHERE a.deputy_id = r.id AND NOT a.deleted AND a.region_code LIKE $3 || '%')
                 )
             )
             SELECT json_build_object('since', $1, 'toSeq', coalesce((SELECT max(seq) FROM scanned), $1), 'count', (SELECT count(*) FROM concerning),

@@ -258,6 +258,8 @@ public struct CoverageFigureStore: Sendable {
                     AND (length(c.cell) = $1 OR \(alias).region_code = c.cell)
                 """
         }
+        // Everything is counted by joins, a few cells by index lookups per record.
+        let everything = cells == nil
         let (yearStart, yearEnd) = ("\(day.chinaToday.year)-01-01", "\(day.chinaToday.year)-12-31")
         let assignedOn = day.today.description
         func run(_ sql: String) async throws -> PostgresRowSequence {
@@ -287,8 +289,10 @@ public struct CoverageFigureStore: Sendable {
         try await CoverageStore.readUnits(
             try await run(
                 """
-                SELECT left(u.region_code, $1), count(*), count(*) FILTER (WHERE EXISTS (
-                    SELECT FROM stations s WHERE s.body->'coveredUnits' ? u.region_code AND NOT s.deleted AND s.status = 'active'))
+                \(everything ? "WITH covered AS (\(Self.coveredUnits))" : "")
+                SELECT left(u.region_code, $1), count(*), count(*) FILTER (WHERE \(everything
+                    ? "u.region_code IN (SELECT code FROM covered)"
+                    : "EXISTS (SELECT FROM stations s WHERE s.body->'coveredUnits' ? u.region_code AND NOT s.deleted AND s.status = 'active')"))
                 FROM units u \(scope("u"))
                 WHERE NOT u.deleted AND \(parameters)
                 GROUP BY 1
@@ -304,21 +308,7 @@ public struct CoverageFigureStore: Sendable {
                     FROM deputies d \(scope("d"))
                     WHERE NOT d.deleted AND d.status = 'in_office' AND \(parameters)
                 ),
-                flagged AS (
-                    SELECT current.*,
-                        EXISTS (
-                            SELECT FROM assignments a JOIN stations s ON s.id = a.station_id AND NOT s.deleted AND s.status <> 'closed'
-                            WHERE a.deputy_id = current.id AND NOT a.deleted
-                                AND coalesce(a.body->>'since', '') <= $3 AND coalesce(a.body->>'until', '9999') >= $3
-                        ) AS assigned,
-                        \(Self.trainedPerson("current")) AS trained,
-                        EXISTS (
-                            SELECT FROM activities a
-                            WHERE a.body->'participants' ?| array[current.id::text, upper(current.id::text)]
-                                AND NOT a.deleted AND a.confirmed AND a.on_date BETWEEN $4 AND $5
-                        ) AS active
-                    FROM current
-                )
+                \(everything ? Self.flaggedByJoins : Self.flaggedByLookups)
                 SELECT cell, \(CoverageStore.seatColumns("flagged")), count(*) FILTER (WHERE assigned), count(DISTINCT person),
                        count(DISTINCT person) FILTER (WHERE trained), count(*) FILTER (WHERE active)
                 FROM flagged
@@ -369,28 +359,87 @@ public struct CoverageFigureStore: Sendable {
     }
 
     /// Whether the person of the in-office mandate `alias` attended a live training through one of their in-office
-    /// mandates (a mandate without a person key is a person of its own).
+    /// mandates (a mandate without a person key is a person of its own), by index: their mandates, then sign-ins.
     private static func trainedPerson(_ alias: String) -> String {
         """
-        EXISTS (
+        CASE WHEN \(alias).person_key IS NULL THEN EXISTS (
+            SELECT FROM attendance t JOIN trainings tr ON tr.id = t.training_id AND NOT tr.deleted
+            WHERE t.deputy_id = \(alias).id AND NOT t.deleted
+        ) ELSE EXISTS (
             SELECT FROM deputies m JOIN attendance t ON t.deputy_id = m.id AND NOT t.deleted
             JOIN trainings tr ON tr.id = t.training_id AND NOT tr.deleted
-            WHERE (m.person_key = \(alias).person_key OR (\(alias).person_key IS NULL AND m.id = \(alias).id))
-                AND NOT m.deleted AND m.status = 'in_office'
-        )
+            WHERE m.person_key = \(alias).person_key AND NOT m.deleted AND m.status = 'in_office'
+        ) END
         """
     }
+
+    /// The persons who attended a live training through an in-office mandate, all of them (a join, for a full count).
+    private static let trainedPersons = """
+        SELECT DISTINCT coalesce(m.person_key, m.id::text) AS person FROM attendance t
+        JOIN deputies m ON m.id = t.deputy_id AND NOT m.deleted AND m.status = 'in_office'
+        JOIN trainings tr ON tr.id = t.training_id AND NOT tr.deleted
+        WHERE NOT t.deleted
+        """
+
+    /// Villages named by an active station (as the recount finds them).
+    private static let coveredUnits = """
+        SELECT DISTINCT code FROM stations CROSS JOIN jsonb_array_elements_text(body->'coveredUnits') AS code
+        WHERE NOT deleted AND status = 'active'
+        """
+
+    /// Each in-office mandate of `current` with whether it is assigned, its person trained and it took part in an
+    /// activity of the year: for a full count by joins, as the recount does.
+    private static let flaggedByJoins = """
+        assigned AS (
+            SELECT DISTINCT a.deputy_id FROM assignments a
+            JOIN stations s ON s.id = a.station_id AND NOT s.deleted AND s.status <> 'closed'
+            WHERE NOT a.deleted AND coalesce(a.body->>'since', '') <= $3 AND coalesce(a.body->>'until', '9999') >= $3
+        ),
+        trained AS (\(trainedPersons)),
+        active AS (
+            SELECT DISTINCT participant::uuid AS deputy_id
+            FROM activities CROSS JOIN jsonb_array_elements_text(body->'participants') AS participant
+            WHERE NOT deleted AND confirmed AND on_date BETWEEN $4 AND $5
+        ),
+        flagged AS (
+            SELECT current.*, assigned.deputy_id IS NOT NULL AS assigned, trained.person IS NOT NULL AS trained,
+                   active.deputy_id IS NOT NULL AS active
+            FROM current LEFT JOIN assigned ON assigned.deputy_id = current.id LEFT JOIN trained ON trained.person = current.person
+                LEFT JOIN active ON active.deputy_id = current.id
+        )
+        """
+
+    /// The same for a few cells, by index lookups per mandate.
+    private static let flaggedByLookups = """
+        flagged AS (
+            SELECT current.*,
+                EXISTS (
+                    SELECT FROM assignments a JOIN stations s ON s.id = a.station_id AND NOT s.deleted AND s.status <> 'closed'
+                    WHERE a.deputy_id = current.id AND NOT a.deleted
+                        AND coalesce(a.body->>'since', '') <= $3 AND coalesce(a.body->>'until', '9999') >= $3
+                ) AS assigned,
+                \(trainedPerson("current")) AS trained,
+                EXISTS (
+                    SELECT FROM activities a
+                    WHERE a.body->'participants' ?| array[current.id::text, upper(current.id::text)]
+                        AND NOT a.deleted AND a.confirmed AND a.on_date BETWEEN $4 AND $5
+                ) AS active
+            FROM current
+        )
+        """
 
     /// The persons (of those listed, or all) with in-office mandates in two cells or more.
     func countPersons(width: Int, only persons: [String]?, on connection: PostgresConnection) async throws -> [String: CoveragePerson] {
         let scope = persons == nil ? "d.person_key IS NOT NULL" : "d.person_key = ANY($2::text[])"
+        let trained = persons == nil ? "d.person_key IN (SELECT person FROM trained)" : Self.trainedPerson("d")
         var binds = PostgresBindings()
         binds.append(Int32(width))
         binds.append(persons ?? [])
         let rows = try await connection.query(
             PostgresQuery(
                 unsafeSQL: """
-                    SELECT d.person_key, array_agg(DISTINCT left(d.region_code, $1)), bool_or(\(Self.trainedPerson("d")))
+                    \(persons == nil ? "WITH trained AS (\(Self.trainedPersons))" : "")
+                    SELECT d.person_key, array_agg(DISTINCT left(d.region_code, $1)), bool_or(\(trained))
                     FROM deputies d
                     WHERE \(scope) AND NOT d.deleted AND d.status = 'in_office' AND $2::text[] IS NOT NULL
                     GROUP BY d.person_key

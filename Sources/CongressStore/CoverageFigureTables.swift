@@ -56,9 +56,10 @@ enum CoverageFigureTables {
                 SELECT CASE WHEN $1 ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN $1::uuid END
             $$
             """,
-            // Recount: the cells a mandate's unit lookups and station coverage reach.
+            // Recounting a few cells looks up a village's stations, a cell's cases and a mandate's sign-ins by index.
             "CREATE INDEX stations_covered_units ON stations USING gin ((body -> 'coveredUnits'))",
             "CREATE INDEX case_status_region ON case_status (region_code)",
+            "CREATE INDEX attendance_deputy ON attendance (deputy_id)",
             """
             CREATE FUNCTION coverage_dirty_everything() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN

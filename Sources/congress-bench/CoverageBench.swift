@@ -45,7 +45,7 @@ struct CoverageBench: AsyncParsableCommand {
                 case .province: try TopologyLoader.parse(shape.yaml, file: "generated.yaml").topology
                 case .national:
                     try TopologyLoader.parse(
-                        try DivisionList.read(directory: divisions).topology(of: .nation, source: divisions).yaml,
+                        try DivisionList.read(directory: divisions).topology(of: .nation, urls: [.national], source: divisions).yaml,
                         file: "cn.yaml"
                     ).topology
                 }

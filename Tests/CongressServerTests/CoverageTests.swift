@@ -462,21 +462,8 @@ enum DutyRecords {
             }
 
             for (api, node) in [(township, federation.township), (county, federation.county), (city, federation.city)] {
-                let written = Date()
-                let reply = try await eventually {
-                    try await api.send(.get, "/v1/coverage?depth=4")
-                } until: { reply in
-                    (reply.json["generatedAt"] as? String).flatMap(Timestamp.init).map { $0.date >= written } ?? false
-                }
-                let items = try #require(reply.json["items"] as? [[String: Any]], "\(reply.body)")
-                let oracle = try await CoverageOracle(topology: node.configuration.topology, database: node.database)
-                for item in items {
-                    let code = item["code"] as! String
-                    let differences = Figures(item).differences(from: oracle.figures(for: code))
-                    #expect(differences.isEmpty, "at \(node.node), region \(code): \(differences)")
-                }
+                let top = try await CoverageMaintenanceTests.expectServedEqualRecount(api, node, after: "sync")
                 // Something is counted: activities of this year, a mandate that took part, a group that met 4 times.
-                let top = oracle.figures(for: items[0]["code"] as! String)
                 #expect(
                     top["activities.mandatesActive"]! > 0 && top["activities.groupsMeetingRule"]! > 0 && top["activities.constituentsMet"]! > 0,
                     "\(top)"

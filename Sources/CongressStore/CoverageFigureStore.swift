@@ -10,7 +10,7 @@ import Foundation
 
 /// Coverage figures maintained as changes arrive (issue 20): the counts of each cell (`CoverageFigureTables`) are
 /// recounted when a write marks them, so that the cost of a change follows the change, not the size of the subtree.
-/// `CoverageStore.counts`, the full recount, stays the oracle `verify` compares them with.
+/// `CoverageStore.recount`, the full recount, stays the oracle `verify` compares them with.
 public struct CoverageFigureStore: Sendable {
     let source: any PostgresClientSource
     var client: PostgresClient { source.client }
@@ -504,7 +504,7 @@ public struct CoverageFigureStore: Sendable {
 }
 
 extension CoverageFigureStore {
-    /// The maintained figures and a full recount (`CoverageStore.counts`) per prefix of `widths`, from one snapshot of
+    /// The maintained figures and a full recount (`CoverageStore.recount`) per prefix of `widths`, from one snapshot of
     /// the database, the marks pending taken first: `congress coverage verify` and the tests compare them.
     public func verify(widths: [Int], day: Day) async throws -> (maintained: [String: CoverageCounts], recounted: [String: CoverageCounts]) {
         var maintained = MaintainedCoverage(widths: widths)

@@ -47,17 +47,10 @@ public struct CoverageStore: Sendable {
         return Version(lastSeq: 0)
     }
 
-    /// Counts of live records per region prefix of the given widths ("" for width 0: everything), as of `today`
-    /// (assignments are current between their `since` and `until`), with the activities and cases of the year of
-    /// `chinaToday` (cases overdue as of that day), read in one snapshot of the database.
-    public func counts(widths: [Int], today: CalendarDate, chinaToday: CalendarDate) async throws -> [String: CoverageCounts] {
-        try await client.transaction(logger: logger) { connection in
-            try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
-            return try await recount(widths: widths, today: today, chinaToday: chinaToday, on: connection)
-        }
-    }
-
-    /// `counts`, read on a connection of the caller's, in its transaction.
+    /// The full recount, the oracle of the maintained figures (`CoverageFigureStore.verify`): counts of live records per
+    /// region prefix of the given widths ("" for width 0: everything), as of `today` (assignments are current between
+    /// their `since` and `until`), with the activities and cases of the year of `chinaToday` (cases overdue as of that
+    /// day), read on a connection of the caller's, in its transaction's snapshot.
     func recount(
         widths: [Int],
         today: CalendarDate,

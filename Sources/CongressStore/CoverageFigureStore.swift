@@ -69,6 +69,8 @@ public struct CoverageFigureStore: Sendable {
         try await Self.retryingConflicts {
             try await client.transaction(logger: logger) { connection in
                 try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", logger: logger)
+                // Compiling a plan takes longer than counting a few cells (0.3–1 s a statement at national).
+                try await connection.query("SET LOCAL jit = off", logger: logger)
                 return try await maintain(cellWidth: cellWidth, day: day, on: connection)
             }
         }
@@ -249,13 +251,19 @@ public struct CoverageFigureStore: Sendable {
     /// cell instead of per prefix; a mandate's person, training and activities are looked up one mandate at a time,
     /// by index, so that a few cells cost a few lookups.
     func countCells(width: Int, only cells: [String]?, day: Day, on connection: PostgresConnection) async throws -> [String: CoverageCounts] {
-        // The records of the cells listed: a cell as wide as `width` holds every code it begins, a shorter one (a
-        // county's own records at a province node) only its own code.
-        func scope(_ alias: String) -> String {
-            guard cells != nil else { return "" }
+        // The records of `table` in the cells listed (all of them when nil), as `alias`: a cell as wide
+        // as `width` holds every code it begins (up to the code after its last digit, ':'), a shorter one (a county's
+        // own records at a province node) only its own code (up to a space, below every digit). Each cell is read by
+        // its own index range: OFFSET 0 keeps the planner from joining the cells to a scan of the whole table, as it
+        // does when it cannot estimate a range whose bounds come from another row.
+        func records(_ table: String, _ alias: String) -> String {
+            guard cells != nil else { return "\(table) \(alias)" }
             return """
-                JOIN unnest($2::text[]) AS c (cell) ON \(alias).region_code >= c.cell AND \(alias).region_code < c.cell || ':'
-                    AND (length(c.cell) = $1 OR \(alias).region_code = c.cell)
+                unnest($2::text[]) AS c (cell) CROSS JOIN LATERAL (
+                    SELECT * FROM \(table) WHERE region_code >= c.cell
+                        AND region_code < c.cell || CASE WHEN length(c.cell) = $1 THEN ':' ELSE ' ' END
+                    OFFSET 0
+                ) AS \(alias)
                 """
         }
         // Everything is counted by joins, a few cells by index lookups per record.
@@ -279,7 +287,7 @@ public struct CoverageFigureStore: Sendable {
                 """
                 SELECT left(s.region_code, $1), s.type, count(*), count(*) FILTER (WHERE s.status = 'active'),
                        count(*) FILTER (WHERE s.status = 'active' AND s.body->'standards' @> '\(CoverageStore.allStandards)'::jsonb)
-                FROM stations s \(scope("s"))
+                FROM \(records("stations", "s"))
                 WHERE NOT s.deleted AND \(parameters)
                 GROUP BY 1, 2
                 """
@@ -293,7 +301,7 @@ public struct CoverageFigureStore: Sendable {
                 SELECT left(u.region_code, $1), count(*), count(*) FILTER (WHERE \(everything
                     ? "u.region_code IN (SELECT code FROM covered)"
                     : "EXISTS (SELECT FROM stations s WHERE s.body->'coveredUnits' ? u.region_code AND NOT s.deleted AND s.status = 'active')"))
-                FROM units u \(scope("u"))
+                FROM \(records("units", "u"))
                 WHERE NOT u.deleted AND \(parameters)
                 GROUP BY 1
                 """
@@ -305,7 +313,7 @@ public struct CoverageFigureStore: Sendable {
                 """
                 WITH current AS (
                     SELECT d.id, left(d.region_code, $1) AS cell, d.level, d.person_key, coalesce(d.person_key, d.id::text) AS person
-                    FROM deputies d \(scope("d"))
+                    FROM \(records("deputies", "d"))
                     WHERE NOT d.deleted AND d.status = 'in_office' AND \(parameters)
                 ),
                 \(everything ? Self.flaggedByJoins : Self.flaggedByLookups)
@@ -321,7 +329,7 @@ public struct CoverageFigureStore: Sendable {
             try await run(
                 """
                 SELECT left(a.region_code, $1), a.kind, count(*), coalesce(sum((a.body->>'constituentsMet')::bigint), 0)::bigint
-                FROM activities a \(scope("a"))
+                FROM \(records("activities", "a"))
                 WHERE NOT a.deleted AND a.confirmed AND a.on_date BETWEEN $4 AND $5 AND \(parameters)
                 GROUP BY 1, 2
                 """
@@ -333,7 +341,7 @@ public struct CoverageFigureStore: Sendable {
                 """
                 SELECT left(g.region_code, $1), count(*), coalesce(sum(met.times), 0)::bigint,
                        count(*) FILTER (WHERE met.times >= \(DeputyGroup.activitiesExpectedPerYear))
-                FROM groups g \(scope("g"))
+                FROM \(records("groups", "g"))
                 CROSS JOIN LATERAL (
                     SELECT count(*) AS times FROM activities a
                     WHERE a.group_id = g.id AND NOT a.deleted AND a.confirmed AND a.on_date BETWEEN $4 AND $5
@@ -348,7 +356,7 @@ public struct CoverageFigureStore: Sendable {
             try await run(
                 """
                 SELECT left(cs.region_code, $1), cs.kind, cs.state, \(CoverageStore.caseColumns(today: day.chinaToday))
-                FROM case_status cs \(scope("cs"))
+                FROM \(records("case_status", "cs"))
                 WHERE cs.registered_on BETWEEN $4::date AND $5::date AND \(parameters)
                 GROUP BY 1, 2, 3
                 """
@@ -428,22 +436,33 @@ public struct CoverageFigureStore: Sendable {
         )
         """
 
-    /// The persons (of those listed, or all) with in-office mandates in two cells or more.
+    /// The persons (of those listed, or all) with in-office mandates in two cells or more: one grouping pass over the
+    /// mandates, their trainings joined to the persons found (a lookup per mandate is quadratic in the sign-ins).
     func countPersons(width: Int, only persons: [String]?, on connection: PostgresConnection) async throws -> [String: CoveragePerson] {
-        let scope = persons == nil ? "d.person_key IS NOT NULL" : "d.person_key = ANY($2::text[])"
-        let trained = persons == nil ? "d.person_key IN (SELECT person FROM trained)" : Self.trainedPerson("d")
+        func scope(_ alias: String) -> String {
+            persons == nil ? "\(alias).person_key IS NOT NULL" : "\(alias).person_key = ANY($2::text[])"
+        }
         var binds = PostgresBindings()
         binds.append(Int32(width))
         binds.append(persons ?? [])
         let rows = try await connection.query(
             PostgresQuery(
                 unsafeSQL: """
-                    \(persons == nil ? "WITH trained AS (\(Self.trainedPersons))" : "")
-                    SELECT d.person_key, array_agg(DISTINCT left(d.region_code, $1)), bool_or(\(trained))
-                    FROM deputies d
-                    WHERE \(scope) AND NOT d.deleted AND d.status = 'in_office' AND $2::text[] IS NOT NULL
-                    GROUP BY d.person_key
-                    HAVING count(DISTINCT left(d.region_code, $1)) > 1
+                    WITH several AS (
+                        SELECT d.person_key AS person, array_agg(DISTINCT left(d.region_code, $1)) AS cells
+                        FROM deputies d
+                        WHERE \(scope("d")) AND NOT d.deleted AND d.status = 'in_office' AND $2::text[] IS NOT NULL
+                        GROUP BY 1
+                        HAVING count(DISTINCT left(d.region_code, $1)) > 1
+                    ),
+                    trained AS (
+                        SELECT DISTINCT m.person_key AS person FROM attendance t
+                        JOIN deputies m ON m.id = t.deputy_id AND NOT m.deleted AND m.status = 'in_office' AND \(scope("m"))
+                        JOIN trainings tr ON tr.id = t.training_id AND NOT tr.deleted
+                        WHERE NOT t.deleted
+                    )
+                    SELECT several.person, several.cells, trained.person IS NOT NULL
+                    FROM several LEFT JOIN trained ON trained.person = several.person
                     """,
                 binds: binds
             ),

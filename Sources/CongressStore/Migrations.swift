@@ -536,6 +536,18 @@ public enum Migrations {
             name: "coverage figures maintained as changes arrive",
             sql: CoverageFigureTables.steps
         ),
+        Step(
+            version: 18,
+            name: "mandates with a legacy person key found by index",
+            sql: [
+                // The re-keyer looks for them at every start; without it a national node scans 2.85M mandates (14 s)
+                // to find none. Empty once they are re-keyed.
+                """
+                CREATE INDEX deputies_legacy_person_key ON deputies (origin)
+                WHERE NOT deleted AND person_key ~ '^[0-9a-f]{64}$'
+                """
+            ]
+        ),
     ]
 
     /// Constituents' data keys, wrapped (SPEC §13): no reference to `case_contacts`, so that a restore, which drops and

@@ -26,17 +26,18 @@ enum BenchNode {
     }
 
     /// The root node of `topology` with its secrets among `secrets` (a bench that plays its children holds theirs),
-    /// configured by `configure`.
+    /// configured by `configure`, on a new database or on `database` of `server` if named.
     static func run<T: Sendable>(
         _ topology: Topology,
         secrets: [NodeSecrets],
         on server: DatabaseAddress,
         named name: String,
+        database: String? = nil,
         logger: Logger,
         configure: (inout AppConfiguration) -> Void,
         _ body: (_ topology: Topology, _ client: PostgresClient, _ secrets: NodeSecrets, _ base: String) async throws -> T
     ) async throws -> T {
-        let address = server.with(database: "bench_\(name)_\(UUID().uuidString.prefix(8).lowercased())")
+        let address = server.with(database: database ?? "bench_\(name)_\(UUID().uuidString.prefix(8).lowercased())")
         try await ManagedPostgres.createDatabaseIfMissing(address.database, on: server, logger: logger)
         let port = try LoopbackPort.free()
         let secrets = secrets.first { $0.node == topology.root.code }!

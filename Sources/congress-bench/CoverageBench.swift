@@ -4,6 +4,7 @@ import CongressStore
 import CongressTooling
 import Foundation
 import Logging
+import PostgresNIO
 
 /// `congress-bench coverage`: coverage requests for a generated province at 50 concurrent clients (SPEC §11).
 struct CoverageBench: AsyncParsableCommand {
@@ -33,6 +34,12 @@ struct CoverageBench: AsyncParsableCommand {
     @Flag(help: "Also check that the maintained figures equal a full recount (congress coverage verify), and time both.")
     var verify = false
 
+    @Option(
+        help:
+            "A database on --database an earlier run of the same scale generated (its name, printed by that run): measured again without generating."
+    )
+    var reuse: String?
+
     @OptionGroup var options: LoadOptions
 
     func run() async throws {
@@ -52,36 +59,32 @@ struct CoverageBench: AsyncParsableCommand {
             let duration: Duration = quick ? .seconds(3) : .seconds(10)
             try await BenchDatabase.withServer(url: options.database, logger: logger) { server, _ in
                 let secrets = NodeSecrets.generate(for: topology, keeping: [:])
-                try await BenchNode.run(topology, secrets: secrets, on: server, named: "coverage", logger: logger) { _ in
+                try await BenchNode.run(topology, secrets: secrets, on: server, named: "coverage", database: reuse, logger: logger) { _ in
                 } _: { topology, client, secrets, base in
                     let townships = topology.allNodes.filter { $0.level == .township }.map(\.code)
-                    let generated = try await BenchResult.seconds {
-                        let counts =
-                            switch scale {
-                            case .province: try await ProvinceData.generate(townships: townships, on: client)
-                            case .national:
-                                try await ProvinceData.generate(
-                                    townships: townships,
-                                    root: topology.root.code,
-                                    villagesPerTownship: 15,
-                                    activitiesPerTownship: 40,
-                                    casesPerTownship: 10,
-                                    on: client
-                                )
-                            }
-                        print("\(scale): \(townships.count) townships, \(counts)")
+                    if let reuse {
+                        print("\(scale): \(townships.count) townships, the data of \(reuse)")
+                    } else {
+                        try await generate(townships: townships, root: topology.root.code, on: client)
                     }
-                    print("generated in \(String(format: "%.1f", generated)) s")
                     let load = LoadGenerator(token: secrets.readToken, clients: options.clients)
                     defer { load.shutdown() }
 
+                    let day = CoverageFigureStore.Day(
+                        today: CalendarDate(Date(), timeZone: topology.defaultSync.timezone),
+                        chinaToday: Activity.today()
+                    )
+                    let widths = CoverageSnapshot.prefixWidths(topology: topology, node: topology.root.code)
+                    // The first count of every cell, as a node does once (a new node, a new year, a new topology):
+                    // timed on its own, longer than a client's deadline at national.
+                    let firstCount = try await BenchResult.seconds {
+                        try await CoverageStore(client: client, logger: logger).figures.maintain(
+                            cellWidth: MaintainedCoverage(widths: widths).cellWidth,
+                            day: day
+                        )
+                    }
                     let firstBuild = try await BenchResult.seconds { try await load.get(base + "/v1/coverage?depth=1") }
                     if verify {
-                        let day = CoverageFigureStore.Day(
-                            today: CalendarDate(Date(), timeZone: topology.defaultSync.timezone),
-                            chinaToday: Activity.today()
-                        )
-                        let widths = CoverageSnapshot.prefixWidths(topology: topology, node: topology.root.code)
                         var differing = 0
                         let verified = try await BenchResult.seconds {
                             let (maintained, recounted) = try await CoverageStore(client: client, logger: logger).figures.verify(
@@ -101,7 +104,9 @@ struct CoverageBench: AsyncParsableCommand {
                     let paths = regions.map { "/v1/coverage?region=\($0.code)&depth=1" }
                     let coverage = try await load.run(base: base, paths: paths, for: duration)
                     let health = try await load.run(base: base, paths: ["/health"], for: duration)
-                    print("coverage: \(coverage.summary); health: \(health.summary); first snapshot \(String(format: "%.3f", firstBuild)) s")
+                    print(
+                        "coverage: \(coverage.summary); health: \(health.summary); first count of all cells \(String(format: "%.1f", firstCount)) s, first snapshot \(String(format: "%.3f", firstBuild)) s"
+                    )
 
                     // A write marks its cell; until the next refresh has recounted it requests are answered from the snapshot in hand.
                     let station = #"{"name": "新建站点", "type": "station", "regionCode": "\#(regions.last!.code)", "status": "active"}"#
@@ -130,6 +135,29 @@ struct CoverageBench: AsyncParsableCommand {
                 }
             }
         }
+    }
+    /// Writes the shape of `scale` straight into the node's tables and prints what it wrote, how long it took and the
+    /// database's name (for `--reuse`).
+    private func generate(townships: [RegionCode], root: RegionCode, on client: PostgresClient) async throws {
+        let generated = try await BenchResult.seconds {
+            let counts =
+                switch scale {
+                case .province: try await ProvinceData.generate(townships: townships, on: client)
+                case .national:
+                    try await ProvinceData.generate(
+                        townships: townships,
+                        root: root,
+                        villagesPerTownship: 15,
+                        activitiesPerTownship: 40,
+                        casesPerTownship: 10,
+                        on: client
+                    )
+                }
+            print("\(scale): \(townships.count) townships, \(counts)")
+        }
+        var database = ""
+        for try await (name, ) in try await client.query("SELECT current_database()").decode(String.self) { database = name }
+        print("generated in \(String(format: "%.1f", generated)) s, database \(database)")
     }
 }
 

@@ -40,6 +40,8 @@ public struct AppConfiguration: Sendable {
     /// log is compacted besides after each push (nil: only then, and by `congress compact`).
     public var tombstoneRetentionDays = NodeConfig.defaultTombstoneRetentionDays
     public var compactionInterval: Duration? = .seconds(60 * 60)
+    /// How often the coverage figures are brought up to date besides when read (nil: only when read).
+    public var coverageMaintenanceInterval: Duration? = .seconds(60)
     public var syncRetry: RetryPolicy = .standard
     public var syncBatchSize = SyncProtocol.batchSize
     /// Children's batches received and applied here at once (`BatchAdmission`); the others wait their turn, up to
@@ -147,6 +149,18 @@ public func buildApplication(_ configuration: AppConfiguration) throws -> Applic
     if let interval = configuration.compactionInterval {
         services.append(
             ScheduledCompaction(compactor: compactor, topology: topology, interval: interval, startsAfter: migrated, logger: logger)
+        )
+    }
+    if let interval = configuration.coverageMaintenanceInterval {
+        services.append(
+            ScheduledCoverageMaintenance(
+                figures: CoverageStore(client: pool, logger: logger).figures,
+                topology: topology,
+                node: configuration.node,
+                interval: interval,
+                startsAfter: migrated,
+                logger: logger
+            )
         )
     }
     if let file = configuration.topologyFile {

@@ -196,8 +196,8 @@ final class CoverageCache: Sendable {
         metrics: NodeMetrics
     ) async throws -> Entry {
         let version = try await store.version()
-        let today = CalendarDate(Date(), timeZone: topology.defaultSync.timezone)
-        let chinaToday = Activity.today()
+        let day = CoverageFigureStore.Day.now(in: topology)
+        let (today, chinaToday) = (day.today, day.chinaToday)
         if var entry = previous, entry.version == version, entry.today == today, entry.chinaToday == chinaToday,
             entry.snapshot.topology.hash == topology.hash
         {
@@ -207,7 +207,7 @@ final class CoverageCache: Sendable {
         let started = ContinuousClock.now
         let widths = CoverageSnapshot.prefixWidths(topology: topology, node: node)
         var maintained = previous.map(\.maintained).flatMap { $0.widths == widths ? $0 : nil } ?? MaintainedCoverage(widths: widths)
-        try await figures.maintain(cellWidth: maintained.cellWidth, day: .init(today: today, chinaToday: chinaToday))
+        try await figures.maintain(cellWidth: maintained.cellWidth, day: day)
         let changes = try await figures.changes(since: previous?.maintained.widths == widths ? previous?.position : nil)
         if changes.complete { maintained = MaintainedCoverage(widths: widths) }
         for (cell, counts) in changes.cells { maintained.setCell(cell, counts) }

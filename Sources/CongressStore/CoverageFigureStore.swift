@@ -57,10 +57,22 @@ public struct CoverageFigureStore: Sendable {
             self.today = today
             self.chinaToday = chinaToday
         }
+
+        /// Now: today in the topology's time zone, and in China.
+        public static func now(in topology: Topology) -> Day {
+            Day(today: CalendarDate(Date(), timeZone: topology.defaultSync.timezone), chinaToday: Activity.today())
+        }
     }
 
     /// More marks than this and one recount of everything is cheaper than cell by cell.
     static let mostMarks = 200_000
+
+    /// Brings the figures of `node`'s subtree in `topology` up to date as of now.
+    @discardableResult
+    public func maintain(for topology: Topology, node: RegionCode) async throws -> Maintenance {
+        let widths = CoverageSnapshot.prefixWidths(topology: topology, node: node)
+        return try await maintain(cellWidth: MaintainedCoverage(widths: widths).cellWidth, day: .now(in: topology))
+    }
 
     /// Recounts what writes marked since the last time, and what the passing of days changed, for cells `cellWidth`
     /// wide; writes the cells whose counts changed under a new revision. One transaction: readers see all or nothing.

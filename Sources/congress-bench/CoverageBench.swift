@@ -70,18 +70,11 @@ struct CoverageBench: AsyncParsableCommand {
                     let load = LoadGenerator(token: secrets.readToken, clients: options.clients)
                     defer { load.shutdown() }
 
-                    let day = CoverageFigureStore.Day(
-                        today: CalendarDate(Date(), timeZone: topology.defaultSync.timezone),
-                        chinaToday: Activity.today()
-                    )
                     let widths = CoverageSnapshot.prefixWidths(topology: topology, node: topology.root.code)
                     // The first count of every cell, as a node does once (a new node, a new year, a new topology):
                     // timed on its own, longer than a client's deadline at national.
                     let firstCount = try await BenchResult.seconds {
-                        try await CoverageStore(client: client, logger: logger).figures.maintain(
-                            cellWidth: MaintainedCoverage(widths: widths).cellWidth,
-                            day: day
-                        )
+                        try await CoverageStore(client: client, logger: logger).figures.maintain(for: topology, node: topology.root.code)
                     }
                     let firstBuild = try await BenchResult.seconds { try await load.get(base + "/v1/coverage?depth=1") }
                     if verify {
@@ -89,7 +82,7 @@ struct CoverageBench: AsyncParsableCommand {
                         let verified = try await BenchResult.seconds {
                             let (maintained, recounted) = try await CoverageStore(client: client, logger: logger).figures.verify(
                                 widths: widths,
-                                day: day
+                                day: .now(in: topology)
                             )
                             differing = topology.allNodes.count { region in
                                 let prefix = CoverageSnapshot.prefix(of: region.code)

@@ -31,10 +31,7 @@ struct CoverageCommand: AsyncParsableCommand {
                 let topology = setup.topology.topology
                 let code = setup.config.node
                 let widths = CoverageSnapshot.prefixWidths(topology: topology, node: code)
-                let day = CoverageFigureStore.Day(
-                    today: CalendarDate(Date(), timeZone: topology.defaultSync.timezone),
-                    chinaToday: Activity.today()
-                )
+                let day = CoverageFigureStore.Day.now(in: topology)
                 let (maintained, recounted) = try await setup.withMigratedDatabase(doing: "verifying the coverage figures") { client in
                     try await CoverageStore(client: client, logger: setup.logger.errorsOnly).figures.verify(widths: widths, day: day)
                 }

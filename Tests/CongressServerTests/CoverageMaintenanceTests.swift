@@ -69,6 +69,29 @@ import Testing
         }
     }
 
+    /// Nobody reads the figures (no request for coverage), yet the node's scheduled pass takes the marks a write leaves
+    /// and counts the cells: marks do not pile up at a node whose dashboard nobody opens.
+    @Test func theNodeMaintainsTheFiguresWithNobodyReadingThem() async throws {
+        let node = try await TestNode.make()
+        try await node.run(configure: { $0.coverageMaintenanceInterval = .milliseconds(100) }) { api in
+            let village = "420802001001"
+            _ = try await api.send(.post, "/v1/units/import", json: "[\(Fixture.unit(code: village, name: "村一"))]")
+            _ = try await api.create("stations", Fixture.station(name: "站点一", region: "420802001", units: [village]))
+            let cell = try await eventually {
+                let marks = try await TestDatabase.texts("SELECT count(*)::text FROM coverage_dirty", on: node.database)
+                let counts = try await TestDatabase.texts(
+                    "SELECT concat_ws(' ', counts->>'activeStations', counts->>'coveredUnits') FROM coverage_cells WHERE cell = '420802001'",
+                    on: node.database
+                )
+                return (marks, counts)
+            } until: {
+                $0.0 == ["0"] && $0.1 == ["1 1"]
+            }
+            #expect(cell.0 == ["0"], "marks left")
+            #expect(cell.1 == ["1 1"], "the township's cell counts the station and the village it covers")
+        }
+    }
+
     /// At each node: the maintained figures of every region equal a recount, and so do the figures it serves.
     static func expectMaintainedEqualRecount(_ federation: TestFederation, _ apis: [APIClient], after step: String) async throws {
         let nodes = [federation.city, federation.county, federation.township]

@@ -148,6 +148,8 @@ struct TestNode {
         )
         // Compacted after pushes only: a test reading a node's change-log history must not race a scheduled pass.
         configuration.compactionInterval = nil
+        // Coverage maintained when read only: tests that let days pass maintain with days of their own.
+        configuration.coverageMaintenanceInterval = nil
         self.configuration = configuration
     }
 

@@ -73,7 +73,9 @@ import Testing
     /// and counts the cells: marks do not pile up at a node whose dashboard nobody opens.
     @Test func theNodeMaintainsTheFiguresWithNobodyReadingThem() async throws {
         let node = try await TestNode.make()
-        try await node.run(configure: { $0.coverageMaintenanceInterval = .milliseconds(100) }) { api in
+        try await node.run {
+            $0.coverageMaintenanceInterval = .milliseconds(100)
+        } _: { api in
             let village = "420802001001"
             _ = try await api.send(.post, "/v1/units/import", json: "[\(Fixture.unit(code: village, name: "村一"))]")
             _ = try await api.create("stations", Fixture.station(name: "站点一", region: "420802001", units: [village]))

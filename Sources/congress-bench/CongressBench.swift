@@ -8,7 +8,7 @@ struct CongressBench: AsyncParsableCommand {
         abstract: "Measure performance; each run ends with machine-readable RESULT lines.",
         subcommands: [
             TopologyBench.self, SyncBench.self, IncrementalBench.self, TLSSyncBench.self, CoverageBench.self, RosterBench.self, PointsBench.self,
-            CasesBench.self, FanInBench.self, FanInChildren.self, CompactionBench.self,
+            CasesBench.self, FanInBench.self, FanInChildren.self, SyncChildPush.self, CompactionBench.self,
         ]
     )
 }

@@ -127,25 +127,14 @@ struct FanInBench: AsyncParsableCommand {
     /// Runs the children's process and reads what it measured: seconds from the first post to the last answer, and how
     /// many times the parent answered busy.
     static func pushFromChildren(url: String, tokens: String, rows: Int, batchSize: Int) throws -> (seconds: Double, busy: Int) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        process.arguments = ["fanin-children", "--url", url, "--tokens", tokens, "--rows", "\(rows)", "--batch-size", "\(batchSize)"]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0,
-            let line = text.split(separator: "\n").last(where: { $0.hasPrefix("PUSHED ") }),
-            let fields = Optional(Dictionary(uniqueKeysWithValues: line.split(separator: " ").dropFirst().compactMap(Self.field))),
-            let seconds = fields["seconds"].flatMap(Double.init), let busy = fields["busy"].flatMap(Int.init)
-        else { throw InputError(field: "fanin", message: "the children's process failed (\(process.terminationStatus)): \(text)") }
+        let fields = try HelperProcess.run(
+            ["fanin-children", "--url", url, "--tokens", tokens, "--rows", "\(rows)", "--batch-size", "\(batchSize)"],
+            expecting: "PUSHED"
+        )
+        guard let seconds = fields["seconds"].flatMap(Double.init), let busy = fields["busy"].flatMap(Int.init) else {
+            throw InputError(field: "fanin", message: "the children's process did not say what it measured: \(fields)")
+        }
         return (seconds, busy)
-    }
-
-    private static func field(_ text: Substring) -> (String, String)? {
-        let parts = text.split(separator: "=", maxSplits: 1)
-        return parts.count == 2 ? (String(parts[0]), String(parts[1])) : nil
     }
 
     /// Median seconds of three COPYs of the rows the parent received into an empty table like theirs, from a file the

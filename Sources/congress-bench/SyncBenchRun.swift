@@ -29,8 +29,11 @@ struct SyncBenchRun {
     /// Median seconds (of three rounds each) to push `rows` new deputies from the child to an empty parent, and to COPY
     /// the same rows into an empty deputies table of the same PostgreSQL. Rounds alternate, so that whatever else the
     /// machine does weighs on both alike.
-    func ingest(rows: Int) async throws -> (sync: Double, copy: Double) {
-        try await withNodes { child, parent, sync in
+    ///
+    /// Before the rounds (over plain HTTP), one full sync with the township in a process of its own: this process's peak
+    /// RSS is then the county's (with the bench's own pools), and the township reports its own.
+    func ingest(rows: Int) async throws -> (sync: Double, copy: Double, peaks: (parent: Double, child: Double)?) {
+        try await withNodes { child, parent, sync, separate in
             try await Self.generate(rows, on: child, seqsFrom: 0)
             // The baseline's input: the same rows as a file, written and read by the server (which may run as postgres).
             let exchange = folder + "/copy"
@@ -43,17 +46,27 @@ struct SyncBenchRun {
             )
             try await parent.query(PostgresQuery(unsafeSQL: "CREATE TABLE copy_target (LIKE deputies INCLUDING ALL)"), logger: logger)
             let childSync = ChangeLogReader(client: child, node: Self.child, logger: logger)
-            var syncs: [Double] = []
-            var copies: [Double] = []
-            for _ in 0..<3 {
-                // Emptying the parent between rounds is the benchmark's own doing: no store method does that.
+            // Emptying the parent between rounds is the benchmark's own doing: no store method does that. The child
+            // then pushes everything again, as when its parent asks it to rewind.
+            func startOver() async throws {
                 for statement in [
                     "TRUNCATE deputies, change_log, sync_checkpoints, copy_target", "UPDATE change_counter SET last_seq = 0", "CHECKPOINT",
                 ] {
                     try await parent.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                 }
-                // The child pushes everything again, as when its parent asks it to rewind.
                 try await childSync.recordAck(0, parent: Self.parent, rewind: true)
+            }
+            var peaks: (parent: Double, child: Double)?
+            if !https {
+                try await startOver()
+                let pushed = try separate.push()
+                guard pushed.applied == rows else { throw InputError(field: "sync", message: "applied \(pushed.applied) of \(rows) changes") }
+                peaks = (SyncBench.peakResidentMegabytes() ?? 0, pushed.peak)
+            }
+            var syncs: [Double] = []
+            var copies: [Double] = []
+            for _ in 0..<3 {
+                try await startOver()
                 syncs.append(
                     try await BenchResult.seconds {
                         let report = await sync.run()
@@ -71,13 +84,13 @@ struct SyncBenchRun {
                     }
                 )
             }
-            return (syncs.sorted()[1], copies.sorted()[1])
+            return (syncs.sorted()[1], copies.sorted()[1], peaks)
         }
     }
 
     /// Median seconds of a sync carrying 1,000 updated records, child and parent both holding `records` already in sync.
     func incremental(records: Int) async throws -> Double {
-        try await withNodes { child, parent, sync in
+        try await withNodes { child, parent, sync, _ in
             try await Self.generate(records, on: child, seqsFrom: 0)
             try await Self.generate(records, on: parent, seqsFrom: 0)
             let childSync = ChangeLogReader(client: child, node: Self.child, logger: logger)
@@ -168,7 +181,7 @@ struct SyncBenchRun {
     }
 
     /// Fresh databases for both nodes, migrated; the parent serving on a free loopback port; the child's sync client.
-    private func withNodes<T: Sendable>(_ body: (PostgresClient, PostgresClient, SyncClient) async throws -> T) async throws -> T {
+    private func withNodes<T: Sendable>(_ body: (PostgresClient, PostgresClient, SyncClient, SeparateChild) async throws -> T) async throws -> T {
         let port = try LoopbackPort.free()
         var yaml = Self.topologyYAMLText(port: port)
         if https { yaml = yaml.replacingOccurrences(of: "http://", with: "https://") }
@@ -198,16 +211,44 @@ struct SyncBenchRun {
         return try await whileRunning([app, child, parent], logger: logger) {
             try await Migrations.apply(on: child, logger: logger)
             try await NodeHTTP.waitUntilListening(url: "\(https ? "https" : "http")://127.0.0.1:\(port)", tls: childTLS?.clientConfiguration)
-            let sync = SyncClient(
-                changeLog: ChangeLogReader(client: child, node: Self.child, logger: logger),
-                applier: BatchApplier(client: child, node: Self.child, logger: logger),
-                directiveFeed: DirectiveFeed(client: child, node: Self.child, logger: logger),
-                topology: TopologyInForce(topology),
-                token: secrets.first { $0.node == Self.child }!.parentToken,
-                tls: childTLS?.clientConfiguration,
-                logger: logger
+            let token = secrets.first { $0.node == Self.child }!.parentToken!
+            let sync = Self.childSync(on: child, topology: topology, token: token, tls: childTLS?.clientConfiguration, logger: logger)
+            let separate = SeparateChild(
+                arguments: [
+                    "sync-child", "--host", server.host, "--database-port", "\(server.port)", "--user", server.username, "--database",
+                    childDatabase.database, "--parent-port", "\(port)", "--token", token,
+                ],
+                password: server.password
             )
-            return try await body(child, parent, sync)
+            return try await body(child, parent, sync, separate)
+        }
+    }
+
+    /// The township's sync client, on its database.
+    static func childSync(on client: PostgresClient, topology: Topology, token: String, tls: TLSConfiguration?, logger: Logger) -> SyncClient {
+        SyncClient(
+            changeLog: ChangeLogReader(client: client, node: child, logger: logger),
+            applier: BatchApplier(client: client, node: child, logger: logger),
+            directiveFeed: DirectiveFeed(client: client, node: child, logger: logger),
+            topology: TopologyInForce(topology),
+            token: token,
+            tls: tls,
+            logger: logger
+        )
+    }
+
+    /// The township run as a process of its own (`congress-bench sync-child`, plain HTTP), for its memory alone.
+    struct SeparateChild {
+        let arguments: [String]
+        let password: String?
+
+        /// Pushes the township's change log once; returns how many changes applied and the process's peak RSS in MB.
+        func push() throws -> (applied: Int, peak: Double) {
+            let fields = try HelperProcess.run(arguments, environment: password.map { ["CONGRESS_BENCH_PASSWORD": $0] } ?? [:], expecting: "PUSHED")
+            guard let applied = fields["applied"].flatMap(Int.init), let peak = fields["peak"].flatMap(Double.init) else {
+                throw InputError(field: "sync", message: "the township's process did not say what it measured: \(fields)")
+            }
+            return (applied, peak)
         }
     }
 

@@ -148,19 +148,18 @@ public func buildApplication(_ configuration: AppConfiguration) throws -> Applic
     )
     if let interval = configuration.compactionInterval {
         services.append(
-            ScheduledCompaction(compactor: compactor, topology: topology, interval: interval, startsAfter: migrated, logger: logger)
+            ScheduledPass(doing: "compacting the change log", interval: interval, startsAfter: migrated, logger: logger) {
+                // The parent in force bounds what may go: its acknowledgement (none at a root).
+                _ = try await compactor.compact(parent: topology.topology.upstream(of: compactor.node)?.code)
+            }
         )
     }
     if let interval = configuration.coverageMaintenanceInterval {
+        let (figures, node) = (CoverageStore(client: pool, logger: logger).figures, configuration.node)
         services.append(
-            ScheduledCoverageMaintenance(
-                figures: CoverageStore(client: pool, logger: logger).figures,
-                topology: topology,
-                node: configuration.node,
-                interval: interval,
-                startsAfter: migrated,
-                logger: logger
-            )
+            ScheduledPass(doing: "maintaining the coverage figures", interval: interval, startsAfter: migrated, logger: logger) {
+                try await figures.maintain(for: topology.topology, node: node)
+            }
         )
     }
     if let file = configuration.topologyFile {

@@ -19,22 +19,29 @@ public struct ChangeRows: Sendable, Equatable {
     /// Rows in `COPY` text format (tab-separated, `\N` for NULL, backslash escapes), each ending in a newline.
     public private(set) var copyText: [UInt8]
     public private(set) var count: Int
+    /// The `kind` of each change as its row has it, once each: the statement that applies them names only these.
+    public private(set) var kinds: Set<String>
+    /// Whether a change carries a handover (`handedOverBy`): its checks read what earlier batches wrote.
+    public private(set) var hasHandovers: Bool
 
     /// Reads the document's `changes` array; fails on anything that is not JSON of that shape, saying where.
     public init(document: some ContiguousBytes) throws(ChangeRowsError) {
-        let result: Result<(text: [UInt8], count: Int), ChangeRowsError> = document.withUnsafeBytes { raw in
+        typealias Scanned = (output: [UInt8], count: Int, kinds: Set<String>, hasHandovers: Bool)
+        let result: Result<Scanned, ChangeRowsError> = document.withUnsafeBytes { raw in
             var scanner = ChangeScanner(bytes: raw.bindMemory(to: UInt8.self))
             do throws(ChangeRowsError) {
                 try scanner.document()
-                return .success((scanner.output, scanner.count))
+                return .success((scanner.output, scanner.count, scanner.kinds, scanner.hasHandovers))
             } catch {
                 return .failure(error)
             }
         }
         switch result {
         case .success(let rows):
-            copyText = rows.text
+            copyText = rows.output
             count = rows.count
+            kinds = rows.kinds
+            hasHandovers = rows.hasHandovers
         case .failure(let error):
             throw error
         }
@@ -60,6 +67,10 @@ private struct ChangeScanner {
     var index = 0
     var output: [UInt8] = []
     var count = 0
+    var kinds: Set<String> = []
+    var hasHandovers = false
+    /// The previous change's kind as written, so that a run of one kind is noted once.
+    private var lastKind: [UInt8] = []
     /// The change being read, for error messages.
     var change: Int?
 
@@ -99,6 +110,8 @@ private struct ChangeScanner {
     static let changesKey = Array("changes".utf8)
     static let fieldKeys = ChangeRows.fields.map { Array($0.utf8) }
     static let bodyField = ChangeRows.fields.firstIndex(of: "body")!
+    static let kindField = ChangeRows.fields.firstIndex(of: "kind")!
+    static let handoverField = ChangeRows.fields.firstIndex(of: "handedOverBy")!
 
     private mutating func changes() throws(ChangeRowsError) {
         try expect(UInt8(ascii: "["))
@@ -124,6 +137,8 @@ private struct ChangeScanner {
                 output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "N")])
                 continue
             }
+            if field == Self.handoverField { hasHandovers = true }
+            let start = output.count
             if value.isString && field != Self.bodyField {
                 try appendDecoded(value)
             } else if value.isString {
@@ -132,8 +147,16 @@ private struct ChangeScanner {
             } else {
                 appendEscaped(value.range)
             }
+            if field == Self.kindField { noteKind(writtenFrom: start) }
         }
         output.append(UInt8(ascii: "\n"))
+    }
+
+    private mutating func noteKind(writtenFrom start: Int) {
+        let written = output[start...]
+        guard !written.elementsEqual(lastKind) else { return }
+        kinds.insert(String(decoding: written, as: UTF8.self))
+        lastKind = Array(written)
     }
 
     /// The members of an object whose `{` was read, through its `}`; `each` reads the value after the colon.

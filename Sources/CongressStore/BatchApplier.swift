@@ -63,18 +63,18 @@ public struct BatchApplier: Sendable {
     /// Applies a pushed batch all or nothing: scope checked, older versions ignored, applied changes appended to
     /// this node's change log (origin and version kept) so they travel on, and the sender's checkpoint moved.
     ///
-    /// A child sends its next batch before the previous one is acknowledged, so that the next one is received and
-    /// copied in while the previous one applies. Should it reach the checkpoint first, it waits for the batch under way
-    /// that fills the gap before it, rather than answering with a gap.
+    /// A child sends its next batch before the previous one is acknowledged, so that the next one is received, copied
+    /// in and landed in its tables while the previous one finishes. Should it reach the checkpoint first, it waits for
+    /// the batch under way that fills the gap before it, rather than answering with a gap.
     ///
     /// Throws `StoreError` for a batch PostgreSQL refuses (out of scope, a malformed value), `DatabaseError` when the
     /// database fails.
     public func apply(_ header: BatchHeader, changes: ChangeRows, kinds: Set<RecordKind>) async throws -> ApplyOutcome {
         let ticket = await underWay.begin(header.sender, from: header.fromSeq)
         do {
-            var outcome = try await applyOnce(header, changes: changes, kinds: kinds)
+            var outcome = try await retryingConflicts { try await applyOnce(header, changes: changes, kinds: kinds) }
             while case .gap(let expected) = outcome, await underWay.awaitEnd(of: header.sender, startingBy: expected, other: ticket) {
-                outcome = try await applyOnce(header, changes: changes, kinds: kinds)
+                outcome = try await retryingConflicts { try await applyOnce(header, changes: changes, kinds: kinds) }
             }
             await underWay.end(ticket)
             return outcome
@@ -85,44 +85,71 @@ public struct BatchApplier: Sendable {
         }
     }
 
+    /// The outcome of a batch that landed before the checkpoint said it was not next: thrown to roll the landing back.
+    private struct NotNext: Error {
+        let outcome: ApplyOutcome
+    }
+
     private func applyOnce(_ header: BatchHeader, changes: ChangeRows, kinds: Set<RecordKind>) async throws -> ApplyOutcome {
-        try await client.transaction(logger: logger) { connection in
-            // Copied in before the checkpoint is locked: while the sender's previous batch still holds it.
-            try await StagedChanges.stage(changes, on: connection, logger: logger)
-            let sender = header.sender.rawValue
-            // Created on the sender's first batch; either way the row stays locked until commit, so a sender's
-            // batches apply one at a time.
-            var checkpoint: Int64 = 0
-            let locked = try await connection.query(
-                """
-                INSERT INTO sync_checkpoints (sender) VALUES (\(sender))
-                ON CONFLICT (sender) DO UPDATE SET sender = excluded.sender RETURNING acked_seq
-                """,
-                logger: logger
-            )
-            for try await seq in locked.decode(Int64.self) { checkpoint = seq }
-            try await Self.recordEdges(header.edges ?? [], reportedBy: header.sender, on: connection, logger: logger)
-            if header.toSeq <= checkpoint {
-                // A replay, or the empty batch a child sends when it has nothing new: it still shows the child is alive.
-                try await connection.query("UPDATE sync_checkpoints SET last_batch_at = now() WHERE sender = \(sender)", logger: logger)
-                return .acked(BatchAck(acked: header.toSeq, applied: 0))
+        let scope = StagedChanges.Scope.subtree(of: header.sender, kinds: kinds, receiver: node)
+        do {
+            return try await client.transaction(logger: logger) { connection in
+                let staged = try await StagedChanges.stage(changes, on: connection, logger: logger)
+                let sender = header.sender.rawValue
+                // Landed before the checkpoint is locked, while the sender's previous batch may still hold it: the
+                // rows of a batch are the most of its work. Not a batch that hands records over, whose checks read
+                // what the batches before it wrote; nor one already applied.
+                var landed: Int?
+                if !staged.hasHandovers, try await ackedSeq(of: header.sender, on: connection) < header.toSeq {
+                    landed = try await StagedChanges.land(staged, scope: scope, on: connection, logger: logger)
+                }
+                // Created on the sender's first batch; either way the row stays locked until commit, so that a
+                // sender's batches are logged and acknowledged one at a time, in order.
+                var checkpoint: Int64 = 0
+                let locked = try await connection.query(
+                    """
+                    INSERT INTO sync_checkpoints (sender) VALUES (\(sender))
+                    ON CONFLICT (sender) DO UPDATE SET sender = excluded.sender RETURNING acked_seq
+                    """,
+                    logger: logger
+                )
+                for try await seq in locked.decode(Int64.self) { checkpoint = seq }
+                if landed != nil, header.toSeq <= checkpoint || header.fromSeq > checkpoint + 1 {
+                    // Not next after all: the landing is undone, and the batch judged again as it arrives.
+                    throw NotNext(
+                        outcome: header.toSeq <= checkpoint ? .acked(BatchAck(acked: header.toSeq, applied: 0)) : .gap(expected: checkpoint + 1)
+                    )
+                }
+                try await Self.recordEdges(header.edges ?? [], reportedBy: header.sender, on: connection, logger: logger)
+                if header.toSeq <= checkpoint {
+                    // A replay, or the empty batch a child sends when it has nothing new: it still shows the child is alive.
+                    try await connection.query("UPDATE sync_checkpoints SET last_batch_at = now() WHERE sender = \(sender)", logger: logger)
+                    return .acked(BatchAck(acked: header.toSeq, applied: 0))
+                }
+                if header.fromSeq > checkpoint + 1 { return .gap(expected: checkpoint + 1) }
+                let count: Int
+                if let landed { count = landed } else { count = try await StagedChanges.land(staged, scope: scope, on: connection, logger: logger) }
+                try await StagedChanges.log(scope: scope, on: connection, logger: logger)
+                try await caseStatus.refreshStaged(on: connection)
+                try await connection.query(
+                    """
+                    UPDATE sync_checkpoints SET acked_seq = \(header.toSeq), last_batch_at = now(), batches = batches + 1, changes = changes + \(count)
+                    WHERE sender = \(sender)
+                    """,
+                    logger: logger
+                )
+                return .acked(BatchAck(acked: header.toSeq, applied: count))
             }
-            if header.fromSeq > checkpoint + 1 { return .gap(expected: checkpoint + 1) }
-            let count = try await StagedChanges.apply(
-                scope: .subtree(of: header.sender, kinds: kinds, receiver: node),
-                on: connection,
-                logger: logger
-            )
-            try await caseStatus.refreshStaged(on: connection)
-            try await connection.query(
-                """
-                UPDATE sync_checkpoints SET acked_seq = \(header.toSeq), last_batch_at = now(), batches = batches + 1, changes = changes + \(count)
-                WHERE sender = \(sender)
-                """,
-                logger: logger
-            )
-            return .acked(BatchAck(acked: header.toSeq, applied: count))
+        } catch let notNext as NotNext {
+            return notNext.outcome
         }
+    }
+
+    /// The sender's checkpoint as last committed (0 before its first batch), read without waiting for a batch under way.
+    private func ackedSeq(of sender: RegionCode, on connection: PostgresConnection) async throws -> Int64 {
+        let rows = try await connection.query("SELECT acked_seq FROM sync_checkpoints WHERE sender = \(sender.rawValue)", logger: logger)
+        for try await seq in rows.decode(Int64.self) { return seq }
+        return 0
     }
 
     /// Keeps the newest delivery time the sender reports for each node in its subtree (never for itself: its own

@@ -83,7 +83,7 @@ public struct CoverageFigureStore: Sendable {
     /// wide; writes the cells whose counts changed under a new revision. One transaction: readers see all or nothing.
     @discardableResult
     public func maintain(cellWidth: Int, day: Day) async throws -> Maintenance {
-        try await Self.retryingConflicts {
+        try await retryingConflicts {
             try await client.transaction(logger: logger) { connection in
                 try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", logger: logger)
                 // Compiling a plan takes longer than counting a few cells (0.3–1 s a statement at national).
@@ -91,19 +91,6 @@ public struct CoverageFigureStore: Sendable {
                 return try await maintain(cellWidth: cellWidth, day: day, on: connection)
             }
         }
-    }
-
-    /// Two maintainers at once (a serving node and `congress coverage verify`): the later one's snapshot misses the
-    /// other's marks consumed and state written, and PostgreSQL refuses it; it starts again from the newer state.
-    static func retryingConflicts<Result>(_ work: () async throws -> Result) async throws -> Result {
-        for attempt in 1... {
-            do {
-                return try await work()
-            } catch let error as PSQLError where error.serverInfo?[.sqlState] == "40001" && attempt < 5 {
-                try await Task.sleep(for: .milliseconds(20 * attempt))
-            }
-        }
-        fatalError("unreachable")
     }
 
     private func maintain(cellWidth: Int, day: Day, on connection: PostgresConnection) async throws -> Maintenance {
@@ -554,7 +541,7 @@ extension CoverageFigureStore {
     public func verify(widths: [Int], day: Day) async throws -> (maintained: [String: CoverageCounts], recounted: [String: CoverageCounts]) {
         var maintained = MaintainedCoverage(widths: widths)
         let cellWidth = maintained.cellWidth
-        let recounted = try await Self.retryingConflicts {
+        let recounted = try await retryingConflicts {
             try await client.transaction(logger: logger) { connection in
                 try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", logger: logger)
                 _ = try await maintain(cellWidth: cellWidth, day: day, on: connection)

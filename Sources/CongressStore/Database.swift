@@ -165,6 +165,20 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     public var description: String { message }
 }
 
+/// Runs `work` (a whole transaction) again when PostgreSQL gave it up for another's sake, up to 5 times: a serialization
+/// failure (two coverage maintainers at once: the later one's snapshot missed what the other consumed) or a deadlock it
+/// broke (two batches landing at once in different orders).
+func retryingConflicts<Result>(_ work: () async throws -> Result) async throws -> Result {
+    for attempt in 1... {
+        do {
+            return try await work()
+        } catch let error as PSQLError where ["40001", "40P01"].contains(error.serverInfo?[.sqlState]) && attempt < 5 {
+            try await Task.sleep(for: .milliseconds(20 * attempt))
+        }
+    }
+    fatalError("unreachable")
+}
+
 extension PostgresClient {
     /// Runs `work` in one transaction and lets the closure's own error through unwrapped,
     /// so a refused write reaches the client as what it is rather than as a transaction failure; a refusal of

@@ -122,8 +122,8 @@ public struct DirectiveFeed: Sendable {
     public func applyDirectives(_ changes: ChangeRows, toSeq: Int64, parent: RegionCode, schemaVersion: Int) async throws -> Int {
         do {
             return try await client.transaction(logger: logger) { connection in
-                try await StagedChanges.stage(changes, on: connection, logger: logger)
-                let count = try await StagedChanges.apply(scope: .directivesFor(node), on: connection, logger: logger)
+                let staged = try await StagedChanges.stage(changes, on: connection, logger: logger)
+                let count = try await StagedChanges.apply(staged, scope: .directivesFor(node), on: connection, logger: logger)
                 try await caseStatus.refreshStaged(on: connection)
                 try await connection.query(
                     """

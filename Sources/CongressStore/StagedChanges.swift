@@ -69,16 +69,21 @@ enum StagedChanges {
         var adoptedVersionSQL: String {
             switch self {
             case .subtree: "0"
-            case .directivesFor: "(SELECT coalesce(max(version), 0) FROM applied WHERE origin = $1)"
+            case .directivesFor: "(SELECT coalesce(max(version), 0) FROM applied_changes WHERE origin = $1)"
             }
         }
 
         /// The codes bound as `$1` (and `$2`).
-        var bound: [String] {
+        var bindings: PostgresBindings {
+            var bindings = PostgresBindings()
             switch self {
-            case .subtree(let code, _, let receiver): [code.rawValue, receiver.rawValue]
-            case .directivesFor(let code): [code.rawValue]
+            case .subtree(let code, _, let receiver):
+                bindings.append(code.rawValue)
+                bindings.append(receiver.rawValue)
+            case .directivesFor(let code):
+                bindings.append(code.rawValue)
             }
+            return bindings
         }
 
         var refusal: String {
@@ -91,14 +96,31 @@ enum StagedChanges {
         }
     }
 
+    /// A batch copied in by `stage`: what its rows hold, which the statements that apply it are written for.
+    struct Staged {
+        /// The kinds its rows name (a row of any other kind is refused by the scope check).
+        let kinds: [RecordKind]
+        /// Whether a row hands a record over.
+        let hasHandovers: Bool
+    }
+
     /// Copies `changes` into the temporary table `incoming_changes` of the caller's transaction: PostgreSQL parses each
-    /// body once, as `COPY` does.
-    static func stage(_ changes: ChangeRows, on connection: PostgresConnection, logger: Logger) async throws {
+    /// body once, as `COPY` does. `applied_changes` receives what `land` applies, for `log`.
+    static func stage(_ changes: ChangeRows, on connection: PostgresConnection, logger: Logger) async throws -> Staged {
         try await connection.query(
             """
             CREATE TEMPORARY TABLE incoming_changes (
                 kind text, id uuid, origin text COLLATE "C", region_code text COLLATE "C", version bigint, updated_at timestamptz,
                 deleted boolean, body jsonb, epoch integer, former_region_codes jsonb, handed_over_by text COLLATE "C"
+            ) ON COMMIT DROP
+            """,
+            logger: logger
+        )
+        try await connection.query(
+            """
+            CREATE TEMPORARY TABLE applied_changes (
+                kind text, id uuid, origin text COLLATE "C", region_code text COLLATE "C", version bigint, deleted boolean,
+                handed_over_by text COLLATE "C"
             ) ON COMMIT DROP
             """,
             logger: logger
@@ -111,17 +133,39 @@ enum StagedChanges {
                 sent += chunk.count
             }
         }
+        return Staged(kinds: RecordKind.allCases.filter { changes.kinds.contains($0.rawValue) }, hasHandovers: changes.hasHandovers)
     }
 
-    /// Applies the staged changes in one statement: refused whole (`.forbidden`) if any is out of scope or malformed;
+    /// Applies the staged changes (`land`, then `log`) and returns how many applied.
+    static func apply(_ staged: Staged, scope: Scope, on connection: PostgresConnection, logger: Logger) async throws -> Int {
+        let count = try await land(staged, scope: scope, on: connection, logger: logger)
+        try await log(scope: scope, on: connection, logger: logger)
+        return count
+    }
+
+    /// Stores the staged changes in one statement: refused whole (`.forbidden`) if any is out of scope or malformed;
     /// otherwise each record upserted where the incoming one is newer — a higher ownership epoch, or the same epoch and
-    /// owner and a higher version — and what changed appended to this node's change log with origin and version kept.
-    /// Returns how many changes applied.
-    static func apply(scope: Scope, on connection: PostgresConnection, logger: Logger) async throws -> Int {
-        var bindings = PostgresBindings()
-        for code in scope.bound { bindings.append(code) }
-        let sql = applySQL(outside: scope.outsideSQL, passing: scope.passingSQL, adoptedVersion: scope.adoptedVersionSQL)
-        let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
+    /// owner and a higher version — and what changed noted in `applied_changes`. Returns how many changes applied.
+    ///
+    /// Takes no lock but the rows it writes, in one order (kind, then id), so that two batches landing at once wait
+    /// for each other rather than deadlock.
+    static func land(_ staged: Staged, scope: Scope, on connection: PostgresConnection, logger: Logger) async throws -> Int {
+        guard !staged.hasHandovers else {
+            return try await land(landSQL(staged, scope: scope, newOnly: false), scope: scope, on: connection, logger: logger)
+        }
+        // Most rows of a first sync are new to this node, and a plain insert skips `ON CONFLICT`'s speculative insertion
+        // (a fifth of the upsert's time). The first record already here ends it, and the upsert runs instead.
+        try await connection.query("SAVEPOINT land", logger: logger)
+        do {
+            return try await land(landSQL(staged, scope: scope, newOnly: true), scope: scope, on: connection, logger: logger)
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
+            try await connection.query("ROLLBACK TO SAVEPOINT land", logger: logger)
+            return try await land(landSQL(staged, scope: scope, newOnly: false), scope: scope, on: connection, logger: logger)
+        }
+    }
+
+    private static func land(_ sql: String, scope: Scope, on connection: PostgresConnection, logger: Logger) async throws -> Int {
+        let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: scope.bindings), logger: logger)
         var count = 0
         for try await (applied, kind, id, origin, region) in rows.decode((Int64, String?, String?, String?, String?).self) {
             if kind != nil || id != nil || origin != nil || region != nil {
@@ -135,84 +179,110 @@ enum StagedChanges {
         return count
     }
 
+    /// Appends what `land` applied to this node's change log, origin and version kept, under the change counter's
+    /// lock (held to commit: seqs become visible in order). Change-log order within a batch does not matter: the next
+    /// parent compares epochs and versions per record.
+    static func log(scope: Scope, on connection: PostgresConnection, logger: Logger) async throws {
+        let sql = """
+            WITH counter AS (
+                UPDATE change_counter SET last_seq = greatest(last_seq, \(scope.adoptedVersionSQL)) + (SELECT count(*) FROM applied_changes)
+                RETURNING last_seq
+            )
+            INSERT INTO change_log (seq, kind, record_id, origin, region_code, version, deleted, handed_over_by)
+            SELECT (SELECT last_seq FROM counter) - (SELECT count(*) FROM applied_changes) + row_number() OVER (),
+                kind, id, origin, region_code, version, deleted, handed_over_by
+            FROM applied_changes
+            """
+        try await connection.query(PostgresQuery(unsafeSQL: sql, binds: scope.bindings), logger: logger)
+    }
+
+    /// The upsert's conflict clause: the incoming record replaces the one held if it is newer.
+    private static let newerWins = """
+        ON CONFLICT (id) DO UPDATE SET origin = excluded.origin, region_code = excluded.region_code, version = excluded.version,
+            updated_at = excluded.updated_at, deleted = excluded.deleted, body = excluded.body, epoch = excluded.epoch,
+            former_region_codes = excluded.former_region_codes
+        WHERE t.epoch < excluded.epoch OR t.epoch = excluded.epoch AND t.origin = excluded.origin AND t.version < excluded.version
+        """
+
     /// Kinds with a unique index over live records: their tombstones are applied first, so that a village deleted and
     /// registered again in one batch does not trip the one-live-unit-per-code index.
     private static let hasLiveUniqueIndex: Set<RecordKind> = [.unit, .attendance]
 
-    /// One statement: find the first change out of scope (then write nothing), else upsert each kind where the incoming
-    /// record is newer and log what changed (with the handover it carries, for the directives that take it down). A
-    /// batch names each record once (its current state); one naming a record twice fails whole. Change-log order within
-    /// a batch does not matter: the next parent compares epochs and versions per record.
+    /// One statement: find the first change out of scope (then write nothing), else upsert each kind the batch names
+    /// where the incoming record is newer and note what changed (with the handover it carries, for the directives that
+    /// take it down). A batch names each record once (its current state); one naming a record twice fails whole.
     ///
     /// A handover whose new owner lies outside this node (`passing`) is not stored: this node drops its copy (an older
     /// epoch) and keeps the handover in `handed_over`, logged so that its push carries it on up.
-    private static func applySQL(outside: String, passing: String, adoptedVersion: String) -> String {
-        let upserts = RecordKind.allCases.map { kind in
+    /// `newOnly`: a plain insert, for rows none of which this node holds (a unique violation otherwise).
+    private static func landSQL(_ staged: Staged, scope: Scope, newOnly: Bool) -> String {
+        let (outside, passing) = (scope.outsideSQL, scope.passingSQL)
+        // Without handovers every row lands, read straight from the staged table (a CTE read twice would be copied).
+        let landing = staged.hasHandovers ? "landing" : "incoming_changes"
+        let upserts = staged.kinds.map { kind in
             """
             up_\(kind.rawValue) AS (
                 INSERT INTO \(kind.collection) AS t (id, origin, region_code, version, updated_at, deleted, body, epoch, former_region_codes)
                 SELECT id, origin, region_code, version, updated_at, deleted, body, coalesce(epoch, 0), coalesce(former_region_codes, '[]')
-                FROM landing
-                WHERE kind = '\(kind.rawValue)' AND NOT EXISTS (SELECT FROM bad)\(Self.hasLiveUniqueIndex.contains(kind) ? " ORDER BY deleted DESC" : "")
-                ON CONFLICT (id) DO UPDATE SET origin = excluded.origin, region_code = excluded.region_code, version = excluded.version,
-                    updated_at = excluded.updated_at, deleted = excluded.deleted, body = excluded.body, epoch = excluded.epoch,
-                    former_region_codes = excluded.former_region_codes
-                WHERE t.epoch < excluded.epoch OR t.epoch = excluded.epoch AND t.origin = excluded.origin AND t.version < excluded.version
+                FROM \(landing)
+                WHERE kind = '\(kind.rawValue)' AND NOT EXISTS (SELECT FROM bad)
+                ORDER BY \(Self.hasLiveUniqueIndex.contains(kind) ? "deleted DESC, " : "")id
+                \(newOnly ? "" : Self.newerWins)
                 RETURNING '\(kind.rawValue)'::text AS kind, id, origin, region_code, version, deleted
-            )
+            ),
             """
-        }.joined(separator: ",\n")
-        let union = RecordKind.allCases.map { "SELECT * FROM up_\($0.rawValue)" }.joined(separator: " UNION ALL ")
-        let drops = RecordKind.allCases.map { kind in
-            """
-            drop_\(kind.rawValue) AS (
-                DELETE FROM \(kind.collection) t USING passing p
-                WHERE p.kind = '\(kind.rawValue)' AND t.id = p.id AND t.epoch < p.epoch AND NOT EXISTS (SELECT FROM bad)
-            )
-            """
-        }.joined(separator: ",\n")
+        }.joined(separator: "\n")
+        let landed =
+            staged.kinds.isEmpty
+            ? "SELECT NULL::text AS kind, NULL::uuid AS id, NULL::text AS origin, NULL::text AS region_code, NULL::bigint AS version, NULL::boolean AS deleted WHERE false"
+            : staged.kinds.map { "SELECT * FROM up_\($0.rawValue)" }.joined(separator: " UNION ALL ")
+        let handovers =
+            staged.hasHandovers
+            ? staged.kinds.map { kind in
+                """
+                drop_\(kind.rawValue) AS (
+                    DELETE FROM \(kind.collection) t USING passing p
+                    WHERE p.kind = '\(kind.rawValue)' AND t.id = p.id AND t.epoch < p.epoch AND NOT EXISTS (SELECT FROM bad)
+                ),
+                """
+            }.joined(separator: "\n") + """
+
+                passed AS (
+                    INSERT INTO handed_over (kind, id, to_node, change)
+                    SELECT kind, id, origin, jsonb_build_object('kind', kind, 'id', id, 'origin', origin, 'regionCode', region_code,
+                        'version', version, 'updatedAt', updated_at, 'deleted', deleted, 'body', body, 'epoch', epoch,
+                        'formerRegionCodes', coalesce(former_region_codes, '[]'), 'handedOverBy', handed_over_by)
+                    FROM passing WHERE NOT EXISTS (SELECT FROM bad)
+                    ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, to_node = excluded.to_node, change = excluded.change, handed_at = now()
+                    WHERE (handed_over.change ->> 'epoch')::int < (excluded.change ->> 'epoch')::int
+                        OR (handed_over.change ->> 'epoch')::int = (excluded.change ->> 'epoch')::int
+                            AND (handed_over.change ->> 'version')::bigint < (excluded.change ->> 'version')::bigint
+                    RETURNING kind, id, change ->> 'origin' AS origin, change ->> 'regionCode' AS region_code,
+                        (change ->> 'version')::bigint AS version, false AS deleted
+                ),
+                applied AS (SELECT * FROM landed UNION ALL SELECT * FROM passed),
+                kept AS (
+                    INSERT INTO applied_changes SELECT a.*, c.handed_over_by FROM applied a JOIN incoming_changes c ON c.id = a.id AND c.kind = a.kind
+                    RETURNING 1
+                ),
+                """
+            : "kept AS (INSERT INTO applied_changes SELECT *, NULL FROM landed RETURNING 1),"
         return """
-            WITH c AS (SELECT * FROM incoming_changes),
-            passing AS (SELECT * FROM c WHERE \(passing)),
-            landing AS (SELECT * FROM c WHERE NOT (\(passing))),
-            bad AS MATERIALIZED (
-                SELECT c.kind, c.id::text, c.origin, c.region_code FROM c
+            WITH bad AS MATERIALIZED (
+                SELECT c.kind, c.id::text, c.origin, c.region_code FROM incoming_changes c
                 WHERE \(outside)
                     OR c.id IS NULL OR c.version IS NULL OR c.updated_at IS NULL OR c.deleted IS NULL OR c.origin IS NULL
                     OR c.region_code IS NULL OR jsonb_typeof(c.body) IS DISTINCT FROM 'object' OR c.epoch < 0
                     OR c.former_region_codes IS NOT NULL AND jsonb_typeof(c.former_region_codes) IS DISTINCT FROM 'array'
                 LIMIT 1
             ),
-            \(upserts),
-            landed AS (\(union)),
-            \(drops),
-            passed AS (
-                INSERT INTO handed_over (kind, id, to_node, change)
-                SELECT kind, id, origin, jsonb_build_object('kind', kind, 'id', id, 'origin', origin, 'regionCode', region_code,
-                    'version', version, 'updatedAt', updated_at, 'deleted', deleted, 'body', body, 'epoch', epoch,
-                    'formerRegionCodes', coalesce(former_region_codes, '[]'), 'handedOverBy', handed_over_by)
-                FROM passing WHERE NOT EXISTS (SELECT FROM bad)
-                ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, to_node = excluded.to_node, change = excluded.change, handed_at = now()
-                WHERE (handed_over.change ->> 'epoch')::int < (excluded.change ->> 'epoch')::int
-                    OR (handed_over.change ->> 'epoch')::int = (excluded.change ->> 'epoch')::int
-                        AND (handed_over.change ->> 'version')::bigint < (excluded.change ->> 'version')::bigint
-                RETURNING kind, id, change ->> 'origin' AS origin, change ->> 'regionCode' AS region_code,
-                    (change ->> 'version')::bigint AS version, false AS deleted
-            ),
-            applied AS (SELECT * FROM landed UNION ALL SELECT * FROM passed),
+            \(staged.hasHandovers ? "passing AS (SELECT * FROM incoming_changes c WHERE \(passing)),\nlanding AS (SELECT * FROM incoming_changes c WHERE NOT (\(passing)))," : "")
+            \(upserts)
+            landed AS (\(landed)),
+            \(handovers)
             -- A record handed over from here and now back: its last word here is no longer the last.
-            forgotten AS (DELETE FROM handed_over h WHERE h.id IN (SELECT id FROM landed)),
-            counter AS (
-                UPDATE change_counter SET last_seq = greatest(last_seq, \(adoptedVersion)) + (SELECT count(*) FROM applied) RETURNING last_seq
-            ),
-            logged AS (
-                INSERT INTO change_log (seq, kind, record_id, origin, region_code, version, deleted, handed_over_by)
-                SELECT (SELECT last_seq FROM counter) - (SELECT count(*) FROM applied) + row_number() OVER (),
-                    a.kind, a.id, a.origin, a.region_code, a.version, a.deleted, c.handed_over_by
-                FROM applied a JOIN c ON c.id = a.id AND c.kind = a.kind
-                RETURNING 1
-            )
-            SELECT (SELECT count(*) FROM logged)::bigint, bad.kind, bad.id, bad.origin, bad.region_code
+            forgotten AS (DELETE FROM handed_over h WHERE h.id IN (SELECT id FROM landed))
+            SELECT (SELECT count(*) FROM kept)::bigint, bad.kind, bad.id, bad.origin, bad.region_code
             FROM (SELECT 1) one LEFT JOIN bad ON true
             """
     }

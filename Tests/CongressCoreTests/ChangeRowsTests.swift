@@ -49,6 +49,21 @@ import Testing
         #expect(try Self.rows(document) == [columns.joined(separator: "\t")])
     }
 
+    @Test func notesTheKindsAsWrittenAndWhetherAnyChangeHandsARecordOver() throws {
+        let plain = try ChangeRows(
+            document: Data(
+                #"{"changes":[{"kind":"deputy"},{"kind":"deputy"},{"kind":"st\u0061tion"},{},{"kind":"deputy","handedOverBy":null}]}"#.utf8
+            )
+        )
+        #expect(plain.kinds == ["deputy", "station"])
+        #expect(!plain.hasHandovers)
+        // A kind that is no string is noted as its row has it (the apply refuses it).
+        let handing = try ChangeRows(document: Data(#"{"changes":[{"kind":7},{"kind":"unit","handedOverBy":"420802"}]}"#.utf8))
+        #expect(handing.kinds == ["7", "unit"])
+        #expect(handing.hasHandovers)
+        #expect(try ChangeRows(document: Data(#"{"changes":[]}"#.utf8)).kinds.isEmpty)
+    }
+
     @Test func missingFieldsAreNullAndEmptyChangesNoRows() throws {
         let null = #"\N"#
         #expect(

@@ -51,17 +51,17 @@ public struct DirectiveFeed: Sendable {
             \(ChangeLogReader.currentStateSQL),
             stationed AS (
                 SELECT change, body FROM changes
-                WHERE $6 AND left($3, length(origin)) = origin AND origin <> $3 AND change ->> 'kind' = '\(RecordKind.assignment.rawValue)'
-                    AND change ->> 'regionCode' LIKE $3 || '%'
+                WHERE $6 AND left($3, length(origin)) = origin AND origin <> $3 AND kind = '\(RecordKind.assignment.rawValue)'
+                    AND region_code LIKE $3 || '%'
             ),
             concerning AS (
                 -- Joined by hash: a lookup in the window per change made a page of 5,000 cost 25M comparisons.
                 SELECT (change::jsonb || jsonb_build_object('handedOverBy', handed.by))::json AS change
-                FROM changes JOIN handed ON handed.record_id = (change ->> 'id')::uuid
-                WHERE $5 AND origin LIKE $3 || '%' AND change ->> 'kind' = ANY($4)
+                FROM changes JOIN handed ON handed.record_id = id
+                WHERE $5 AND origin LIKE $3 || '%' AND kind = ANY($4)
                 UNION ALL
                 SELECT change FROM changes
-                WHERE origin NOT LIKE $3 || '%' AND change ->> 'kind' = '\(RecordKind.training.rawValue)' AND change ->> 'kind' = ANY($4) AND (
+                WHERE origin NOT LIKE $3 || '%' AND kind = '\(RecordKind.training.rawValue)' AND kind = ANY($4) AND (
                     coalesce(body #>> '{audience,regionPrefix}', '') LIKE $3 || '%'
                     OR left($3, length(coalesce(body #>> '{audience,regionPrefix}', ''))) = coalesce(body #>> '{audience,regionPrefix}', '')
                     OR EXISTS (SELECT FROM jsonb_array_elements(body -> 'venues') v WHERE v ->> 'regionCode' LIKE $3 || '%')
@@ -70,8 +70,8 @@ public struct DirectiveFeed: Sendable {
                 SELECT change FROM stationed
                 UNION ALL
                 SELECT change FROM changes
-                WHERE $6 AND left($3, length(origin)) = origin AND origin <> $3 AND change ->> 'kind' = '\(RecordKind.caseEvent.rawValue)'
-                    AND change ->> 'regionCode' LIKE $3 || '%'
+                WHERE $6 AND left($3, length(origin)) = origin AND origin <> $3 AND kind = '\(RecordKind.caseEvent.rawValue)'
+                    AND region_code LIKE $3 || '%'
                 UNION ALL
                 -- The candidates first, by primary key: the origin test alone made every page scan all mandates held here.
                 SELECT \(Self.mandateWithoutPhone) FROM deputies r
@@ -84,8 +84,10 @@ public struct DirectiveFeed: Sendable {
                     OR EXISTS (SELECT FROM assignments a WHERE a.deputy_id = r.id AND NOT a.deleted AND a.region_code LIKE $3 || '%')
                 )
             )
-            SELECT json_build_object('since', $1, 'toSeq', coalesce((SELECT max(seq) FROM scanned), $1), 'count', (SELECT count(*) FROM concerning),
-                'changes', coalesce((SELECT json_agg(change) FROM concerning), '[]'))::text
+            -- Counted and gathered in one pass: read twice, the page's JSON would be copied aside first.
+            SELECT json_build_object('since', $1, 'toSeq', coalesce((SELECT max(seq) FROM scanned), $1), 'count', count(*),
+                'changes', coalesce(json_agg(change), '[]'))::text
+            FROM concerning
             """
         var bindings = PostgresBindings()
         bindings.append(since)

@@ -90,6 +90,93 @@ import Testing
         }
     }
 
+    /// A batch of mandates `ids` at `version` (the same records in several batches: updated while the child synced).
+    static func mandates(_ ids: [UUID], version: Int64, seqs: ClosedRange<Int64>) throws -> (BatchHeader, ChangeRows) {
+        let header = BatchHeader(
+            protocol: SyncProtocol.version,
+            schemaHash: "",
+            topologyHash: "",
+            sender: sender,
+            fromSeq: seqs.lowerBound,
+            toSeq: seqs.upperBound
+        )
+        let changes = ids.map { id in
+            """
+            {"kind":"deputy","id":"\(id.uuidString)","origin":"420802101","regionCode":"420802101","version":\(version),
+            "updatedAt":"2026-11-22T01:00:00Z","deleted":false,"body":{"name":"代表","round":\(version)}}
+            """
+        }
+        return (header, try ChangeRows(document: Data(#"{"changes":[\#(changes.joined(separator: ","))]}"#.utf8)))
+    }
+
+    /// A batch lands in its tables before it takes the sender's checkpoint; found not next there — a gap before it, or
+    /// a copy of it applied meanwhile — it is undone whole: no record, no change-log entry.
+    @Test func aBatchLandedBeforeItsTurnIsUndoneWhenTheCheckpointSaysItIsNotNext() async throws {
+        let database = try await TestDatabase.make()
+        try await TestDatabase.withClient(on: database) { client in
+            try await Migrations.apply(on: client, logger: TestDatabase.quietLogger)
+            let store = BatchApplier(client: client, node: RegionCode("420802")!, logger: TestDatabase.quietLogger)
+            let stored = "SELECT (SELECT count(*) FROM deputies) || '/' || (SELECT count(*) FROM change_log)"
+            _ = try await TestDatabase.texts("INSERT INTO sync_checkpoints (sender) VALUES ('\(Self.sender)') RETURNING sender", on: database)
+
+            let afterAGap = try Self.mandates((0..<3).map { _ in UUID() }, version: 7, seqs: 5...7)
+            #expect(try await store.apply(afterAGap.0, changes: afterAGap.1, kinds: Set(RecordKind.allCases)) == .gap(expected: 1))
+            #expect(try await TestDatabase.texts(stored, on: database) == ["0/0"])
+
+            // Another copy of seqs 1–2 applied while this one landed (here: the checkpoint moved by hand, to see that
+            // this copy's rows go).
+            let copy = try Self.mandates([UUID(), UUID()], version: 2, seqs: 1...2)
+            let waiting = "SELECT count(*)::text FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            var answer: Task<ApplyOutcome, any Error>?
+            try await TestDatabase.inTransaction("UPDATE sync_checkpoints SET acked_seq = 2", on: database) {
+                answer = Task { try await store.apply(copy.0, changes: copy.1, kinds: Set(RecordKind.allCases)) }
+                let seen = try await eventually({ try await TestDatabase.texts(waiting, on: database) }, until: { $0 == ["1"] })
+                #expect(seen == ["1"])
+                let visible = try await TestDatabase.texts("SELECT count(*)::text FROM deputies", on: database)
+                #expect(visible == ["0"], "landed, not committed")
+            }
+            let outcome = try await answer?.value
+            #expect(outcome == .acked(BatchAck(acked: 2, applied: 0)))
+            #expect(try await TestDatabase.texts(stored, on: database) == ["0/0"])
+        }
+    }
+
+    /// Two batches of one child naming the same records land at once, in either order of arrival: one waits for the
+    /// other's rows, and the newer versions win, each logged once per batch that applied it.
+    @Test(arguments: [false, true])
+    func twoBatchesNamingTheSameRecordsLandTogetherAndTheNewerVersionsWin(laterArrivesFirst: Bool) async throws {
+        let database = try await TestDatabase.make()
+        try await TestDatabase.withClient(on: database) { client in
+            try await Migrations.apply(on: client, logger: TestDatabase.quietLogger)
+            let store = BatchApplier(client: client, node: RegionCode("420802")!, logger: TestDatabase.quietLogger)
+            let shared = (0..<50).map { _ in UUID() }
+            let earlier = try Self.mandates(shared + (0..<50).map { _ in UUID() }, version: 100, seqs: 1...100)
+            let later = try Self.mandates(shared.reversed() + (0..<50).map { _ in UUID() }, version: 200, seqs: 101...200)
+            _ = try await TestDatabase.texts("INSERT INTO sync_checkpoints (sender) VALUES ('\(Self.sender)') RETURNING sender", on: database)
+
+            let waiting = "SELECT count(*)::text FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            var answers: [Task<ApplyOutcome, any Error>] = []
+            try await TestDatabase.inTransaction("SELECT * FROM sync_checkpoints FOR UPDATE", on: database) {
+                let arrivals = laterArrivesFirst ? [later, earlier] : [earlier, later]
+                for index in arrivals.indices {
+                    let (header, changes) = arrivals[index]
+                    answers.append(Task { try await store.apply(header, changes: changes, kinds: Set(RecordKind.allCases)) })
+                    let seen = try await eventually({ try await TestDatabase.texts(waiting, on: database) }, until: { $0 == ["\(index + 1)"] })
+                    #expect(seen == ["\(index + 1)"])
+                }
+            }
+            let expected: [ApplyOutcome] = [.acked(BatchAck(acked: 100, applied: 100)), .acked(BatchAck(acked: 200, applied: 100))]
+            let outcomes = try await [answers[0].value, answers[1].value]
+            #expect(outcomes == (laterArrivesFirst ? expected.reversed() : expected))
+            #expect(
+                try await TestDatabase.texts("SELECT version::text || ':' || count(*) FROM deputies GROUP BY version ORDER BY version", on: database)
+                    == ["100:50", "200:100"]
+            )
+            #expect(try await TestDatabase.texts("SELECT count(*)::text FROM change_log", on: database) == ["200"])
+            #expect(try await TestDatabase.texts("SELECT acked_seq::text FROM sync_checkpoints", on: database) == ["200"])
+        }
+    }
+
     static func texts(_ query: PostgresQuery, on client: PostgresClient) async throws -> [String] {
         var values: [String] = []
         for try await value in try await client.query(query, logger: TestDatabase.quietLogger).decode(String.self) { values.append(value) }

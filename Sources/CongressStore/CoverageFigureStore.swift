@@ -394,13 +394,16 @@ public struct CoverageFigureStore: Sendable {
         """
     }
 
-    /// The persons who attended a live training through an in-office mandate, all of them (a join, for a full count).
-    private static let trainedPersons = """
+    /// The persons who attended a live training through an in-office mandate (a join, for a full count); `mandates`
+    /// narrows the mandates (`m`) looked at.
+    private static func trainedPersons(_ mandates: String = "true") -> String {
+        """
         SELECT DISTINCT coalesce(m.person_key, m.id::text) AS person FROM attendance t
-        JOIN deputies m ON m.id = t.deputy_id AND NOT m.deleted AND m.status = 'in_office'
+        JOIN deputies m ON m.id = t.deputy_id AND NOT m.deleted AND m.status = 'in_office' AND \(mandates)
         JOIN trainings tr ON tr.id = t.training_id AND NOT tr.deleted
         WHERE NOT t.deleted
         """
+    }
 
     /// Villages named by an active station (as the recount finds them).
     private static let coveredUnits = """
@@ -416,7 +419,7 @@ public struct CoverageFigureStore: Sendable {
             JOIN stations s ON s.id = a.station_id AND NOT s.deleted AND s.status <> 'closed'
             WHERE NOT a.deleted AND coalesce(a.body->>'since', '') <= $3 AND coalesce(a.body->>'until', '9999') >= $3
         ),
-        trained AS (\(trainedPersons)),
+        trained AS (\(trainedPersons())),
         active AS (
             SELECT DISTINCT participant::uuid AS deputy_id
             FROM activities CROSS JOIN jsonb_array_elements_text(body->'participants') AS participant
@@ -468,12 +471,7 @@ public struct CoverageFigureStore: Sendable {
                         GROUP BY 1
                         HAVING count(DISTINCT left(d.region_code, $1)) > 1
                     ),
-                    trained AS (
-                        SELECT DISTINCT m.person_key AS person FROM attendance t
-                        JOIN deputies m ON m.id = t.deputy_id AND NOT m.deleted AND m.status = 'in_office' AND \(scope("m"))
-                        JOIN trainings tr ON tr.id = t.training_id AND NOT tr.deleted
-                        WHERE NOT t.deleted
-                    )
+                    trained AS (\(Self.trainedPersons(scope("m"))))
                     SELECT several.person, several.cells, trained.person IS NOT NULL
                     FROM several LEFT JOIN trained ON trained.person = several.person
                     """,

@@ -70,7 +70,6 @@ struct CoverageBench: AsyncParsableCommand {
                     let load = LoadGenerator(token: secrets.readToken, clients: options.clients)
                     defer { load.shutdown() }
 
-                    let widths = CoverageSnapshot.prefixWidths(topology: topology, node: topology.root.code)
                     // The first count of every cell, as a node does once (a new node, a new year, a new topology):
                     // timed on its own, longer than a client's deadline at national.
                     let firstCount = try await BenchResult.seconds {
@@ -78,6 +77,7 @@ struct CoverageBench: AsyncParsableCommand {
                     }
                     let firstBuild = try await BenchResult.seconds { try await load.get(base + "/v1/coverage?depth=1") }
                     if verify {
+                        let widths = CoverageSnapshot.prefixWidths(topology: topology, node: topology.root.code)
                         var differing = 0
                         let verified = try await BenchResult.seconds {
                             let (maintained, recounted) = try await CoverageStore(client: client, logger: logger).figures.verify(

@@ -216,9 +216,9 @@ struct SyncBenchRun {
             let separate = SeparateChild(
                 arguments: [
                     "sync-child", "--host", server.host, "--database-port", "\(server.port)", "--user", server.username, "--database",
-                    childDatabase.database, "--parent-port", "\(port)", "--token", token,
+                    childDatabase.database, "--parent-port", "\(port)",
                 ],
-                password: server.password
+                environment: ["CONGRESS_BENCH_TOKEN": token].merging(server.password.map { ["CONGRESS_BENCH_PASSWORD": $0] } ?? [:]) { $1 }
             )
             return try await body(child, parent, sync, separate)
         }
@@ -240,11 +240,12 @@ struct SyncBenchRun {
     /// The township run as a process of its own (`congress-bench sync-child`, plain HTTP), for its memory alone.
     struct SeparateChild {
         let arguments: [String]
-        let password: String?
+        /// The township's token and the database's password.
+        let environment: [String: String]
 
         /// Pushes the township's change log once; returns how many changes applied and the process's peak RSS in MB.
         func push() throws -> (applied: Int, peak: Double) {
-            let fields = try HelperProcess.run(arguments, environment: password.map { ["CONGRESS_BENCH_PASSWORD": $0] } ?? [:], expecting: "PUSHED")
+            let fields = try HelperProcess.run(arguments, environment: environment, expecting: "PUSHED")
             guard let applied = fields["applied"].flatMap(Int.init), let peak = fields["peak"].flatMap(Double.init) else {
                 throw InputError(field: "sync", message: "the township's process did not say what it measured: \(fields)")
             }

@@ -10,7 +10,8 @@ import PostgresNIO
 
 /// `congress-bench sync-child`: the township of `congress-bench sync` pushing its whole change log to the county once,
 /// in a process of its own, so that each node's peak memory through a full sync is measured alone. Prints
-/// `PUSHED applied=N peak=MB`. The database's password, if any, comes in `CONGRESS_BENCH_PASSWORD`.
+/// `PUSHED applied=N peak=MB`. Its secrets come in the environment, not on a command line others may read: the
+/// township's token in `CONGRESS_BENCH_TOKEN`, the database's password, if any, in `CONGRESS_BENCH_PASSWORD`.
 struct SyncChildPush: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sync-child",
@@ -23,7 +24,6 @@ struct SyncChildPush: AsyncParsableCommand {
     @Option(help: "The database user.") var user: String
     @Option(help: "The township's database.") var database: String
     @Option(help: "The port the county serves on.") var parentPort: Int
-    @Option(help: "The township's token at its parent.") var token: String
 
     func run() async throws {
         var logger = Logger(label: "bench")
@@ -35,6 +35,9 @@ struct SyncChildPush: AsyncParsableCommand {
             password: ProcessInfo.processInfo.environment["CONGRESS_BENCH_PASSWORD"],
             database: database
         )
+        guard let token = ProcessInfo.processInfo.environment["CONGRESS_BENCH_TOKEN"] else {
+            throw InputError(field: "CONGRESS_BENCH_TOKEN", message: "the township's token is missing from the environment")
+        }
         let topology = try TopologyLoader.parse(SyncBenchRun.topologyYAMLText(port: parentPort), file: "bench.yaml").topology
         let client = PostgresClient(configuration: address.clientConfiguration, backgroundLogger: logger.errorsOnly)
         let report = try await whileRunning([client], logger: logger) {

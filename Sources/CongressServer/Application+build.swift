@@ -183,12 +183,13 @@ public func buildApplication(_ configuration: AppConfiguration) throws -> Applic
         logger: logger
     )
     app.beforeServerStarts {
-        await pool.running()
-        try await Migrations.apply(on: pool.client, logger: logger)
-        recoded.replace(with: try await store.recodedNodes())
-        // Cases stored before the status table, or under other reply days, are counted right from the first request.
-        let recounted = try await store.reconcileCaseStatus()
-        if recounted > 0 { logger.notice("case status recomputed", metadata: ["cases": "\(recounted)"]) }
+        try await pool.onceReachable("starting the node") {
+            try await Migrations.apply(on: pool.client, logger: logger)
+            recoded.replace(with: try await store.recodedNodes())
+            // Cases stored before the status table, or under other reply days, are counted right from the first request.
+            let recounted = try await store.reconcileCaseStatus()
+            if recounted > 0 { logger.notice("case status recomputed", metadata: ["cases": "\(recounted)"]) }
+        }
         migrated.signal()
         logger.info("node ready", metadata: ["node": "\(configuration.node)", "database": "\(configuration.database.redacted)"])
     }

@@ -112,6 +112,26 @@ public final class ConnectionPool: Service, PostgresClientSource {
         await started.wait()
     }
 
+    /// Runs `work` once the pool runs, and again each time the watch finds the database gone while it ran: a node
+    /// started before its database, or on a machine too busy to connect in time (the watch then shuts the client down
+    /// under the work), starts once the database answers instead of exiting. Other errors are thrown.
+    public func onceReachable<Value: Sendable>(_ doing: String, _ work: () async throws -> Value) async throws -> Value {
+        await running()
+        while true {
+            if reachable {
+                do {
+                    return try await work()
+                } catch  where !reachable {
+                    logger.notice(
+                        "the database went away while \(doing): trying again once it returns",
+                        metadata: ["error": "\(String(reflecting: error))"]
+                    )
+                }
+            }
+            try await Task.sleep(for: watch.retryInterval)
+        }
+    }
+
     /// Runs `client` until it is cancelled, returning once its `run()` has begun.
     private func start(_ client: PostgresClient) async -> Task<Void, Never> {
         let begun = ReadySignal()

@@ -18,6 +18,12 @@ extension Logger {
         quiet.logLevel = .error
         return quiet
     }
+
+    /// A logger that logs from `level` up, as a command's or benchmark's.
+    public init(label: String, level: Logger.Level) {
+        self.init(label: label)
+        logLevel = level
+    }
 }
 
 /// Where a node's PostgreSQL is and how to log in.

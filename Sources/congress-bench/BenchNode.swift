@@ -15,7 +15,7 @@ enum BenchNode {
         named name: String,
         logger: Logger,
         points: PointsFolder = .empty,
-        _ body: (_ topology: Topology, _ client: PostgresClient, _ secrets: NodeSecrets, _ base: String) async throws -> T
+        _ body: @Sendable (_ topology: Topology, _ client: PostgresClient, _ secrets: NodeSecrets, _ base: String) async throws -> T
     ) async throws -> T {
         let topology = try TopologyLoader.parse(shape.yaml, file: "generated.yaml").topology
         return try await run(topology, secrets: NodeSecrets.generate(for: topology, keeping: [:]), on: server, named: name, logger: logger) {
@@ -35,7 +35,7 @@ enum BenchNode {
         database: String? = nil,
         logger: Logger,
         configure: (inout AppConfiguration) -> Void,
-        _ body: (_ topology: Topology, _ client: PostgresClient, _ secrets: NodeSecrets, _ base: String) async throws -> T
+        _ body: @Sendable (_ topology: Topology, _ client: PostgresClient, _ secrets: NodeSecrets, _ base: String) async throws -> T
     ) async throws -> T {
         let address = server.with(database: database ?? "bench_\(name)_\(UUID().uuidString.prefix(8).lowercased())")
         try await ManagedPostgres.createDatabaseIfMissing(address.database, on: server, logger: logger)

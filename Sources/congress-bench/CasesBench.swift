@@ -67,8 +67,7 @@ struct CasesBench: AsyncParsableCommand {
 
     func run() async throws {
         try await Report.run {
-            var logger = Logger(label: "bench")
-            logger.logLevel = .warning
+            let logger = Logger(label: "bench", level: .warning)
             let duration: Duration = quick ? .seconds(3) : .seconds(10)
             try await BenchDatabase.withServer(url: options.database, logger: logger) { server, _ in
                 try await BenchNode.run(Self.shape, on: server, named: "cases", logger: logger) { topology, client, secrets, base in

@@ -29,8 +29,10 @@ struct CompactionBench: AsyncParsableCommand {
         let records = quick ? 10_000 : 100_000
         let name = quick ? "compaction_quick" : "compaction"
         try await Report.run {
-            var logger = Logger(label: "bench")
-            logger.logLevel = .warning
+            let logger = {
+                let logger = Logger(label: "bench", level: .warning)
+                return logger
+            }()
             try await BenchDatabase.withServer(url: database, logger: logger) { server, _ in
                 let address = server.with(database: "bench_compaction_\(UUID().uuidString.prefix(8).lowercased())")
                 try await ManagedPostgres.createDatabaseIfMissing(address.database, on: server, logger: logger)

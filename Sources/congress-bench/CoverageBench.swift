@@ -44,8 +44,7 @@ struct CoverageBench: AsyncParsableCommand {
 
     func run() async throws {
         try await Report.run {
-            var logger = Logger(label: "bench")
-            logger.logLevel = .warning
+            let logger = Logger(label: "bench", level: .warning)
             let shape = quick ? SyntheticTopology(cities: 2, countiesPerCity: 5, townshipsPerCounty: 10) : .province
             let topology =
                 switch scale {

@@ -65,8 +65,7 @@ struct FanInBench: AsyncParsableCommand {
         guard (1...999).contains(children) else { throw ValidationError("--children is 1 to 999") }
         let (rows, batch) = quick ? (1_000, 500) : (rowsPerChild, batchSize)
         try await Report.run {
-            var logger = Logger(label: "bench")
-            logger.logLevel = .warning
+            let logger = Logger(label: "bench", level: .warning)
             try await BenchDatabase.withServer(url: database, logger: logger) { server, folder in
                 // The parent's url in the file is only a name: it listens on a free port, which the children are given.
                 let topology = try TopologyLoader.parse(Self.topologyYAML(port: 8411, children: children), file: "fanin.yaml").topology

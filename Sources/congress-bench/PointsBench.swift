@@ -54,8 +54,7 @@ struct PointsBench: AsyncParsableCommand {
 
     func run() async throws {
         try await Report.run {
-            var logger = Logger(label: "bench")
-            logger.logLevel = .warning
+            let logger = Logger(label: "bench", level: .warning)
             var shapes = [
                 // 荆门: about 5,200 deputies; the city's whole register as one ranking, the largest a city posts.
                 Shape(

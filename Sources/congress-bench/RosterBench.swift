@@ -32,8 +32,7 @@ struct RosterBench: AsyncParsableCommand {
 
     func run() async throws {
         try await Report.run {
-            var logger = Logger(label: "bench")
-            logger.logLevel = .warning
+            let logger = Logger(label: "bench", level: .warning)
             // Seed 002: 1 main + 70 branch venues (the townships of one city), 5,250 deputies of five levels.
             var shapes = [
                 Shape(

@@ -35,8 +35,7 @@ struct SyncBench: AsyncParsableCommand {
 
     func run() async throws {
         try await Report.run {
-            var logger = Logger(label: "bench")
-            logger.logLevel = .warning
+            let logger = Logger(label: "bench", level: .warning)
             try await BenchDatabase.withServer(url: database, logger: logger) { server, folder in
                 let ingestRows = quick ? 20_000 : 200_000
                 let sizes = Self.incrementalSizes(quick: quick)
@@ -110,8 +109,7 @@ struct IncrementalBench: AsyncParsableCommand {
 
     func run() async throws {
         try await Report.run {
-            var logger = Logger(label: "bench")
-            logger.logLevel = .warning
+            let logger = Logger(label: "bench", level: .warning)
             try await BenchDatabase.withServer(url: database, logger: logger) { server, folder in
                 let bench = try SyncBenchRun(server: server, folder: folder, logger: logger)
                 print(try await SyncBench.incremental(bench, sizes: SyncBench.incrementalSizes(quick: quick)).line)

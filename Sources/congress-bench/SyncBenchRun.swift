@@ -181,7 +181,9 @@ struct SyncBenchRun {
     }
 
     /// Fresh databases for both nodes, migrated; the parent serving on a free loopback port; the child's sync client.
-    private func withNodes<T: Sendable>(_ body: (PostgresClient, PostgresClient, SyncClient, SeparateChild) async throws -> T) async throws -> T {
+    private func withNodes<T: Sendable>(
+        _ body: @Sendable (PostgresClient, PostgresClient, SyncClient, SeparateChild) async throws -> T
+    ) async throws -> T {
         let port = try LoopbackPort.free()
         var yaml = Self.topologyYAMLText(port: port)
         if https { yaml = yaml.replacingOccurrences(of: "http://", with: "https://") }

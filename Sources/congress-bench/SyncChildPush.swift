@@ -26,8 +26,7 @@ struct SyncChildPush: AsyncParsableCommand {
     @Option(help: "The port the county serves on.") var parentPort: Int
 
     func run() async throws {
-        var logger = Logger(label: "bench")
-        logger.logLevel = .warning
+        let logger = Logger(label: "bench", level: .warning)
         let address = DatabaseAddress(
             host: host,
             port: databasePort,

@@ -23,8 +23,7 @@ struct TLSSyncBench: AsyncParsableCommand {
 
     func run() async throws {
         try await Report.run {
-            var logger = Logger(label: "bench")
-            logger.logLevel = .warning
+            let logger = Logger(label: "bench", level: .warning)
             try await BenchDatabase.withServer(url: database, logger: logger) { server, folder in
                 let rows = quick ? 20_000 : 200_000
                 var bench = try SyncBenchRun(server: server, folder: folder, logger: logger)

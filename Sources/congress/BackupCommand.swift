@@ -20,8 +20,7 @@ struct BackupCommand: AsyncParsableCommand {
 
     /// Starting and stopping a managed cluster is routine here, not news.
     static var logger: Logger {
-        var logger = Logger(label: "congress")
-        logger.logLevel = .warning
+        let logger = Logger(label: "congress", level: .warning)
         return logger
     }
 

@@ -42,8 +42,7 @@ struct DemoCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await Report.run {
-            var logger = Logger(label: "congress")
-            logger.logLevel = .warning
+            let logger = Logger(label: "congress", level: .warning)
             let (count, created, _) = try SecretsCommand.Initialise.write(topology: topology, out: secrets)
             Report.progress("secrets: \(count) nodes in \(secrets) (\(created) new)")
             let files = try FileManager.default.contentsOfDirectory(atPath: nodes).filter { $0.hasSuffix(".yaml") }.sorted()
@@ -62,13 +61,10 @@ struct DemoCommand: AsyncParsableCommand {
             for setup in setups { databases.append(try await setup.startDatabase()) }
 
             let quiet = logger.errorsOnly
-            var services: [any Service] = []
-            var clients: [PostgresClient] = []
+            let clients = databases.map { PostgresClient(configuration: $0.address.clientConfiguration, backgroundLogger: quiet) }
+            var services: [any Service] = clients
             for (setup, database) in zip(setups, databases) {
                 services.append(try buildApplication(setup.appConfiguration(database: database, logger: quiet)))
-                let client = PostgresClient(configuration: database.address.clientConfiguration, backgroundLogger: quiet)
-                clients.append(client)
-                services.append(client)
             }
             try await whileRunning(services, logger: quiet) {
                 for setup in setups { try await NodeHTTP.waitUntilListening(port: setup.listen.port) }

@@ -52,8 +52,7 @@ struct SeedCommand: AsyncParsableCommand {
             guard (0...5).contains(activityYears) else {
                 throw InputError(field: "activity-years", message: "from 0 to 5 years, not \(activityYears)")
             }
-            var logger = Logger(label: "congress")
-            logger.logLevel = .warning
+            let logger = Logger(label: "congress", level: .warning)
             let setup = try NodeSetup.load(nodeFile: node, logger: logger)
             let summary = try await setup.withMigratedDatabase(doing: "seeding") { client in
                 try await Self.seed(

@@ -158,7 +158,7 @@ struct NodeSetup {
     /// Runs `body` with a pool on the node's migrated database, starting a managed cluster for it when the node is not
     /// running (and stopping it again): for one-shot commands beside or instead of `congress serve`. A database failure
     /// says it happened while `operation` ("the database connection was lost while seeding: …").
-    func withMigratedDatabase<T: Sendable>(doing operation: String, _ body: (PostgresClient) async throws -> T) async throws -> T {
+    func withMigratedDatabase<T: Sendable>(doing operation: String, _ body: @Sendable (PostgresClient) async throws -> T) async throws -> T {
         try await withDatabase { address in
             let quiet = logger.errorsOnly
             let pool = ConnectionPool(address, logger: quiet)

@@ -27,8 +27,7 @@ struct SyncCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await Report.run {
-            var logger = Logger(label: "congress")
-            logger.logLevel = logLevel
+            let logger = Logger(label: "congress", level: logLevel)
             let setup = try NodeSetup.load(nodeFile: node, logger: logger)
             guard let parent = setup.topology.topology.upstream(of: setup.config.node) else {
                 throw InputError(field: "node", message: "node \(setup.config.node) is the root of the topology: it has no parent to sync with")

@@ -41,12 +41,11 @@ struct UsersCommand: AsyncParsableCommand {
                     )
                 }
                 let setup = try NodeSetup.load(nodeFile: options.node, logger: .init(label: "congress"))
-                var confined: RegionCode?
-                if let region {
+                let confined = try region.map { region in
                     guard let code = RegionCode(region), setup.config.node.contains(code) else {
                         throw InputError(field: "region", message: "'\(region)' is not a region code inside node \(setup.config.node)'s subtree")
                     }
-                    confined = code
+                    return code
                 }
                 let (password, token) = (AccountRules.generated(), AccountRules.generated(length: 40))
                 try await setup.withMigratedDatabase(doing: "adding the account") { client in

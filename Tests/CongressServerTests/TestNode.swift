@@ -36,10 +36,15 @@ enum TestDatabase {
         return server.with(database: name)
     }
 
-    /// Runs `body` with a connection pool to `database`, running for as long as `body` does.
+    /// Runs `body` with a connection pool to `database`, running for as long as `body` does (PostgresNIO's own pattern:
+    /// `body` stays in this task, free to change what the test holds).
     static func withClient<Value: Sendable>(on database: DatabaseAddress, _ body: (PostgresClient) async throws -> Value) async throws -> Value {
         let client = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: quietLogger)
-        return try await whileRunning([client], logger: quietLogger) { try await body(client) }
+        return try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { await client.run() }
+            defer { tasks.cancelAll() }
+            return try await body(client)
+        }
     }
 
     /// Runs `sql` in a transaction on `database`, then `whileOpen`, then commits.
@@ -195,8 +200,9 @@ struct TestNode {
             secrets: secrets,
             tls: configuration.tls?.clientConfiguration
         )
+        let node = configuration.node
         return try await whileRunning([app], logger: TestDatabase.quietLogger) {
-            try await client.waitUntilHealthy(node: configuration.node)
+            try await client.waitUntilHealthy(node: node)
             return try await body(client)
         }
     }

@@ -150,21 +150,23 @@ enum StagedChanges {
     /// Takes no lock but the rows it writes, in one order (kind, then id), so that two batches landing at once wait
     /// for each other rather than deadlock.
     static func land(_ staged: Staged, scope: Scope, on connection: PostgresConnection, logger: Logger) async throws -> Int {
-        guard !staged.hasHandovers else {
-            return try await land(landSQL(staged, scope: scope, newOnly: false), scope: scope, on: connection, logger: logger)
+        func land(newOnly: Bool) async throws -> Int {
+            try await run(landSQL(staged, scope: scope, newOnly: newOnly), scope: scope, on: connection, logger: logger)
         }
+        guard !staged.hasHandovers else { return try await land(newOnly: false) }
         // Most rows of a first sync are new to this node, and a plain insert skips `ON CONFLICT`'s speculative insertion
         // (a fifth of the upsert's time). The first record already here ends it, and the upsert runs instead.
         try await connection.query("SAVEPOINT land", logger: logger)
         do {
-            return try await land(landSQL(staged, scope: scope, newOnly: true), scope: scope, on: connection, logger: logger)
+            return try await land(newOnly: true)
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
             try await connection.query("ROLLBACK TO SAVEPOINT land", logger: logger)
-            return try await land(landSQL(staged, scope: scope, newOnly: false), scope: scope, on: connection, logger: logger)
+            return try await land(newOnly: false)
         }
     }
 
-    private static func land(_ sql: String, scope: Scope, on connection: PostgresConnection, logger: Logger) async throws -> Int {
+    /// Runs one of `landSQL`'s statements: the count of changes applied, or `.forbidden` naming the change out of scope.
+    private static func run(_ sql: String, scope: Scope, on connection: PostgresConnection, logger: Logger) async throws -> Int {
         let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: scope.bindings), logger: logger)
         var count = 0
         for try await (applied, kind, id, origin, region) in rows.decode((Int64, String?, String?, String?, String?).self) {
@@ -236,37 +238,9 @@ enum StagedChanges {
             staged.kinds.isEmpty
             ? "SELECT NULL::text AS kind, NULL::uuid AS id, NULL::text AS origin, NULL::text AS region_code, NULL::bigint AS version, NULL::boolean AS deleted WHERE false"
             : staged.kinds.map { "SELECT * FROM up_\($0.rawValue)" }.joined(separator: " UNION ALL ")
-        let handovers =
+        let kept =
             staged.hasHandovers
-            ? staged.kinds.map { kind in
-                """
-                drop_\(kind.rawValue) AS (
-                    DELETE FROM \(kind.collection) t USING passing p
-                    WHERE p.kind = '\(kind.rawValue)' AND t.id = p.id AND t.epoch < p.epoch AND NOT EXISTS (SELECT FROM bad)
-                ),
-                """
-            }.joined(separator: "\n") + """
-
-                passed AS (
-                    INSERT INTO handed_over (kind, id, to_node, change)
-                    SELECT kind, id, origin, jsonb_build_object('kind', kind, 'id', id, 'origin', origin, 'regionCode', region_code,
-                        'version', version, 'updatedAt', updated_at, 'deleted', deleted, 'body', body, 'epoch', epoch,
-                        'formerRegionCodes', coalesce(former_region_codes, '[]'), 'handedOverBy', handed_over_by)
-                    FROM passing WHERE NOT EXISTS (SELECT FROM bad)
-                    ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, to_node = excluded.to_node, change = excluded.change, handed_at = now()
-                    WHERE (handed_over.change ->> 'epoch')::int < (excluded.change ->> 'epoch')::int
-                        OR (handed_over.change ->> 'epoch')::int = (excluded.change ->> 'epoch')::int
-                            AND (handed_over.change ->> 'version')::bigint < (excluded.change ->> 'version')::bigint
-                    RETURNING kind, id, change ->> 'origin' AS origin, change ->> 'regionCode' AS region_code,
-                        (change ->> 'version')::bigint AS version, false AS deleted
-                ),
-                applied AS (SELECT * FROM landed UNION ALL SELECT * FROM passed),
-                kept AS (
-                    INSERT INTO applied_changes SELECT a.*, c.handed_over_by FROM applied a JOIN incoming_changes c ON c.id = a.id AND c.kind = a.kind
-                    RETURNING 1
-                ),
-                """
-            : "kept AS (INSERT INTO applied_changes SELECT *, NULL FROM landed RETURNING 1),"
+            ? handoverSQL(kinds: staged.kinds) : "kept AS (INSERT INTO applied_changes SELECT *, NULL FROM landed RETURNING 1),"
         return """
             WITH bad AS MATERIALIZED (
                 SELECT c.kind, c.id::text, c.origin, c.region_code FROM incoming_changes c
@@ -279,12 +253,46 @@ enum StagedChanges {
             \(staged.hasHandovers ? "passing AS (SELECT * FROM incoming_changes c WHERE \(passing)),\nlanding AS (SELECT * FROM incoming_changes c WHERE NOT (\(passing)))," : "")
             \(upserts)
             landed AS (\(landed)),
-            \(handovers)
+            \(kept)
             -- A record handed over from here and now back: its last word here is no longer the last.
             forgotten AS (DELETE FROM handed_over h WHERE h.id IN (SELECT id FROM landed))
             SELECT (SELECT count(*) FROM kept)::bigint, bad.kind, bad.id, bad.origin, bad.region_code
             FROM (SELECT 1) one LEFT JOIN bad ON true
             """
+    }
+
+    /// The part of `landSQL` for a batch carrying handovers: records passing on drop this node's older copy and are kept in
+    /// `handed_over`; what landed and what passed is noted in `applied_changes` with the handover it carries.
+    private static func handoverSQL(kinds: [RecordKind]) -> String {
+        let drops = kinds.map { kind in
+            """
+            drop_\(kind.rawValue) AS (
+                DELETE FROM \(kind.collection) t USING passing p
+                WHERE p.kind = '\(kind.rawValue)' AND t.id = p.id AND t.epoch < p.epoch AND NOT EXISTS (SELECT FROM bad)
+            ),
+            """
+        }
+        let passedAndKept = """
+            passed AS (
+                INSERT INTO handed_over (kind, id, to_node, change)
+                SELECT kind, id, origin, jsonb_build_object('kind', kind, 'id', id, 'origin', origin, 'regionCode', region_code,
+                    'version', version, 'updatedAt', updated_at, 'deleted', deleted, 'body', body, 'epoch', epoch,
+                    'formerRegionCodes', coalesce(former_region_codes, '[]'), 'handedOverBy', handed_over_by)
+                FROM passing WHERE NOT EXISTS (SELECT FROM bad)
+                ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, to_node = excluded.to_node, change = excluded.change, handed_at = now()
+                WHERE (handed_over.change ->> 'epoch')::int < (excluded.change ->> 'epoch')::int
+                    OR (handed_over.change ->> 'epoch')::int = (excluded.change ->> 'epoch')::int
+                        AND (handed_over.change ->> 'version')::bigint < (excluded.change ->> 'version')::bigint
+                RETURNING kind, id, change ->> 'origin' AS origin, change ->> 'regionCode' AS region_code,
+                    (change ->> 'version')::bigint AS version, false AS deleted
+            ),
+            applied AS (SELECT * FROM landed UNION ALL SELECT * FROM passed),
+            kept AS (
+                INSERT INTO applied_changes SELECT a.*, c.handed_over_by FROM applied a JOIN incoming_changes c ON c.id = a.id AND c.kind = a.kind
+                RETURNING 1
+            ),
+            """
+        return (drops + [passedAndKept]).joined(separator: "\n")
     }
 
     /// Rows per `COPY` message: big enough that messages cost nothing, small enough not to copy the batch again whole.

@@ -64,8 +64,9 @@ public struct CoverageFigureStore: Sendable {
         }
     }
 
-    /// More marks than this and one recount of everything is cheaper than cell by cell.
-    static let mostMarks = 200_000
+    /// More persons marked than this and one recount of everything is cheaper than person by person (a child's first
+    /// sync marks every person it brings).
+    static let mostPersons = 200_000
     /// Recounting a cell by lookups costs about as much as 30 cells of a full count (33 ms against 0.7–1.3 ms a cell
     /// in the province and national benches): past that share of the cells held, and past a handful of cells, one
     /// full count is cheaper — after a bulk load or a child's first sync, when most cells are marked at once.
@@ -101,38 +102,22 @@ public struct CoverageFigureStore: Sendable {
         var state: (generation: Int64, revision: Int64, width: Int?, today: String?, chinaToday: String?) = (0, 0, nil, nil, nil)
         for try await row in stateRows.decode((Int64, Int64, Int?, String?, String?).self) { state = row }
         let counted = state.today.flatMap(CalendarDate.init).flatMap { today in state.chinaToday.flatMap(CalendarDate.init).map { (today, $0) } }
-        let marks = try await connection.query(
-            "SELECT count(*), coalesce(bool_or(region_code = '*'), false) FROM coverage_dirty",
-            logger: logger
-        )
-        var (markCount, everything) = (0, false)
-        for try await row in marks.decode((Int, Bool).self) { (markCount, everything) = row }
-
-        guard let counted, state.width == cellWidth, !everything, markCount <= Self.mostMarks, counted.1.year == day.chinaToday.year,
-            counted.0 <= day.today, counted.1 <= day.chinaToday
+        guard let counted, state.width == cellWidth, counted.1.year == day.chinaToday.year, counted.0 <= day.today,
+            counted.1 <= day.chinaToday, let marked = try await consumeMarks(cellWidth: cellWidth, on: connection)
         else {
             return try await recountEverything(cellWidth: cellWidth, day: day, generation: state.generation + 1, on: connection)
         }
 
-        var regions = Set<String>()
-        var persons = Set<String>()
-        let consumed = try await connection.query(
-            "WITH gone AS (DELETE FROM coverage_dirty RETURNING region_code, person) SELECT DISTINCT region_code, person FROM gone",
-            logger: logger
-        )
-        for try await (region, person) in consumed.decode((String?, String?).self) {
-            if let region { regions.insert(region) }
-            if let person { persons.insert(person) }
-        }
-        regions.formUnion(try await regionsCrossed(from: counted, to: day, on: connection))
+        let persons = marked.persons
+        var cells = marked.cells
+        cells.formUnion(try await regionsCrossed(from: counted, to: day, on: connection).map { String($0.utf8.prefix(cellWidth))! })
         if !persons.isEmpty {
             let mandates = try await connection.query(
-                "SELECT DISTINCT region_code FROM deputies WHERE person_key = ANY(\(Array(persons)))",
+                "SELECT DISTINCT left(region_code, \(cellWidth)::int) FROM deputies WHERE person_key = ANY(\(Array(persons)))",
                 logger: logger
             )
-            for try await (region, ) in mandates.decode(String.self) { regions.insert(region) }
+            for try await (cell, ) in mandates.decode(String.self) { cells.insert(cell) }
         }
-        let cells = Set(regions.map { String($0.utf8.prefix(cellWidth))! })
         if cells.count > Self.cellsAlwaysLookedUp {
             var held = 0
             for try await (count, ) in try await connection.query("SELECT count(*) FROM coverage_cells", logger: logger).decode(Int.self) {
@@ -170,6 +155,30 @@ public struct CoverageFigureStore: Sendable {
             logger: logger
         )
         return Maintenance(recountedAll: false, cellsRecounted: cells.count, cellsChanged: changed.count, personsRecounted: persons.count)
+    }
+
+    /// Takes what writes marked since the last pass: the cells (regions cut to `cellWidth`) and persons they name, each
+    /// once, or nil when a recount of everything is asked for ('*') or cheaper (more than `mostPersons`). Cut in the
+    /// database: a child's first sync leaves hundreds of thousands of marks, most naming the same few cells.
+    private func consumeMarks(cellWidth: Int, on connection: PostgresConnection) async throws -> (cells: Set<String>, persons: Set<String>)? {
+        let rows = try await connection.query(
+            """
+            WITH gone AS (DELETE FROM coverage_dirty RETURNING region_code, person),
+            cells AS (SELECT DISTINCT left(region_code, \(cellWidth)::int) AS cell FROM gone WHERE region_code IS NOT NULL),
+            persons AS (SELECT DISTINCT person FROM gone WHERE person IS NOT NULL),
+            within AS (SELECT count(*) <= \(Self.mostPersons) AS bound FROM persons)
+            SELECT cell, NULL FROM cells
+            UNION ALL SELECT NULL, person FROM persons WHERE (SELECT bound FROM within)
+            UNION ALL SELECT '*', NULL WHERE NOT (SELECT bound FROM within)
+            """,
+            logger: logger
+        )
+        var (cells, persons) = (Set<String>(), Set<String>())
+        for try await (cell, person) in rows.decode((String?, String?).self) {
+            if let cell { cells.insert(cell) }
+            if let person { persons.insert(person) }
+        }
+        return cells.contains("*") ? nil : (cells, persons)
     }
 
     /// The regions whose figures the days from `counted` to `day` change with no write: mandates whose assignment

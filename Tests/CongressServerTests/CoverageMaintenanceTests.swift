@@ -60,7 +60,7 @@ import Testing
             let chinaToday = Activity.today()
             // Days within this year first (then only the dates cross), then into another year.
             let daysLeftInYear = (0...366).first { chinaToday.adding(days: $0 + 1).year != chinaToday.year }!
-            for days in [1, 20].map { min($0, daysLeftInYear) }.filter { $0 > 0 } + [400] {
+            for days in [1, 20].map({ min($0, daysLeftInYear) }).filter({ $0 > 0 }) + [400] {
                 let day = CoverageFigureStore.Day(today: today.adding(days: days), chinaToday: chinaToday.adding(days: days))
                 try await Self.expectMaintainedEqualRecount(node, on: day, after: "\(days) days")
             }
@@ -91,6 +91,35 @@ import Testing
             }
             #expect(cell.0 == ["0"], "marks left")
             #expect(cell.1 == ["1 1"], "the township's cell counts the station and the village it covers")
+        }
+    }
+
+    /// A write asks for its cells to be recounted; a TRUNCATE, whose rows no trigger sees, for everything.
+    @Test func aWriteRecountsItsCellsAndATruncateEverything() async throws {
+        let node = try await TestNode.make()
+        let topology = node.configuration.topology
+        let day = CoverageFigureStore.Day(today: CalendarDate(Date(), timeZone: topology.defaultSync.timezone), chinaToday: Activity.today())
+        @Sendable func maintain() async throws -> CoverageFigureStore.Maintenance {
+            try await TestDatabase.withClient(on: node.database) { client in
+                try await CoverageStore(client: client, logger: TestDatabase.quietLogger).figures.maintain(cellWidth: 9, day: day)
+            }
+        }
+        try await node.run { api in
+            let village = "420802001001"
+            _ = try await api.send(.post, "/v1/units/import", json: "[\(Fixture.unit(code: village, name: "村一"))]")
+            #expect(try await maintain().recountedAll, "the first pass counts everything")
+            _ = try await api.create("stations", Fixture.station(name: "站点一", region: "420802001", units: [village]))
+            let written = try await maintain()
+            #expect(!written.recountedAll && written.cellsRecounted == 1 && written.cellsChanged == 1, "\(written)")
+
+            _ = try await TestDatabase.texts("TRUNCATE units", on: node.database)
+            #expect(try await maintain().recountedAll)
+            try await Self.expectMaintainedEqualRecount(node, on: day, after: "a TRUNCATE")
+            let counts = try await TestDatabase.texts(
+                "SELECT concat_ws(' ', counts->>'activeStations', counts->>'coveredUnits') FROM coverage_cells WHERE cell = '420802001'",
+                on: node.database
+            )
+            #expect(counts == ["1 0"], "the station still counted, its village gone")
         }
     }
 

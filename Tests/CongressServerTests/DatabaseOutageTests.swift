@@ -17,14 +17,21 @@ import Testing
     static let outage: Duration = .seconds(30)
 
     @Test func answers503WhileTheDatabaseIsGoneAndServesSoonAfterItReturns() async throws {
+        try await Self.withNodeOnItsOwnCluster { cluster, address, node in try await Self.answers503(cluster, address, node) }
+    }
+
+    /// A node on a PostgreSQL cluster of its own (started, its database empty), for tests that stop and start it.
+    static func withNodeOnItsOwnCluster(_ body: (ManagedPostgres, DatabaseAddress, TestNode) async throws -> Void) async throws {
         let dataDir = try ManagedPostgresTests.scratch()
         defer { try? FileManager.default.removeItem(atPath: dataDir) }
         let cluster = ManagedPostgres(dataDir: dataDir + "/node", logger: TestDatabase.quietLogger)
         let address = try await cluster.start().address
         defer { try? cluster.stop() }
         let yaml = TestTopology.city(ports: ["420802": try LoopbackPort.free()]).yaml
-        let node = try await TestNode.make(node: "420802", topologyYAML: yaml, database: address)
+        try await body(cluster, address, try await TestNode.make(node: "420802", topologyYAML: yaml, database: address))
+    }
 
+    private static func answers503(_ cluster: ManagedPostgres, _ address: DatabaseAddress, _ node: TestNode) async throws {
         try await node.serve(configure: TestFederation.live) { api in
             var before: [String] = []
             for index in 0..<3 { before.append(try await api.create("deputies", Fixture.deputy(name: "停电前\(index)"))) }

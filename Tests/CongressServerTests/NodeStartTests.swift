@@ -10,25 +10,19 @@ import Testing
     /// A node started before its database (a machine booting, or one too busy to connect in time) waits for it, then
     /// migrates and serves, instead of exiting.
     @Test func aNodeStartedBeforeItsDatabaseServesOnceTheDatabaseAnswers() async throws {
-        let dataDir = try ManagedPostgresTests.scratch()
-        defer { try? FileManager.default.removeItem(atPath: dataDir) }
-        let cluster = ManagedPostgres(dataDir: dataDir + "/node", logger: TestDatabase.quietLogger)
-        let address = try await cluster.start().address
-        defer { try? cluster.stop() }
-        let yaml = TestTopology.city(ports: ["420802": try LoopbackPort.free()]).yaml
-        let node = try await TestNode.make(node: "420802", topologyYAML: yaml, database: address)
-        try cluster.stop()
-
-        async let databaseBack: Void = {
-            try await Task.sleep(for: .seconds(5))
-            _ = try await cluster.start()
-        }()
-        let created = try await node.serve(configure: TestFederation.live) { api in
-            try await api.create("deputies", Fixture.deputy(name: "开机后"))
+        try await DatabaseOutageTests.withNodeOnItsOwnCluster { cluster, address, node in
+            try cluster.stop()
+            async let databaseBack: Void = {
+                try await Task.sleep(for: .seconds(5))
+                _ = try await cluster.start()
+            }()
+            let created = try await node.serve(configure: TestFederation.live) { api in
+                try await api.create("deputies", Fixture.deputy(name: "开机后"))
+            }
+            try await databaseBack
+            #expect(try await TestDatabase.texts("SELECT body->>'name' || ' ' || id FROM deputies", on: address) == ["开机后 \(created.lowercased())"])
+            #expect(node.logs.text.contains("the database went away while starting the node"), "\(node.logs.text.suffix(2000))")
         }
-        try await databaseBack
-        #expect(try await TestDatabase.texts("SELECT body->>'name' || ' ' || id FROM deputies", on: address) == ["开机后 \(created.lowercased())"])
-        #expect(node.logs.text.contains("the database went away while starting the node"), "\(node.logs.text.suffix(2000))")
     }
 
     /// A node whose port another process holds ends its start with the socket's error, which reaches whoever waits

@@ -181,10 +181,10 @@ import Testing
         // The next start's pass finds it due (its last day was yesterday).
         try await node.run { api in
             // Until the pass is over: its audit entry comes after the erasure.
-            for _ in 0..<200 {
-                let audited = try await TestDatabase.texts("SELECT 1::text FROM audit_log WHERE action LIKE 'erase%'", on: node.database)
-                if !audited.isEmpty { break }
-                try await Task.sleep(for: .milliseconds(50))
+            _ = try await eventually {
+                try await TestDatabase.texts("SELECT 1::text FROM audit_log WHERE action LIKE 'erase%'", on: node.database)
+            } until: {
+                !$0.isEmpty
             }
         }
         #expect(try await TestDatabase.texts("SELECT case_id::text FROM case_contacts", on: node.database) == [open.uuidString.lowercased()])

@@ -121,7 +121,7 @@ public final class ConnectionPool: Service, PostgresClientSource {
             if reachable {
                 do {
                     return try await work()
-                } catch where !reachable {
+                } catch  where !reachable {
                     logger.notice(
                         "the database went away while \(doing): trying again once it returns",
                         metadata: ["error": "\(String(reflecting: error))"]

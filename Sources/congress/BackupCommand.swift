@@ -19,10 +19,7 @@ struct BackupCommand: AsyncParsableCommand {
     var out: String
 
     /// Starting and stopping a managed cluster is routine here, not news.
-    static var logger: Logger {
-        let logger = Logger(label: "congress", level: .warning)
-        return logger
-    }
+    static var logger: Logger { Logger(label: "congress", level: .warning) }
 
     func run() async throws {
         try await Report.run {
